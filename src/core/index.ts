@@ -1,0 +1,2 @@
+/** Pure iVGR logic: no vscode, no I/O. */
+export * from './types';

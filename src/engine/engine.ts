@@ -1,0 +1,128 @@
+/**
+ * The interface the run worker uses to drive a model. Tensors never cross it:
+ * rollouts are referred to by id, and the engine keeps token ids and old
+ * log-probs until `update` or `release` drops them.
+ */
+
+export interface LoadOptions {
+  /** A local model folder, or "builtin:tiny" for the embedded default. */
+  model: string;
+  dtype?: 'float32' | 'bfloat16' | 'float16';
+  device?: string;
+  lora?: { rank: number; alpha: number } | null;
+  /** Keep a frozen reference copy for the KL term. */
+  reference?: boolean;
+  learningRate?: number;
+  seed?: number;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  parameters: number;
+  /** Side of the square image the model sees, in pixels, when it resizes to a fixed grid. */
+  imageSize: number;
+  coordConvention: 'qwen25-abs' | 'qwen2-1000' | 'relative' | 'pixels';
+  device: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  text: string;
+}
+
+export interface GenerateRequest {
+  /** One entry per prompt; each prompt is sampled `n` times. */
+  prompts: Array<{
+    id: string;
+    /** Absolute image paths, in the order the messages refer to them. */
+    images: string[];
+    messages: ChatMessage[];
+  }>;
+  n: number;
+  temperature: number;
+  topP?: number;
+  maxTokens: number;
+  seed: number;
+  /** Keep token ids and log-probs for a later `update` (training) or not (evaluation). */
+  keep: boolean;
+}
+
+export interface GeneratedSample {
+  /** Rollout id; with `keep`, the engine holds its tensors under this id. */
+  rolloutId: string;
+  promptId: string;
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  finish: 'stop' | 'length';
+}
+
+export interface GenerateResult {
+  samples: GeneratedSample[];
+  seconds: number;
+}
+
+export interface ContinueRequest {
+  rolloutId: string;
+  /** The tool result: a new image (e.g. a zoom crop) and the text that introduces it. */
+  image: string;
+  text: string;
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+  keep: boolean;
+}
+
+export interface UpdateRequest {
+  items: Array<{ rolloutId: string; advantage: number }>;
+  clipEpsilon: number;
+  klBeta: number;
+  aggregation: 'token' | 'sequence';
+  microBatch: number;
+  maxGradNorm: number;
+  learningRate?: number;
+}
+
+export interface UpdateResult {
+  loss: number;
+  kl: number;
+  clipFraction: number;
+  gradNorm: number;
+  seconds: number;
+}
+
+export interface SftRequest {
+  examples: Array<{ images: string[]; messages: ChatMessage[]; target: string }>;
+  learningRate?: number;
+  microBatch: number;
+}
+
+export interface SftResult {
+  loss: number;
+  seconds: number;
+}
+
+export interface LogprobsRequest {
+  items: Array<{ images: string[]; messages: ChatMessage[]; target: string }>;
+}
+
+export interface LogprobsResult {
+  /** Per item: summed log-probability of the target and per-token values. */
+  items: Array<{ total: number; tokens: number[] }>;
+}
+
+export interface Engine {
+  readonly kind: 'torch' | 'ort';
+  load(options: LoadOptions): Promise<ModelInfo>;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  continue(request: ContinueRequest): Promise<GeneratedSample>;
+  update(request: UpdateRequest): Promise<UpdateResult>;
+  sftStep(request: SftRequest): Promise<SftResult>;
+  logprobs(request: LogprobsRequest): Promise<LogprobsResult>;
+  /** Saves weights, optimizer, RNG states and step into `dir`. */
+  save(dir: string, step: number): Promise<void>;
+  restore(dir: string): Promise<{ step: number }>;
+  exportOnnx(dir: string): Promise<{ files: string[] }>;
+  release(rolloutIds: string[]): Promise<void>;
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+/** Entry of the run panel bundle (dist/webview.js). */
+document.body.dataset.ivgr = 'ready';
