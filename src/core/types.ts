@@ -162,3 +162,48 @@ export interface EvalSummaryRow {
 }
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'crashed' | 'finished';
+
+/** A character span `[start, end)` into the model output. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export type Segment =
+  | { kind: 'text'; span: Span; region: 'think' | 'answer' | 'other' }
+  | { kind: 'tag'; span: Span; name: string }
+  | { kind: 'box'; span: Span; box: Box; label?: string; raw: number[] }
+  | { kind: 'ref'; span: Span; label: string }
+  | { kind: 'tool'; span: Span; name: string; box: Box | null; raw: string };
+
+export interface ToolCall {
+  name: string;
+  /** Requested region in original pixels, when the call names one and it is valid. */
+  box: Box | null;
+  span: Span;
+}
+
+export interface FormatProblem {
+  code: string;
+  message: string;
+  span?: Span;
+}
+
+export interface ParseOptions {
+  convention: CoordConvention;
+  /** Size of the original image. */
+  original: ImageSize;
+  /** Size of the model input after resizing (needed for 'qwen25-abs'); defaults to smart-resize of `original`. */
+  resized?: ImageSize;
+}
+
+/** Result of the total trace parser: it never throws, problems are listed instead. */
+export interface ParseResult {
+  segments: Segment[];
+  think: string | null;
+  /** Raw text inside <answer>…</answer> (or the fallback answer line), trimmed. */
+  answerText: string | null;
+  boxes: Box[];
+  toolCalls: ToolCall[];
+  problems: FormatProblem[];
+}
