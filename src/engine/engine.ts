@@ -122,7 +122,8 @@ export interface Engine {
   /** Saves weights, optimizer, RNG states and step into `dir`. */
   save(dir: string, step: number): Promise<void>;
   restore(dir: string): Promise<{ step: number }>;
-  exportOnnx(dir: string): Promise<{ files: string[] }>;
+  /** Writes the current weights as ONNX for the ORT engine (torch engine only). */
+  exportOnnx?(dir: string): Promise<{ files: string[] }>;
   release(rolloutIds: string[]): Promise<void>;
   shutdown(): Promise<void>;
 }
