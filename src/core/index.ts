@@ -1,2 +1,3 @@
 /** Pure iVGR logic: no vscode, no I/O. */
 export * from './types';
+export * from './regions';
