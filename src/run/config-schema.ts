@@ -1,0 +1,84 @@
+/**
+ * The run config: what a user writes (JSON or YAML) and the resolved form the
+ * worker runs with. Every field has a default so `{}` is a valid config for the
+ * embedded demo setting; `resolveConfig` fills them and the result goes to run.json.
+ */
+import { z } from 'zod';
+
+export const CONFIG_SCHEMA_VERSION = 1;
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+const streamSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Samples per question in this stream (the GRPO group). */
+  groupSize: positiveInt.default(4),
+  temperature: nonNegative.default(1.0),
+});
+
+const datasetSchema = z.strictObject({
+  /** A dataset folder or file (JSONL, V*Bench folder, HR-Bench TSV), relative to the config file. */
+  path: z.string().min(1),
+  format: z.string().optional(),
+});
+
+/** A synthetic benchmark the worker generates into `path` before training when it is missing. */
+const syntheticSchema = z.strictObject({
+  seed: z.number().int().default(7),
+  counts: z
+    .strictObject({ train: positiveInt.default(256), val: positiveInt.default(64), test: positiveInt.default(128) })
+    .default({ train: 256, val: 64, test: 128 }),
+  size: positiveInt.default(112),
+});
+
+export const runConfigSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
+  /** A local model folder, or "builtin:tiny" for the embedded tiny Qwen2.5-VL. */
+  model: z.string().min(1).default('builtin:tiny'),
+  engine: z.enum(['torch']).default('torch'),
+  device: z.string().default('cpu'),
+  dtype: z.enum(['float32', 'bfloat16', 'float16']).default('float32'),
+  dataset: datasetSchema.default({ path: 'data/synthetic' }),
+  synthetic: syntheticSchema.nullable().default(null),
+  splits: z
+    .strictObject({ train: z.string().default('train'), eval: z.string().default('val') })
+    .default({ train: 'train', eval: 'val' }),
+  rewards: z
+    .strictObject({
+      accuracy: nonNegative.default(1.0),
+      format: nonNegative.default(0.2),
+      grounding: nonNegative.default(0.5),
+      consistency: nonNegative.default(0.5),
+    })
+    .default({ accuracy: 1.0, format: 0.2, grounding: 0.5, consistency: 0.5 }),
+  streams: z
+    .strictObject({ grounded: streamSchema.default(streamSchema.parse({})), textual: streamSchema.default(streamSchema.parse({})) })
+    .default({ grounded: streamSchema.parse({}), textual: streamSchema.parse({}) }),
+  /** Questions per RL step. */
+  batchSize: positiveInt.default(4),
+  learningRate: z.number().positive().default(1e-5),
+  klBeta: nonNegative.default(0.0),
+  clipEpsilon: z.number().positive().max(1).default(0.2),
+  maxTokens: positiveInt.default(64),
+  steps: z.number().int().nonnegative().default(40),
+  evalEvery: z.number().int().nonnegative().default(0),
+  /** Questions of the eval split used by periodic evaluation (0 = all). */
+  evalLimit: z.number().int().nonnegative().default(64),
+  checkpointEvery: z.number().int().nonnegative().default(10),
+  seed: z.number().int().default(1),
+  sft: z
+    .strictObject({
+      steps: z.number().int().nonnegative().default(0),
+      batchSize: positiveInt.default(8),
+      learningRate: z.number().positive().default(1e-3),
+    })
+    .default({ steps: 0, batchSize: 8, learningRate: 1e-3 }),
+  /** Engine restarts after a crash before the run gives up. */
+  maxRestarts: z.number().int().nonnegative().default(2),
+  /** Zoom calls allowed per answer in tool-assisted evaluation. */
+  maxToolCalls: z.number().int().nonnegative().default(2),
+});
+
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema>;
