@@ -384,14 +384,15 @@ export class RunAttachment {
     } catch {
       // run.json not written yet by a worker that is starting; keep trying while the log grows
     }
-    if (!run && this.options.pid !== undefined && !isPidAlive(this.options.pid)) {
-      // died before writing run.json: a bad config or a missing interpreter, explained in the log
-      this.setState({ kind: 'ended', status: 'crashed', lastLog: await tailLines(join(this.runDir, WORKER_LOG), this.options.logLines ?? 20) });
-      return;
-    }
-    if (run && (!run.pidAlive || run.effective === 'stopped' || run.effective === 'finished')) {
-      const lastLog = run.effective === 'crashed' ? await tailLines(join(this.runDir, WORKER_LOG), this.options.logLines ?? 20) : [];
-      this.setState({ kind: 'ended', status: run.effective, lastLog });
+    const known = this.options.pid;
+    // A just-spawned worker is judged by its own pid: run.json may still name the previous one.
+    const alive = known !== undefined ? isPidAlive(known) : run !== null && run.pidAlive;
+    const own = run !== null && (known === undefined || run.pid === known) ? run : null;
+    const finished = own !== null && (own.effective === 'stopped' || own.effective === 'finished');
+    if ((!alive && (run !== null || known !== undefined)) || finished) {
+      const status = own ? effectiveStatus(own.status, false) : 'crashed';
+      const lastLog = status === 'crashed' ? await tailLines(join(this.runDir, WORKER_LOG), this.options.logLines ?? 20) : [];
+      this.setState({ kind: 'ended', status, lastLog });
       return;
     }
     this.timer = setTimeout(() => void this.tryConnect(), this.options.retryMs ?? 500);
