@@ -1,0 +1,253 @@
+/**
+ * Messages between the run panel (webview/) and the extension host that owns it. Both sides
+ * validate what they receive with `parsePanelMessage` / `parseHostMessage`: a webview is a
+ * separate page, so a message is untrusted data until it matches these schemas.
+ */
+import { z } from 'zod';
+import type { AnnotationRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../types';
+import { PROTOCOL_VERSION } from './version';
+
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+export const boxSchema = z.tuple([finite, finite, finite, finite]);
+const stream = z.enum(['grounded', 'textual']);
+const evalMode = z.enum(['textual', 'grounded', 'tool']);
+const rewardTerm = z.enum(['accuracy', 'format', 'grounding', 'consistency', 'tool']);
+const runStatus = z.enum(['created', 'running', 'paused', 'stopped', 'crashed', 'finished']);
+const requestId = z.number().int().nonnegative();
+
+const rewardValue = z.object({ value: z.number(), weight: z.number(), explanation: z.string() });
+
+export const rolloutRecordSchema: z.ZodType<RolloutRecord> = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  step: z.number().int(),
+  stream,
+  promptId: z.string(),
+  sample: z.number().int(),
+  input: z.string(),
+  output: z.string(),
+  score: z.number(),
+  image: z.string().optional(),
+  answer: z.string().nullable(),
+  correct: z.boolean(),
+  boxes: z.array(boxSchema),
+  rewards: z.partialRecord(rewardTerm, rewardValue),
+  advantage: z.number(),
+  references: z.array(z.string()).optional(),
+  tokens: z.object({ prompt: z.number(), completion: z.number() }),
+  finish: z.enum(['stop', 'length', 'tool', 'error']),
+  time: z.number(),
+});
+
+const perStream = z.partialRecord(stream, z.number());
+
+export const metricsRecordSchema: z.ZodType<MetricsRecord> = z.object({
+  v: z.literal(1),
+  step: z.number().int(),
+  time: z.number(),
+  reward: perStream,
+  terms: z.partialRecord(stream, z.partialRecord(rewardTerm, z.number())),
+  accuracy: perStream,
+  kl: z.number(),
+  clipFraction: z.number(),
+  loss: z.number(),
+  gradNorm: z.number(),
+  responseLength: perStream,
+  tokensPerSecond: z.number(),
+  phases: z.record(z.string(), z.number()),
+  highQualityGrounded: z.number(),
+});
+
+export const evalRecordSchema: z.ZodType<EvalRecord> = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  mode: evalMode,
+  checkpoint: z.string(),
+  engine: z.enum(['torch', 'ort']),
+  split: z.string(),
+  promptId: z.string(),
+  image: z.string().optional(),
+  question: z.string(),
+  output: z.string(),
+  answer: z.string().nullable(),
+  expected: z.string(),
+  correct: z.boolean(),
+  boxes: z.array(boxSchema),
+  evidence: z.array(boxSchema),
+  iou: z.number().nullable(),
+  toolCalls: z.number().int(),
+  time: z.number(),
+});
+
+export const annotationRecordSchema: z.ZodType<AnnotationRecord> = z.object({
+  v: z.literal(1),
+  target: z.object({ kind: z.enum(['rollout', 'eval']), id: z.string().min(1) }),
+  tags: z.array(z.string().min(1).max(64)).max(32),
+  note: z.string().max(10_000),
+  correctedBoxes: z.array(boxSchema).max(64),
+  time: z.number(),
+  deleted: z.boolean().optional(),
+});
+
+export const evalSummaryRowSchema: z.ZodType<EvalSummaryRow> = z.object({
+  checkpoint: z.string(),
+  mode: evalMode,
+  engine: z.enum(['torch', 'ort']),
+  n: z.number().int().nonnegative(),
+  accuracy: z.number(),
+  ciLow: z.number(),
+  ciHigh: z.number(),
+  meanIou: z.number().nullable(),
+  hitRate: z.number().nullable(),
+});
+
+/** Filters of the rollout browser; every field is optional and they combine with AND. */
+export const rolloutFilterSchema = z.object({
+  stepMin: z.number().int().optional(),
+  stepMax: z.number().int().optional(),
+  stream: stream.optional(),
+  correct: z.boolean().optional(),
+  rewardMin: finite.optional(),
+  rewardMax: finite.optional(),
+  hasBoxes: z.boolean().optional(),
+  /** Rollouts whose current annotation carries any of these tags. */
+  tags: z.array(z.string()).max(32).optional(),
+  /** Case-insensitive substring of the id, prompt id, input, output or answer. */
+  text: z.string().max(200).optional(),
+  promptId: z.string().optional(),
+});
+export type RolloutFilter = z.infer<typeof rolloutFilterSchema>;
+
+export const rolloutSortSchema = z.object({
+  key: z.enum(['step', 'score', 'advantage']),
+  dir: z.enum(['asc', 'desc']),
+});
+export type RolloutSort = z.infer<typeof rolloutSortSchema>;
+
+/** One line of the rollout browser: what the list shows without loading the whole record. */
+export const rolloutRowSchema = z.object({
+  id: z.string(),
+  step: z.number().int(),
+  stream,
+  promptId: z.string(),
+  sample: z.number().int(),
+  score: z.number(),
+  advantage: z.number(),
+  correct: z.boolean(),
+  answer: z.string().nullable(),
+  boxes: z.number().int().nonnegative(),
+  /** The start of the output, for the list line. */
+  preview: z.string(),
+  tags: z.array(z.string()),
+});
+export type RolloutRow = z.infer<typeof rolloutRowSchema>;
+
+/** Most rows one page request may ask for. */
+export const MAX_PAGE = 1000;
+
+export const panelMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), protocol: z.number().int() }),
+  z.object({
+    type: z.literal('queryRollouts'),
+    requestId,
+    filter: rolloutFilterSchema,
+    sort: rolloutSortSchema,
+    offset: z.number().int().nonnegative(),
+    limit: z.number().int().positive().max(MAX_PAGE),
+  }),
+  z.object({ type: z.literal('getRollout'), id: z.string() }),
+  /** Asks for an image (path as the record names it) scaled so its longer side is at most `maxSide`; `region` crops first. */
+  z.object({ type: z.literal('getImage'), requestId, path: z.string(), maxSide: z.number().int().positive().max(16384), region: boxSchema.optional() }),
+  z.object({ type: z.literal('annotate'), record: annotationRecordSchema }),
+  z.object({ type: z.literal('compare'), promptId: z.string() }),
+  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode }),
+  z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
+]);
+export type PanelMessage = z.infer<typeof panelMessageSchema>;
+
+const imageSize = z.object({ width: z.number().positive(), height: z.number().positive() });
+
+export const runInfoSchema = z.object({ id: z.string(), name: z.string().optional() });
+
+export const statusSchema = z.object({
+  status: runStatus,
+  step: z.number().int().nonnegative(),
+  totalSteps: z.number().int().nonnegative(),
+  phase: z.string(),
+  message: z.string().optional(),
+});
+export type PanelStatus = z.infer<typeof statusSchema>;
+
+export const hostMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('init'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    run: runInfoSchema,
+    config: z.record(z.string(), z.unknown()),
+    status: statusSchema,
+    /** The configurable failure-tag set offered by the annotation form. */
+    tags: z.array(z.string().min(1)),
+  }),
+  /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
+  z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),
+  z.object({ type: z.literal('rolloutsPage'), requestId, total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(rolloutRowSchema) }),
+  /** The full record for `getRollout`; `record` is null when the id is unknown. Evidence comes from the dataset. */
+  z.object({
+    type: z.literal('rollout'),
+    id: z.string(),
+    record: rolloutRecordSchema.nullable(),
+    evidence: z.array(boxSchema).optional(),
+    evidenceLabels: z.array(z.string()).optional(),
+    imageSize: imageSize.optional(),
+  }),
+  /** New rollouts were appended while the run is live: `count` is the run's total so far. */
+  z.object({ type: z.literal('liveRollouts'), count: z.number().int().nonnegative(), latest: z.array(rolloutRowSchema) }),
+  z.object({ type: z.literal('evalSummary'), rows: z.array(evalSummaryRowSchema) }),
+  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, samples: z.array(evalRecordSchema) }),
+  /** One question's rollouts of both streams (every step), and its evaluation samples across checkpoints. */
+  z.object({
+    type: z.literal('compare'),
+    promptId: z.string(),
+    rollouts: z.array(rolloutRecordSchema),
+    evals: z.array(evalRecordSchema),
+    evidence: z.array(boxSchema).optional(),
+  }),
+  /** Answer to `getImage`: a URI the webview may load, the original size and the served size. */
+  z.object({
+    type: z.literal('image'),
+    requestId,
+    path: z.string(),
+    uri: z.string(),
+    original: imageSize,
+    served: imageSize,
+    region: boxSchema.optional(),
+  }),
+  /** The current annotation per target (latest record wins; withdrawn ones are left out). */
+  z.object({ type: z.literal('annotations'), records: z.array(annotationRecordSchema) }),
+  z.object({ type: z.literal('status'), status: statusSchema }),
+  z.object({ type: z.literal('error'), message: z.string(), requestId: requestId.optional() }),
+]);
+export type HostMessage = z.infer<typeof hostMessageSchema>;
+
+export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function validate<T>(schema: z.ZodType<T>, data: unknown, who: string): Validated<T> {
+  const r = schema.safeParse(data);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0];
+  const at = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  const type = data && typeof data === 'object' && 'type' in data ? String((data as { type: unknown }).type) : '?';
+  return { ok: false, error: `${who} message "${type}" invalid at ${at}: ${issue?.message ?? 'unknown problem'}` };
+}
+
+/** Validates a message the panel sent (used by the extension host). */
+export const parsePanelMessage = (data: unknown): Validated<PanelMessage> => validate(panelMessageSchema, data, 'panel');
+/** Validates a message the extension host sent (used by the panel). */
+export const parseHostMessage = (data: unknown): Validated<HostMessage> => validate(hostMessageSchema, data, 'host');
+
+/** The annotation that is current for each target: the latest record wins, withdrawn targets drop out. */
+export function currentAnnotations(records: readonly AnnotationRecord[]): AnnotationRecord[] {
+  const latest = new Map<string, AnnotationRecord>();
+  for (const r of records) latest.set(`${r.target.kind}:${r.target.id}`, r);
+  return [...latest.values()].filter((r) => !r.deleted);
+}
