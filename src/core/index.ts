@@ -1,3 +1,9 @@
 /** Pure iVGR logic: no vscode, no I/O. */
 export * from './types';
 export * from './regions';
+export * from './boxes';
+export * from './answers';
+export * from './trace';
+export * from './rewards';
+export * from './advantages';
+export * from './stats';
