@@ -1,0 +1,108 @@
+/** Normalising model answers so "(B)", "b." and "the answer is B" all count as B. */
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** Lead-ins a model puts before its answer; longest first so "final answer" wins over "answer". */
+const ANSWER_PREFIX =
+  /^(?:(?:so|thus|therefore|hence)[,\s]+)?(?:the\s+)?(?:final\s+|correct\s+|best\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:：]?\s*/i;
+
+/** Strip markdown emphasis, quotes and surrounding punctuation a model wraps an answer in. */
+function stripWrapping(text: string): string {
+  return text
+    .trim()
+    .replace(/^[\s*_`"'“”‘’]+/, '')
+    .replace(/[\s*_`"'“”‘’.!。]+$/, '')
+    .trim();
+}
+
+function letterFor(index: number): string {
+  return LETTERS[index] ?? '';
+}
+
+/** Letter at the head of `s` when written as an option label: "B", "(B)", "B)", "B.", "B:", "[B]". */
+function leadingLetter(s: string, looseTail: boolean): { letter: string; rest: string } | null {
+  const m = /^[([]?([A-Za-z])(?:([)\].:：])|(?=\s|$))/.exec(s);
+  if (!m) return null;
+  const opened = s.startsWith('(') || s.startsWith('[');
+  const delimited = m[2] !== undefined;
+  const rest = s.slice(m[0].length).trim();
+  if (opened && !delimited) return null;
+  // A bare letter followed by more words ("A cat is ...") is only a choice after an explicit "answer is".
+  if (!delimited && rest.length > 0 && !looseTail) return null;
+  return { letter: m[1]!.toUpperCase(), rest };
+}
+
+/** "(B)", "B.", "b", "Answer: B", "B) red", "the answer is B" -> "B"; option text itself ("red") -> its letter when options given; else null. */
+export function normalizeChoice(text: string, options?: readonly string[]): string | null {
+  const count = options && options.length > 0 ? Math.min(options.length, LETTERS.length) : LETTERS.length;
+  let s = stripWrapping(text);
+  let prefixed = false;
+  const p = ANSWER_PREFIX.exec(s);
+  if (p && p[0].length > 0 && p[0].length < s.length) {
+    s = stripWrapping(s.slice(p[0].length));
+    prefixed = true;
+  }
+  const head = leadingLetter(s, prefixed);
+  if (head) {
+    const index = LETTERS.indexOf(head.letter);
+    if (index < count) return head.letter;
+  }
+  if (options && options.length > 0) {
+    const wanted = normalizeFree(s);
+    if (wanted.length > 0) {
+      const index = options.findIndex((o) => normalizeFree(o) === wanted);
+      if (index >= 0 && index < LETTERS.length) return letterFor(index);
+    }
+  }
+  return null;
+}
+
+const UNITS = [
+  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten',
+  'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen',
+];
+const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
+const NUMBER_WORDS = new Map<string, number>();
+UNITS.forEach((w, i) => NUMBER_WORDS.set(w, i));
+TENS.forEach((w, i) => {
+  if (!w) return;
+  NUMBER_WORDS.set(w, i * 10);
+  for (let u = 1; u < 10; u++) NUMBER_WORDS.set(`${w}-${UNITS[u]}`, i * 10 + u);
+});
+NUMBER_WORDS.set('hundred', 100);
+
+const ARTICLES = new Set(['a', 'an', 'the']);
+const NUMERIC = /^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$/;
+
+function normalizeNumber(token: string): string {
+  if (!NUMERIC.test(token)) return token;
+  const n = Number(token.replace(/,/g, ''));
+  return Number.isFinite(n) ? String(n) : token;
+}
+
+/** Case, surrounding punctuation, articles, whitespace, number words ("three" -> "3"), "3.0" -> "3". */
+export function normalizeFree(text: string): string {
+  const lowered = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  // Surrounding punctuation only: inner punctuation (3.5, e-mail, o'clock) carries meaning.
+  const trimmed = lowered.replace(/^[\s\p{P}\p{S}]+/u, '').replace(/[\s\p{P}\p{S}]+$/u, '');
+  // "twenty one" is written "twenty-one" before lookup so both spellings agree.
+  const joined = trimmed.replace(/\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (one|two|three|four|five|six|seven|eight|nine)\b/g, '$1-$2');
+  const words = joined.split(' ').filter((w) => w.length > 0 && !ARTICLES.has(w));
+  return words
+    .map((w) => {
+      const n = NUMBER_WORDS.get(w);
+      return n !== undefined ? String(n) : normalizeNumber(w);
+    })
+    .join(' ');
+}
+
+/** Multiple choice when `options` is non-empty (compared as letters), else free-form after `normalizeFree`. */
+export function answersMatch(predicted: string | null, expected: string, options?: readonly string[]): boolean {
+  if (predicted === null) return false;
+  if (options && options.length > 0) {
+    const want = normalizeChoice(expected, options) ?? expected.trim().toUpperCase();
+    return normalizeChoice(predicted, options) === want;
+  }
+  const want = normalizeFree(expected);
+  return want.length > 0 && normalizeFree(predicted) === want;
+}
