@@ -7,3 +7,4 @@ export * from './trace';
 export * from './rewards';
 export * from './advantages';
 export * from './stats';
+export * from './score';

@@ -107,7 +107,8 @@ const FORMAT_PENALTY = {
  * Format in [0, 1]: 1 minus penalties, floored at 0. Missing <think> −0.25,
  * missing answer −0.5; grounded stream citing no box −0.5; textual stream
  * writing any box or tool call −0.5; each other parser problem −0.1 (at most
- * −0.3 together).
+ * −0.3 together). The parser's `missing-think` and, when no answer was found
+ * at all, `missing-answer` are not counted twice.
  */
 export function formatReward(parse: ParseResult, stream: Stream): RewardResult {
   let value = 1;
@@ -132,7 +133,8 @@ export function formatReward(parse: ParseResult, stream: Stream): RewardResult {
     ].filter((s) => s);
     reasons.push(`textual trace writes ${what.join(' and ')} (−${FORMAT_PENALTY.streamRule})`);
   }
-  const others = parse.problems.filter((p) => !STRUCTURAL_CODES.has(p.code));
+  // A missing <answer> tag still costs a little when a fallback answer line was found.
+  const others = parse.problems.filter((p) => !(p.code === 'missing-think' || (p.code === 'missing-answer' && parse.answerText === null)));
   if (others.length > 0) {
     const penalty = Math.min(FORMAT_PENALTY.maxProblems, FORMAT_PENALTY.perProblem * others.length);
     value -= penalty;
@@ -141,9 +143,6 @@ export function formatReward(parse: ParseResult, stream: Stream): RewardResult {
   value = Math.max(0, value);
   return { value, explanation: reasons.length === 0 ? 'well formed' : reasons.join('; ') };
 }
-
-/** Parser problem codes already penalised above through `think` / `answerText`, so not counted twice. */
-const STRUCTURAL_CODES = new Set(['missing-think', 'missing-answer', 'no-think', 'no-answer']);
 
 /**
  * Grounding in [0, 1]: F1-style box quality, Σ IoU of the one-to-one best
