@@ -25,6 +25,8 @@ export interface RunJsonSummary {
   status: RunStatus;
   pid: number | null;
   totalSteps: number | null;
+  /** The last step the worker recorded in run.json. */
+  step: number | null;
   name: string | null;
 }
 
@@ -73,6 +75,7 @@ export function parseRunJson(text: string, runDir: string): RunJsonSummary {
     status: status as RunStatus,
     pid: typeof pid === 'number' ? pid : null,
     totalSteps: total,
+    step: num(pick(json, ['step'])),
     name: typeof name === 'string' ? name : null,
   };
 }
@@ -110,8 +113,7 @@ export interface RunState extends RunJsonSummary {
   effective: RunStatus;
   pidAlive: boolean;
   socketPresent: boolean;
-  /** Latest step and per-stream mean rewards from metrics.jsonl, when it has a record. */
-  step: number | null;
+  /** Latest per-stream mean rewards from metrics.jsonl (its step, when newer than run.json's, wins). */
   reward: { grounded?: number; textual?: number };
 }
 
@@ -130,7 +132,7 @@ export async function inspectRun(runDir: string): Promise<RunState> {
     effective: effectiveStatus(summary.status, pidAlive),
     pidAlive,
     socketPresent: existsSync(join(runDir, CONTROL_SOCKET)),
-    step: num(pick(last, ['step'])),
+    step: num(pick(last, ['step'])) ?? summary.step,
     reward: {
       grounded: num(pick(reward, ['grounded'])) ?? undefined,
       textual: num(pick(reward, ['textual'])) ?? undefined,
