@@ -26,9 +26,7 @@ const datasetSchema = z.strictObject({
 /** A synthetic benchmark the worker generates into `path` before training when it is missing. */
 const syntheticSchema = z.strictObject({
   seed: z.number().int().default(7),
-  counts: z
-    .strictObject({ train: positiveInt.default(256), val: positiveInt.default(64), test: positiveInt.default(128) })
-    .default({ train: 256, val: 64, test: 128 }),
+  counts: z.strictObject({ train: positiveInt.default(256), val: positiveInt.default(64), test: positiveInt.default(128) }).prefault({}),
   size: positiveInt.default(112),
 });
 
@@ -41,20 +39,24 @@ export const runConfigSchema = z.strictObject({
   dtype: z.enum(['float32', 'bfloat16', 'float16']).default('float32'),
   dataset: datasetSchema.default({ path: 'data/synthetic' }),
   synthetic: syntheticSchema.nullable().default(null),
-  splits: z
-    .strictObject({ train: z.string().default('train'), eval: z.string().default('val') })
-    .default({ train: 'train', eval: 'val' }),
+  /** Start from this checkpoint folder instead of the warm start (e.g. a shared SFT checkpoint for an ablation). */
+  initFrom: z.string().nullable().default(null),
+  splits: z.strictObject({ train: z.string().default('train'), eval: z.string().default('val') }).prefault({}),
+  /** Reward weights (total = Σ weight · term) and the high-quality / consistency settings; see docs/METHOD.md. */
   rewards: z
     .strictObject({
       accuracy: nonNegative.default(1.0),
-      format: nonNegative.default(0.2),
+      format: nonNegative.default(0.5),
       grounding: nonNegative.default(0.5),
       consistency: nonNegative.default(0.5),
+      tool: nonNegative.default(0),
+      /** A grounded trace is a consistency reference when correct and its grounding reward reaches this. */
+      highQualityMinIoU: z.number().min(0).max(1).default(0.5),
+      /** Consistency = α · answer agreement + (1 − α) · localisation agreement. */
+      consistencyAlpha: z.number().min(0).max(1).default(0.5),
     })
-    .default({ accuracy: 1.0, format: 0.2, grounding: 0.5, consistency: 0.5 }),
-  streams: z
-    .strictObject({ grounded: streamSchema.default(streamSchema.parse({})), textual: streamSchema.default(streamSchema.parse({})) })
-    .default({ grounded: streamSchema.parse({}), textual: streamSchema.parse({}) }),
+    .prefault({}),
+  streams: z.strictObject({ grounded: streamSchema.prefault({}), textual: streamSchema.prefault({}) }).prefault({}),
   /** Questions per RL step. */
   batchSize: positiveInt.default(4),
   learningRate: z.number().positive().default(1e-5),
@@ -73,7 +75,9 @@ export const runConfigSchema = z.strictObject({
       batchSize: positiveInt.default(8),
       learningRate: z.number().positive().default(1e-3),
     })
-    .default({ steps: 0, batchSize: 8, learningRate: 1e-3 }),
+    .prefault({}),
+  microBatch: positiveInt.default(8),
+  maxGradNorm: z.number().positive().default(1.0),
   /** Engine restarts after a crash before the run gives up. */
   maxRestarts: z.number().int().nonnegative().default(2),
   /** Zoom calls allowed per answer in tool-assisted evaluation. */

@@ -20,7 +20,7 @@ test('a YAML error names the file, line and field path', () => {
 
 test('an unknown field is named with its line and the known fields', () => {
   const yaml = ['steps: 3', 'rewards:', '  consistancy: 0.5', ''].join('\n');
-  assert.throws(() => parseConfigText(yaml, 'cfg.yaml'), /cfg\.yaml:3: rewards\.consistancy: unknown field \(known: accuracy, format, grounding, consistency\)/);
+  assert.throws(() => parseConfigText(yaml, 'cfg.yaml'), /cfg\.yaml:3: rewards\.consistancy: unknown field \(known: accuracy, format, grounding, consistency, tool,/);
 });
 
 test('broken JSON is reported with its line', () => {

@@ -1,0 +1,323 @@
+/**
+ * The iVGR training loop. Each RL step samples a grounded and a textual group
+ * per question (one batched engine generate per stream), scores them with
+ * `scoreQuestion` (high-quality grounded traces feed the textual consistency
+ * term, advantages per stream group), sends one update, and appends every
+ * rollout and the step's metrics to the event files. Pause / stop act at step
+ * boundaries; checkpoints hold engine state plus the worker's cursor and PRNG,
+ * so a resumed run draws exactly the next step an uninterrupted run would.
+ * If the engine dies, the loop restarts it from the last checkpoint (bounded).
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { DatasetRecord, ParseOptions, RolloutRecord, Stream } from '../core/types';
+import type { Engine, GeneratedSample, ModelInfo } from '../engine/engine';
+import { scoreQuestion, type ScoredSample, type StreamSample } from '../core/score';
+import { DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
+import { DEFAULT_REWARD_CONFIG, validateRewardConfig, type RewardConfig } from '../core/rewards';
+import type { RunConfig } from '../run/config-schema';
+import { configHash } from '../run/config-load';
+import { latestCheckpoint, writeWorkerState, type DataCursor, type WorkerState } from '../run/checkpoints';
+import { runPaths } from '../run/run-dir';
+import { Prng } from './prng';
+import { nextBatch } from './data-cursor';
+import { promptInput, promptMessages } from './prompts';
+import { stepMetrics } from './step-metrics';
+import type { EventSink } from './event-sink';
+
+export interface TrainerHooks {
+  log(level: 'info' | 'warn' | 'error', text: string): void;
+  /** Phase changes and finished steps, for status lines and the control channel. */
+  progress(p: { step: number; phase: string; reward?: Partial<Record<Stream, number>>; message?: string }): void;
+  /** Called at every step boundary: 'pause' checkpoints and waits, 'stop' checkpoints and returns. */
+  boundary(): Promise<'continue' | 'stop'>;
+}
+
+/** Starts (or restarts) an engine with the run's model loaded. */
+export type EngineStarter = () => Promise<{ engine: Engine; info: ModelInfo }>;
+
+export function rewardConfigOf(config: RunConfig): RewardConfig {
+  const r = config.rewards;
+  return validateRewardConfig({
+    ...DEFAULT_REWARD_CONFIG,
+    weights: { accuracy: r.accuracy, format: r.format, grounding: r.grounding, consistency: r.consistency, tool: r.tool },
+    highQuality: { minIoU: r.highQualityMinIoU },
+    consistencyAlpha: r.consistencyAlpha,
+  });
+}
+
+export function parseOptionsFor(record: Pick<DatasetRecord, 'width' | 'height'>, info: ModelInfo): ParseOptions {
+  return {
+    convention: info.coordConvention,
+    original: { width: record.width, height: record.height },
+    // A fixed-grid model sees a square of imageSize pixels; others smart-resize (the parser's default).
+    ...(info.imageSize > 0 && info.coordConvention === 'qwen25-abs' ? { resized: { width: info.imageSize, height: info.imageSize } } : {}),
+  };
+}
+
+interface LoopState {
+  step: number;
+  cursor: DataCursor;
+  rng: Prng;
+}
+
+export class Trainer {
+  private engine!: Engine;
+  private info!: ModelInfo;
+  private state!: LoopState;
+  private readonly hash: string;
+  private readonly rewards: RewardConfig;
+  private restarts = 0;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly config: RunConfig,
+    private readonly train: DatasetRecord[],
+    private readonly imageRoot: string,
+    private readonly startEngine: EngineStarter,
+    private readonly events: EventSink,
+    private readonly hooks: TrainerHooks,
+  ) {
+    this.hash = configHash(config);
+    this.rewards = rewardConfigOf(config);
+    if (train.length === 0) throw new Error('the training split has no questions');
+  }
+
+  get modelInfo(): ModelInfo {
+    return this.info;
+  }
+
+  get currentEngine(): Engine {
+    return this.engine;
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  /** Loads the model and positions the loop: latest checkpoint, else `initFrom`, else warm start. */
+  async open(): Promise<void> {
+    const started = await this.startEngine();
+    this.engine = started.engine;
+    this.info = started.info;
+    const latest = latestCheckpoint(this.runDir);
+    if (latest) {
+      if (latest.state.configHash !== this.hash) this.hooks.log('warn', `checkpoint ${latest.step} was written with a different config; resuming with the current one`);
+      await this.restoreFrom(latest.dir, latest.state);
+      this.hooks.log('info', `resumed from checkpoint ${latest.step}`);
+      return;
+    }
+    this.state = { step: 0, cursor: { epoch: 0, index: 0 }, rng: Prng.fromSeed(this.config.seed) };
+    if (this.config.initFrom) {
+      await this.engine.restore(this.config.initFrom);
+      this.hooks.log('info', `initialised from ${this.config.initFrom}`);
+      await this.checkpoint('sft');
+    } else if (this.config.sft.steps > 0) {
+      await this.warmStart();
+      await this.checkpoint('sft');
+    } else {
+      await this.checkpoint('base');
+    }
+  }
+
+  private async restoreFrom(dir: string, s: WorkerState): Promise<void> {
+    await this.engine.restore(dir);
+    this.state = { step: s.step, cursor: { ...s.cursor }, rng: Prng.fromState(s.rng) };
+  }
+
+  /** Supervised SFT on the reference traces of both streams. */
+  private async warmStart(): Promise<void> {
+    const examples = this.train.flatMap((r) => {
+      if (!r.reference) return [];
+      const images = [join(this.imageRoot, r.image)];
+      return [
+        { images, messages: promptMessages('grounded', r), target: r.reference.grounded },
+        { images, messages: promptMessages('textual', r), target: r.reference.textual },
+      ];
+    });
+    if (examples.length === 0) {
+      this.hooks.log('warn', 'warm start skipped: the training split has no reference traces');
+      return;
+    }
+    const rng = Prng.fromSeed(this.config.seed ^ 0x5f7);
+    let order: number[] = [];
+    const bs = this.config.sft.batchSize;
+    let recent: number[] = [];
+    for (let i = 0; i < this.config.sft.steps; i++) {
+      if (order.length < bs) order = order.concat(rng.shuffle(examples.map((_, k) => k)));
+      const batch = order.splice(0, bs).map((k) => examples[k]!);
+      this.hooks.progress({ step: 0, phase: 'sft', message: `warm start ${i + 1}/${this.config.sft.steps}` });
+      const r = await this.engine.sftStep({ examples: batch, learningRate: this.config.sft.learningRate, microBatch: this.config.microBatch });
+      recent.push(r.loss);
+      if ((i + 1) % 10 === 0 || i + 1 === this.config.sft.steps) {
+        this.hooks.log('info', `sft ${i + 1}/${this.config.sft.steps} loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}`);
+        recent = [];
+      }
+    }
+  }
+
+  /** Writes checkpoints/<step>/ (engine state, then worker-state.json last). */
+  async checkpoint(phase: WorkerState['phase'] = 'rl'): Promise<string> {
+    this.hooks.progress({ step: this.state.step, phase: 'checkpoint' });
+    const dir = runPaths(this.runDir).checkpoint(this.state.step);
+    mkdirSync(dir, { recursive: true });
+    await this.engine.save(dir, this.state.step);
+    writeWorkerState(dir, {
+      version: 1,
+      step: this.state.step,
+      cursor: this.state.cursor,
+      rng: this.state.rng.state(),
+      configHash: this.hash,
+      time: new Date().toISOString(),
+      phase,
+    });
+    return dir;
+  }
+
+  /** Runs RL steps until `config.steps`, a stop request, or too many engine crashes. Returns why it ended. */
+  async run(): Promise<'finished' | 'stopped'> {
+    while (this.state.step < this.config.steps) {
+      const action = await this.hooks.boundary();
+      if (action === 'stop') return 'stopped';
+      try {
+        await this.rlStep();
+      } catch (err) {
+        await this.recover(err);
+        continue;
+      }
+      const every = this.config.checkpointEvery;
+      if (every > 0 && this.state.step % every === 0 && this.state.step < this.config.steps) await this.checkpoint();
+    }
+    return 'finished';
+  }
+
+  private async recover(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    this.restarts += 1;
+    this.hooks.log('error', `engine failed at step ${this.state.step + 1}: ${message}`);
+    if (this.restarts > this.config.maxRestarts) throw new Error(`engine failed ${this.restarts} times (limit ${this.config.maxRestarts}); last error: ${message}`);
+    // Lines of the failed step that were never flushed are dropped; flushed ones stay.
+    await this.engine.shutdown().catch(() => undefined);
+    const started = await this.startEngine();
+    this.engine = started.engine;
+    this.info = started.info;
+    const latest = latestCheckpoint(this.runDir);
+    if (!latest) throw new Error(`engine failed before the first checkpoint: ${message}`);
+    await this.restoreFrom(latest.dir, latest.state);
+    this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); continuing from checkpoint ${latest.step}`);
+  }
+
+  private async rlStep(): Promise<void> {
+    const step = this.state.step + 1;
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const { indices, cursor } = nextBatch(this.train.length, this.config.batchSize, this.config.seed, this.state.cursor);
+    const records = indices.map((i) => this.train[i]!);
+    const rng = Prng.fromState(this.state.rng.state());
+
+    this.hooks.progress({ step, phase: 'generate' });
+    let tPhase = performance.now();
+    const samples: Record<Stream, GeneratedSample[][]> = { grounded: records.map(() => []), textual: records.map(() => []) };
+    for (const stream of ['grounded', 'textual'] as Stream[]) {
+      const s = this.config.streams[stream];
+      const seed = rng.seed();
+      if (!s.enabled) continue;
+      const prompts = records.map((r, q) => ({ id: `${step}:${q}:${stream}`, images: [join(this.imageRoot, r.image)], messages: promptMessages(stream, r) }));
+      const result = await this.engine.generate({ prompts, n: s.groupSize, temperature: s.temperature, maxTokens: this.config.maxTokens, seed, keep: true });
+      const byPrompt = new Map(prompts.map((p, q) => [p.id, q]));
+      for (const g of result.samples) {
+        const q = byPrompt.get(g.promptId);
+        if (q === undefined) throw new Error(`engine returned a sample for unknown prompt ${g.promptId}`);
+        samples[stream][q]!.push(g);
+      }
+    }
+    phases.generate = (performance.now() - tPhase) / 1000;
+
+    this.hooks.progress({ step, phase: 'score' });
+    tPhase = performance.now();
+    const now = Date.now();
+    const rollouts: RolloutRecord[] = [];
+    const update: Array<{ rolloutId: string; advantage: number }> = [];
+    let highQuality = 0;
+    records.forEach((record, q) => {
+      const toSample = (g: GeneratedSample): StreamSample => ({ rolloutId: g.rolloutId, text: g.text });
+      const scored = scoreQuestion(
+        record,
+        samples.grounded[q]!.map(toSample),
+        samples.textual[q]!.map(toSample),
+        this.rewards,
+        parseOptionsFor(record, this.info),
+        DEFAULT_ADVANTAGE_OPTIONS,
+      );
+      const generated = new Map([...samples.grounded[q]!, ...samples.textual[q]!].map((g) => [g.rolloutId, g]));
+      const indexIn: Record<Stream, number> = { grounded: 0, textual: 0 };
+      for (const s of scored) {
+        const g = generated.get(s.rolloutId)!;
+        if (s.highQuality) highQuality += 1;
+        rollouts.push(this.rolloutRecord(step, record, s, g, indexIn[s.stream]++, now));
+        update.push({ rolloutId: s.rolloutId, advantage: s.advantage });
+      }
+    });
+    phases.score = (performance.now() - tPhase) / 1000;
+
+    this.hooks.progress({ step, phase: 'update' });
+    tPhase = performance.now();
+    const u = await this.engine.update({
+      items: update,
+      clipEpsilon: this.config.clipEpsilon,
+      klBeta: this.config.klBeta,
+      aggregation: 'token',
+      microBatch: this.config.microBatch,
+      maxGradNorm: this.config.maxGradNorm,
+      learningRate: this.config.learningRate,
+    });
+    phases.update = (performance.now() - tPhase) / 1000;
+
+    tPhase = performance.now();
+    for (const r of rollouts) this.events.append('rollouts', r);
+    phases.write = (performance.now() - tPhase) / 1000;
+    phases.total = (performance.now() - t0) / 1000;
+    const metrics = stepMetrics(rollouts, {
+      step,
+      time: Date.now(),
+      kl: u.kl,
+      clipFraction: u.clipFraction,
+      loss: u.loss,
+      gradNorm: u.gradNorm,
+      phases,
+      highQualityGrounded: highQuality,
+    });
+    this.events.append('metrics', metrics);
+    this.events.flush();
+    this.state = { step, cursor, rng };
+    this.hooks.progress({ step, phase: 'idle', reward: metrics.reward });
+  }
+
+  private rolloutRecord(step: number, record: DatasetRecord, s: ScoredSample, g: GeneratedSample, sample: number, time: number): RolloutRecord {
+    return {
+      v: 1,
+      id: s.rolloutId,
+      step,
+      stream: s.stream,
+      promptId: record.id,
+      sample,
+      input: promptInput(promptMessages(s.stream, record)),
+      output: g.text,
+      score: s.total,
+      image: record.image,
+      answer: s.answer,
+      correct: s.correct,
+      boxes: s.boxes,
+      rewards: s.rewards,
+      advantage: s.advantage,
+      ...(s.references ? { references: s.references } : {}),
+      tokens: { prompt: g.promptTokens, completion: g.completionTokens },
+      finish: g.finish,
+      time,
+    };
+  }
+
+  async shutdown(): Promise<void> {
+    await this.engine?.shutdown().catch(() => undefined);
+  }
+}
