@@ -22,7 +22,7 @@ export class Prng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       words.push((z ^ (z >>> 16)) >>> 0);
     }
-    if (words.every((w) => w === 0)) words.splice(0, 1, 1);
+    if (!words.some((w) => w !== 0)) words[0] = 1;
     return new Prng(words);
   }
 
