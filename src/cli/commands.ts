@@ -1,7 +1,9 @@
 /** Registry of `ivgr` subcommands; each lives in its own module under ./commands. */
 import type { Command } from './cli-error';
 import { scoreCommand } from './commands/score';
+import { parseCommand } from './commands/parse';
 
 export const commands: Record<string, Command> = {
   score: scoreCommand,
+  parse: parseCommand,
 };
