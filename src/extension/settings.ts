@@ -1,0 +1,43 @@
+/** The extension's settings (`contributes.configuration`, section "ivgr"), read fresh on each use. */
+import * as vscode from 'vscode';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { EvalMode } from '../core/types';
+
+export interface Settings {
+  /** Python interpreter for the engine (a venv folder resolves to its bin/python), or '' for the default. */
+  python: string;
+  defaultDevice: string;
+  /** Runs folder, relative to the first workspace folder unless absolute. */
+  runsFolder: string;
+  maxRolloutsInPanel: number;
+  defaultEvalModes: EvalMode[];
+}
+
+const MODES: readonly EvalMode[] = ['textual', 'grounded', 'tool'];
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('ivgr');
+  const modes = c.get<string[]>('evaluation.defaultModes', ['textual', 'grounded', 'tool']).filter((m): m is EvalMode => (MODES as readonly string[]).includes(m));
+  return {
+    python: c.get<string>('python.path', '').trim(),
+    defaultDevice: c.get<string>('defaultDevice', 'cpu'),
+    runsFolder: c.get<string>('runsFolder', 'runs'),
+    maxRolloutsInPanel: Math.max(100, c.get<number>('panel.maxRollouts', 5000)),
+    defaultEvalModes: modes.length > 0 ? modes : [...MODES],
+  };
+}
+
+/** Absolute runs folders: the setting resolved against every workspace folder. */
+export function runsRoots(settings: Settings): string[] {
+  if (isAbsolute(settings.runsFolder)) return [settings.runsFolder];
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => join(f.uri.fsPath, settings.runsFolder));
+}
+
+/** The environment a worker starts with: the configured Python for its engine. */
+export function workerEnv(settings: Settings): NodeJS.ProcessEnv {
+  if (settings.python === '') return { ...process.env };
+  let python = settings.python;
+  if (existsSync(python) && statSync(python).isDirectory()) python = join(python, 'bin', 'python');
+  return { ...process.env, IVGR_PYTHON: python };
+}
