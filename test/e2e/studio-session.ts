@@ -1,0 +1,108 @@
+/**
+ * One end-to-end session: the packaged extension installed into a fresh code-server, a workspace on
+ * disk, and Debian's Chromium driven by playwright-core. Everything lives in one temporary folder.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { installExtension, startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const artifactsDir = join(repoRoot, 'test-artifacts', 'e2e');
+const CHROMIUM = '/usr/bin/chromium';
+
+export interface StudioSession {
+  root: string;
+  workspace: string;
+  page: Page;
+  server: CodeServer;
+  /** Saves a full-window screenshot under test-artifacts/e2e/ and returns its path. */
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Builds the vsix from the current tree with the same script as `npm run package`. */
+export function packageVsix(outFile: string): void {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', outFile], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/** The Python the engine should use: $IVGR_PYTHON, else the repo's .venv when it exists. */
+function enginePython(): string | undefined {
+  if (process.env.IVGR_PYTHON) return process.env.IVGR_PYTHON;
+  const venv = join(repoRoot, '.venv', 'bin', 'python');
+  return existsSync(venv) ? venv : undefined;
+}
+
+/** User settings that keep the workbench quiet and deterministic: no welcome page, tips, trust prompt or updates. */
+function userSettings(python: string | undefined): Record<string, unknown> {
+  return {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'telemetry.telemetryLevel': 'off',
+    'security.workspace.trust.enabled': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+    'window.restoreWindows': 'none',
+    ...(python ? { 'ivgr.python.path': python } : {}),
+  };
+}
+
+export async function openStudio(opts: { populateWorkspace: (dir: string) => void; log?: (text: string) => void }): Promise<StudioSession> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
+  mkdirSync(artifactsDir, { recursive: true });
+  const root = mkdtempSync(join(tmpdir(), 'ivgr-e2e-'));
+  const workspace = join(root, 'workspace');
+  const userDataDir = join(root, 'user-data');
+  const extensionsDir = join(root, 'extensions');
+  mkdirSync(workspace);
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(userSettings(enginePython()), null, 2));
+  opts.populateWorkspace(workspace);
+
+  const vsix = join(root, 'ivgr-studio.vsix');
+  packageVsix(vsix);
+  installExtension({ vsix, extensionsDir, userDataDir });
+
+  const server = await startCodeServer({ folder: workspace, userDataDir, extensionsDir, log: opts.log });
+  let browser: BrowserContext | undefined;
+  try {
+    browser = await chromium.launchPersistentContext(join(root, 'chromium'), {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 900 },
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(60_000);
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor();
+    const b = browser;
+    return {
+      root,
+      workspace,
+      page,
+      server,
+      screenshot: async (name) => {
+        const file = join(artifactsDir, `${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+      close: async () => {
+        await b.close();
+        await server.stop();
+        // Kept with the screenshots: the extension host's errors show up here first.
+        writeFileSync(join(artifactsDir, 'code-server.log'), server.output());
+        rmSync(root, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    await server.stop();
+    throw e;
+  }
+}
