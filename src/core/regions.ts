@@ -141,14 +141,32 @@ interface Word {
   end: number;
 }
 
-function words(text: string): Word[] {
-  const out: Word[] = [];
-  const re = /[A-Za-z]+/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out.push({ text: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length });
-  }
-  return out;
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }
+
+/** The first word starting at or after `pos`. */
+function wordAfter(text: string, pos: number): Word | undefined {
+  let i = pos;
+  while (i < text.length && !isLetter(text.charCodeAt(i))) i++;
+  if (i >= text.length) return undefined;
+  let j = i + 1;
+  while (j < text.length && isLetter(text.charCodeAt(j))) j++;
+  return { text: text.slice(i, j).toLowerCase(), start: i, end: j };
+}
+
+/** The last word ending at or before `pos`. */
+function wordBefore(text: string, pos: number): Word | undefined {
+  let j = pos;
+  while (j > 0 && !isLetter(text.charCodeAt(j - 1))) j--;
+  if (j === 0) return undefined;
+  let i = j - 1;
+  while (i > 0 && isLetter(text.charCodeAt(i - 1))) i--;
+  return { text: text.slice(i, j).toLowerCase(), start: i, end: j };
+}
+
+/** Candidate position words; everything else is skipped without building words. */
+const POSITION_RE = new RegExp(`(?<![A-Za-z])(?:${Object.keys(POSITION_WORDS).join('|')})(?![A-Za-z])`, 'gi');
 
 /** Words joined only by spaces or hyphens belong to one phrase ("top-left", "lower right"). */
 function adjacent(text: string, a: Word, b: Word): boolean {
@@ -197,19 +215,14 @@ function cellsFor(classes: WordClass[], noun: string | undefined): number[] {
  * rather than in the image ("the top of the sign").
  */
 export function findRegionPhrases(text: string): Array<{ cells: number[]; span: Span }> {
-  const ws = words(text);
   const out: Array<{ cells: number[]; span: Span }> = [];
-  let i = 0;
-  while (i < ws.length) {
-    const first = ws[i] as Word;
-    const firstClass = POSITION_WORDS[first.text];
-    if (firstClass === undefined) {
-      i++;
-      continue;
-    }
+  const re = new RegExp(POSITION_RE);
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const first: Word = { text: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length };
+    const firstClass = POSITION_WORDS[first.text] as WordClass;
     const classes: WordClass[] = [firstClass];
-    let last = i;
-    const second = ws[i + 1];
+    let last = first;
+    const second = wordAfter(text, first.end);
     const secondClass = second !== undefined ? POSITION_WORDS[second.text] : undefined;
     if (second !== undefined && secondClass !== undefined && adjacent(text, first, second)) {
       const compatible =
@@ -218,35 +231,34 @@ export function findRegionPhrases(text: string): Array<{ cells: number[]; span: 
         (firstClass === 'mid' && secondClass !== 'mid');
       if (compatible) {
         classes.push(secondClass);
-        last = i + 1;
+        last = second;
       }
     }
     // "left-hand side"
-    const hand = ws[last + 1];
-    if (hand !== undefined && hand.text === 'hand' && adjacent(text, ws[last] as Word, hand)) last++;
+    const hand = wordAfter(text, last.end);
+    if (hand !== undefined && hand.text === 'hand' && adjacent(text, last, hand)) last = hand;
     let noun: string | undefined;
-    const maybeNoun = ws[last + 1];
-    if (maybeNoun !== undefined && REGION_NOUNS.has(maybeNoun.text.replace(/s$/, '')) && /^\s{1,3}$/.test(text.slice((ws[last] as Word).end, maybeNoun.start))) {
-      noun = maybeNoun.text.replace(/s$/, '');
-      last++;
+    const maybeNoun = wordAfter(text, last.end);
+    const singular = maybeNoun?.text.replace(/s$/, '');
+    if (maybeNoun !== undefined && singular !== undefined && REGION_NOUNS.has(singular) && /^\s{1,3}$/.test(text.slice(last.end, maybeNoun.start))) {
+      noun = singular;
+      last = maybeNoun;
     }
-    const prev = ws[i - 1];
-    const afterThe = prev !== undefined && prev.text === 'the';
+    const afterThe = wordBefore(text, first.start)?.text === 'the';
     const accepted = classes.length === 2 || noun !== undefined || afterThe;
-    const next = ws[last + 1];
-    const insideObject = next !== undefined && next.text === 'of' && !frameFollows(ws, last + 2);
+    const next = wordAfter(text, last.end);
+    const insideObject = next !== undefined && next.text === 'of' && !frameFollows(text, next.end);
     if (accepted && !insideObject) {
       const cells = cellsFor(classes, noun);
-      out.push({ cells: [...new Set(cells)].sort((x, y) => x - y), span: { start: first.start, end: (ws[last] as Word).end } });
+      out.push({ cells: [...new Set(cells)].sort((x, y) => x - y), span: { start: first.start, end: last.end } });
     }
-    i = last + 1;
+    re.lastIndex = last.end;
   }
   return out;
 }
 
-function frameFollows(ws: Word[], at: number): boolean {
-  let k = at;
-  if (ws[k]?.text === 'the' || ws[k]?.text === 'this') k++;
-  const w = ws[k];
+function frameFollows(text: string, pos: number): boolean {
+  let w = wordAfter(text, pos);
+  if (w !== undefined && (w.text === 'the' || w.text === 'this')) w = wordAfter(text, w.end);
   return w !== undefined && FRAME_NOUNS.has(w.text);
 }

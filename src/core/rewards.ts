@@ -144,21 +144,29 @@ export function formatReward(parse: ParseResult, stream: Stream): RewardResult {
   return { value, explanation: reasons.length === 0 ? 'well formed' : reasons.join('; ') };
 }
 
+/** IoU above which a cited box is the same region cited again, not an extra one. */
+const SAME_REGION_IOU = 0.9;
+
 /**
  * Grounding in [0, 1]: F1-style box quality, Σ IoU of the one-to-one best
  * matching (Hungarian) divided by max(|cited|, |evidence|), so extra or
- * missing boxes lower it. 0 with no cited box or no evidence.
+ * missing boxes lower it. A box citing again a region already cited (IoU >
+ * 0.9 with an earlier box) counts once: referring back to an object is not an
+ * extra guess. 0 with no cited box or no evidence.
  */
 export function groundingReward(boxes: readonly Box[], evidence: readonly Box[]): RewardResult {
   if (evidence.length === 0) return { value: 0, explanation: 'no ground-truth evidence: grounding not measured' };
   if (boxes.length === 0) return { value: 0, explanation: 'no box cited' };
-  const pairs = matchBoxes([...boxes], [...evidence]);
+  const distinct: Box[] = [];
+  for (const b of boxes) if (!distinct.some((d) => iou(d, b) > SAME_REGION_IOU)) distinct.push(b);
+  const pairs = matchBoxes(distinct, [...evidence]);
   const sum = pairs.reduce((s, p) => s + p.iou, 0);
-  const value = Math.min(1, sum / Math.max(boxes.length, evidence.length));
+  const value = Math.min(1, sum / Math.max(distinct.length, evidence.length));
   const best = pairs.length > 0 ? Math.max(...pairs.map((p) => p.iou)) : 0;
+  const repeats = boxes.length - distinct.length;
   return {
     value,
-    explanation: `${boxes.length} box(es) vs ${evidence.length} evidence: matched IoU sum ${round(sum)}, best ${round(best)}`,
+    explanation: `${distinct.length} distinct box(es)${repeats > 0 ? ` (+${repeats} repeated)` : ''} vs ${evidence.length} evidence: matched IoU sum ${round(sum)}, best ${round(best)}`,
   };
 }
 

@@ -70,6 +70,12 @@ test('grounding: exact box 1, extra boxes dilute, no box or no evidence 0', () =
   assert.equal(groundingReward([evidence[0]!], twoGt).value, 0.5);
 });
 
+test('grounding: citing the same region again is not an extra box', () => {
+  const again = groundingReward([evidence[0]!, [801, 21, 880, 90], evidence[0]!], evidence);
+  assert.ok(again.value > 0.99, `got ${again.value}`);
+  assert.match(again.explanation, /1 distinct box\(es\) \(\+2 repeated\)/);
+});
+
 const refs: ConsistencyReference[] = [
   { id: 'g1', answer: 'B', boxes: evidence },
   { id: 'g2', answer: '(B)', boxes: [[790, 10, 890, 100]] },
