@@ -258,7 +258,7 @@ class TraceParser {
     return end;
   }
 
-  /** A `{"bbox_2d": [...], "label": "..."}` object at `j` (bare, in an array or in a fence); `j` when it is not one. */
+  /** A flat `{"bbox_2d": [...], "label": "..."}` object at `j` (bare, in an array or in a fence); `j` when it is not one. */
   private jsonBox(j: number): number {
     const { text } = this;
     let k = j + 1;
@@ -415,23 +415,26 @@ function numberArray(v: unknown): number[] | null {
   return flat.every((x): x is number => typeof x === 'number') ? flat : null;
 }
 
-/** End (exclusive) of the JSON object opening at `start`, honouring strings; -1 if not closed within `max` characters. */
+/**
+ * End (exclusive) of the flat JSON object opening at `start`, honouring strings;
+ * -1 when it is not closed within `max` characters or holds a nested object or
+ * a `<` outside strings. Box objects are flat, and giving up early keeps runs of
+ * `{"` from costing `max` characters each.
+ */
 function matchBrace(text: string, start: number, max: number): number {
   const limit = Math.min(text.length, start + max);
-  let depth = 0;
   let inString = false;
-  for (let p = start; p < limit; p++) {
+  for (let p = start + 1; p < limit; p++) {
     const c = text.charCodeAt(p);
     if (inString) {
       if (c === 92 /* \ */) p++;
-      else if (c === 34) inString = false;
+      else if (c === 34 /* " */) inString = false;
     } else if (c === 34) {
       inString = true;
-    } else if (c === 123) {
-      depth++;
-    } else if (c === 125) {
-      depth--;
-      if (depth === 0) return p + 1;
+    } else if (c === 125 /* } */) {
+      return p + 1;
+    } else if (c === 123 /* { */ || c === 60 /* < */) {
+      return -1;
     }
   }
   return -1;
