@@ -1,7 +1,7 @@
 /**
  * Synthetic benchmark rendering speed: scene generation + SVG + sharp PNG
  * encode, one image at a time on one libvips thread. Target: >= 50 images/s at
- * 1024 px. Run: node --import tsx bench/data/synth-render.ts [count]
+ * 1024 px. Run: npm run bench -- data  (or node --import tsx bench/data/index.ts [count])
  */
 import os from 'node:os';
 import sharp from 'sharp';
