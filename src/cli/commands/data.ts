@@ -41,9 +41,10 @@ export function splitCounts(n: number): { train: number; val: number; test: numb
   return { train: n - val - test, val, test };
 }
 
-function parse(args: string[], options: ParseArgsConfig['options'], positionals: boolean) {
+function parse(args: string[], options: ParseArgsConfig['options'], positionals: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: positionals });
+    const r = parseArgs({ args, options, strict: true, allowPositionals: positionals });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n${USAGE}`);
   }
