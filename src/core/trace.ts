@@ -10,6 +10,25 @@ import type { Box, FormatProblem, ImageSize, ParseOptions, ParseResult, Segment,
 /** Tools a trace may call; others are reported as `unknown-tool` and not executed. */
 export const KNOWN_TOOLS: readonly string[] = ['zoom_in'];
 
+/** Every `FormatProblem.code` the parser emits. */
+export const PROBLEM_CODES = [
+  'missing-think',
+  'missing-answer',
+  'unclosed-tag',
+  'nested-tag',
+  'stray-close-tag',
+  'multiple-think',
+  'multiple-answers',
+  'text-after-answer',
+  'empty-answer',
+  'bad-box',
+  'box-out-of-image',
+  'bad-tool-call',
+  'unknown-tool',
+  'bad-image-size',
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
 /** Longest box body / ref label / JSON box object considered; longer ones are not boxes. */
 const MAX_BOX_CHARS = 200;
 const MAX_LABEL_CHARS = 200;
@@ -59,6 +78,8 @@ class TraceParser {
   private answerCount = 0;
   private think: string | null = null;
   private lastAnswer: string | null = null;
+  private thinkAt = Infinity;
+  private answerAt = -1;
   /** End of the last top-level </answer>, or -1 once another <answer> opens. */
   private answerClosedAt = -1;
   private pendingRef: { label: string; end: number } | null = null;
@@ -103,7 +124,7 @@ class TraceParser {
     return this.finish();
   }
 
-  private problem(code: string, message: string, span?: Span): void {
+  private problem(code: ProblemCode, message: string, span?: Span): void {
     this.problems.push(span ? { code, message, span } : { code, message });
   }
 
@@ -199,10 +220,18 @@ class TraceParser {
     this.finishBlock(open, contentEnd);
   }
 
+  /** Blocks finish innermost first; the think text is the earliest-opened block's, the answer the latest-opened one's. */
   private finishBlock(open: Open, contentEnd: number): void {
     const content = this.text.slice(open.span.end, contentEnd).trim();
-    if (open.name === 'think') this.think ??= content;
-    else this.lastAnswer = content;
+    if (open.name === 'think') {
+      if (open.span.start < this.thinkAt) {
+        this.think = content;
+        this.thinkAt = open.span.start;
+      }
+    } else if (open.span.start >= this.answerAt) {
+      this.lastAnswer = content;
+      this.answerAt = open.span.start;
+    }
   }
 
   private stray(j: number, literal: string): number {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseTrace } from '../../src/core/trace';
+import { PROBLEM_CODES, parseTrace } from '../../src/core/trace';
 import type { CoordConvention, ParseOptions, ParseResult } from '../../src/core/types';
 
 const conventions: CoordConvention[] = ['pixels', 'relative', 'qwen2-1000', 'qwen25-abs'];
@@ -56,7 +56,8 @@ function assertWellFormed(text: string, r: ParseResult): void {
   }
   assert.equal(at, text.length, 'segments cover the whole text');
   for (const p of r.problems) {
-    assert.ok(p.code.length > 0 && p.message.length > 0);
+    assert.ok((PROBLEM_CODES as readonly string[]).includes(p.code), `undocumented problem code ${p.code}`);
+    assert.ok(p.message.length > 0);
     if (p.span) assert.ok(p.span.start >= 0 && p.span.end <= text.length && p.span.start <= p.span.end);
   }
   for (const b of r.boxes) {

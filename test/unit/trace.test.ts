@@ -116,6 +116,10 @@ test('structure problems: missing, unclosed, nested, multiple, trailing text, em
   assert.deepEqual(codes(unclosed).sort(), ['nested-tag', 'unclosed-tag', 'unclosed-tag']);
   assert.equal(unclosed.answerText, 'B');
   assert.equal(unclosed.think, 'hmm <answer>B');
+  const nested = parseTrace('<think>a <think>b</think> c</think><answer>A <answer>B</answer>', opts);
+  assert.equal(nested.think, 'a <think>b</think> c', 'the outer think block');
+  assert.equal(nested.answerText, 'B', 'the latest-opened answer');
+  assert.deepEqual(codes(nested), ['nested-tag', 'multiple-think', 'unclosed-tag', 'nested-tag', 'multiple-answers']);
   const multiple = parseTrace('<think>x</think><answer>A</answer><answer>C</answer>', opts);
   assert.deepEqual(codes(multiple), ['multiple-answers']);
   assert.equal(multiple.answerText, 'C', 'the last answer counts');
