@@ -226,3 +226,36 @@ test('validateBox clamps partly-outside boxes, or rejects them in reject mode', 
   assert.equal(rejected.ok, false);
   assert.match(rejected.ok ? '' : rejected.reason, /beyond the 100x50 image/);
 });
+
+/** Best total IoU over every one-to-one assignment, by brute force. */
+function bruteForceBest(pred: Box[], gt: Box[]): number {
+  const used = new Array<boolean>(gt.length).fill(false);
+  const go = (i: number): number => {
+    if (i === pred.length) return 0;
+    let best = go(i + 1);
+    for (let j = 0; j < gt.length; j++) {
+      if (used[j]) continue;
+      used[j] = true;
+      best = Math.max(best, iou(pred[i]!, gt[j]!) + go(i + 1));
+      used[j] = false;
+    }
+    return best;
+  };
+  return go(0);
+}
+
+test('matchBoxes reaches the brute-force optimum and is one-to-one', () => {
+  const coord = fc.integer({ min: 0, max: 100 });
+  const box = fc.tuple(coord, coord, fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 60 })).map(([x, y, w, h]): Box => [x, y, x + w, y + h]);
+  fc.assert(
+    fc.property(fc.array(box, { maxLength: 5 }), fc.array(box, { maxLength: 5 }), (pred, gt) => {
+      const m = matchBoxes(pred, gt);
+      assert.equal(new Set(m.map((x) => x.pred)).size, m.length);
+      assert.equal(new Set(m.map((x) => x.gt)).size, m.length);
+      for (const x of m) assert.equal(x.iou, iou(pred[x.pred]!, gt[x.gt]!));
+      const total = m.reduce((s, x) => s + x.iou, 0);
+      assert.ok(Math.abs(total - bruteForceBest(pred, gt)) < 1e-9, `total ${total}`);
+    }),
+    { numRuns: 300 },
+  );
+});
