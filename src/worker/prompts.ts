@@ -38,3 +38,8 @@ export function zoomObservation(box: readonly number[]): string {
 export function promptInput(messages: readonly ChatMessage[]): string {
   return messages.map((m) => `${m.role}: ${m.text}`).join('\n');
 }
+
+/** The fixed prompt texts, so a tokenizer trained on the corpus knows their words. */
+export function promptCorpus(): string[] {
+  return [SYSTEM, ...Object.values(INSTRUCTION), zoomObservation([0, 0, 0, 0])];
+}

@@ -46,13 +46,10 @@ export function rewardConfigOf(config: RunConfig): RewardConfig {
   });
 }
 
-export function parseOptionsFor(record: Pick<DatasetRecord, 'width' | 'height'>, info: ModelInfo): ParseOptions {
-  return {
-    convention: info.coordConvention,
-    original: { width: record.width, height: record.height },
-    // A fixed-grid model sees a square of imageSize pixels; others smart-resize (the parser's default).
-    ...(info.imageSize > 0 && info.coordConvention === 'qwen25-abs' ? { resized: { width: info.imageSize, height: info.imageSize } } : {}),
-  };
+/** How model text is read for a question: the model's coordinate convention on the original image size. */
+export function parseOptionsFor(record: Pick<DatasetRecord, 'width' | 'height'>, info: Pick<ModelInfo, 'coordConvention'>): ParseOptions {
+  // The parser's default resized size (Qwen smart-resize of the original) is the one the reference traces use.
+  return { convention: info.coordConvention, original: { width: record.width, height: record.height } };
 }
 
 interface LoopState {

@@ -1,0 +1,71 @@
+/** `ivgr train <config>`: creates a run directory from a config and trains it. */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { CliError, type Command } from '../cli-error';
+import { ConfigError, loadConfigFile } from '../../run/config-load';
+import { createRunDir, newRunId } from '../../run/run-dir';
+import { runWorker } from '../../worker/worker';
+import { defaultRunsRoot, spawnDetachedWorker } from '../../worker/launch';
+
+const USAGE = `usage: ivgr train <config.yaml|json> [options]
+
+Creates runs/<name>-<time>/ from the config and runs iVGR in the foreground
+(Ctrl-C pauses with a checkpoint, a second Ctrl-C stops).
+
+  --runs-dir <dir>   where runs are created (default $IVGR_RUNS or ./runs)
+  --run-id <id>      name of the run folder (default: config name + time)
+  --detach           start the worker in the background and print the run folder
+  --until <step>     stop with a checkpoint after this step
+  --python <path>    Python of the engine (default $IVGR_PYTHON, else .venv)`;
+
+export const trainCommand: Command = {
+  summary: 'train a run from a config file',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'runs-dir': { type: 'string' },
+        'run-id': { type: 'string' },
+        detach: { type: 'boolean', default: false },
+        until: { type: 'string' },
+        python: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
+    let loaded;
+    try {
+      loaded = loadConfigFile(file);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message);
+      throw err;
+    }
+    const until = parseStep(values.until, '--until');
+    const id = values['run-id'] ?? newRunId(loaded.resolved.name);
+    const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
+    createRunDir(runDir, { id, given: loaded.given, config: loaded.resolved, configFile: resolve(file), engine: loaded.resolved.engine });
+    if (values.detach) {
+      const pid = spawnDetachedWorker(runDir, [...(until !== undefined ? ['--until', String(until)] : []), ...(values.python ? ['--python', values.python] : [])]);
+      process.stdout.write(`${runDir}\n`);
+      process.stderr.write(`worker ${pid} started; output in ${join(runDir, 'worker.log')}\n`);
+      return 0;
+    }
+    process.stderr.write(`run ${runDir}\n`);
+    const status = await runWorker(runDir, { signals: true, ...(until !== undefined ? { untilStep: until } : {}), ...(values.python ? { python: values.python } : {}) });
+    process.stdout.write(`${runDir}\n`);
+    return status === 'finished' || status === 'stopped' || status === 'paused' ? 0 : 1;
+  },
+};
+
+export function parseStep(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag}: expected a non-negative integer, got '${v}'`);
+  return n;
+}

@@ -1,0 +1,27 @@
+/**
+ * The embedded default run (`ivgr demo`): the synthetic benchmark on a small
+ * canvas, the built-in tiny model, an SFT warm start on both streams' reference
+ * traces, then iVGR RL. configs/demo.yaml holds the same settings as a file.
+ * Hyperparameters were chosen on the validation split only.
+ */
+import type { RunConfigInput } from '../run/config-schema';
+
+export const DEMO_CONFIG: RunConfigInput = {
+  name: 'demo',
+  model: 'builtin:tiny',
+  dataset: { path: 'data' },
+  synthetic: { seed: 7, counts: { train: 256, val: 64, test: 128 }, size: 448 },
+  splits: { train: 'train', eval: 'val' },
+  rewards: { accuracy: 1, format: 0.5, grounding: 0.5, consistency: 0.5, tool: 0 },
+  streams: { grounded: { groupSize: 4, temperature: 1.0 }, textual: { groupSize: 4, temperature: 1.0 } },
+  batchSize: 4,
+  learningRate: 1e-4,
+  klBeta: 0,
+  clipEpsilon: 0.2,
+  maxTokens: 64,
+  steps: 30,
+  evalEvery: 0,
+  checkpointEvery: 10,
+  seed: 1,
+  sft: { steps: 150, batchSize: 16, learningRate: 1e-3 },
+};

@@ -1,0 +1,99 @@
+/**
+ * Evaluates checkpoints of a run: restores each into the engine, runs the
+ * requested modes on a split, appends per-sample records to events/eval.jsonl
+ * and rewrites eval-summary.json from every eval record of that split.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeEval } from '../core/stats';
+import type { DatasetRecord, EvalMode, EvalRecord, EvalSummaryRow } from '../core/types';
+import type { Engine, ModelInfo } from '../engine/engine';
+import { readAll } from '../run/jsonl-reader';
+import { runPaths } from '../run/run-dir';
+import type { EventSink } from './event-sink';
+import { evaluateMode } from './evaluate';
+import type { RunData } from './setup';
+
+export interface EvalSummary {
+  v: 1;
+  split: string;
+  rows: EvalSummaryRow[];
+}
+
+export interface EvalTarget {
+  /** Name of the checkpoint in the table ("sft", "step-40", …). */
+  label: string;
+  /** Checkpoint folder to restore first; null evaluates the engine's current weights. */
+  dir: string | null;
+}
+
+export interface EvalRunOptions {
+  labels: EvalTarget[];
+  modes: readonly EvalMode[];
+  split: string;
+  /** Use only the first `limit` questions of the split (0 = all). */
+  limit: number;
+  events: EventSink;
+  log: (text: string) => void;
+  onProgress?: (label: string, done: number, total: number) => void;
+  maxTokens?: number;
+  maxToolCalls?: number;
+  seed?: number;
+}
+
+export async function evaluateCheckpoints(runDir: string, engine: Engine, info: ModelInfo, data: RunData, opts: EvalRunOptions): Promise<EvalRecord[]> {
+  const all = await data.split(opts.split);
+  const records: DatasetRecord[] = opts.limit > 0 ? all.slice(0, opts.limit) : all;
+  if (records.length === 0) throw new Error(`split '${opts.split}' of ${data.path} has no questions`);
+  const out: EvalRecord[] = [];
+  for (const target of opts.labels) {
+    if (target.dir) await engine.restore(target.dir);
+    for (const mode of opts.modes) {
+      const t0 = performance.now();
+      const rs = await evaluateMode(engine, info, records, data.root, mode, {
+        checkpoint: target.label,
+        split: opts.split,
+        maxTokens: opts.maxTokens ?? data.config.maxTokens,
+        maxToolCalls: opts.maxToolCalls ?? data.config.maxToolCalls,
+        seed: opts.seed ?? data.config.seed,
+        workDir: join(runDir, 'eval-crops'),
+        onProgress: (done, total) => opts.onProgress?.(`eval ${target.label}/${mode}`, done, total),
+      });
+      for (const r of rs) opts.events.append('eval', r);
+      opts.events.flush();
+      out.push(...rs);
+      const acc = rs.filter((r) => r.correct).length / rs.length;
+      opts.log(`eval ${target.label} ${mode} on ${opts.split}: accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+    }
+  }
+  await writeEvalSummary(runDir, opts.split);
+  return out;
+}
+
+/** Summarizes every eval record of `split` in the run into eval-summary.json and returns it. */
+export async function writeEvalSummary(runDir: string, split: string): Promise<EvalSummary> {
+  const { records } = await readAll<EvalRecord>(runPaths(runDir).event('eval'));
+  const summary: EvalSummary = { v: 1, split, rows: summarizeEval(records.filter((r) => r.split === split)) };
+  const file = runPaths(runDir).evalSummary;
+  writeFileSync(`${file}.tmp`, JSON.stringify(summary, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+  return summary;
+}
+
+/** The evaluation table as aligned text. */
+export function formatEvalTable(rows: readonly EvalSummaryRow[]): string {
+  const pct = (v: number): string => (v * 100).toFixed(1);
+  const header = ['checkpoint', 'mode', 'n', 'acc %', '95% CI', 'mean IoU', 'hit@0.5'];
+  const body = rows.map((r) => [
+    r.checkpoint,
+    r.mode,
+    String(r.n),
+    pct(r.accuracy),
+    `${pct(r.ciLow)}–${pct(r.ciHigh)}`,
+    r.meanIou === null ? '-' : r.meanIou.toFixed(3),
+    r.hitRate === null ? '-' : pct(r.hitRate),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
