@@ -17,7 +17,7 @@ rendered by the same generator version, seed and size are reused.
   --size <px>            long side of each image (default 2048; 448..640 for quick demos; up to 4096)
   --convention <c>       boxes in grounded reference traces: qwen25-abs (default), qwen2-1000, relative, pixels
   --families <list>      comma-separated subset of ${SYNTHETIC_FAMILIES.join(',')}
-  --target-scale <f>     target size as a fraction of the shorter side (default 0.036)
+  --target-scale <f>     target size as a fraction of sqrt(width*height) (default 0.04, at least 16 px)
 
 check loads a dataset (format detected unless --format is given) and prints
 records loaded, records skipped with reasons, question types and image sizes.

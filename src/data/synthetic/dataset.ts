@@ -19,7 +19,7 @@ export interface SynthOptions {
   size: number;
   convention: CoordConvention;
   families?: QuestionFamily[];
-  /** Target size as a fraction of the shorter side (default 0.036: ≥ 16 px at 448 px). */
+  /** Target size as a fraction of sqrt(width * height) (default 0.04; never under 16 px, so visible at 448 px). */
   targetScale?: number;
   /** Share of free-form questions (default 0.25). */
   freeFormRatio?: number;

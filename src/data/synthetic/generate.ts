@@ -111,7 +111,7 @@ function randomKind(rng: Prng, reject: (k: Kind) => boolean): Kind {
 function addDistractors(rng: Prng, scene: Scene, size: number, n: number, reject: (k: Kind) => boolean): void {
   for (let i = 0; i < n; i++) {
     const k = randomKind(rng, reject);
-    placeObject(rng, scene, { ...k, size: size * rng.range(0.85, 1.15) });
+    placeObject(rng, scene, { ...k, size: size * rng.range(0.9, 1.1) });
   }
 }
 
@@ -119,7 +119,7 @@ function distractorCount(rng: Prng, scene: Scene): number {
   return rng.int(2, 4) + Math.floor((scene.width * scene.height) / 1_500_000);
 }
 
-const jitter = (rng: Prng, size: number): number => size * rng.range(0.85, 1.15);
+const jitter = (rng: Prng, size: number): number => size * rng.range(0.9, 1.1);
 
 function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean): Question {
   if (rng.next() < 0.5) {

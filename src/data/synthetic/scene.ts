@@ -38,13 +38,16 @@ export interface Scene {
 }
 
 export interface SceneSizing {
-  /** Target size as a fraction of the shorter image side. */
+  /**
+   * Target size as a fraction of sqrt(width * height), so a target covers the
+   * same share of the image whatever the aspect ratio.
+   */
   targetScale: number;
   /** Lower bound of the target size in pixels, so targets stay visible on small canvases. */
   minTargetPx: number;
 }
 
-export const DEFAULT_SIZING: SceneSizing = { targetScale: 0.036, minTargetPx: 12 };
+export const DEFAULT_SIZING: SceneSizing = { targetScale: 0.04, minTargetPx: 16 };
 
 /** Long-side / short-side aspect ratios the canvases take (landscape or portrait). */
 const ASPECTS = [1, 4 / 3, 3 / 4, 3 / 2] as const;
@@ -55,7 +58,7 @@ export function pickCanvas(rng: Prng, size: number): { width: number; height: nu
 }
 
 export function targetSize(width: number, height: number, sizing: SceneSizing): number {
-  return Math.max(sizing.minTargetPx, sizing.targetScale * Math.min(width, height));
+  return Math.max(sizing.minTargetPx, sizing.targetScale * Math.sqrt(width * height));
 }
 
 function rotate(points: Point[], cx: number, cy: number, degrees: number): Point[] {
@@ -149,7 +152,7 @@ export function placeObject(
   const y2 = Math.min(scene.height - m, area?.y2 ?? scene.height);
   if (x2 <= x1 || y2 <= y1) throw new PlacementError('placement area is smaller than the object');
   for (let attempt = 0; attempt < 400; attempt++) {
-    const rotation = spec.shape === 'sign' ? rng.range(-12, 12) : spec.shape === 'circle' ? 0 : rng.range(0, 360);
+    const rotation = spec.shape === 'sign' ? rng.range(-6, 6) : spec.shape === 'circle' ? 0 : rng.range(0, 360);
     const o = makeObject({ ...spec, cx: rng.range(x1, x2), cy: rng.range(y1, y2), rotation });
     if (scene.objects.some((p) => overlaps(p.box, o.box, spec.size * 0.6))) continue;
     if (accept && !accept(o)) continue;
