@@ -2,9 +2,9 @@
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** Lead-ins a model puts before its answer; longest first so "final answer" wins over "answer". */
+/** Lead-ins a model puts before its answer: "So the final answer is:", "Answer:", "Option". */
 const ANSWER_PREFIX =
-  /^(?:(?:so|thus|therefore|hence)[,\s]+)?(?:the\s+)?(?:final\s+|correct\s+|best\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:：]?\s*/i;
+  /^(?:(?:so|thus|therefore|hence)[,\s]+)?(?:the\s+)?(?:final\s+|correct\s+|best\s+)?(?:answer|option|choice)\b(?:\s+is)?\s*[:：]?\s*/i;
 
 /** Strip markdown emphasis, quotes and surrounding punctuation a model wraps an answer in. */
 function stripWrapping(text: string): string {
@@ -19,17 +19,25 @@ function letterFor(index: number): string {
   return LETTERS[index] ?? '';
 }
 
-/** Letter at the head of `s` when written as an option label: "B", "(B)", "B)", "B.", "B:", "[B]". */
-function leadingLetter(s: string, looseTail: boolean): { letter: string; rest: string } | null {
+/**
+ * Letter at the head of `s` when written as an option label: "B", "(B)", "B)", "B.", "B:", "[B]".
+ * `strong` unless it is a bare letter followed by more words, which only counts after an
+ * explicit "answer is" (`looseTail`) and even then could be an article ("the answer is a dog").
+ */
+function leadingLetter(s: string, looseTail: boolean): { letter: string; strong: boolean } | null {
   const m = /^[([]?([A-Za-z])(?:([)\].:：])|(?=\s|$))/.exec(s);
   if (!m) return null;
   const opened = s.startsWith('(') || s.startsWith('[');
   const delimited = m[2] !== undefined;
-  const rest = s.slice(m[0].length).trim();
   if (opened && !delimited) return null;
-  // A bare letter followed by more words ("A cat is ...") is only a choice after an explicit "answer is".
-  if (!delimited && rest.length > 0 && !looseTail) return null;
-  return { letter: m[1]!.toUpperCase(), rest };
+  const strong = delimited || s.slice(m[0].length).trim().length === 0;
+  if (!strong && !looseTail) return null;
+  return { letter: m[1]!.toUpperCase(), strong };
+}
+
+function optionIndex(s: string, options: readonly string[]): number {
+  const wanted = normalizeFree(s);
+  return wanted.length === 0 ? -1 : options.findIndex((o) => normalizeFree(o) === wanted);
 }
 
 /** "(B)", "B.", "b", "Answer: B", "B) red", "the answer is B" -> "B"; option text itself ("red") -> its letter when options given; else null. */
@@ -43,18 +51,13 @@ export function normalizeChoice(text: string, options?: readonly string[]): stri
     prefixed = true;
   }
   const head = leadingLetter(s, prefixed);
-  if (head) {
-    const index = LETTERS.indexOf(head.letter);
-    if (index < count) return head.letter;
-  }
+  const inRange = head !== null && LETTERS.indexOf(head.letter) < count;
+  if (head && inRange && head.strong) return head.letter;
   if (options && options.length > 0) {
-    const wanted = normalizeFree(s);
-    if (wanted.length > 0) {
-      const index = options.findIndex((o) => normalizeFree(o) === wanted);
-      if (index >= 0 && index < LETTERS.length) return letterFor(index);
-    }
+    const index = optionIndex(s, options);
+    if (index >= 0 && index < LETTERS.length) return letterFor(index);
   }
-  return null;
+  return head && inRange ? head.letter : null;
 }
 
 const UNITS = [

@@ -32,12 +32,14 @@ test('normalizeChoice maps option text to its letter when options are given', ()
   assert.equal(normalizeChoice('Blue.', options), 'C');
   assert.equal(normalizeChoice('The answer is yellow one', options), 'D');
   assert.equal(normalizeChoice('green'), null);
+  assert.equal(normalizeChoice('The answer is a dog', ['cat', 'dog']), 'B', 'an article is not option A');
 });
 
 test('normalizeChoice returns null for text that is not a choice', () => {
   assert.equal(normalizeChoice('A cat sits on the mat', options), null);
   assert.equal(normalizeChoice('purple', options), null);
   assert.equal(normalizeChoice('', options), null);
+  assert.equal(normalizeChoice('Options are unclear'), null);
   assert.equal(normalizeChoice('E', options), null, 'letter beyond the options');
   assert.equal(normalizeChoice('E'), 'E', 'any letter without options');
 });
