@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { answersMatch, normalizeChoice, normalizeFree } from '../../src/core/answers';
 
 const options = ['red', 'green', 'blue', 'the yellow one'];
@@ -66,4 +67,25 @@ test('answersMatch compares letters for multiple choice and normalised text othe
   assert.equal(answersMatch('the stop sign', 'Stop sign'), true);
   assert.equal(answersMatch('4', '3'), false);
   assert.equal(answersMatch('', ''), false, 'an empty expected answer never matches');
+});
+
+test('every way of writing an in-range letter reads as that letter', () => {
+  const forms = (l: string) => [l, l.toLowerCase(), `(${l})`, `${l}.`, `${l})`, `Answer: ${l}`, `The answer is ${l}.`, `**${l}**`, `${l}) some option`];
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 3 }), (i) => {
+      const letter = 'ABCD'[i]!;
+      for (const f of forms(letter)) assert.equal(normalizeChoice(f, options), letter, f);
+    }),
+  );
+});
+
+test('normalizeFree is idempotent and never throws', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40, unit: 'grapheme' }), (s) => {
+      const once = normalizeFree(s);
+      assert.equal(normalizeFree(once), once);
+      normalizeChoice(s, options);
+    }),
+    { numRuns: 1000 },
+  );
 });
