@@ -83,9 +83,13 @@ test('an unreadable or invalid record exits 1 naming the file and field', () => 
   const badBox = file('bad.json', JSON.stringify({ ...record, evidence: [[1, 2, 3]] }));
   const r = ivgr(['--trace', '-', '--record', badBox], 'x');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /bad\.json': field evidence\.0/);
+  assert.match(r.stderr, /bad\.json': field "evidence\[0\]"/);
   const noAnswer = file('noanswer.json', JSON.stringify({ ...record, answer: undefined }));
-  assert.match(ivgr(['--trace', '-', '--record', noAnswer], 'x').stderr, /field answer/);
+  assert.match(ivgr(['--trace', '-', '--record', noAnswer], 'x').stderr, /field "answer"/);
+  const noSize = file('nosize.json', JSON.stringify({ ...record, width: undefined }));
+  assert.match(ivgr(['--trace', '-', '--record', noSize], 'x').stderr, /field "width": expected the image size in pixels/);
+  const outside = file('outside.json', JSON.stringify({ ...record, evidence: [[800, 20, 1000, 90]] }));
+  assert.match(ivgr(['--trace', '-', '--record', outside], 'x').stderr, /field "evidence\[0\]": expected a box inside the 900x600 image/);
   const notJson = file('broken.json', '{"id": ');
   const j = ivgr(['--trace', '-', '--record', notJson], 'x');
   assert.equal(j.code, 1);

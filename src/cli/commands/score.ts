@@ -1,10 +1,10 @@
 /** `ivgr score`: the iVGR reward breakdown of one trace against one dataset record, as JSON. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { CliError, type Command } from '../cli-error';
 import { DEFAULT_REWARD_CONFIG, parseWeightSpec, validateRewardConfig, type ConsistencyReference, type RewardConfig } from '../../core/rewards';
 import { scoreGrounded, scoreTextual } from '../../core/score';
+import { parseRecordInput, withImageSize } from '../../data/record-schema';
 import { parseTrace } from '../../core/trace';
 import type { CoordConvention, DatasetRecord, ParseOptions, Stream } from '../../core/types';
 
@@ -22,19 +22,6 @@ value, weight and explanation and the weighted total as JSON.
   --weights <spec>        e.g. accuracy=1,format=0.5,grounding=0.5,consistency=0,tool=0`;
 
 const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
-
-const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).refine((b) => b[0] <= b[2] && b[1] <= b[3], 'expected [x1, y1, x2, y2] with x1 <= x2 and y1 <= y2');
-
-const recordSchema = z.looseObject({
-  id: z.string(),
-  image: z.string(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  question: z.string(),
-  options: z.array(z.string()).min(1).optional(),
-  answer: z.string().min(1),
-  evidence: z.array(boxSchema),
-});
 
 function readText(path: string, what: string): string {
   try {
@@ -54,13 +41,16 @@ function readJson(path: string, what: string): unknown {
 }
 
 function readRecord(path: string): DatasetRecord {
-  const parsed = recordSchema.safeParse(readJson(path, 'record'));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    throw new CliError(`record '${path}': field ${field}: ${issue?.message ?? 'invalid'}`, 1);
+  const input = parseRecordInput(readJson(path, 'record'));
+  if (!input.ok) throw new CliError(`record '${path}': ${input.reason}`, 1);
+  const { width, height } = input.record;
+  // The image is not opened here, so the record must state its size.
+  if (width === undefined || height === undefined) {
+    throw new CliError(`record '${path}': field "${width === undefined ? 'width' : 'height'}": expected the image size in pixels, got nothing`, 1);
   }
-  return parsed.data as DatasetRecord;
+  const record = withImageSize(input.record, { width, height });
+  if (!record.ok) throw new CliError(`record '${path}': ${record.reason}`, 1);
+  return record.record;
 }
 
 function readReferences(path: string): string[] {
