@@ -1,0 +1,172 @@
+/**
+ * The training loop against a scripted engine double (deterministic text from
+ * the sampling seed, a weights "version" that save/restore carry). The real
+ * torch engine runs in worker-torch.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatasetRecord } from '../../src/core/types';
+import type { Engine, GenerateRequest, ModelInfo } from '../../src/engine/engine';
+import { Trainer, type TrainerHooks } from '../../src/worker/trainer';
+import { EventSink } from '../../src/worker/event-sink';
+import { runConfigSchema, type RunConfigInput } from '../../src/run/config-schema';
+import { createRunDir } from '../../src/run/run-dir';
+import { listCheckpoints } from '../../src/run/checkpoints';
+import { readAll } from '../../src/run/jsonl-reader';
+import type { RolloutRecord, MetricsRecord } from '../../src/core/types';
+
+const INFO: ModelInfo = { architecture: 'scripted', parameters: 1, imageSize: 0, coordConvention: 'pixels', device: 'cpu' };
+
+/** Deterministic stand-in: the output depends on (seed, prompt, sample, version); update bumps the version. */
+class ScriptedEngine implements Engine {
+  readonly kind = 'torch' as const;
+  version = 0;
+  updates = 0;
+  failGenerateAt: number | null = null;
+  calls = 0;
+  async load(): Promise<ModelInfo> {
+    return INFO;
+  }
+  async generate(req: GenerateRequest) {
+    this.calls += 1;
+    if (this.failGenerateAt === this.calls) throw new Error('engine process exited (signal SIGKILL)');
+    const samples = req.prompts.flatMap((p) =>
+      Array.from({ length: req.n }, (_, i) => {
+        const h = (req.seed * 31 + i * 7 + this.version * 13 + p.id.length) % 4;
+        const grounded = p.messages.some((m) => m.text.includes('<box>'));
+        const letter = 'ABCD'[h]!;
+        const text = grounded ? `<think>the red mark <box>[10,10,40,40]</box>.</think><answer>${letter}</answer>` : `<think>near the top-left corner.</think><answer>${letter}</answer>`;
+        return { rolloutId: `${p.id}#${i}`, promptId: p.id, text, promptTokens: 5, completionTokens: 12, finish: 'stop' as const };
+      }),
+    );
+    return { samples, seconds: 0.01 };
+  }
+  async continue(): Promise<never> {
+    throw new Error('not used');
+  }
+  async update() {
+    this.updates += 1;
+    this.version += 1;
+    return { loss: 0.1, kl: 0, clipFraction: 0, gradNorm: 1, seconds: 0 };
+  }
+  async sftStep() {
+    this.version += 1;
+    return { loss: 1, seconds: 0 };
+  }
+  async logprobs() {
+    return { items: [] };
+  }
+  async save(dir: string, step: number) {
+    writeFileSync(join(dir, 'engine.json'), JSON.stringify({ version: this.version, step }));
+  }
+  async restore(dir: string) {
+    const s = JSON.parse(readFileSync(join(dir, 'engine.json'), 'utf8')) as { version: number; step: number };
+    this.version = s.version;
+    return { step: s.step };
+  }
+  async release() {}
+  async shutdown() {}
+}
+
+const records: DatasetRecord[] = Array.from({ length: 6 }, (_, i) => ({
+  id: `q${i}`,
+  image: `img${i}.png`,
+  width: 100,
+  height: 100,
+  question: `What colour is mark ${i}?`,
+  options: ['red', 'blue', 'green', 'white'],
+  answer: 'ABCD'[i % 4]!,
+  evidence: [[10, 10, 40, 40]],
+  reference: { textual: '<think>x</think><answer>A</answer>', grounded: '<think>x <box>[10,10,40,40]</box></think><answer>A</answer>' },
+}));
+
+function setup(overrides: RunConfigInput = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ivgr-loop-'));
+  const config = runConfigSchema.parse({ steps: 4, batchSize: 2, checkpointEvery: 2, sft: { steps: 2 }, streams: { grounded: { groupSize: 3 }, textual: { groupSize: 2 } }, ...overrides });
+  createRunDir(dir, { id: 'r', given: {}, config, engine: 'torch' });
+  const engines: ScriptedEngine[] = [];
+  const logs: string[] = [];
+  const make = (stopAt?: number) => {
+    const events = new EventSink(dir);
+    let t: Trainer;
+    const hooks: TrainerHooks = {
+      log: (_l, text) => logs.push(text),
+      progress: () => {},
+      boundary: async () => (stopAt !== undefined && t.step >= stopAt ? 'stop' : 'continue'),
+    };
+    t = new Trainer(dir, config, records, '/data', async () => {
+      const e = new ScriptedEngine();
+      engines.push(e);
+      return { engine: e, info: INFO };
+    }, events, hooks);
+    return { trainer: t, events };
+  };
+  return { dir, config, engines, logs, make };
+}
+
+test('each step writes both stream groups per question and one metrics line, with checkpoints every N', async () => {
+  const { dir, engines, make } = setup();
+  const { trainer, events } = make();
+  await trainer.open();
+  assert.equal(await trainer.run(), 'finished');
+  events.close();
+  const rollouts = (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records;
+  const metrics = (await readAll<MetricsRecord>(join(dir, 'events', 'metrics.jsonl'))).records;
+  assert.equal(rollouts.length, 4 * 2 * (3 + 2));
+  assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3, 4]);
+  const step1 = rollouts.filter((r) => r.step === 1);
+  assert.equal(step1.filter((r) => r.stream === 'grounded').length, 6);
+  assert.ok(step1.every((r) => typeof r.advantage === 'number' && r.rewards.accuracy !== undefined));
+  assert.ok(step1.filter((r) => r.stream === 'textual').every((r) => r.rewards.consistency !== undefined && Array.isArray(r.references)));
+  assert.deepEqual(listCheckpoints(dir).map((c) => [c.step, c.state.phase]), [[0, 'sft'], [2, 'rl']]);
+  assert.equal(engines[0]!.updates, 4);
+});
+
+test('a run stopped at a checkpoint and resumed draws the same next step as an uninterrupted run', async () => {
+  const a = setup();
+  const ra = a.make();
+  await ra.trainer.open();
+  await ra.trainer.run();
+  ra.events.close();
+
+  const b = setup();
+  const first = b.make(2);
+  await first.trainer.open();
+  assert.equal(await first.trainer.run(), 'stopped');
+  await first.trainer.checkpoint();
+  first.events.close();
+  const second = b.make();
+  await second.trainer.open();
+  assert.equal(second.trainer.step, 2);
+  await second.trainer.run();
+  second.events.close();
+
+  const strip = (rs: RolloutRecord[]) => rs.filter((r) => r.step >= 3).map(({ time: _t, ...r }) => r);
+  const ra3 = strip((await readAll<RolloutRecord>(join(a.dir, 'events', 'rollouts.jsonl'))).records);
+  const rb3 = strip((await readAll<RolloutRecord>(join(b.dir, 'events', 'rollouts.jsonl'))).records);
+  assert.ok(ra3.length > 0);
+  assert.deepEqual(rb3, ra3);
+});
+
+test('an engine crash restarts from the last checkpoint, keeps written lines and gives up after maxRestarts', async () => {
+  const s = setup({ maxRestarts: 1, steps: 4 });
+  const { trainer, events } = s.make();
+  await trainer.open();
+  // Third generate call = step 2's grounded stream.
+  s.engines[0]!.failGenerateAt = 3;
+  assert.equal(await trainer.run(), 'finished');
+  events.close();
+  assert.equal(s.engines.length, 2, 'a second engine was started');
+  assert.ok(s.logs.some((l) => /engine failed at step 2/.test(l)));
+  const metrics = (await readAll<MetricsRecord>(join(s.dir, 'events', 'metrics.jsonl'))).records;
+  assert.deepEqual(metrics.map((m) => m.step), [1, 1, 2, 3, 4], 'step 1 (after checkpoint 0) is trained again; its first lines stay');
+
+  const t = setup({ maxRestarts: 0 });
+  const r = t.make();
+  await r.trainer.open();
+  t.engines[0]!.failGenerateAt = 1;
+  await assert.rejects(r.trainer.run(), /engine failed 1 times \(limit 0\)/);
+});
