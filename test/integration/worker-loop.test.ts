@@ -91,17 +91,18 @@ function setup(overrides: RunConfigInput = {}) {
   const logs: string[] = [];
   const make = (stopAt?: number) => {
     const events = new EventSink(dir);
-    let t: Trainer;
+    const ref: { t?: Trainer } = {};
     const hooks: TrainerHooks = {
       log: (_l, text) => logs.push(text),
       progress: () => {},
-      boundary: async () => (stopAt !== undefined && t.step >= stopAt ? 'stop' : 'continue'),
+      boundary: async () => (stopAt !== undefined && ref.t!.step >= stopAt ? 'stop' : 'continue'),
     };
-    t = new Trainer(dir, config, records, '/data', async () => {
+    const t = new Trainer(dir, config, records, '/data', async () => {
       const e = new ScriptedEngine();
       engines.push(e);
       return { engine: e, info: INFO };
     }, events, hooks);
+    ref.t = t;
     return { trainer: t, events };
   };
   return { dir, config, engines, logs, make };
