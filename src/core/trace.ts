@@ -490,24 +490,18 @@ function firstContentAfter(text: string, from: number): number {
 
 /** Longest tail of the last line searched for "Answer: …"; bounds the regex work. */
 const ANSWER_LINE_TAIL = 300;
-const ANSWER_LINE = /^answer\s*(?:is\b\s*[:：]?|[:：])\s*(\S.*)$/i;
+const ANSWER_LINE = /\banswer\s*(?:is\b\s*[:：]?|[:：])\s*(\S.*)$/i;
 
 /** The fallback answer: a last line like "Answer: B" or "So the answer is B." */
 function answerLine(text: string): { answer: string; span: Span } | null {
-  let end = firstContentBefore(text);
+  const end = firstContentBefore(text);
   if (end === 0) return null;
   const lineStart = Math.max(text.lastIndexOf('\n', end - 1) + 1, end - ANSWER_LINE_TAIL);
-  const line = text.slice(lineStart, end);
-  const at = line.toLowerCase().lastIndexOf('answer');
-  if (at < 0) return null;
-  const before = line.charCodeAt(at - 1);
-  if (at > 0 && /[A-Za-z]/.test(String.fromCharCode(before))) return null;
-  const m = ANSWER_LINE.exec(line.slice(at));
+  const m = ANSWER_LINE.exec(text.slice(lineStart, end));
   if (!m) return null;
   const answer = m[1]!.replace(/^[*_`"'\s]+|[*_`"'\s.]+$/g, '');
   if (answer === '') return null;
-  end = lineStart + line.length;
-  return { answer, span: { start: lineStart + at, end } };
+  return { answer, span: { start: lineStart + m.index, end } };
 }
 
 /** End of the text with trailing whitespace and chat end tokens removed. */

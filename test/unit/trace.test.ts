@@ -136,6 +136,7 @@ test('without an <answer> tag the last "Answer:" line is used and reported', () 
   assert.deepEqual(codes(r), ['missing-answer']);
   assert.match(r.problems[0]!.message, /last line/);
   assert.equal(parseTrace('<think>x</think>\nAnswer: 3 apples', opts).answerText, '3 apples');
+  assert.equal(parseTrace('<think>x</think>\nFinal answer: the answer key', opts).answerText, 'the answer key');
   assert.equal(parseTrace('<think>x</think>\nI have no idea', opts).answerText, null);
   assert.equal(parseTrace('The answerable question', opts).answerText, null);
 });
