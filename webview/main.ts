@@ -1,2 +1,252 @@
-/** Entry of the run panel bundle (dist/webview.js). */
+/**
+ * Entry of the run panel bundle (dist/webview.js): builds the tabs, keeps the panel state with
+ * getState/setState, and routes validated extension messages to the views.
+ */
+import './panel.css';
+import type { AnnotationRecord, EvalRecord, RolloutRecord } from '../src/core/types';
+import { PROTOCOL_VERSION } from '../src/core/protocol/version';
+import { ChartsView } from './charts';
+import { CompareView } from './compare-view';
+import { DetailView, type Subject } from './detail';
+import { fill, fmt, h } from './dom';
+import { EvalView } from './eval-view';
+import { Host } from './host';
+import { RolloutBrowser } from './rollout-browser';
+import { restoreState, TABS, type PanelState } from './state';
+import * as ui from './ui/index';
+
+const errors = h('div', { class: 'errors', attrs: { role: 'alert' } });
+const host = new Host((e) => showError(e));
+const state: PanelState = restoreState(host.loadState());
+let saveTimer = 0;
+function save(): void {
+  clearTimeout(saveTimer);
+  saveTimer = window.setTimeout(() => host.saveState(state), 100);
+}
+
+function showError(message: string): void {
+  errors.append(h('p', {}, message));
+  while (errors.childElementCount > 3) errors.firstElementChild!.remove();
+}
+
+let annotations: AnnotationRecord[] = [];
+const annotationOf = (kind: 'rollout' | 'eval', id: string) => annotations.find((a) => a.target.kind === kind && a.target.id === id) ?? null;
+
+// --- header: run, status, controls, live counter
+const runTitle = h('span', { class: 'run-title' }, 'iVGR run');
+const statusText = h('span', { class: 'status', data: { role: 'status' } }, '');
+const liveText = h('span', { class: 'live muted', data: { role: 'live' } }, '');
+const smoothing = h('input', { attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.smoothing), 'aria-label': 'Smoothing', id: 'smoothing' } });
+const smoothingValue = h('span', { class: 'muted' }, state.smoothing.toFixed(2));
+const controls = h(
+  'span',
+  { class: 'controls' },
+  ui.button('Pause', () => host.post({ type: 'control', action: 'pause' }), { secondary: true, id: 'control-pause' }),
+  ui.button('Resume', () => host.post({ type: 'control', action: 'resume' }), { secondary: true, id: 'control-resume' }),
+  ui.button('Stop', () => host.post({ type: 'control', action: 'stop' }), { secondary: true, id: 'control-stop', title: 'Stops after the current step, with a checkpoint' }),
+);
+
+// --- views
+const charts = new ChartsView(state.smoothing);
+smoothing.addEventListener('input', () => {
+  state.smoothing = Number(smoothing.value);
+  smoothingValue.textContent = state.smoothing.toFixed(2);
+  charts.setSmoothing(state.smoothing);
+  save();
+});
+const detail = new DetailView(
+  host,
+  state.layers,
+  (l) => {
+    state.layers = l;
+    save();
+  },
+  (promptId) => openCompare(promptId),
+);
+const browser = new RolloutBrowser(host, state.filter, state.sort, state.scrollTop, {
+  onSelect: (row) => selectRollout(row.id),
+  onStateChange: (filter, sort, scrollTop) => {
+    state.filter = filter;
+    state.sort = sort;
+    state.scrollTop = scrollTop;
+    save();
+  },
+});
+const compare = new CompareView((kind, id) => (kind === 'rollout' ? selectRollout(id, true) : openEvalById(id)));
+const evalView = new EvalView(
+  host,
+  (cell) => {
+    state.evalCell = cell;
+    save();
+  },
+  (r) => openEval(r),
+);
+const rolloutDetailSlot = h('div', { class: 'detail-slot' });
+const evalDetailSlot = h('div', { class: 'detail-slot' });
+
+const panels: Record<(typeof TABS)[number], HTMLElement> = {
+  charts: h('div', { class: 'tab-body' }, h('div', { class: 'chart-tools' }, h('label', { attrs: { for: 'smoothing' } }, 'Smoothing '), smoothing, smoothingValue), charts.element),
+  rollouts: h('div', { class: 'tab-body split' }, browser.element, rolloutDetailSlot),
+  compare: h('div', { class: 'tab-body' }, compare.element),
+  eval: h('div', { class: 'tab-body' }, evalView.element, evalDetailSlot),
+};
+const tabLabels = { charts: 'Charts', rollouts: 'Rollouts', compare: 'Compare', eval: 'Evaluation' };
+const tabs = ui.tabs(
+  TABS.map((id) => ({ id, label: tabLabels[id], panel: panels[id] })),
+  TABS.indexOf(state.tab),
+  (i) => {
+    state.tab = TABS[i]!;
+    save();
+  },
+);
+function showTab(id: PanelState['tab']): void {
+  state.tab = id;
+  tabs.select(TABS.indexOf(id));
+  save();
+}
+
+document.body.replaceChildren(h('header', { class: 'top' }, runTitle, statusText, liveText, controls), errors, tabs.element);
+
+// --- selection
+let pendingRollout: string | null = null;
+function selectRollout(id: string, switchTab = false): void {
+  state.selected = { kind: 'rollout', id };
+  browser.setSelected(id);
+  pendingRollout = id;
+  host.post({ type: 'getRollout', id });
+  if (switchTab) showTab('rollouts');
+  save();
+}
+
+function rolloutSubject(r: RolloutRecord, evidence: Subject['evidence'], labels: string[] | undefined, size: Subject['imageSize']): Subject {
+  return {
+    kind: 'rollout',
+    id: r.id,
+    promptId: r.promptId,
+    title: `${r.stream} rollout ${r.id}`,
+    facts: [
+      ['step', String(r.step)],
+      ['prompt', r.promptId],
+      ['sample', String(r.sample)],
+      ['answer', r.answer ?? '(none)'],
+      ['reward', fmt(r.score, 3)],
+      ['advantage', fmt(r.advantage, 3)],
+      ['tokens', `${r.tokens.prompt}+${r.tokens.completion}`],
+      ['finish', r.finish],
+    ],
+    correct: r.correct,
+    input: r.input,
+    output: r.output,
+    image: r.image,
+    imageSize: size,
+    boxes: r.boxes,
+    evidence,
+    evidenceLabels: labels,
+    rewards: r.rewards,
+  };
+}
+
+function openEval(r: EvalRecord): void {
+  state.selected = { kind: 'eval', id: r.id };
+  save();
+  evalDetailSlot.append(detail.element);
+  detail.show(
+    {
+      kind: 'eval',
+      id: r.id,
+      promptId: r.promptId,
+      title: `${r.mode} evaluation · ${r.checkpoint} · ${r.promptId}`,
+      facts: [
+        ['answer', r.answer ?? '(none)'],
+        ['expected', r.expected],
+        ['IoU', fmt(r.iou, 2)],
+        ['tool calls', String(r.toolCalls)],
+        ['engine', r.engine],
+      ],
+      correct: r.correct,
+      input: r.question,
+      output: r.output,
+      image: r.image,
+      boxes: r.boxes,
+      evidence: r.evidence,
+    },
+    annotationOf('eval', r.id),
+  );
+}
+
+let compareEvals: EvalRecord[] = [];
+function openEvalById(id: string): void {
+  const r = compareEvals.find((e) => e.id === id) ?? evalView.findRecord(id);
+  if (!r) return;
+  showTab('eval');
+  openEval(r);
+}
+
+function openCompare(promptId: string): void {
+  state.comparePrompt = promptId;
+  host.post({ type: 'compare', promptId });
+  showTab('compare');
+  save();
+}
+
+// --- messages from the extension
+host.on('init', (m) => {
+  state.runId = m.run.id;
+  save();
+  runTitle.textContent = m.run.name ?? m.run.id;
+  if (m.convention) detail.convention = m.convention;
+  detail.setTags(m.tags);
+  browser.setTags(m.tags);
+  setStatus(m.status);
+  browser.requery(state.scrollTop);
+  if (state.selected?.kind === 'rollout') selectRollout(state.selected.id);
+  if (state.evalCell) evalView.openCell(state.evalCell);
+  if (state.comparePrompt) host.post({ type: 'compare', promptId: state.comparePrompt });
+});
+function setStatus(s: { status: string; step: number; totalSteps: number; phase: string; message?: string }): void {
+  statusText.textContent = `${s.status} · step ${s.step}/${s.totalSteps} · ${s.phase}${s.message ? ` · ${s.message}` : ''}`;
+  statusText.dataset.status = s.status;
+}
+host.on('status', (m) => setStatus(m.status));
+host.on('metrics', (m) => charts.add(m.records, m.reset));
+host.on('rollout', (m) => {
+  if (m.id !== pendingRollout) return;
+  if (!m.record) {
+    showError(`Rollout ${m.id} is not in this run.`);
+    return;
+  }
+  rolloutDetailSlot.append(detail.element);
+  detail.show(rolloutSubject(m.record, m.evidence ?? [], m.evidenceLabels, m.imageSize), annotationOf('rollout', m.id));
+});
+let liveCount = 0;
+let liveMessages = 0;
+host.on('liveRollouts', (m) => {
+  liveMessages++;
+  liveCount = m.count;
+  const last = m.latest[m.latest.length - 1];
+  liveText.textContent = `${m.count.toLocaleString('en-US')} rollouts${last ? ` · latest step ${last.step} ${last.stream} reward ${fmt(last.score, 2)}` : ''}`;
+  document.body.dataset.liveCount = String(liveCount);
+  document.body.dataset.liveMessages = String(liveMessages);
+  browser.liveGrew();
+});
+host.on('evalSummary', (m) => evalView.setRows(m.rows));
+host.on('evalSamples', (m) => {
+  if (state.selected?.kind === 'eval') {
+    const r = m.samples.find((s) => s.id === state.selected!.id);
+    if (r && !detail.current) openEval(r);
+  }
+});
+host.on('compare', (m) => {
+  compareEvals = m.evals;
+  compare.show(m.promptId, m.rollouts, m.evals);
+});
+host.on('annotations', (m) => {
+  annotations = m.records;
+  detail.annotationChanged(m.records);
+  browser.annotationsChanged();
+});
+host.on('error', (m) => showError(m.message));
+
+fill(errors);
+host.post({ type: 'ready', protocol: PROTOCOL_VERSION });
 document.body.dataset.ivgr = 'ready';

@@ -253,9 +253,11 @@ export class RolloutQueryService {
       t.hits = grown;
     }
     const hits = t.hits;
+    // Quotes, backslashes and control characters are escaped in JSON, so such needles cannot use the raw pre-filter.
+    const escaped = [...needle].some((ch) => ch === '"' || ch === '\\' || ch.charCodeAt(0) < 0x20);
     await this.index.scanText(t.upTo, size, (row, line) => {
       // The raw JSON line is a cheap pre-filter; the parsed fields decide (escapes, key names).
-      if (!line.toLowerCase().includes(needle) && !/["\\\u0000-\u001f]/.test(needle)) return;
+      if (!escaped && !line.toLowerCase().includes(needle)) return;
       const r = JSON.parse(line) as Record<string, unknown>;
       const fields = [r.id, r.promptId, r.input, r.output, r.answer];
       if (fields.some((f) => typeof f === 'string' && f.toLowerCase().includes(needle))) hits[row] = 1;

@@ -187,6 +187,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     status: statusSchema,
     /** The configurable failure-tag set offered by the annotation form. */
     tags: z.array(z.string().min(1)),
+    /** How the model writes box coordinates, so the trace viewer reads them as the scorer did. */
+    convention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']).optional(),
   }),
   /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
   z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),

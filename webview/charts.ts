@@ -1,0 +1,110 @@
+/**
+ * Live training charts drawn with uPlot (canvas; hover shows values in the legend). Records are
+ * appended as they stream in and the charts redraw at most once per animation frame.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { MetricsRecord } from '../src/core/types';
+import { h } from './dom';
+import { CHARTS, columns, smooth, type ChartDef } from './metrics-series';
+
+/** Theme colours VS Code exposes for charts, with fallbacks for a plain page. */
+const PALETTE = [
+  ['--vscode-charts-blue', '#3794ff'],
+  ['--vscode-charts-orange', '#d18616'],
+  ['--vscode-charts-green', '#89d185'],
+  ['--vscode-charts-purple', '#b180d7'],
+  ['--vscode-charts-red', '#f14c4c'],
+  ['--vscode-charts-yellow', '#cca700'],
+] as const;
+
+function themeColor(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+export class ChartsView {
+  readonly element: HTMLElement;
+  private readonly records: MetricsRecord[] = [];
+  private readonly plots: { def: ChartDef; plot: uPlot; box: HTMLElement }[] = [];
+  private frame = 0;
+  private smoothing: number;
+
+  constructor(smoothing: number) {
+    this.smoothing = smoothing;
+    this.element = h('div', { class: 'charts' });
+    this.empty = h('p', { class: 'muted empty' }, 'No metrics yet: charts fill in as training steps finish.');
+    this.element.append(this.empty);
+    new ResizeObserver(() => this.resize()).observe(this.element);
+  }
+
+  private readonly empty: HTMLElement;
+
+  get count(): number {
+    return this.records.length;
+  }
+
+  setSmoothing(w: number): void {
+    this.smoothing = w;
+    this.schedule();
+  }
+
+  add(records: readonly MetricsRecord[], reset = false): void {
+    if (reset) this.records.length = 0;
+    for (const r of records) this.records.push(r);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private ensurePlots(): void {
+    if (this.plots.length > 0 || this.element.clientWidth === 0) return;
+    this.empty.remove();
+    const fg = themeColor('--vscode-foreground', '#ccc');
+    const grid = themeColor('--vscode-editorWidget-border', '#444');
+    const colors = PALETTE.map(([v, f]) => themeColor(v, f));
+    for (const def of CHARTS) {
+      const box = h('div', { class: 'chart', data: { chart: def.id } }, h('h3', {}, def.title));
+      this.element.append(box);
+      const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+      const opts: uPlot.Options = {
+        width: this.chartWidth(),
+        height: 180,
+        scales: { x: { time: false } },
+        axes: [{ ...axis, label: 'step' }, axis],
+        cursor: { sync: { key: 'ivgr-steps' } },
+        series: [{ label: 'step' }, ...def.series.map((s) => ({ label: s.label, stroke: colors[s.color % colors.length], width: 1.5, dash: s.dash ? [4, 3] : undefined, spanGaps: true }))],
+      };
+      const plot = new uPlot(opts, columns(def, []) as uPlot.AlignedData, box);
+      this.plots.push({ def, plot, box });
+    }
+  }
+
+  private chartWidth(): number {
+    const w = this.element.clientWidth;
+    return Math.max(280, w >= 900 ? Math.floor(w / 2) - 24 : w - 16);
+  }
+
+  private draw(): void {
+    if (this.records.length === 0) return;
+    this.ensurePlots();
+    for (const { def, plot } of this.plots) {
+      const [x, ...ys] = columns(def, this.records);
+      plot.setData([x!, ...ys.map((y) => smooth(y, this.smoothing))] as uPlot.AlignedData);
+    }
+  }
+
+  private resize(): void {
+    if (this.plots.length === 0) {
+      this.schedule();
+      return;
+    }
+    const w = this.chartWidth();
+    for (const { plot } of this.plots) plot.setSize({ width: w, height: 180 });
+  }
+}

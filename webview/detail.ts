@@ -1,0 +1,182 @@
+/**
+ * One sample in full: header, trace with highlighted spans, reward breakdown with each term's
+ * explanation, the image with its box layers, and the annotation form. Shows a training rollout
+ * or an evaluation sample alike.
+ */
+import { parseTrace } from '../src/core/trace';
+import type { AnnotationRecord, Box, CoordConvention, ImageSize, RewardBreakdown, RewardTerm } from '../src/core/types';
+import { fill, fmt, h } from './dom';
+import type { Host } from './host';
+import { ImageView, type Layers } from './image-view';
+import { TraceView } from './trace-view';
+import * as ui from './ui/index';
+
+export interface Subject {
+  kind: 'rollout' | 'eval';
+  id: string;
+  promptId: string;
+  title: string;
+  /** Label/value pairs for the header line. */
+  facts: [string, string][];
+  correct: boolean;
+  input: string;
+  output: string;
+  image?: string;
+  imageSize?: ImageSize;
+  boxes: Box[];
+  evidence: Box[];
+  evidenceLabels?: string[];
+  rewards?: RewardBreakdown;
+}
+
+const TERMS: RewardTerm[] = ['accuracy', 'format', 'grounding', 'consistency', 'tool'];
+
+export class DetailView {
+  readonly element: HTMLElement;
+  private readonly head: HTMLElement;
+  private readonly prompt: HTMLElement;
+  private readonly rewards: HTMLElement;
+  private readonly trace = new TraceView();
+  readonly image: ImageView;
+  private readonly form: HTMLElement;
+  private subject: Subject | null = null;
+  private annotation: AnnotationRecord | null = null;
+  /** Annotations this panel replaced, newest last, per target: what Undo restores. */
+  private readonly history = new Map<string, (AnnotationRecord | null)[]>();
+  private corrected: Box[] = [];
+  private tags: string[] = [];
+  convention: CoordConvention = 'qwen25-abs';
+
+  constructor(
+    private readonly host: Host,
+    layers: Layers,
+    onLayers: (l: Layers) => void,
+    private readonly onCompare: (promptId: string) => void,
+  ) {
+    this.image = new ImageView(host, layers, onLayers);
+    this.head = h('div', { class: 'detail-head' });
+    this.prompt = h('details', { class: 'prompt' });
+    this.rewards = h('div', { class: 'rewards' });
+    this.form = h('div', { class: 'annotate', attrs: { 'aria-label': 'Annotation' } });
+    this.trace.onHover = (k) => this.image.highlight(k);
+    this.image.onHover = (k) => this.trace.highlight(k);
+    this.image.onCorrectedChange = (boxes) => {
+      this.corrected = boxes;
+      this.renderCorrectedCount();
+    };
+    const left = h('div', { class: 'detail-text' }, this.head, this.prompt, this.trace.element, this.rewards);
+    const right = h('div', { class: 'detail-media' }, this.image.element, this.form);
+    this.element = h('div', { class: 'detail empty-detail' }, left, right);
+    this.head.append(h('p', { class: 'muted' }, 'Select a rollout to see its trace, boxes and rewards.'));
+  }
+
+  setTags(tags: string[]): void {
+    this.tags = tags;
+    if (this.subject) this.renderForm();
+  }
+
+  get current(): Subject | null {
+    return this.subject;
+  }
+
+  show(s: Subject, annotation: AnnotationRecord | null): void {
+    this.subject = s;
+    this.annotation = annotation;
+    this.corrected = annotation?.correctedBoxes.slice() ?? [];
+    this.element.classList.remove('empty-detail');
+    this.element.dataset.id = s.id;
+    fill(
+      this.head,
+      h('h2', {}, s.title),
+      h('div', { class: 'facts' }, ...s.facts.map(([k, v]) => h('span', { class: 'fact' }, h('b', {}, k), ' ', v)), h('span', { class: s.correct ? 'ok' : 'bad' }, s.correct ? '✓ correct' : '✗ incorrect')),
+      ui.button('Compare streams', () => this.onCompare(s.promptId), { secondary: true, id: 'compare-button', title: 'Both streams and all checkpoints for this question' }),
+    );
+    fill(this.prompt, h('summary', {}, 'Prompt'), h('pre', { class: 'prompt-text' }, s.input));
+    const size = s.imageSize ?? { width: 1000, height: 1000 };
+    const parsed = parseTrace(s.output, { convention: this.convention, original: size });
+    this.trace.render(s.output, parsed);
+    this.renderRewards(s.rewards);
+    this.image.show({ path: s.image, size: s.imageSize, predicted: s.boxes, evidence: s.evidence, evidenceLabels: s.evidenceLabels, tools: parsed.toolCalls.flatMap((t) => (t.box ? [t.box] : [])), corrected: this.corrected });
+    this.renderForm();
+  }
+
+  /** A newer annotation for the shown sample arrived (this panel's save or another window's). */
+  annotationChanged(records: AnnotationRecord[]): void {
+    const s = this.subject;
+    if (!s) return;
+    const next = records.find((r) => r.target.kind === s.kind && r.target.id === s.id) ?? null;
+    if (JSON.stringify(next) === JSON.stringify(this.annotation)) return;
+    this.annotation = next;
+    this.corrected = next?.correctedBoxes.slice() ?? [];
+    this.image.setCorrected(this.corrected);
+    this.renderForm();
+  }
+
+  private renderRewards(r: RewardBreakdown | undefined): void {
+    if (!r) {
+      this.rewards.replaceChildren();
+      return;
+    }
+    const rows = TERMS.flatMap((t) => {
+      const v = r[t];
+      if (!v) return [];
+      return [h('tr', { data: { term: t } }, h('th', {}, t), h('td', { class: 'num' }, fmt(v.value)), h('td', { class: 'num muted' }, `×${fmt(v.weight, 2)}`), h('td', { class: 'num' }, fmt(v.value * v.weight)), h('td', { class: 'explain' }, v.explanation))];
+    });
+    fill(this.rewards, h('h3', {}, 'Reward breakdown'), h('table', { class: 'reward-table' }, h('thead', {}, h('tr', {}, ...['term', 'value', 'weight', 'weighted', 'why'].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
+  }
+
+  private correctedCount: HTMLElement = h('span');
+
+  private renderCorrectedCount(): void {
+    this.correctedCount.textContent = this.corrected.length === 0 ? 'no corrected boxes' : `${this.corrected.length} corrected box${this.corrected.length > 1 ? 'es' : ''}: ${this.corrected.map((b) => `[${b.join(', ')}]`).join(' ')}`;
+  }
+
+  private renderForm(): void {
+    const s = this.subject!;
+    const current = new Set(this.annotation?.tags ?? []);
+    const boxes = this.tags.map((t) => ui.checkbox(t, current.has(t), () => {}, { id: `tag-${t}`, value: t }));
+    const note = ui.textArea({ placeholder: 'Note (why this is a failure, what the model should have done)…', value: this.annotation?.note ?? '', id: 'annotation-note' });
+    this.correctedCount = h('span', { class: 'muted', data: { role: 'corrected' } });
+    this.renderCorrectedCount();
+    let drawing = false;
+    const draw = ui.button('Draw box', () => {
+      drawing = !drawing;
+      this.image.setDrawMode(drawing);
+      draw.textContent = drawing ? 'Stop drawing' : 'Draw box';
+    }, { secondary: true, id: 'draw-box', title: 'Drag on the image to draw a corrected box; drag a corrected box to move it; Delete removes the selected one' });
+    this.image.setDrawMode(false);
+    const save = () => {
+      const record: AnnotationRecord = { v: 1, target: { kind: s.kind, id: s.id }, tags: this.tags.filter((_, j) => boxes[j]!.value), note: note.value, correctedBoxes: this.corrected, time: Date.now() };
+      this.remember(s);
+      this.host.post({ type: 'annotate', record });
+    };
+    const undo = () => {
+      const stack = this.history.get(`${s.kind}:${s.id}`);
+      const previous = stack && stack.length > 0 ? stack.pop()! : null;
+      // Undo is a new record: the previous version again, or a withdrawal when there was none.
+      const record: AnnotationRecord = previous ? { ...previous, time: Date.now() } : { v: 1, target: { kind: s.kind, id: s.id }, tags: [], note: '', correctedBoxes: [], time: Date.now(), deleted: true };
+      this.host.post({ type: 'annotate', record });
+    };
+    const state = this.annotation ? `annotated ${new Date(this.annotation.time).toLocaleString()}` : 'not annotated';
+    fill(
+      this.form,
+      h('h3', {}, 'Annotate failure'),
+      h('div', { class: 'tag-list' }, ...boxes.map((b) => b.element)),
+      note.element,
+      h('div', { class: 'row-buttons' }, draw, ui.button('Clear boxes', () => {
+        this.corrected = [];
+        this.image.setCorrected([]);
+        this.renderCorrectedCount();
+      }, { secondary: true, id: 'clear-boxes' })),
+      this.correctedCount,
+      h('div', { class: 'row-buttons' }, ui.button('Save', save, { id: 'save-annotation' }), ui.button('Undo', undo, { secondary: true, id: 'undo-annotation', title: 'Writes a new record restoring the previous version' }), h('span', { class: 'muted', data: { role: 'annotation-state' } }, state)),
+    );
+  }
+
+  private remember(s: Subject): void {
+    const key = `${s.kind}:${s.id}`;
+    const stack = this.history.get(key) ?? [];
+    stack.push(this.annotation);
+    this.history.set(key, stack);
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The image with its box layers: predicted boxes (from the output), ground-truth evidence, zoom
+ * tool regions and the annotator's corrected boxes. Zoom with the wheel or +/−/0, pan by dragging.
+ * The extension serves a thumbnail first and a sharper version once the zoom needs it, so an 8K
+ * image opens at once. Boxes are SVG in original-image pixels; labels are text nodes.
+ */
+import type { Box, ImageSize } from '../src/core/types';
+import { h, svg } from './dom';
+import { bestMatch, boxFromPoints, fitView, moveBox, toImage, wantedSide, zoomAt, type View } from './geometry';
+import type { Host } from './host';
+import * as ui from './ui/index';
+
+export interface Layers {
+  predicted: boolean;
+  evidence: boolean;
+  corrected: boolean;
+}
+
+export interface ImageContent {
+  path?: string;
+  size?: ImageSize;
+  predicted: Box[];
+  evidence: Box[];
+  evidenceLabels?: string[];
+  tools: Box[];
+  corrected: Box[];
+}
+
+const FIRST_SIDE = 1280;
+type Kind = 'p' | 'e' | 't' | 'c';
+const KIND_LABEL: Record<Kind, string> = { p: 'predicted', e: 'evidence', t: 'zoom', c: 'corrected' };
+
+export class ImageView {
+  readonly element: HTMLElement;
+  /** Called with a box key like "p0" (predicted #0) or null when the pointer leaves a box. */
+  onHover: (key: string | null) => void = () => {};
+  onCorrectedChange: (boxes: Box[]) => void = () => {};
+  private readonly viewport: HTMLElement;
+  private readonly stage: HTMLElement;
+  private readonly img: HTMLImageElement;
+  private readonly overlay: SVGSVGElement;
+  private readonly tooltip: HTMLElement;
+  private readonly insets: HTMLElement;
+  private readonly status: HTMLElement;
+  private content: ImageContent = { predicted: [], evidence: [], tools: [], corrected: [] };
+  private size: ImageSize | null = null;
+  private view: View = { scale: 1, tx: 0, ty: 0 };
+  private served = 0;
+  private requested = 0;
+  private imageRequest = -1;
+  private readonly insetRequests = new Map<number, HTMLElement>();
+  private drawMode = false;
+  private highlighted: string | null = null;
+  private selectedCorrected = -1;
+  private drag: { mode: 'pan' | 'draw' | 'move'; start: [number, number]; view: View; box?: Box; index?: number } | null = null;
+
+  constructor(
+    private readonly host: Host,
+    private layers: Layers,
+    private readonly onLayers: (l: Layers) => void,
+  ) {
+    this.img = h('img', { attrs: { alt: '', draggable: 'false' } });
+    this.overlay = svg('svg', { class: 'overlay' });
+    this.stage = h('div', { class: 'stage' }, this.img, this.overlay);
+    this.tooltip = h('div', { class: 'tooltip', attrs: { role: 'status' } });
+    this.tooltip.hidden = true;
+    this.status = h('span', { class: 'muted img-status' });
+    this.viewport = h('div', { class: 'viewport', attrs: { tabindex: '0', 'aria-label': 'Image; wheel or +/- to zoom, drag to pan, 0 to fit' } }, this.stage, this.tooltip);
+    this.insets = h('div', { class: 'insets' });
+    const toggles = (['predicted', 'evidence', 'corrected'] as const).map((k) => {
+      const c = ui.checkbox(k, this.layers[k], (on) => {
+        this.layers = { ...this.layers, [k]: on };
+        this.onLayers(this.layers);
+        this.drawBoxes();
+      }, { id: `layer-${k}` });
+      return h('span', { class: `legend ${k}` }, h('i', { class: 'swatch' }), c.element);
+    });
+    const toolbar = h('div', { class: 'img-toolbar' }, ...toggles, h('span', { class: 'legend zoom' }, h('i', { class: 'swatch' }), 'zoom region'), ui.button('Fit', () => this.fit(), { secondary: true, title: 'Fit the image (0)' }), this.status);
+    this.element = h('div', { class: 'image-view' }, toolbar, this.viewport, this.insets);
+    this.wire();
+    host.on('image', (m) => {
+      const inset = this.insetRequests.get(m.requestId);
+      if (inset) {
+        this.insetRequests.delete(m.requestId);
+        const im = inset.querySelector('img');
+        if (im) im.src = m.uri;
+        return;
+      }
+      if (m.requestId !== this.imageRequest) return;
+      const first = this.size === null;
+      this.size = m.original;
+      this.served = Math.max(m.served.width, m.served.height);
+      this.img.src = m.uri;
+      this.stage.style.width = `${m.original.width}px`;
+      this.stage.style.height = `${m.original.height}px`;
+      this.overlay.setAttribute('viewBox', `0 0 ${m.original.width} ${m.original.height}`);
+      this.overlay.setAttribute('width', String(m.original.width));
+      this.overlay.setAttribute('height', String(m.original.height));
+      this.status.textContent = `${m.original.width}×${m.original.height}${this.served < Math.max(m.original.width, m.original.height) ? ` · preview ${m.served.width}×${m.served.height}` : ''}`;
+      if (first) this.fit();
+      this.drawBoxes();
+    });
+  }
+
+  show(content: ImageContent): void {
+    const samePath = content.path === this.content.path && this.size !== null;
+    this.content = content;
+    this.selectedCorrected = -1;
+    if (!samePath) {
+      this.size = content.size ?? null;
+      this.served = 0;
+      this.requested = 0;
+      this.img.removeAttribute('src');
+      if (content.path) this.requestImage(FIRST_SIDE);
+      else this.status.textContent = 'no image for this sample';
+    }
+    this.drawBoxes();
+    this.drawInsets();
+  }
+
+  setCorrected(boxes: Box[]): void {
+    this.content = { ...this.content, corrected: boxes };
+    this.drawBoxes();
+  }
+
+  setDrawMode(on: boolean): void {
+    this.drawMode = on;
+    this.viewport.classList.toggle('drawing', on);
+  }
+
+  /** Emphasises one box (hover from the trace), or none. */
+  highlight(key: string | null): void {
+    this.highlighted = key;
+    for (const el of this.overlay.querySelectorAll<SVGGElement>('g.box')) el.classList.toggle('hot', el.dataset.key === key);
+    if (key) this.showTooltip(key);
+    else this.tooltip.hidden = true;
+  }
+
+  private requestImage(maxSide: number): void {
+    if (!this.content.path) return;
+    this.requested = maxSide;
+    this.imageRequest = this.host.requestId();
+    this.host.post({ type: 'getImage', requestId: this.imageRequest, path: this.content.path, maxSide });
+  }
+
+  private drawInsets(): void {
+    this.insets.replaceChildren();
+    this.insetRequests.clear();
+    const path = this.content.path;
+    if (!path) return;
+    this.content.tools.forEach((box, i) => {
+      const requestId = this.host.requestId();
+      const card = h('figure', { class: 'inset', data: { key: `t${i}` } }, h('img', { attrs: { alt: `zoom ${i + 1}` } }), h('figcaption', {}, `zoom #${i + 1} [${box.join(', ')}]`));
+      card.addEventListener('mouseenter', () => this.hover(`t${i}`));
+      card.addEventListener('mouseleave', () => this.hover(null));
+      this.insets.append(card);
+      this.insetRequests.set(requestId, card);
+      this.host.post({ type: 'getImage', requestId, path, maxSide: 240, region: box });
+    });
+  }
+
+  private fit(): void {
+    if (!this.size) return;
+    this.view = fitView(this.size, { width: this.viewport.clientWidth || 400, height: this.viewport.clientHeight || 300 });
+    this.applyView();
+  }
+
+  private applyView(): void {
+    const v = this.view;
+    this.stage.style.transform = `translate(${v.tx}px, ${v.ty}px) scale(${v.scale})`;
+    this.overlay.style.setProperty('--label-size', `${12 / v.scale}px`);
+    for (const t of this.overlay.querySelectorAll('text')) t.setAttribute('font-size', String(12 / v.scale));
+    if (this.size && this.served > 0) {
+      const want = wantedSide(v, this.size, window.devicePixelRatio || 1);
+      // Ask for more pixels only when the screen would show visibly upscaled ones.
+      if (want > this.served * 1.25 && want > this.requested) this.requestImage(Math.min(Math.max(this.size.width, this.size.height), Math.max(want, this.served * 2)));
+    }
+  }
+
+  private drawBoxes(): void {
+    const o = this.overlay;
+    o.replaceChildren();
+    const add = (kind: Kind, boxes: Box[], visible: boolean, labels?: string[]) => {
+      if (!visible) return;
+      boxes.forEach((b, i) => {
+        const key = `${kind}${i}`;
+        const g = svg('g', { class: `box ${KIND_LABEL[kind]}${key === this.highlighted ? ' hot' : ''}${kind === 'c' && i === this.selectedCorrected ? ' selected' : ''}` });
+        g.dataset.key = key;
+        const rect = svg('rect', { x: b[0], y: b[1], width: Math.max(0, b[2] - b[0]), height: Math.max(0, b[3] - b[1]) });
+        const text = svg('text', { x: b[0], y: b[1], 'font-size': 12 / this.view.scale, dy: '-0.3em' });
+        text.textContent = labels?.[i] ? `${KIND_LABEL[kind]} ${i + 1}: ${labels[i]}` : `${KIND_LABEL[kind]} ${i + 1}`;
+        g.append(rect, text);
+        g.addEventListener('mouseenter', () => this.hover(key));
+        g.addEventListener('mouseleave', () => this.hover(null));
+        o.append(g);
+      });
+    };
+    add('e', this.content.evidence, this.layers.evidence, this.content.evidenceLabels);
+    add('t', this.content.tools, true);
+    add('p', this.content.predicted, this.layers.predicted);
+    add('c', this.content.corrected, this.layers.corrected);
+  }
+
+  private hover(key: string | null): void {
+    this.highlight(key);
+    this.onHover(key);
+  }
+
+  private boxOf(key: string): Box | undefined {
+    const i = Number(key.slice(1));
+    const list = { p: this.content.predicted, e: this.content.evidence, t: this.content.tools, c: this.content.corrected }[key[0] as Kind];
+    return list?.[i];
+  }
+
+  private showTooltip(key: string): void {
+    const box = this.boxOf(key);
+    if (!box) return;
+    const kind = key[0] as Kind;
+    let text = `${KIND_LABEL[kind]} #${Number(key.slice(1)) + 1} [${box.map((n) => Math.round(n)).join(', ')}]`;
+    if (kind !== 'e' && this.content.evidence.length > 0) {
+      const m = bestMatch(box, this.content.evidence);
+      text += ` · IoU ${m.iou.toFixed(2)} with evidence #${m.index + 1}`;
+    }
+    this.tooltip.textContent = text;
+    this.tooltip.hidden = false;
+  }
+
+  private point(ev: MouseEvent): [number, number] {
+    const r = this.viewport.getBoundingClientRect();
+    return toImage(this.view, ev.clientX - r.left, ev.clientY - r.top);
+  }
+
+  private wire(): void {
+    const vp = this.viewport;
+    vp.addEventListener(
+      'wheel',
+      (ev) => {
+        ev.preventDefault();
+        const r = vp.getBoundingClientRect();
+        this.view = zoomAt(this.view, Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+        this.applyView();
+      },
+      { passive: false },
+    );
+    vp.addEventListener('keydown', (ev) => {
+      const c = { x: vp.clientWidth / 2, y: vp.clientHeight / 2 };
+      if (ev.key === '+' || ev.key === '=') this.view = zoomAt(this.view, 1.25, c.x, c.y);
+      else if (ev.key === '-') this.view = zoomAt(this.view, 0.8, c.x, c.y);
+      else if (ev.key === '0') return this.fit();
+      else if ((ev.key === 'Delete' || ev.key === 'Backspace') && this.selectedCorrected >= 0) {
+        const boxes = this.content.corrected.filter((_, i) => i !== this.selectedCorrected);
+        this.selectedCorrected = -1;
+        this.setCorrected(boxes);
+        this.onCorrectedChange(boxes);
+        return;
+      } else return;
+      ev.preventDefault();
+      this.applyView();
+    });
+    vp.addEventListener('mousedown', (ev) => {
+      if (ev.button !== 0 || !this.size) return;
+      vp.focus();
+      const target = (ev.target as Element).closest<SVGGElement>('g.box.corrected');
+      const p = this.point(ev);
+      if (this.drawMode) this.drag = { mode: 'draw', start: p, view: this.view };
+      else if (target && this.layers.corrected) {
+        const index = Number(target.dataset.key!.slice(1));
+        this.selectedCorrected = index;
+        this.drag = { mode: 'move', start: p, view: this.view, box: this.content.corrected[index], index };
+        this.drawBoxes();
+      } else this.drag = { mode: 'pan', start: [ev.clientX, ev.clientY], view: this.view };
+      ev.preventDefault();
+    });
+    window.addEventListener('mousemove', (ev) => {
+      const d = this.drag;
+      if (!d || !this.size) return;
+      if (d.mode === 'pan') {
+        this.view = { ...d.view, tx: d.view.tx + ev.clientX - d.start[0], ty: d.view.ty + ev.clientY - d.start[1] };
+        this.applyView();
+      } else if (d.mode === 'draw') {
+        d.box = boxFromPoints(d.start, this.point(ev), this.size);
+        this.setCorrected([...this.content.corrected.slice(0, d.index ?? this.content.corrected.length), d.box]);
+        d.index ??= this.content.corrected.length - 1;
+      } else if (d.box && d.index !== undefined) {
+        const p = this.point(ev);
+        const boxes = this.content.corrected.slice();
+        boxes[d.index] = moveBox(d.box, p[0] - d.start[0], p[1] - d.start[1], this.size);
+        this.setCorrected(boxes);
+      }
+    });
+    window.addEventListener('mouseup', () => {
+      const d = this.drag;
+      this.drag = null;
+      if (!d || d.mode === 'pan') return;
+      let boxes = this.content.corrected;
+      // A click without a drag in draw mode leaves no zero-area box behind.
+      if (d.mode === 'draw') boxes = boxes.filter((b) => b[2] - b[0] >= 2 && b[3] - b[1] >= 2);
+      this.setCorrected(boxes);
+      this.onCorrectedChange(boxes);
+    });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Turns metrics records into the columns the charts draw, and smooths them. Pure, so the chart
+ * definitions and the smoothing are tested without a browser.
+ */
+import type { MetricsRecord, RewardTerm, Stream } from '../src/core/types';
+
+export interface SeriesDef {
+  label: string;
+  /** Index into the chart's colour palette. */
+  color: number;
+  dash?: boolean;
+  pick: (m: MetricsRecord) => number | undefined;
+}
+
+export interface ChartDef {
+  id: string;
+  title: string;
+  series: SeriesDef[];
+}
+
+const STREAMS: Stream[] = ['grounded', 'textual'];
+const TERMS: RewardTerm[] = ['accuracy', 'format', 'grounding', 'consistency', 'tool'];
+
+const perStream = (pick: (m: MetricsRecord, s: Stream) => number | undefined): SeriesDef[] =>
+  STREAMS.map((s, i) => ({ label: s, color: i, pick: (m) => pick(m, s) }));
+
+export const CHARTS: ChartDef[] = [
+  { id: 'reward', title: 'Mean reward', series: perStream((m, s) => m.reward[s]) },
+  {
+    id: 'terms',
+    title: 'Reward terms (unweighted)',
+    series: STREAMS.flatMap((s, si) => TERMS.map((t, ti) => ({ label: `${s[0]}:${t}`, color: ti, dash: si === 1, pick: (m: MetricsRecord) => m.terms[s]?.[t] }))),
+  },
+  { id: 'accuracy', title: 'Accuracy', series: perStream((m, s) => m.accuracy[s]) },
+  { id: 'kl', title: 'KL to reference', series: [{ label: 'kl', color: 2, pick: (m) => m.kl }] },
+  { id: 'clip', title: 'Clip fraction', series: [{ label: 'clip', color: 3, pick: (m) => m.clipFraction }] },
+  { id: 'length', title: 'Response length (tokens)', series: perStream((m, s) => m.responseLength[s]) },
+  { id: 'tps', title: 'Tokens / s', series: [{ label: 'tokens/s', color: 4, pick: (m) => m.tokensPerSecond }] },
+];
+
+/** Columns for one chart: steps first, then one array per series (null where a step lacks the value). */
+export function columns(def: ChartDef, records: readonly MetricsRecord[]): (number | null)[][] {
+  const steps = records.map((r) => r.step);
+  const cols: (number | null)[][] = [steps];
+  for (const s of def.series) cols.push(records.map((r) => finiteOrNull(s.pick(r))));
+  return cols;
+}
+
+function finiteOrNull(v: number | undefined): number | null {
+  return v !== undefined && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Exponential moving average with debiasing (as TensorBoard smooths): weight 0 returns the
+ * input, weights near 1 smooth strongly. Gaps (null) stay gaps and do not reset the average.
+ */
+export function smooth(values: readonly (number | null)[], weight: number): (number | null)[] {
+  if (weight <= 0) return values.slice();
+  let last = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === null) return null;
+    last = last * weight + (1 - weight) * v;
+    n++;
+    return last / (1 - Math.pow(weight, n));
+  });
+}

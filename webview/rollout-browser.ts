@@ -1,0 +1,333 @@
+/**
+ * The rollout browser: a filter bar over a windowed list of every rollout in the run. Rows come
+ * from the extension a page at a time (it reads them by byte offset), so the panel's memory does
+ * not grow with the run.
+ */
+import type { RolloutFilter, RolloutRow, RolloutSort } from '../src/core/protocol/webview';
+import { fill, fmt, h } from './dom';
+import { describeFilter, parseNumberField, withField } from './filters';
+import type { Host } from './host';
+import { PageCache } from './page-cache';
+import * as ui from './ui/index';
+import { computeWindow, scrollTopForRow } from './windowing';
+
+export const ROW_HEIGHT = 24;
+
+export interface BrowserCallbacks {
+  onSelect(row: RolloutRow): void;
+  onStateChange(filter: RolloutFilter, sort: RolloutSort, scrollTop: number): void;
+}
+
+export class RolloutBrowser {
+  readonly element: HTMLElement;
+  private readonly cache = new PageCache(100, 60);
+  private readonly requests = new Map<number, { generation: number; page: number }>();
+  private readonly scroller: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly rowsEl: HTMLElement;
+  private readonly summary: HTMLElement;
+  private readonly tagBox: HTMLElement;
+  private readonly pool: HTMLElement[] = [];
+  private total = 0;
+  private selectedId: string | null = null;
+  private selectedIndex = -1;
+  private frame = 0;
+  private queryTimer = 0;
+  private liveTimer = 0;
+  private restoreScroll: number;
+  private tags: string[] = [];
+
+  constructor(
+    private readonly host: Host,
+    private filter: RolloutFilter,
+    private sort: RolloutSort,
+    scrollTop: number,
+    private readonly cb: BrowserCallbacks,
+  ) {
+    this.restoreScroll = scrollTop;
+    this.summary = h('span', { class: 'muted', attrs: { 'aria-live': 'polite' }, data: { role: 'summary' } });
+    this.tagBox = h('span', { class: 'tag-filter' });
+    this.spacer = h('div', { class: 'spacer' });
+    this.rowsEl = h('div', { class: 'rows' });
+    this.scroller = h('div', { class: 'list', attrs: { tabindex: '0', role: 'listbox', 'aria-label': 'Rollouts' } }, this.spacer, this.rowsEl);
+    this.scroller.addEventListener('scroll', () => this.schedule(true), { passive: true });
+    this.scroller.addEventListener('keydown', (ev) => this.onKey(ev));
+    this.scroller.addEventListener('click', (ev) => {
+      const rowEl = (ev.target as HTMLElement).closest<HTMLElement>('.row');
+      if (rowEl?.dataset.index) this.selectIndex(Number(rowEl.dataset.index));
+    });
+    new ResizeObserver(() => this.schedule(false)).observe(this.scroller);
+    this.element = h('div', { class: 'browser' }, this.filterBar(), h('div', { class: 'list-head' }, this.summary, this.header()), this.scroller);
+    host.on('rolloutsPage', (m) => {
+      const req = this.requests.get(m.requestId);
+      if (!req) return;
+      this.requests.delete(m.requestId);
+      if (req.generation !== this.cache.generation) return;
+      this.cache.fill(req.page, m.rows);
+      this.setTotal(m.total);
+      this.schedule(false);
+    });
+  }
+
+  private filterBar(): HTMLElement {
+    const num = (key: 'stepMin' | 'stepMax' | 'rewardMin' | 'rewardMax', placeholder: string, integer: boolean) => {
+      const f = ui.textField({
+        placeholder,
+        label: placeholder,
+        id: `filter-${key}`,
+        value: this.filter[key] === undefined ? '' : String(this.filter[key]),
+        onInput: (v) => {
+          const r = parseNumberField(v, integer);
+          f.element.classList.toggle('invalid', !r.ok);
+          f.element.title = r.ok ? '' : r.error;
+          if (r.ok) this.setFilter(withField(this.filter, key, r.value));
+        },
+      });
+      f.element.classList.add('num');
+      return f.element;
+    };
+    const tri = (key: 'correct' | 'hasBoxes', label: string, yes: string, no: string) =>
+      ui.select(
+        [
+          { value: '', label },
+          { value: 'true', label: yes },
+          { value: 'false', label: no },
+        ],
+        this.filter[key] === undefined ? '' : String(this.filter[key]),
+        (v) => this.setFilter(withField(this.filter, key, v === '' ? undefined : v === 'true')),
+        { id: `filter-${key}`, label },
+      ).element;
+    const stream = ui.select(
+      [
+        { value: '', label: 'both streams' },
+        { value: 'grounded', label: 'grounded' },
+        { value: 'textual', label: 'textual' },
+      ],
+      this.filter.stream ?? '',
+      (v) => this.setFilter(withField(this.filter, 'stream', v === '' ? undefined : (v as 'grounded' | 'textual'))),
+      { id: 'filter-stream', label: 'stream' },
+    ).element;
+    const sorts = ['step:desc', 'step:asc', 'score:desc', 'score:asc', 'advantage:desc', 'advantage:asc'];
+    const sort = ui.select(
+      sorts.map((s) => ({ value: s, label: `${s.replace(':', ' ')}` })),
+      `${this.sort.key}:${this.sort.dir}`,
+      (v) => {
+        const [key, dir] = v.split(':') as [RolloutSort['key'], RolloutSort['dir']];
+        this.sort = { key, dir };
+        this.requery(0);
+      },
+      { id: 'sort', label: 'sort' },
+    ).element;
+    const search = ui.textField({
+      placeholder: 'search text…',
+      label: 'search',
+      id: 'filter-text',
+      value: this.filter.text ?? '',
+      onInput: (v) => this.setFilter(withField(this.filter, 'text', v.trim() === '' ? undefined : v)),
+    }).element;
+    search.classList.add('search');
+    return h(
+      'div',
+      { class: 'filters' },
+      search,
+      num('stepMin', 'step ≥', true),
+      num('stepMax', 'step ≤', true),
+      stream,
+      tri('correct', 'any answer', 'correct', 'incorrect'),
+      num('rewardMin', 'reward ≥', false),
+      num('rewardMax', 'reward ≤', false),
+      tri('hasBoxes', 'boxes?', 'has boxes', 'no boxes'),
+      this.tagBox,
+      sort,
+    );
+  }
+
+  /** The annotation tag set, offered as tag filters. */
+  setTags(tags: string[]): void {
+    this.tags = tags;
+    const active = new Set(this.filter.tags ?? []);
+    fill(
+      this.tagBox,
+      ...tags.map(
+        (t) =>
+          ui.checkbox(t, active.has(t), (on) => {
+            const next = new Set(this.filter.tags ?? []);
+            if (on) next.add(t);
+            else next.delete(t);
+            this.setFilter(withField(this.filter, 'tags', [...next]));
+          }, { id: `filter-tag-${t}` }).element,
+      ),
+    );
+  }
+
+  private header(): HTMLElement {
+    return h('div', { class: 'row head', attrs: { 'aria-hidden': 'true' } }, ...['step', 'stream', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)));
+  }
+
+  private setFilter(filter: RolloutFilter): void {
+    this.filter = filter;
+    clearTimeout(this.queryTimer);
+    this.queryTimer = window.setTimeout(() => this.requery(0), 150);
+  }
+
+  /** Starts over with the current filter and sort (first page, fresh cache). */
+  requery(scrollTop: number): void {
+    this.cache.reset();
+    this.requests.clear();
+    this.scroller.scrollTop = scrollTop;
+    this.restoreScroll = scrollTop;
+    this.request(0);
+    this.cb.onStateChange(this.filter, this.sort, scrollTop);
+    this.schedule(false);
+  }
+
+  /** Called when the run grew while live: refresh what is on screen, at most twice a second. */
+  liveGrew(): void {
+    if (this.liveTimer) return;
+    this.liveTimer = window.setTimeout(() => {
+      this.liveTimer = 0;
+      const keep = this.scroller.scrollTop;
+      this.cache.reset();
+      this.requests.clear();
+      this.restoreScroll = keep;
+      this.request(0);
+      this.schedule(true);
+    }, 500);
+  }
+
+  /** Rows whose tags changed: drop every cached page so they show the new tags. */
+  annotationsChanged(): void {
+    const keep = this.scroller.scrollTop;
+    this.cache.reset();
+    this.requests.clear();
+    this.restoreScroll = keep;
+    this.schedule(true);
+    if (this.filter.tags?.length) this.request(0);
+  }
+
+  private request(page: number): void {
+    const requestId = this.host.requestId();
+    this.requests.set(requestId, { generation: this.cache.generation, page });
+    this.host.post({ type: 'queryRollouts', requestId, filter: this.filter, sort: this.sort, offset: page * this.cache.pageSize, limit: this.cache.pageSize });
+  }
+
+  private setTotal(total: number): void {
+    if (total === this.total && this.summary.textContent) return;
+    this.total = total;
+    const f = describeFilter(this.filter);
+    this.summary.textContent = `${total.toLocaleString('en-US')} rollouts${f ? ` · ${f}` : ''}`;
+    this.element.dataset.total = String(total);
+    if (this.restoreScroll > 0) {
+      this.scroller.scrollTop = this.restoreScroll;
+      this.restoreScroll = 0;
+    }
+  }
+
+  private schedule(fetch: boolean): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render(fetch);
+    });
+  }
+
+  private render(fetch: boolean): void {
+    const viewport = this.scroller.clientHeight;
+    const w = computeWindow(this.total, ROW_HEIGHT, this.scroller.scrollTop, viewport);
+    this.spacer.style.height = `${w.scrollHeight}px`;
+    const n = Math.max(0, w.last - w.first + 1);
+    while (this.pool.length < n) {
+      const cells = Array.from({ length: 8 }, () => h('span'));
+      const el = h('div', { class: 'row', attrs: { role: 'option' } }, ...cells);
+      this.pool.push(el);
+      this.rowsEl.append(el);
+    }
+    for (let k = 0; k < this.pool.length; k++) {
+      const el = this.pool[k]!;
+      if (k >= n) {
+        el.hidden = true;
+        continue;
+      }
+      const index = w.first + k;
+      el.hidden = false;
+      el.style.transform = `translateY(${w.firstTop + k * ROW_HEIGHT}px)`;
+      el.dataset.index = String(index);
+      this.paintRow(el, this.cache.get(index), index);
+    }
+    if (fetch || n > 0) for (const p of this.cache.claimMissing(w.first, w.last)) this.request(p);
+    this.cb.onStateChange(this.filter, this.sort, this.scroller.scrollTop);
+  }
+
+  private paintRow(el: HTMLElement, row: RolloutRow | undefined, index: number): void {
+    const c = el.children as HTMLCollectionOf<HTMLElement>;
+    const selected = row !== undefined && row.id === this.selectedId;
+    el.classList.toggle('selected', selected);
+    el.setAttribute('aria-selected', String(selected));
+    if (selected) this.selectedIndex = index;
+    if (!row) {
+      el.dataset.id = '';
+      el.classList.add('loading');
+      for (let i = 0; i < c.length; i++) c[i]!.textContent = i === 7 ? 'loading…' : '';
+      return;
+    }
+    el.classList.remove('loading');
+    if (el.dataset.id === row.id && c[6]!.textContent === row.tags.join(', ')) return;
+    el.dataset.id = row.id;
+    el.dataset.stream = row.stream;
+    c[0]!.textContent = String(row.step);
+    c[1]!.textContent = row.stream === 'grounded' ? 'G' : 'T';
+    c[1]!.className = `stream ${row.stream}`;
+    c[2]!.textContent = row.correct ? '✓' : '✗';
+    c[2]!.className = row.correct ? 'ok' : 'bad';
+    c[3]!.textContent = fmt(row.score, 2);
+    c[4]!.textContent = fmt(row.advantage, 2);
+    c[5]!.textContent = row.boxes ? String(row.boxes) : '';
+    c[6]!.textContent = row.tags.join(', ');
+    c[7]!.textContent = row.preview;
+    el.title = `${row.id} · prompt ${row.promptId} · answer ${row.answer ?? '(none)'}`;
+  }
+
+  setSelected(id: string | null): void {
+    this.selectedId = id;
+    this.schedule(false);
+  }
+
+  private selectIndex(index: number): void {
+    if (index < 0 || index >= this.total) return;
+    this.selectedIndex = index;
+    const row = this.cache.get(index);
+    const viewport = this.scroller.clientHeight;
+    const top = scrollTopForRow(this.total, ROW_HEIGHT, viewport, index);
+    const w = computeWindow(this.total, ROW_HEIGHT, this.scroller.scrollTop, viewport, 0);
+    if (index <= w.first || index >= w.last) this.scroller.scrollTop = index <= w.first ? top : scrollTopForRow(this.total, ROW_HEIGHT, viewport, index + 1) - viewport + ROW_HEIGHT;
+    if (row) {
+      this.selectedId = row.id;
+      this.cb.onSelect(row);
+    }
+    this.schedule(true);
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1, PageDown: page, PageUp: -page };
+    if (ev.key in moves) {
+      ev.preventDefault();
+      const from = this.selectedIndex < 0 ? -1 : this.selectedIndex;
+      this.selectIndex(Math.min(this.total - 1, Math.max(0, from + moves[ev.key]!)));
+    } else if (ev.key === 'Home') {
+      ev.preventDefault();
+      this.selectIndex(0);
+    } else if (ev.key === 'End') {
+      ev.preventDefault();
+      this.selectIndex(this.total - 1);
+    }
+  }
+
+  get rowCount(): number {
+    return this.total;
+  }
+
+  get tagSet(): string[] {
+    return this.tags;
+  }
+}
