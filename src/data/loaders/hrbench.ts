@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fieldError, type Skip } from '../record-schema';
 import type { Candidate } from './finish';
+import { formatBytes } from './images';
 
 const REQUIRED = ['index', 'question', 'answer', 'A', 'B', 'image'] as const;
 const OPTION_COLUMNS = ['A', 'B', 'C', 'D'] as const;
@@ -71,7 +72,7 @@ export async function readHrbenchCandidates(tsv: string, maxImageBytes: number):
       }
     } else {
       if ((data.length * 3) / 4 > maxImageBytes) {
-        skipped.push({ where, reason: `image of row ${index} is ${((data.length * 3) / 4 / 1024 / 1024).toFixed(1)} MiB, over the ${(maxImageBytes / 1024 / 1024).toFixed(1)} MiB limit` });
+        skipped.push({ where, reason: `image of row ${index} is ${formatBytes(Math.floor((data.length * 3) / 4))}, over the ${formatBytes(maxImageBytes)} limit` });
         continue;
       }
       const bytes = Buffer.from(data, 'base64');

@@ -14,7 +14,11 @@ export interface ImageLimits {
 
 export type ImageProbe = { ok: true; size: ImageSize; bytes: number } | { ok: false; reason: string };
 
-const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+/** "1.5 MiB", "97.7 KiB", "512 B". */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
 
 /**
  * Reads only the image header, so checking a large benchmark stays fast; a
@@ -29,7 +33,7 @@ export async function probeImage(path: string, shown: string, limits: ImageLimit
   } catch {
     return { ok: false, reason: `image "${shown}" not found` };
   }
-  if (bytes > limits.maxBytes) return { ok: false, reason: `image "${shown}" is ${mib(bytes)}, over the ${mib(limits.maxBytes)} limit` };
+  if (bytes > limits.maxBytes) return { ok: false, reason: `image "${shown}" is ${formatBytes(bytes)}, over the ${formatBytes(limits.maxBytes)} limit` };
   try {
     const m = await sharp(path, { limitInputPixels: false }).metadata();
     if (!m.width || !m.height) return { ok: false, reason: `image "${shown}" cannot be decoded: no width/height in its header` };

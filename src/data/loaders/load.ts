@@ -113,5 +113,17 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   }
   const done = await finishRecords(root, read.candidates, limits);
   const records = format !== 'synthetic' && opts.split !== undefined ? done.records.filter((r) => r.split === opts.split) : done.records;
-  return { records, root, skipped: [...read.skipped, ...done.skipped], format };
+  return { records, root, skipped: inFileOrder([...read.skipped, ...done.skipped]), format };
+}
+
+/** Skips sorted by file, then line, so a report reads top to bottom. */
+function inFileOrder(skips: Skip[]): Skip[] {
+  const key = (s: Skip): [string, number] => {
+    const m = /^(.*):(\d+)$/.exec(s.where);
+    return m ? [m[1] as string, Number(m[2])] : [s.where, 0];
+  };
+  return skips
+    .map((s, i) => ({ s, i, k: key(s) }))
+    .sort((a, b) => a.k[0].localeCompare(b.k[0]) || a.k[1] - b.k[1] || a.i - b.i)
+    .map((x) => x.s);
 }
