@@ -31,7 +31,7 @@ describe('generic JSONL loader', async () => {
   await writeFile(join(root, 'images/ok.png'), await png(64, 48));
   await writeFile(join(root, 'images/ok2.jpg'), await jpeg(40, 30));
   await writeFile(join(root, 'images/corrupt.png'), GARBAGE);
-  await writeFile(join(root, 'images/huge.png'), await sharp({ create: { width: 600, height: 600, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
+  await writeFile(join(root, 'images/huge.png'), await sharp({ create: { width: 600, height: 600, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
   await writeFile(join(tmp, 'outside.png'), await png(10, 10));
   const good = { id: 'q1', image: 'images/ok.png', question: 'What colour is the cup?', options: ['red', 'blue', 'green', 'white'], answer: 'B', evidence: [[1, 2, 30, 40]], evidenceLabels: ['cup'], family: 'attribute', split: 'test', meta: { source: 'x' } };
   const lines = [
