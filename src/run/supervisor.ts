@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { RunStatus } from '../core/types';
 import type { WorkerMessage, WorkerStatus } from '../core/protocol/control';
 import { ControlClient } from './control-client';
@@ -273,10 +273,13 @@ export function spawnDetached(spec: SpawnSpec): Promise<number> {
   }
 }
 
-/** Arguments of the `ivgr` CLI for the worker's entry points. */
+/** Arguments of the `ivgr` CLI (dist/cli.js) for the entry points a client starts. */
 export const workerArgs = {
-  train: (cli: string, config: string, runDir: string): string[] => [cli, 'train', config, '--run-dir', runDir],
+  /** Creates `runDir` from the config and trains in the foreground of the (detached) process. */
+  train: (cli: string, config: string, runDir: string): string[] => [cli, 'train', config, '--runs-dir', dirname(runDir), '--run-id', basename(runDir)],
   resume: (cli: string, runDir: string): string[] => [cli, 'resume', runDir],
+  evaluate: (cli: string, runDir: string, checkpoint: number, split: string, modes: string[]): string[] => [cli, 'eval', join(runDir, 'checkpoints', String(checkpoint)), '--split', split, '--mode', modes.join(',')],
+  importDump: (cli: string, dump: string, runDir: string): string[] => [cli, 'import', dump, '--out', runDir],
 };
 
 export type ConnectionState =

@@ -1,0 +1,272 @@
+/**
+ * The run panel host: one WebviewPanel per run, restored after a window reload by a serializer.
+ * It answers the panel's validated messages from the run's files (rollout query service, event
+ * files, image cache) and forwards live worker events; controls go through the commands so they
+ * ask and check trust exactly as the palette does.
+ */
+import * as vscode from 'vscode';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage } from '../core/protocol/webview';
+import { PROTOCOL_VERSION } from '../core/protocol/version';
+import type { EvalRecord, MetricsRecord } from '../core/types';
+import { resolveInside } from '../data/loaders/resolve';
+import { RolloutQueryService } from '../run/rollout-query';
+import { readEventLines } from '../run/supervisor';
+import { serveImage } from './image-cache';
+import { makeNonce, panelHtml } from './panel-html';
+import { readRunFiles, type RunFiles } from './run-files';
+import type { RunLogs } from './run-logs';
+import { readEvalSummary, type RunRegistry } from './run-registry';
+
+export const PANEL_VIEW_TYPE = 'ivgr.run';
+/** The failure tags the annotation form offers; "good" marks an approved trace (see annotation-export.ts). */
+export const ANNOTATION_TAGS = ['good', 'wrong-answer', 'wrong-region', 'hallucinated-box', 'missed-detail', 'format', 'lazy-reasoning'];
+const PANEL_RUNS_KEY = 'ivgr.panelRuns';
+const METRICS_CHUNK = 2000;
+
+class RunPanel {
+  private readonly query: RolloutQueryService;
+  private readonly files: RunFiles;
+  private readonly cacheDir: string;
+  private evals: EvalRecord[] = [];
+  private evalOffset = 0;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly subscriptions: Array<() => void> = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly runDir: string,
+    private readonly context: vscode.ExtensionContext,
+    private readonly registry: RunRegistry,
+    private readonly logs: RunLogs,
+    onDispose: () => void,
+  ) {
+    this.query = new RolloutQueryService(runDir);
+    this.files = readRunFiles(runDir);
+    this.cacheDir = join(context.globalStorageUri.fsPath, 'images', createHash('sha1').update(runDir).digest('hex').slice(0, 16));
+    const roots = [join(context.extensionPath, 'dist'), join(context.extensionPath, 'media'), runDir, this.cacheDir, ...(this.files.datasetRoot ? [this.files.datasetRoot] : [])];
+    panel.webview.options = { enableScripts: true, localResourceRoots: roots.map((r) => vscode.Uri.file(r)) };
+    const run = registry.get(runDir);
+    panel.title = `iVGR: ${run?.name ?? run?.id ?? runDir}`;
+    panel.iconPath = vscode.Uri.file(join(context.extensionPath, 'media', 'ivgr.svg'));
+    const asUri = (p: string): string => panel.webview.asWebviewUri(vscode.Uri.file(join(context.extensionPath, 'dist', p))).toString();
+    panel.webview.html = panelHtml({ cspSource: panel.webview.cspSource, nonce: makeNonce(), scriptUri: asUri('webview.js'), styleUri: asUri('webview.css'), title: panel.title });
+    const onMessage = panel.webview.onDidReceiveMessage((data: unknown) => void this.receive(data));
+    this.subscriptions.push(() => onMessage.dispose());
+    this.subscriptions.push(registry.on('message', (dir, m) => {
+      if (dir !== runDir) return;
+      if (m.type === 'status') this.post({ type: 'status', status: m.status });
+      if (m.type !== 'event') return;
+      if (m.file === 'metrics') {
+        const r = metricsRecordSchema.safeParse(m.record);
+        if (r.success) this.post({ type: 'metrics', records: [r.data] });
+      } else if (m.file === 'rollouts') this.later('rollouts', 400, () => this.sendLiveRollouts());
+      else if (m.file === 'eval') this.later('eval', 1000, () => this.post({ type: 'evalSummary', rows: readEvalSummary(runDir) }));
+      else this.later('annotations', 300, () => this.sendAnnotations());
+    }));
+    this.subscriptions.push(registry.on('ended', (dir) => {
+      if (dir === runDir) this.sendStatus();
+    }));
+    panel.onDidDispose(() => {
+      for (const off of this.subscriptions) off();
+      for (const t of this.timers.values()) clearTimeout(t);
+      onDispose();
+    });
+  }
+
+  private later(key: string, ms: number, fn: () => Promise<void> | void): void {
+    if (this.timers.has(key)) return;
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      void Promise.resolve(fn()).catch((err: unknown) => this.post({ type: 'error', message: String(err instanceof Error ? err.message : err) }));
+    }, ms));
+  }
+
+  private post(m: HostMessage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private sendStatus(): void {
+    const run = this.registry.get(this.runDir);
+    if (run) this.post({ type: 'status', status: { status: run.status, step: run.step, totalSteps: run.totalSteps, phase: run.phase ?? 'idle', message: run.message } });
+  }
+
+  private async sendLiveRollouts(): Promise<void> {
+    await this.query.refresh();
+    this.post({ type: 'liveRollouts', count: this.query.total, latest: await this.query.latest(20) });
+  }
+
+  private async sendAnnotations(): Promise<void> {
+    await this.query.refresh();
+    this.post({ type: 'annotations', records: this.query.annotations() });
+  }
+
+  private async loadEvals(): Promise<EvalRecord[]> {
+    for (;;) {
+      const chunk = await readEventLines(join(this.runDir, 'events', 'eval.jsonl'), this.evalOffset);
+      for (const l of chunk.lines) {
+        const r = evalRecordSchema.safeParse(l.record);
+        if (r.success) this.evals.push(r.data);
+      }
+      if (chunk.nextOffset === this.evalOffset) return this.evals;
+      this.evalOffset = chunk.nextOffset;
+    }
+  }
+
+  /** Sends everything a freshly loaded panel needs: the run, its metrics so far, rollouts, evals, annotations. */
+  private async init(): Promise<void> {
+    const run = this.registry.get(this.runDir);
+    const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS });
+    let offset = 0;
+    let batch: MetricsRecord[] = [];
+    let first = true;
+    const flush = (): void => {
+      this.post({ type: 'metrics', records: batch, ...(first ? { reset: true } : {}) });
+      first = false;
+      batch = [];
+    };
+    for (;;) {
+      const chunk = await readEventLines(join(this.runDir, 'events', 'metrics.jsonl'), offset);
+      for (const l of chunk.lines) {
+        const r = metricsRecordSchema.safeParse(l.record);
+        if (r.success) batch.push(r.data);
+        if (batch.length >= METRICS_CHUNK) flush();
+      }
+      if (chunk.nextOffset === offset) break;
+      offset = chunk.nextOffset;
+    }
+    flush();
+    await this.sendLiveRollouts();
+    await this.sendAnnotations();
+    this.post({ type: 'evalSummary', rows: readEvalSummary(this.runDir) });
+    if (this.query.warnings.length > 0) {
+      const ch = await this.logs.channel(this.runDir, run?.id ?? this.runDir);
+      for (const w of this.query.warnings) ch.warn(w);
+    }
+  }
+
+  /** A path a record names, resolved inside the dataset root, else inside the run folder (zoom crops). */
+  private imagePath(rel: string): string {
+    const roots = [this.files.datasetRoot, this.runDir].filter((r): r is string => r !== null);
+    let lastError = '';
+    for (const root of roots) {
+      try {
+        const p = resolveInside(root, rel);
+        if (existsSync(p)) return p;
+        lastError = `${rel}: not found under ${root}`;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+    }
+    throw new Error(lastError || `${rel}: the run has no dataset folder`);
+  }
+
+  private async receive(data: unknown): Promise<void> {
+    const parsed = parsePanelMessage(data);
+    if (!parsed.ok) {
+      this.post({ type: 'error', message: parsed.error });
+      return;
+    }
+    const m = parsed.message;
+    try {
+      await this.handle(m);
+    } catch (err) {
+      this.post({ type: 'error', message: err instanceof Error ? err.message : String(err), ...('requestId' in m ? { requestId: m.requestId } : {}) });
+    }
+  }
+
+  private async handle(m: PanelMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (m.protocol !== PROTOCOL_VERSION) throw new Error(`the panel speaks protocol ${m.protocol}, the extension ${PROTOCOL_VERSION}; reload the window`);
+        return this.init();
+      case 'queryRollouts': {
+        await this.query.refresh();
+        const page = await this.query.query(m.filter, m.sort, m.offset, m.limit);
+        return this.post({ type: 'rolloutsPage', requestId: m.requestId, total: page.total, offset: page.offset, rows: page.rows });
+      }
+      case 'getRollout': {
+        const record = await this.query.get(m.id);
+        let imageSize: { width: number; height: number } | undefined;
+        if (record?.image) {
+          const served = await serveImage(this.imagePath(record.image), this.cacheDir, 64).catch(() => null);
+          imageSize = served?.original;
+        }
+        return this.post({ type: 'rollout', id: m.id, record, ...(imageSize ? { imageSize } : {}) });
+      }
+      case 'getImage': {
+        const img = await serveImage(this.imagePath(m.path), this.cacheDir, m.maxSide, m.region);
+        const uri = this.panel.webview.asWebviewUri(vscode.Uri.file(img.file)).toString();
+        return this.post({ type: 'image', requestId: m.requestId, path: m.path, uri, original: img.original, served: img.served, ...(m.region ? { region: m.region } : {}) });
+      }
+      case 'annotate':
+        await this.query.annotate(m.record);
+        return this.sendAnnotations();
+      case 'compare': {
+        const evals = (await this.loadEvals()).filter((e) => e.promptId === m.promptId);
+        return this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals });
+      }
+      case 'evalSamples': {
+        const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode);
+        return this.post({ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples });
+      }
+      case 'control': {
+        const command = m.action === 'pause' ? 'ivgr.pauseRun' : m.action === 'resume' ? 'ivgr.resumeRun' : 'ivgr.stopRun';
+        await vscode.commands.executeCommand(command, this.runDir);
+        return;
+      }
+    }
+  }
+}
+
+export class PanelHost implements vscode.Disposable {
+  private readonly panels = new Map<string, RunPanel>();
+  private readonly serializer: vscode.Disposable;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly registry: RunRegistry,
+    private readonly logs: RunLogs,
+  ) {
+    this.serializer = vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: unknown) => {
+        const runId = state !== null && typeof state === 'object' ? (state as { runId?: unknown }).runId : undefined;
+        const known = context.workspaceState.get<Record<string, string>>(PANEL_RUNS_KEY, {});
+        const dir = typeof runId === 'string' ? known[runId] : undefined;
+        if (!dir || (!existsSync(join(dir, 'run.json')) && !existsSync(join(dir, 'events')))) {
+          panel.dispose();
+          return;
+        }
+        registry.addFolder(dir);
+        await registry.refresh();
+        this.adopt(panel, dir);
+      },
+    });
+  }
+
+  async open(runDir: string): Promise<void> {
+    const existing = this.panels.get(runDir);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'iVGR run', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
+    this.adopt(panel, runDir);
+    // The panel saves the run id in its state; the serializer maps it back to the folder.
+    const id = this.registry.get(runDir)?.id ?? basename(runDir);
+    const known = this.context.workspaceState.get<Record<string, string>>(PANEL_RUNS_KEY, {});
+    await this.context.workspaceState.update(PANEL_RUNS_KEY, { ...known, [id]: runDir });
+  }
+
+  private adopt(panel: vscode.WebviewPanel, runDir: string): void {
+    this.panels.set(runDir, new RunPanel(panel, runDir, this.context, this.registry, this.logs, () => this.panels.delete(runDir)));
+  }
+
+  dispose(): void {
+    this.serializer.dispose();
+    for (const p of this.panels.values()) p.panel.dispose();
+  }
+}
