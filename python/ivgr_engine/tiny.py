@@ -228,14 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", required=True, type=Path, help="text file, one training line per line")
     p.add_argument("--out", required=True, type=Path, help="model folder to write")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--print-digest", action="store_true", help="print the corpus digest and exit")
     args = p.parse_args(argv)
     if not args.corpus.is_file():
         print(f"tiny: corpus file not found: {args.corpus}", file=sys.stderr)
         return 2
-    if args.print_digest:
-        print(corpus_digest(args.corpus, args.seed))
-        return 0
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     build(args.corpus, args.out, args.seed)
     return 0

@@ -13,6 +13,8 @@ export interface LoadOptions {
   /** Keep a frozen reference copy for the KL term. */
   reference?: boolean;
   learningRate?: number;
+  /** Linear learning-rate warm-up over this many optimizer steps (0: none). */
+  warmupSteps?: number;
   seed?: number;
 }
 
@@ -27,6 +29,10 @@ export interface ModelInfo {
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
+  /**
+   * `<image>` marks where the prompt's next image goes; when no message has one, all images
+   * go at the start of the first user message.
+   */
   text: string;
 }
 
@@ -45,6 +51,8 @@ export interface GenerateRequest {
   seed: number;
   /** Keep token ids and log-probs for a later `update` (training) or not (evaluation). */
   keep: boolean;
+  /** Extra single tokens that end a sample (e.g. `</tool_call>`), kept in the text; end-of-turn always stops. */
+  stop?: string[];
 }
 
 export interface GeneratedSample {
@@ -69,8 +77,10 @@ export interface ContinueRequest {
   text: string;
   maxTokens: number;
   temperature: number;
+  topP?: number;
   seed: number;
   keep: boolean;
+  stop?: string[];
 }
 
 export interface UpdateRequest {
@@ -95,6 +105,7 @@ export interface SftRequest {
   examples: Array<{ images: string[]; messages: ChatMessage[]; target: string }>;
   learningRate?: number;
   microBatch: number;
+  maxGradNorm?: number;
 }
 
 export interface SftResult {
@@ -111,16 +122,23 @@ export interface LogprobsResult {
   items: Array<{ total: number; tokens: number[] }>;
 }
 
+/** Per-call controls: an abort signal (the engine stops at its next safe point) and a timeout. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
 export interface Engine {
   readonly kind: 'torch' | 'ort';
-  load(options: LoadOptions): Promise<ModelInfo>;
-  generate(request: GenerateRequest): Promise<GenerateResult>;
-  continue(request: ContinueRequest): Promise<GeneratedSample>;
-  update(request: UpdateRequest): Promise<UpdateResult>;
-  sftStep(request: SftRequest): Promise<SftResult>;
-  logprobs(request: LogprobsRequest): Promise<LogprobsResult>;
-  /** Saves weights, optimizer, RNG states and step into `dir`. */
+  load(options: LoadOptions, call?: CallOptions): Promise<ModelInfo>;
+  generate(request: GenerateRequest, call?: CallOptions): Promise<GenerateResult>;
+  continue(request: ContinueRequest, call?: CallOptions): Promise<GeneratedSample>;
+  update(request: UpdateRequest, call?: CallOptions): Promise<UpdateResult>;
+  sftStep(request: SftRequest, call?: CallOptions): Promise<SftResult>;
+  logprobs(request: LogprobsRequest, call?: CallOptions): Promise<LogprobsResult>;
+  /** Saves weights, optimizer, RNG states and step into `dir` (written aside, then renamed into place). */
   save(dir: string, step: number): Promise<void>;
+  /** Loads a `save`d folder into the loaded model and drops every kept rollout. */
   restore(dir: string): Promise<{ step: number }>;
   /** Writes the current weights as ONNX for the ORT engine (torch engine only). */
   exportOnnx?(dir: string): Promise<{ files: string[] }>;
