@@ -61,12 +61,12 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
 }
 
 /** The model folder to load: the config's, or the tiny model built (once) from the training corpus. */
-export async function modelPathOf(config: RunConfig, data: RunData, python: string | undefined): Promise<string> {
+export async function modelPathOf(config: RunConfig, data: RunData, python: string | undefined, log: EngineEnv['log']): Promise<string> {
   if (config.model !== 'builtin:tiny') return config.model;
   const lines = [...corpusLines(data.train), ...promptCorpus()];
   const digest = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 12);
   const dir = join(dirname(data.path), 'models', `tiny-${digest}`);
-  await ensureTinyModel(dir, lines, python);
+  await ensureTinyModel(dir, lines, python, { log: (line) => log('info', line) });
   return dir;
 }
 
@@ -79,8 +79,8 @@ export interface EngineEnv {
 export function engineStarter(config: RunConfig, data: RunData, env: EngineEnv): () => Promise<{ engine: Engine; info: ModelInfo }> {
   let model: string | null = null;
   return async () => {
-    model ??= await modelPathOf(config, data, env.python);
-    const engine = createTorchEngine({ ...(env.python ? { python: env.python } : {}), log: env.log });
+    model ??= await modelPathOf(config, data, env.python, env.log);
+    const engine = createTorchEngine({ ...(env.python ? { python: env.python } : {}), log: (line) => env.log('info', line) });
     const info = await engine.load({
       model,
       dtype: config.dtype,
