@@ -124,10 +124,12 @@ export const demoCommand: Command = {
       await engine.shutdown();
     }
     const summary = await writeEvalSummary(fullDir, 'test');
+    const order = ['sft', 'ivgr', 'ivgr-cons0'];
+    const rows = [...summary.rows].sort((a, b) => order.indexOf(a.checkpoint) - order.indexOf(b.checkpoint));
     const minutes = (performance.now() - t0) / 60000;
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {
-      process.stdout.write(`\n${formatEvalTable(summary.rows)}\n\n`);
+      process.stdout.write(`\n${formatEvalTable(rows)}\n\n`);
       process.stdout.write(`sft = warm start; ivgr = after ${full.steps} RL steps; ivgr-cons0 = same RL with consistency weight 0\n`);
       process.stdout.write(`summary: ${join(fullDir, 'eval-summary.json')}  (${minutes.toFixed(1)} min)\n`);
     }
