@@ -107,6 +107,16 @@ class Engine:
     def op_release(self, params: dict) -> dict:
         return {"released": self.store.drop(strings(params, "rolloutIds", "release"))}
 
+    def op_digest(self, params: dict) -> dict:
+        """SHA-256 of every rank's trainable weights: replicas in sync have equal digests."""
+        import hashlib
+
+        policy = self._loaded("digest")
+        h = hashlib.sha256()
+        for p in policy.trainable:
+            h.update(p.detach().float().cpu().numpy().tobytes())
+        return {"step": policy.step, "ranks": dist.gather(h.hexdigest())}
+
     def op_shutdown(self, params: dict) -> dict:
         return {}
 
