@@ -31,10 +31,19 @@ export interface TrainerHooks {
   progress(p: { step: number; phase: string; reward?: Partial<Record<Stream, number>>; message?: string }): void;
   /** Called at every step boundary: 'pause' checkpoints and waits, 'stop' checkpoints and returns. */
   boundary(): Promise<'continue' | 'stop'>;
+  /** Whether a pause or stop is pending; the warm start checks it between its steps. */
+  interrupted?(): boolean;
 }
 
 /** Starts (or restarts) an engine with the run's model loaded. */
 export type EngineStarter = () => Promise<{ engine: Engine; info: ModelInfo }>;
+
+/** Thrown when a stop or pause arrives during the warm start, which has no checkpoint to pause at. */
+export class WarmStartInterrupted extends Error {
+  constructor() {
+    super('warm start interrupted; it starts again from the beginning on resume');
+  }
+}
 
 export function rewardConfigOf(config: RunConfig): RewardConfig {
   const r = config.rewards;
@@ -141,6 +150,7 @@ export class Trainer {
     const bs = this.config.sft.batchSize;
     let recent: number[] = [];
     for (let i = 0; i < this.config.sft.steps; i++) {
+      if (this.hooks.interrupted?.()) throw new WarmStartInterrupted();
       if (order.length < bs) order = order.concat(rng.shuffle(examples.map((_, k) => k)));
       const batch = order.splice(0, bs).map((k) => examples[k]!);
       this.hooks.progress({ step: 0, phase: 'sft', message: `warm start ${i + 1}/${this.config.sft.steps}` });

@@ -11,7 +11,7 @@ import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
 import { latestCheckpoint } from '../run/checkpoints';
 import { ControlServer } from './control-server';
 import { EventSink } from './event-sink';
-import { Trainer } from './trainer';
+import { Trainer, WarmStartInterrupted } from './trainer';
 import { Progress } from './progress';
 import { openRunData, engineStarter } from './setup';
 import { evaluateCheckpoints } from './eval-run';
@@ -99,6 +99,7 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
           progress.update('train', p.step, config.steps, `reward g=${fmt(r.grounded)} t=${fmt(r.textual)}`);
         } else if (p.phase === 'sft' && p.message) progress.update('warm start', Number(/(\d+)\//.exec(p.message)?.[1] ?? 0), config.sft.steps);
       },
+      interrupted: () => pending === 'pause' || pending === 'stop',
       boundary: async () => {
         const step = t.step;
         if (config.evalEvery > 0 && step > 0 && step % config.evalEvery === 0 && lastEval < step) {
@@ -149,6 +150,13 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     log('info', `${final} at step ${t.step}`);
   } catch (err) {
     progress.done();
+    if (err instanceof WarmStartInterrupted) {
+      log('info', err.message);
+      updateRunJson(runDir, { status: 'stopped', pid: null, message: err.message });
+      setStatus({ status: 'stopped', phase: 'idle' });
+      await shutdown();
+      return 'stopped';
+    }
     const message = err instanceof Error ? err.message : String(err);
     log('error', message);
     updateRunJson(runDir, { status: 'crashed', pid: null, message });
