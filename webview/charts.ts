@@ -22,6 +22,9 @@ function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
+/** Steps are whole numbers: the x axis never ticks at 1.5. */
+const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
+
 export class ChartsView {
   readonly element: HTMLElement;
   private readonly records: MetricsRecord[] = [];
@@ -76,7 +79,7 @@ export class ChartsView {
         width: this.chartWidth(),
         height: 180,
         scales: { x: { time: false } },
-        axes: [{ ...axis, label: 'step' }, axis],
+        axes: [{ ...axis, incrs: STEP_INCREMENTS }, axis],
         cursor: { sync: { key: 'ivgr-steps' } },
         series: [{ label: 'step' }, ...def.series.map((s) => ({ label: s.label, stroke: colors[s.color % colors.length], width: 1.5, dash: s.dash ? [4, 3] : undefined, spanGaps: true }))],
       };

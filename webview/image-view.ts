@@ -46,6 +46,8 @@ export class ImageView {
   private size: ImageSize | null = null;
   private view: View = { scale: 1, tx: 0, ty: 0 };
   private served = 0;
+  /** Whether the current image has been fitted to the viewport once (later loads keep the user's zoom). */
+  private fitted = false;
   private requested = 0;
   private imageRequest = -1;
   private readonly insetRequests = new Map<number, HTMLElement>();
@@ -87,19 +89,26 @@ export class ImageView {
         return;
       }
       if (m.requestId !== this.imageRequest) return;
-      const first = this.size === null;
-      this.size = m.original;
       this.served = Math.max(m.served.width, m.served.height);
       this.img.src = m.uri;
-      this.stage.style.width = `${m.original.width}px`;
-      this.stage.style.height = `${m.original.height}px`;
-      this.overlay.setAttribute('viewBox', `0 0 ${m.original.width} ${m.original.height}`);
-      this.overlay.setAttribute('width', String(m.original.width));
-      this.overlay.setAttribute('height', String(m.original.height));
+      this.setGeometry(m.original);
       this.status.textContent = `${m.original.width}×${m.original.height}${this.served < Math.max(m.original.width, m.original.height) ? ` · preview ${m.served.width}×${m.served.height}` : ''}`;
-      if (first) this.fit();
       this.drawBoxes();
     });
+  }
+
+  /** Sizes the stage to the original image; the first time per image, fits it to the viewport. */
+  private setGeometry(size: ImageSize): void {
+    this.size = size;
+    this.stage.style.width = `${size.width}px`;
+    this.stage.style.height = `${size.height}px`;
+    this.overlay.setAttribute('viewBox', `0 0 ${size.width} ${size.height}`);
+    this.overlay.setAttribute('width', String(size.width));
+    this.overlay.setAttribute('height', String(size.height));
+    if (!this.fitted) {
+      this.fitted = true;
+      this.fit();
+    }
   }
 
   show(content: ImageContent): void {
@@ -107,10 +116,13 @@ export class ImageView {
     this.content = content;
     this.selectedCorrected = -1;
     if (!samePath) {
-      this.size = content.size ?? null;
+      this.size = null;
       this.served = 0;
       this.requested = 0;
+      this.fitted = false;
       this.img.removeAttribute('src');
+      // Boxes are placed at once when the size is known; the pixels follow.
+      if (content.size) this.setGeometry(content.size);
       if (content.path) this.requestImage(FIRST_SIDE);
       else this.status.textContent = 'no image for this sample';
     }

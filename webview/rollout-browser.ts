@@ -161,7 +161,7 @@ export class RolloutBrowser {
   }
 
   private header(): HTMLElement {
-    return h('div', { class: 'row head', attrs: { 'aria-hidden': 'true' } }, ...['step', 'stream', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)));
+    return h('div', { class: 'row head', attrs: { 'aria-hidden': 'true' } }, ...['step', 'str', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)));
   }
 
   private setFilter(filter: RolloutFilter): void {
@@ -201,8 +201,9 @@ export class RolloutBrowser {
     this.cache.reset();
     this.requests.clear();
     this.restoreScroll = keep;
+    // Page 0 also brings the new total (a tag filter's matches change with annotations).
+    this.request(0);
     this.schedule(true);
-    if (this.filter.tags?.length) this.request(0);
   }
 
   private request(page: number): void {

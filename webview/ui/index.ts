@@ -127,7 +127,7 @@ export function tabs(items: { id: string; label: string; panel: HTMLElement }[],
   for (const it of items) {
     const header = document.createElement('vscode-tab-header');
     header.slot = 'header';
-    header.id = `tab-${it.id}`;
+    header.dataset.tab = it.id;
     header.textContent = it.label;
     const panel = document.createElement('vscode-tab-panel');
     panel.append(it.panel);

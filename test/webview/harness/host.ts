@@ -1,0 +1,137 @@
+/**
+ * The harness's stand-in for the extension's panel host: answers the panel's messages from a run
+ * directory with the real RolloutQueryService, makes thumbnails and crops with sharp, and records
+ * every message the panel sent so tests can assert on them.
+ */
+import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import sharp from 'sharp';
+import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage } from '../../../src/core/protocol/webview';
+import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
+import type { EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
+import { RolloutQueryService } from '../../../src/run/rollout-query';
+import { TAGS, type FixturePrompt } from './fixture';
+
+function readJsonl<T>(file: string): T[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  } catch {
+    return [];
+  }
+}
+
+export class HarnessHost {
+  readonly service: RolloutQueryService;
+  /** Every valid message the panel sent, in order. */
+  readonly received: PanelMessage[] = [];
+  /** Messages the panel sent that failed validation. */
+  readonly invalid: string[] = [];
+  private readonly prompts = new Map<string, FixturePrompt>();
+  private imageCounter = 0;
+
+  constructor(
+    readonly runDir: string,
+    readonly datasetDir: string,
+    readonly cacheDir: string,
+    /** Base URL under which files of `cacheDir` are served. */
+    readonly cacheUrl: string,
+    private readonly send: (messages: HostMessage[]) => void,
+  ) {
+    this.service = new RolloutQueryService(runDir);
+    for (const p of readJsonl<FixturePrompt>(join(datasetDir, 'dataset.jsonl'))) this.prompts.set(p.id, p);
+    mkdirSync(cacheDir, { recursive: true });
+  }
+
+  async handle(data: unknown): Promise<void> {
+    const v = parsePanelMessage(data);
+    if (!v.ok) {
+      this.invalid.push(v.error);
+      this.send([{ type: 'error', message: v.error }]);
+      return;
+    }
+    const m = v.message;
+    this.received.push(m);
+    try {
+      this.send(await this.answer(m));
+    } catch (e) {
+      this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e), ...('requestId' in m ? { requestId: m.requestId } : {}) }]);
+    }
+  }
+
+  private async answer(m: PanelMessage): Promise<HostMessage[]> {
+    const s = this.service;
+    switch (m.type) {
+      case 'ready': {
+        await s.refresh();
+        let summary: EvalSummaryRow[] = [];
+        try {
+          summary = JSON.parse(readFileSync(join(this.runDir, 'eval-summary.json'), 'utf8')) as EvalSummaryRow[];
+        } catch {
+          summary = [];
+        }
+        const metrics = readJsonl<MetricsRecord>(join(this.runDir, 'events', 'metrics.jsonl'));
+        return [
+          { type: 'init', protocol: PROTOCOL_VERSION, run: { id: 'fixture-run', name: 'fixture run' }, config: {}, status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' }, tags: TAGS, convention: 'pixels' },
+          { type: 'metrics', records: metrics, reset: true },
+          { type: 'evalSummary', rows: summary },
+          { type: 'annotations', records: s.annotations() },
+        ];
+      }
+      case 'queryRollouts': {
+        const page = await s.query(m.filter, m.sort, m.offset, m.limit);
+        return [{ type: 'rolloutsPage', requestId: m.requestId, ...page }];
+      }
+      case 'getRollout': {
+        const record = await s.get(m.id);
+        const p = record ? this.prompts.get(record.promptId) : undefined;
+        return [{ type: 'rollout', id: m.id, record, ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}) }];
+      }
+      case 'getImage':
+        return [await this.image(m.requestId, m.path, m.maxSide, m.region)];
+      case 'annotate':
+        await s.annotate(m.record);
+        return [{ type: 'annotations', records: s.annotations() }];
+      case 'compare': {
+        const rollouts: RolloutRecord[] = await s.forPrompt(m.promptId);
+        const evals = this.evals().filter((e) => e.promptId === m.promptId);
+        return [{ type: 'compare', promptId: m.promptId, rollouts, evals, evidence: this.prompts.get(m.promptId)?.evidence }];
+      }
+      case 'evalSamples':
+        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: this.evals().filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode) }];
+      case 'control':
+        return [{ type: 'status', status: { status: m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running', step: 6, totalSteps: 20, phase: 'idle' } }];
+    }
+  }
+
+  private evals(): EvalRecord[] {
+    return readJsonl<EvalRecord>(join(this.runDir, 'events', 'eval.jsonl'));
+  }
+
+  private async image(requestId: number, path: string, maxSide: number, region?: [number, number, number, number]): Promise<HostMessage> {
+    const root = resolve(this.datasetDir);
+    const file = resolve(root, path);
+    if (!file.startsWith(root + sep)) throw new Error(`image path "${path}" is outside the dataset folder`);
+    const meta = await sharp(file).metadata();
+    const original = { width: meta.width!, height: meta.height! };
+    let img = sharp(file);
+    if (region) {
+      const left = Math.max(0, Math.floor(region[0]));
+      const top = Math.max(0, Math.floor(region[1]));
+      img = img.extract({ left, top, width: Math.max(1, Math.min(original.width - left, Math.ceil(region[2] - region[0]))), height: Math.max(1, Math.min(original.height - top, Math.ceil(region[3] - region[1]))) });
+    }
+    const name = `img-${++this.imageCounter}.jpg`;
+    const info = await img.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toFile(join(this.cacheDir, name));
+    return { type: 'image', requestId, path, uri: `${this.cacheUrl}/${name}`, original, served: { width: info.width, height: info.height }, ...(region ? { region } : {}) };
+  }
+
+  /** Appends rollouts to the run as a live worker would, and tells the panel. */
+  async appendLive(records: RolloutRecord[]): Promise<void> {
+    appendFileSync(join(this.runDir, 'events', 'rollouts.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await this.service.refresh();
+    this.send([{ type: 'liveRollouts', count: this.service.total, latest: await this.service.latest(Math.min(records.length, 8)) }]);
+  }
+
+  currentAnnotations() {
+    return currentAnnotations(readJsonl(join(this.runDir, 'events', 'annotations.jsonl')));
+  }
+}
