@@ -23,6 +23,9 @@ from .errors import (
 from .framing import FramingError, PayloadError, encode_message, read_message
 from .params import strings
 
+# Below this many parameters, one CPU thread is as fast as several (measured: docs/BENCHMARKS.md).
+SMALL_MODEL = 50_000_000
+
 class CancelFlag:
     def __init__(self) -> None:
         self._event = threading.Event()
@@ -66,6 +69,7 @@ class Engine:
         self.policy = None
         self.store.clear()
         self.policy = Policy(opts)
+        _tune_threads(self.policy)
         return self.policy.info()
 
     def op_generate(self, params: dict) -> dict:
@@ -119,6 +123,16 @@ class Engine:
 
     def op_shutdown(self, params: dict) -> dict:
         return {}
+
+
+def _tune_threads(policy) -> None:
+    """On CPU, a small model gains little from intra-op threads and loses a lot when the cores
+    are shared (threads spin-wait on each other), so it runs on one thread unless IVGR_THREADS says otherwise."""
+    import torch
+
+    if policy.device.type == "cpu" and not os.environ.get("IVGR_THREADS") and policy.parameters() < SMALL_MODEL:
+        torch.set_num_threads(1)
+    print(f"engine: {torch.get_num_threads()} compute thread(s)", file=sys.stderr)
 
 
 def error_for(method: str, exc: BaseException) -> dict:
@@ -266,7 +280,7 @@ def main() -> int:
         hf_logging.disable_progress_bar()
     except ImportError:
         pass
-    print(f"engine: ready (pid {os.getpid()}, rank {dist.rank()}/{dist.world()}, torch {torch.__version__}, {threads} thread(s))", file=sys.stderr)
+    print(f"engine: ready (pid {os.getpid()}, rank {dist.rank()}/{dist.world()}, torch {torch.__version__})", file=sys.stderr)
     try:
         code = Server(sys.stdin.buffer, proto_out).run() if dist.is_main() else Follower().run()
     finally:

@@ -60,7 +60,7 @@ def engine(tiny_model):
 
     from ivgr_engine.server import Engine
 
-    torch.set_num_threads(int(os.environ.get("IVGR_THREADS", "2")))
+    torch.set_num_threads(int(os.environ.get("IVGR_THREADS", "1")))
     e = Engine()
     e.call("load", {"model": str(tiny_model), "learningRate": 2e-3, "seed": 0, "reference": True})
     return e
