@@ -130,7 +130,7 @@ describe('run panel', { skip }, () => {
     // The zoom call is linked too, and its crop is shown as an inset.
     await page.hover('.seg.tool[data-key=t0]');
     await page.waitForSelector('.overlay g.box.zoom.hot[data-key=t0]');
-    await page.waitForFunction(() => (document.querySelector('.inset img') as HTMLImageElement | null)?.naturalWidth! > 0);
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>(".inset img")?.naturalWidth ?? 0) > 0);
     // The 8K image opened as a preview, not at full size.
     assert.match(await page.locator('.img-status').innerText(), /7680×4320 · preview 1280×720/);
     await shot(page, '03-trace-image-linked');
