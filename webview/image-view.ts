@@ -199,7 +199,9 @@ export class ImageView {
         const g = svg('g', { class: `box ${KIND_LABEL[kind]}${key === this.highlighted ? ' hot' : ''}${kind === 'c' && i === this.selectedCorrected ? ' selected' : ''}` });
         g.dataset.key = key;
         const rect = svg('rect', { x: b[0], y: b[1], width: Math.max(0, b[2] - b[0]), height: Math.max(0, b[3] - b[1]) });
-        const text = svg('text', { x: b[0], y: b[1], 'font-size': 12 / this.view.scale, dy: '-0.3em' });
+        // Predicted labels sit under their box so they do not collide with the evidence label above it.
+        const below = kind === 'p' || kind === 't';
+        const text = svg('text', { x: b[0], y: below ? b[3] : b[1], 'font-size': 12 / this.view.scale, dy: below ? '1em' : '-0.3em' });
         text.textContent = labels?.[i] ? `${KIND_LABEL[kind]} ${i + 1}: ${labels[i]}` : `${KIND_LABEL[kind]} ${i + 1}`;
         g.append(rect, text);
         g.addEventListener('mouseenter', () => this.hover(key));

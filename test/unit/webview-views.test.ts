@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { MetricsRecord } from '../../src/core/types';
+import { describeFilter, parseNumberField, withField } from '../../webview/filters';
+import { bestMatch, boxFromPoints, fitView, moveBox, toImage, wantedSide, zoomAt } from '../../webview/geometry';
+import { CHARTS, columns, smooth } from '../../webview/metrics-series';
+import { PageCache } from '../../webview/page-cache';
+import { defaultState, restoreState } from '../../webview/state';
+import { computeWindow, MAX_SCROLL_PX, scrollTopForRow } from '../../webview/windowing';
+
+test('windowing renders only rows in view, at any row count, and caps the scroll height', () => {
+  const w = computeWindow(1_000_000, 24, 0, 600, 5);
+  assert.equal(w.first, 0);
+  assert.ok(w.last - w.first + 1 <= 600 / 24 + 12);
+  assert.equal(w.scrollHeight, MAX_SCROLL_PX);
+  const end = computeWindow(1_000_000, 24, MAX_SCROLL_PX, 600, 0);
+  assert.equal(end.last, 999_999, 'scrolled to the bottom shows the last row');
+  assert.equal(computeWindow(0, 24, 0, 600).last, -1);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5_000_000 }), fc.integer({ min: 100, max: 2000 }), fc.nat(), (count, viewport, seed) => {
+      const index = seed % count;
+      const top = scrollTopForRow(count, 24, viewport, index);
+      const win = computeWindow(count, 24, top, viewport, 0);
+      // The requested row is on screen (or the list ends before it could reach the top).
+      return win.first <= index && index <= win.last + 1;
+    }),
+  );
+});
+
+test('number fields: empty clears, non-numbers and fractions for whole-number fields are errors', () => {
+  assert.deepEqual(parseNumberField(' ', true), { ok: true, value: undefined });
+  assert.deepEqual(parseNumberField('12', true), { ok: true, value: 12 });
+  assert.match((parseNumberField('1.5', true) as { error: string }).error, /whole number/);
+  assert.deepEqual(parseNumberField('-0.25', false), { ok: true, value: -0.25 });
+  assert.equal(parseNumberField('abc', false).ok, false);
+  const f = withField(withField({}, 'stepMin', 3), 'tags', ['format']);
+  assert.deepEqual(f, { stepMin: 3, tags: ['format'] });
+  assert.deepEqual(withField(f, 'tags', []), { stepMin: 3 });
+  assert.equal(describeFilter({ stepMin: 3, correct: false, text: 'sign' }), 'step 3–…, incorrect, “sign”');
+});
+
+test('smoothing: weight 0 is the identity, gaps stay gaps, constant series stay constant', () => {
+  assert.deepEqual(smooth([1, 2, null, 3], 0), [1, 2, null, 3]);
+  const s = smooth([2, 2, null, 2, 2], 0.9);
+  assert.deepEqual(s.map((v) => (v === null ? null : Number(v.toFixed(9)))), [2, 2, null, 2, 2]);
+  const ramp = smooth([0, 10, 10, 10], 0.5);
+  assert.ok(ramp[1]! < 10 && ramp[3]! > ramp[1]!);
+});
+
+test('chart columns pick each metric per step, null where a stream is missing', () => {
+  const m = { step: 3, reward: { grounded: 1.5 }, terms: { textual: { consistency: 0.4 } }, accuracy: {}, kl: 0.01, clipFraction: 0.1, responseLength: {}, tokensPerSecond: 500 } as unknown as MetricsRecord;
+  const reward = CHARTS.find((c) => c.id === 'reward')!;
+  assert.deepEqual(columns(reward, [m]), [[3], [1.5], [null]]);
+  const terms = CHARTS.find((c) => c.id === 'terms')!;
+  const i = terms.series.findIndex((s) => s.label === 't:consistency');
+  assert.deepEqual(columns(terms, [m])[i + 1], [0.4]);
+});
+
+test('page cache requests each missing page once and evicts least recently used pages', () => {
+  const c = new PageCache(10, 2);
+  assert.deepEqual(c.claimMissing(0, 25), [0, 1, 2]);
+  assert.deepEqual(c.claimMissing(0, 25), [], 'pending pages are not asked for twice');
+  const rows = (p: number) => Array.from({ length: 10 }, (_, i) => ({ id: `r${p * 10 + i}` })) as never;
+  c.fill(0, rows(0));
+  c.fill(1, rows(1));
+  c.claimMissing(0, 5);
+  c.fill(2, rows(2));
+  assert.equal(c.get(3)?.id, 'r3', 'page 0 was used recently and stays');
+  assert.equal(c.get(13), undefined, 'page 1 was evicted');
+  c.reset();
+  assert.equal(c.get(3), undefined);
+});
+
+test('image geometry: fit, zoom about a point, boxes clamped to the image', () => {
+  const v = fitView({ width: 7680, height: 4320 }, { width: 768, height: 600 });
+  assert.equal(v.scale, 0.1);
+  const z = zoomAt(v, 2, 100, 100);
+  assert.deepEqual(toImage(z, 100, 100).map(Math.round), toImage(v, 100, 100).map(Math.round));
+  assert.equal(wantedSide(v, { width: 7680, height: 4320 }, 2), 1536);
+  assert.equal(wantedSide({ scale: 4, tx: 0, ty: 0 }, { width: 7680, height: 4320 }, 1), 7680, 'never more than the original');
+  assert.deepEqual(boxFromPoints([50, 80], [-10, 20], { width: 40, height: 100 }), [0, 20, 40, 80]);
+  assert.deepEqual(moveBox([10, 10, 20, 20], 100, -100, { width: 50, height: 50 }), [40, 0, 50, 10]);
+  assert.deepEqual(bestMatch([0, 0, 10, 10], [[100, 100, 110, 110], [0, 0, 10, 5]]), { iou: 0.5, index: 1 });
+});
+
+test('saved panel state is restored field by field', () => {
+  const s = restoreState({ tab: 'eval', filter: { stream: 'nope' }, smoothing: 0.3, selected: { kind: 'rollout', id: 'r1' } });
+  assert.equal(s.tab, 'eval');
+  assert.equal(s.smoothing, 0.3);
+  assert.deepEqual(s.filter, defaultState().filter, 'an invalid filter falls back to the default');
+  assert.deepEqual(s.selected, { kind: 'rollout', id: 'r1' });
+  assert.deepEqual(restoreState('garbage'), defaultState());
+});
