@@ -48,7 +48,8 @@ def token_logprobs(policy, module, seqs: list[Seq]) -> list[torch.Tensor]:
     kwargs = vision_inputs(seqs, device, policy.vision_dtype)
     if policy.accepts_logits_to_keep:
         kwargs["logits_to_keep"] = keep
-    out = module(input_ids=ids, attention_mask=mask, use_cache=False, **kwargs)
+    with policy.compute():
+        out = module(input_ids=ids, attention_mask=mask, use_cache=False, **kwargs)
     logits = out.logits[:, -keep:-1, :].float()
     targets = ids[:, width - keep + 1:]
     picked = torch.gather(logits, 2, targets.unsqueeze(-1)).squeeze(-1)

@@ -60,7 +60,7 @@ def sample(policy, seqs: list[Seq], sp: dict, extra_stop: list[int], cancel) -> 
     was_training = policy.model.training
     policy.model.eval()
     try:
-        with torch.inference_mode(), oom_context("generate", len(seqs)):
+        with torch.inference_mode(), policy.compute(), oom_context("generate", len(seqs)):
             out = policy.model.generate(
                 input_ids=ids,
                 attention_mask=mask,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
@@ -74,6 +75,8 @@ def parse_load(params: dict) -> LoadOptions:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise invalid(f"load.device is {device} but this torch build sees no CUDA device")
     dtype = choice(params, "dtype", w, tuple(DTYPES), "bfloat16" if dev.type == "cuda" else "float32")
+    if dtype == "float16" and dev.type != "cuda":
+        raise invalid("load.dtype float16 needs a CUDA device; on CPU use float32 or bfloat16")
     lora = field(params, "lora", dict, w, None)
     if lora is not None:
         lora = {
@@ -130,6 +133,11 @@ class Policy:
         self.image_side = int(self.ivgr.get("imageSize", 0))
         torch.manual_seed(opts.seed)
         dtype = DTYPES[opts.dtype]
+        # On CPU, bfloat16 means float32 weights and optimizer with bfloat16 matmuls (autocast):
+        # bfloat16 weights would round away small AdamW updates.
+        self.cpu_autocast = self.device.type == "cpu" and dtype == torch.bfloat16
+        if self.cpu_autocast:
+            dtype = torch.float32
         kwargs = {"dtype": dtype} if int(transformers.__version__.split(".")[0]) >= 5 else {"torch_dtype": dtype}
         model = cls.from_pretrained(str(opts.path), **kwargs)
         model.to(self.device)
@@ -176,6 +184,12 @@ class Policy:
         self.step = 0
         self.accepts_logits_to_keep = "logits_to_keep" in inspect.signature(self.base_forward_owner().forward).parameters
         print(f"engine: loaded {class_name} from {opts.path} on {self.device} ({self.parameters() / 1e6:.2f}M parameters)", file=sys.stderr)
+
+    def compute(self):
+        """The numeric mode of every forward pass (sampling, old log-probs, update alike)."""
+        if self.cpu_autocast:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def _token_id(self, token: str) -> int | None:
         tid = self.tokenizer.convert_tokens_to_ids(token)

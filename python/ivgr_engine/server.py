@@ -126,12 +126,14 @@ class Engine:
 
 
 def _tune_threads(policy) -> None:
-    """On CPU, a small model gains little from intra-op threads and loses a lot when the cores
-    are shared (threads spin-wait on each other), so it runs on one thread unless IVGR_THREADS says otherwise."""
+    """On CPU, a small model gains little from intra-op threads and loses a lot when the cores are
+    busy with other work (threads spin-wait on each other): on two cores it runs on one thread,
+    on more at most four, unless IVGR_THREADS says otherwise."""
     import torch
 
+    cpus = os.cpu_count() or 1
     if policy.device.type == "cpu" and not os.environ.get("IVGR_THREADS") and policy.parameters() < SMALL_MODEL:
-        torch.set_num_threads(1)
+        torch.set_num_threads(1 if cpus <= 2 else min(4, cpus // 2))
     print(f"engine: {torch.get_num_threads()} compute thread(s)", file=sys.stderr)
 
 
