@@ -198,7 +198,7 @@ export async function writeFixtureRun(root: string, opts: { steps?: number; prom
       const acc = rs.filter((e) => e.correct).length / rs.length;
       summary.push({ checkpoint, mode, engine: 'torch', n: rs.length, accuracy: acc, ciLow: Math.max(0, acc - 0.2), ciHigh: Math.min(1, acc + 0.2), meanIou: mode === 'textual' ? null : 0.6, hitRate: mode === 'textual' ? null : 0.75 });
     }
-  writeFileSync(join(runDir, 'eval-summary.json'), JSON.stringify(summary));
+  writeFileSync(join(runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows: summary }));
   return { runDir, datasetDir, prompts: ps, rollouts, evals };
 }
 

@@ -65,7 +65,7 @@ export class HarnessHost {
         await s.refresh();
         let summary: EvalSummaryRow[] = [];
         try {
-          summary = JSON.parse(readFileSync(join(this.runDir, 'eval-summary.json'), 'utf8')) as EvalSummaryRow[];
+          summary = (JSON.parse(readFileSync(join(this.runDir, 'eval-summary.json'), 'utf8')) as { rows: EvalSummaryRow[] }).rows;
         } catch {
           summary = [];
         }
