@@ -304,6 +304,7 @@ export interface AttachOptions {
 export class RunAttachment {
   private client: ControlClient | null = null;
   private stopped = false;
+  private readonly since = Date.now();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly messageListeners = new Set<(m: WorkerMessage) => void>();
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
@@ -392,7 +393,9 @@ export class RunAttachment {
     const known = this.options.pid;
     // A just-spawned worker is judged by its own pid: run.json may still name the previous one.
     const alive = known !== undefined ? isPidAlive(known) : run !== null && run.pidAlive;
-    const own = run !== null && (known === undefined || run.pid === known) ? run : null;
+    // A worker that ends cleanly may clear its pid; a run.json rewritten since we attached is its own.
+    const rewritten = run !== null && run.pid === null && ((await stat(join(this.runDir, RUN_JSON)).catch(() => null))?.mtimeMs ?? 0) >= this.since;
+    const own = run !== null && (known === undefined || run.pid === known || rewritten) ? run : null;
     const finished = own !== null && (own.effective === 'stopped' || own.effective === 'finished');
     if ((!alive && (run !== null || known !== undefined)) || finished) {
       const status = own ? effectiveStatus(own.status, false) : 'crashed';
