@@ -35,7 +35,8 @@ export class RolloutBrowser {
   private queryTimer = 0;
   private liveTimer = 0;
   private restoreScroll: number;
-  private tags: string[] = [];
+  /** A row chosen by keyboard before its page arrived; selected when it does. */
+  private pendingSelect = -1;
 
   constructor(
     private readonly host: Host,
@@ -65,6 +66,12 @@ export class RolloutBrowser {
       if (req.generation !== this.cache.generation) return;
       this.cache.fill(req.page, m.rows);
       this.setTotal(m.total);
+      const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
+      if (row) {
+        this.pendingSelect = -1;
+        this.selectedId = row.id;
+        this.cb.onSelect(row);
+      }
       this.schedule(false);
     });
   }
@@ -144,7 +151,6 @@ export class RolloutBrowser {
 
   /** The annotation tag set, offered as tag filters. */
   setTags(tags: string[]): void {
-    this.tags = tags;
     const active = new Set(this.filter.tags ?? []);
     fill(
       this.tagBox,
@@ -247,6 +253,7 @@ export class RolloutBrowser {
       const el = this.pool[k]!;
       if (k >= n) {
         el.hidden = true;
+        el.classList.remove('selected');
         continue;
       }
       const index = w.first + k;
@@ -298,9 +305,11 @@ export class RolloutBrowser {
     this.selectedIndex = index;
     const row = this.cache.get(index);
     const viewport = this.scroller.clientHeight;
-    const top = scrollTopForRow(this.total, ROW_HEIGHT, viewport, index);
     const w = computeWindow(this.total, ROW_HEIGHT, this.scroller.scrollTop, viewport, 0);
-    if (index <= w.first || index >= w.last) this.scroller.scrollTop = index <= w.first ? top : scrollTopForRow(this.total, ROW_HEIGHT, viewport, index + 1) - viewport + ROW_HEIGHT;
+    // Keep the selection in view: scroll only when it is at or past an edge.
+    if (index <= w.first) this.scroller.scrollTop = scrollTopForRow(this.total, ROW_HEIGHT, viewport, index, 'top');
+    else if (index >= w.last) this.scroller.scrollTop = scrollTopForRow(this.total, ROW_HEIGHT, viewport, index, 'bottom');
+    this.pendingSelect = row ? -1 : index;
     if (row) {
       this.selectedId = row.id;
       this.cb.onSelect(row);
@@ -322,13 +331,5 @@ export class RolloutBrowser {
       ev.preventDefault();
       this.selectIndex(this.total - 1);
     }
-  }
-
-  get rowCount(): number {
-    return this.total;
-  }
-
-  get tagSet(): string[] {
-    return this.tags;
   }
 }

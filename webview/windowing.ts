@@ -30,12 +30,13 @@ export function computeWindow(count: number, rowHeight: number, scrollTop: numbe
   return { scrollHeight, first, last, firstTop };
 }
 
-/** The scrollTop that shows row `index` at the top (inverse of computeWindow's mapping). */
-export function scrollTopForRow(count: number, rowHeight: number, viewport: number, index: number): number {
+/** The scrollTop that shows row `index` at the top, or at the bottom (inverse of computeWindow's mapping). */
+export function scrollTopForRow(count: number, rowHeight: number, viewport: number, index: number, align: 'top' | 'bottom' = 'top'): number {
   const natural = count * rowHeight;
   const scrollHeight = Math.min(natural, MAX_SCROLL_PX);
   const maxTop = Math.max(0, scrollHeight - viewport);
   const maxVirtual = Math.max(0, natural - viewport);
-  const virtualTop = Math.min(index * rowHeight, maxVirtual);
+  const wanted = align === 'top' ? index * rowHeight : (index + 1) * rowHeight - viewport;
+  const virtualTop = Math.min(Math.max(0, wanted), maxVirtual);
   return maxVirtual > 0 ? (virtualTop / maxVirtual) * maxTop : 0;
 }

@@ -92,3 +92,15 @@ test('saved panel state is restored field by field', () => {
   assert.deepEqual(s.selected, { kind: 'rollout', id: 'r1' });
   assert.deepEqual(restoreState('garbage'), defaultState());
 });
+
+test('scrolling to a row aligned at the bottom shows it as the last full row', () => {
+  for (const count of [232, 1_000_000]) {
+    const index = count - 1;
+    const top = scrollTopForRow(count, 24, 600, index, 'bottom');
+    const w = computeWindow(count, 24, top, 600, 0);
+    assert.equal(w.last, index);
+    const mid = scrollTopForRow(count, 24, 600, 100, 'bottom');
+    const wm = computeWindow(count, 24, mid, 600, 0);
+    assert.ok(wm.first <= 100 && 100 <= wm.last, `row 100 in view at ${count}`);
+  }
+});

@@ -248,4 +248,18 @@ describe('run panel', { skip }, () => {
     assert.match(h.host.invalid.at(-1) ?? '', /panel message "getImage" invalid at maxSide/);
     await page.evaluate(() => document.querySelector('.errors')?.replaceChildren());
   });
+
+  test('the list is driven by the keyboard', async () => {
+    await tab(page, 'rollouts');
+    await page.click('.list .row[data-index="0"]');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const id = await page.$eval('.list .row[data-index="2"]', (e) => (e as HTMLElement).dataset.id);
+    await page.waitForSelector(`.detail[data-id="${id}"]`);
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => {
+      const last = Number((document.querySelector('.browser') as HTMLElement).dataset.total) - 1;
+      return document.querySelector('.list .row.selected')?.getAttribute('data-index') === String(last);
+    });
+  });
 });
