@@ -65,8 +65,9 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(userSettings(enginePython()), null, 2));
   opts.populateWorkspace(workspace);
 
-  const vsix = join(root, 'ivgr-studio.vsix');
-  packageVsix(vsix);
+  // IVGR_E2E_VSIX tests a given build (a release artefact) instead of packaging the current tree.
+  const vsix = process.env.IVGR_E2E_VSIX ? resolve(process.env.IVGR_E2E_VSIX) : join(root, 'ivgr-studio.vsix');
+  if (!process.env.IVGR_E2E_VSIX) packageVsix(vsix);
   installExtension({ vsix, extensionsDir, userDataDir });
 
   const server = await startCodeServer({ folder: workspace, userDataDir, extensionsDir, log: opts.log });
@@ -79,6 +80,12 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(60_000);
+    // Errors of the workbench and of the webviews (their iframes report here too).
+    const consoleLines: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`${m.type()} ${m.location().url}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
     await page.goto(server.url);
     await page.locator('.monaco-workbench').waitFor();
     const b = browser;
@@ -97,6 +104,7 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
         await server.stop();
         // Kept with the screenshots: the extension host's errors show up here first.
         writeFileSync(join(artifactsDir, 'code-server.log'), server.output());
+        writeFileSync(join(artifactsDir, 'browser-console.log'), consoleLines.join('\n') + '\n');
         rmSync(root, { recursive: true, force: true });
       },
     };

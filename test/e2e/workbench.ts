@@ -1,6 +1,22 @@
 /** Playwright moves on the VS Code workbench as code-server serves it: palette, status bar, views, webviews. */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
+/** Polls `probe` until it returns a value other than undefined; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 /** Opens the command palette (F1: the browser keeps Ctrl+Shift+P for itself) and types `text` after the `>`. */
 export async function openPalette(page: Page, text: string): Promise<Locator> {
   const widget = page.locator('.quick-input-widget');
@@ -22,12 +38,27 @@ export async function paletteCommands(page: Page, query: string): Promise<string
   return labels.map((l) => l.trim());
 }
 
-/** Runs a command from the palette by its exact title, e.g. "iVGR: Start Training Run". */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  const widget = await openPalette(page, title);
-  const row = widget.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: title }) }).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
+/**
+ * Runs a command from the palette by its exact title, e.g. "iVGR: Start Training Run". The palette
+ * lists a command only once its extension's contributions and `when` context keys are in, so it
+ * retries until `timeoutMs`.
+ */
+export async function runCommand(page: Page, title: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const widget = await openPalette(page, title);
+    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const row = widget.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 3_000 });
+      await row.click();
+      return;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`the palette never listed "${title}" within ${timeoutMs} ms`, { cause: e });
+      await page.waitForTimeout(1_000);
+    }
+  }
 }
 
 /** Picks an entry of an open quick pick (a command's follow-up question) by its visible label. */
