@@ -3,7 +3,7 @@
  * disk, and Debian's Chromium driven by playwright-core. Everything lives in one temporary folder.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -56,6 +56,8 @@ function userSettings(python: string | undefined): Record<string, unknown> {
 export async function openStudio(opts: { populateWorkspace: (dir: string) => void; log?: (text: string) => void }): Promise<StudioSession> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
   mkdirSync(artifactsDir, { recursive: true });
+  // Screenshots of an earlier session would pass for this one's.
+  for (const f of readdirSync(artifactsDir)) rmSync(join(artifactsDir, f), { force: true });
   const root = mkdtempSync(join(tmpdir(), 'ivgr-e2e-'));
   const workspace = join(root, 'workspace');
   const userDataDir = join(root, 'user-data');

@@ -49,16 +49,16 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
   let panel: FrameLocator;
 
   /**
-   * Runs one stage; after a failure the later stages, which build on it, are skipped. A `readOnly`
-   * stage only looks, so its failure leaves the session usable for the next ones.
+   * Runs one stage; after a failure the later stages, which build on it, are skipped. The later
+   * stages do not depend on an `independent` stage, so its failure does not skip them.
    */
-  async function stage(t: TestContext, name: string, body: () => Promise<void>, opts: { readOnly?: boolean } = {}): Promise<void> {
+  async function stage(t: TestContext, name: string, body: () => Promise<void>, opts: { independent?: boolean } = {}): Promise<void> {
     if (failed) return t.skip('an earlier stage failed');
     try {
       await body();
       await studio.screenshot(name);
     } catch (e) {
-      if (!opts.readOnly) failed = true;
+      if (!opts.independent) failed = true;
       await studio.screenshot(`${name}-failed`).catch(() => undefined);
       throw e;
     }
@@ -133,7 +133,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       const boxes = panel.locator('.image-view svg.overlay rect');
       await boxes.first().waitFor();
       assert.ok((await boxes.count()) > 0);
-    }, { readOnly: true });
+    }, { independent: true });
   });
 
   it('pauses the run: the status bar and the Runs view say paused', async (t) => {
@@ -172,7 +172,8 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       );
       assert.ok(shown >= before);
       await until('live rollouts after the reload', async () => ((await panelRolloutCount()) > shown ? true : undefined), 120_000);
-    });
+      // The run itself lives on whatever the window does, so the stages after this one still apply.
+    }, { independent: true });
   });
 
   it('stops the run', async (t) => {
@@ -198,9 +199,11 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       await openPanelTab('Evaluation');
       const table = panel.locator('.eval-table table.summary');
       await table.waitFor();
-      for (const mode of ['textual', 'grounded', 'tool']) {
-        assert.ok((await table.locator(`td[data-mode="${mode}"]`).count()) > 0, `a ${mode} column; notifications: ${(await notifications(studio.page)).join(' | ')}`);
-      }
+      const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
+      assert.deepEqual(headers, ['checkpoint', 'textual', 'mandated grounded', 'tool-assisted']);
+      const row = table.locator('tbody tr', { has: panel.locator('th', { hasText: /^step-\d+$/ }) });
+      // One accuracy per mode for the evaluated checkpoint, e.g. "0.0%".
+      assert.equal(await row.getByText(/^\d+(\.\d+)?%$/).count(), 3, `notifications: ${(await notifications(studio.page)).join(' | ')}`);
     });
   });
 
