@@ -92,7 +92,12 @@ def main() -> int:
         ids = torch.cat([text(8), torch.tensor([cfg["vision_start_token_id"]]), torch.full((patches // 4,), cfg["image_token_id"]),
                          torch.tensor([cfg["vision_end_token_id"]]), text(54)])
         prompts.append(Seq(ids, len(ids), torch.randn(patches, patch_dim, generator=g), grid))
-    shim = SimpleNamespace(device=dev, pad_id=0, vision_dtype=dtype, accepts_logits_to_keep=True, compute=contextlib.nullcontext)
+    import inspect
+
+    accepted = inspect.signature(model.forward).parameters
+    shim = SimpleNamespace(device=dev, pad_id=0, vision_dtype=dtype, compute=contextlib.nullcontext,
+                           accepts_logits_to_keep="logits_to_keep" in accepted, mm_token_types="mm_token_type_ids" in accepted,
+                           image_token_id=cfg["image_token_id"], video_token_id=cfg["video_token_id"])
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     from ivgr_engine.batch import left_pad, vision_inputs
@@ -108,7 +113,7 @@ def main() -> int:
             out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
                                  do_sample=True, temperature=1.0, top_p=1.0, top_k=None, pad_token_id=0,
                                  suppress_tokens=[cfg["image_token_id"], cfg["video_token_id"], cfg["vision_start_token_id"]],
-                                 **vision_inputs(prompts, dev, dtype))
+                                 **vision_inputs(shim, prompts, ids))
         sync()
         tg = time.perf_counter() - t
         model.train()

@@ -25,14 +25,22 @@ def left_pad(rows: list[torch.Tensor], pad_id: int, device: torch.device) -> tup
     return ids.to(device), mask.to(device)
 
 
-def vision_inputs(seqs: list[Seq], device: torch.device, dtype: torch.dtype) -> dict:
+def vision_inputs(policy, seqs: list[Seq], ids: torch.Tensor) -> dict:
+    """pixel_values and image_grid_thw of the batch, in row order, and the token modality map."""
     pv = [s.pixel_values for s in seqs if s.pixel_values is not None]
     if not pv:
         return {}
-    return {
-        "pixel_values": torch.cat(pv).to(device=device, dtype=dtype),
-        "image_grid_thw": torch.cat([s.grid_thw for s in seqs if s.grid_thw is not None]).to(device),
+    out = {
+        "pixel_values": torch.cat(pv).to(device=policy.device, dtype=policy.vision_dtype),
+        "image_grid_thw": torch.cat([s.grid_thw for s in seqs if s.grid_thw is not None]).to(policy.device),
     }
+    if policy.mm_token_types:
+        types = torch.zeros_like(ids, dtype=torch.int32)
+        types[ids == policy.image_token_id] = 1
+        if policy.video_token_id is not None:
+            types[ids == policy.video_token_id] = 2
+        out["mm_token_type_ids"] = types
+    return out
 
 
 def token_logprobs(policy, module, seqs: list[Seq]) -> list[torch.Tensor]:
@@ -45,7 +53,7 @@ def token_logprobs(policy, module, seqs: list[Seq]) -> list[torch.Tensor]:
     ids, mask = left_pad([s.ids for s in seqs], policy.pad_id, device)
     width = ids.shape[1]
     keep = max(len(s.ids) - s.start for s in seqs) + 1
-    kwargs = vision_inputs(seqs, device, policy.vision_dtype)
+    kwargs = vision_inputs(policy, seqs, ids)
     if policy.accepts_logits_to_keep:
         kwargs["logits_to_keep"] = keep
     with policy.compute():

@@ -54,7 +54,7 @@ def sample(policy, seqs: list[Seq], sp: dict, extra_stop: list[int], cancel) -> 
     device = policy.device
     ids, mask = left_pad([s.ids for s in seqs], policy.pad_id, device)
     stops = policy.eos_ids + extra_stop
-    kwargs = vision_inputs(seqs, device, policy.vision_dtype)
+    kwargs = vision_inputs(policy, seqs, ids)
     greedy = sp["temperature"] <= 0
     torch.manual_seed(sp["seed"] + 7919 * dist.rank())
     was_training = policy.model.training

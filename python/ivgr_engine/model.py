@@ -182,7 +182,13 @@ class Policy:
             self.optimizer, lambda s: min(1.0, (s + 1) / (warmup + 1)) if warmup else 1.0
         )
         self.step = 0
-        self.accepts_logits_to_keep = "logits_to_keep" in inspect.signature(self.base_forward_owner().forward).parameters
+        forward_params = inspect.signature(self.base_forward_owner().forward).parameters
+        self.accepts_logits_to_keep = "logits_to_keep" in forward_params
+        # Newer transformers compute the multimodal (3-D) rotary positions only when told which
+        # tokens are image tokens; older ones read them from input_ids and lack this argument.
+        self.mm_token_types = "mm_token_type_ids" in forward_params
+        self.image_token_id = self._token_id("<|image_pad|>")
+        self.video_token_id = self._token_id("<|video_pad|>")
         print(f"engine: loaded {class_name} from {opts.path} on {self.device} ({self.parameters() / 1e6:.2f}M parameters)", file=sys.stderr)
 
     def compute(self):

@@ -39,6 +39,38 @@ def test_load_reports_tiny_model(engine):
     assert 1e6 < info["parameters"] < 2e7
 
 
+def test_logprobs_do_not_depend_on_padding_or_batch_mates(engine, images):
+    out = gen(engine, images, seed=21, n=1, k=2, max_tokens=10)
+    a, b = (engine.store.get(s["rolloutId"], "t") for s in out["samples"])
+    b_longer = Seq(torch.cat([b.ids, b.ids[-5:]]), b.start, b.pixel_values, b.grid_thw)
+    with torch.no_grad():
+        [alone] = token_logprobs(engine.policy, engine.policy.model, [Seq(a.ids, a.start, a.pixel_values, a.grid_thw)])
+        padded, _ = token_logprobs(engine.policy, engine.policy.model, [Seq(a.ids, a.start, a.pixel_values, a.grid_thw), b_longer])
+    torch.testing.assert_close(alone, padded, atol=1e-4, rtol=1e-4)
+
+
+def test_forward_passes_use_multimodal_rotary_positions(engine, images, monkeypatch):
+    """Qwen-VL places visual tokens on a (time, height, width) grid. transformers 5 does so only
+    when told which tokens are image tokens, silently using 1-D positions otherwise."""
+    inner = engine.policy.model.model
+    plain = inner.get_rope_index
+    grids = []
+
+    def spy(*args, **kwargs):
+        pos, deltas = plain(*args, **kwargs)
+        grids.append(pos)
+        return pos, deltas
+
+    monkeypatch.setattr(inner, "get_rope_index", spy)
+    out = gen(engine, images, seed=2, n=1, k=1, max_tokens=4)  # sampling and the old log-probs pass
+    assert len(grids) >= 2
+    r = engine.store.get(out["samples"][0]["rolloutId"], "t")
+    image = (r.ids == engine.policy.image_token_id).nonzero().flatten()
+    pos = grids[-1][:, 0, -len(r.ids):]
+    assert pos[0, image].unique().numel() == 1  # one time step
+    assert pos[1, image].unique().numel() > 1 and pos[2, image].unique().numel() > 1  # a 2-D grid
+
+
 def test_generate_is_reproducible_with_a_seed(engine, images):
     a = gen(engine, images, seed=11, keep=False)
     b = gen(engine, images, seed=11, keep=False)

@@ -77,13 +77,13 @@ def test_cancel_stops_a_running_generate(tiny_model, images):
         p.call("load", {"model": str(tiny_model)})
         p.send({"jsonrpc": "2.0", "id": 50, "method": "generate", "params": {
             "prompts": [{"id": "a", "images": [images["red"]], "messages": [{"role": "user", "text": "hi"}]}],
-            "n": 4, "temperature": 1, "maxTokens": 3000, "seed": 0, "keep": False}})
+            "n": 16, "temperature": 1, "maxTokens": 3000, "seed": 0, "keep": False}})
         import time
 
         time.sleep(1.0)
         p.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 50}})
         r = p.read()
-        assert r["id"] == 50 and r["error"]["code"] == -32800
+        assert r["id"] == 50 and r.get("error", {}).get("code") == -32800, r
         assert "result" in p.call("release", {"rolloutIds": []})
     finally:
         p.proc.kill()
