@@ -120,6 +120,8 @@ def generate(policy, store: RolloutStore, params: dict, counter: int, cancel) ->
     for i, p in enumerate(prompts):
         where = f"generate.prompts[{i}]"
         pid = field(p, "id", str, where)
+        if any(pid == other for other, _ in encoded):
+            raise invalid(f"{where}.id {pid!r} repeats an earlier prompt's id; prompt ids must be unique within a request")
         images, messages = parse_messages(p, where)
         enc = policy.encoder.encode(chat_text(messages, len(images), where), images, where)
         encoded.append((pid, enc))

@@ -209,8 +209,9 @@ class Server:
         reader = threading.Thread(target=self.read_loop, name="rpc-reader", daemon=True)
         reader.start()
         while True:
-            msg = dist.broadcast(self.inbox.get())
+            msg = self.inbox.get()
             if msg is None:  # stdin closed: the client is gone
+                dist.broadcast(None)
                 return 0
             parsed = self.validate(msg)
             if parsed is None:
@@ -222,6 +223,8 @@ class Server:
                 self.cancelled.discard(rid)
                 self.reply_error(rid, Cancelled(method).code, Cancelled(method).message)
                 continue
+            # Only well-formed requests reach the other ranks, so every rank runs the same calls.
+            dist.broadcast({"method": method, "params": params})
             self.current = rid
             self.engine.cancel.clear()
             t0 = time.perf_counter()
@@ -250,11 +253,7 @@ class Follower:
             msg = dist.broadcast(None)
             if msg is None:
                 return 0
-            if not isinstance(msg, dict):
-                continue
-            method, params, rid = msg.get("method"), msg.get("params") or {}, msg.get("id")
-            if not isinstance(method, str) or rid is None or not isinstance(params, dict):
-                continue
+            method, params = msg["method"], msg["params"]
             try:
                 self.engine.call(method, params)
             except Exception as exc:

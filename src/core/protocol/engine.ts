@@ -88,6 +88,7 @@ export const restoreParams = z.object({ dir: z.string().min(1) });
 export const restoreResult = z.object({ step: nonNegInt });
 export const releaseParams = z.object({ rolloutIds: z.array(z.string()) });
 export const releaseResult = z.object({ released: nonNegInt });
+export const digestResult = z.object({ step: nonNegInt, ranks: z.array(z.string()) });
 const empty = z.object({});
 
 /** Every method: its wire name, params and result. */
@@ -101,6 +102,8 @@ export const engineMethods = {
   save: { params: saveParams, result: empty },
   restore: { params: restoreParams, result: restoreResult },
   release: { params: releaseParams, result: releaseResult },
+  /** SHA-256 of each rank's trainable weights (replicas in sync have equal digests). */
+  digest: { params: empty, result: digestResult },
   shutdown: { params: empty, result: empty },
 } as const;
 

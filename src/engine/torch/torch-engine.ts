@@ -82,6 +82,11 @@ export class TorchEngine implements Engine {
     if (rolloutIds.length > 0) await this.call('release', { rolloutIds });
   }
 
+  /** Each rank's weight hash (torch engine only): equal entries mean the replicas are in sync. */
+  digest(): Promise<{ step: number; ranks: string[] }> {
+    return this.call('digest', {});
+  }
+
   /** Asks the process to exit; kills it if it does not within the grace period. */
   shutdown(): Promise<void> {
     return this.proc.stop();
