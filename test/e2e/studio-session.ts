@@ -3,7 +3,7 @@
  * disk, and Debian's Chromium driven by playwright-core. Everything lives in one temporary folder.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -18,6 +18,8 @@ export interface StudioSession {
   workspace: string;
   page: Page;
   server: CodeServer;
+  /** Console errors the workbench and webviews printed that name the extension. */
+  extensionErrors(): string[];
   /** Saves a full-window screenshot under test-artifacts/e2e/ and returns its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -51,6 +53,20 @@ function userSettings(python: string | undefined): Record<string, unknown> {
     'window.restoreWindows': 'none',
     ...(python ? { 'ivgr.python.path': python } : {}),
   };
+}
+
+/** Run workers are detached from the window by design; a session must not leave them training. */
+function stopWorkers(runsDir: string): void {
+  if (!existsSync(runsDir)) return;
+  for (const id of readdirSync(runsDir)) {
+    try {
+      const { pid, status } = JSON.parse(readFileSync(join(runsDir, id, 'run.json'), 'utf8')) as { pid?: unknown; status?: unknown };
+      const live = status === 'created' || status === 'running' || status === 'paused';
+      if (live && typeof pid === 'number' && pid > 0) process.kill(pid, 'SIGTERM');
+    } catch {
+      // no run.json, or the worker has already exited
+    }
+  }
 }
 
 export async function openStudio(opts: { populateWorkspace: (dir: string) => void; log?: (text: string) => void }): Promise<StudioSession> {
@@ -96,6 +112,7 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
       workspace,
       page,
       server,
+      extensionErrors: () => consoleLines.filter((l) => l.startsWith('error') && /ivgr/i.test(l)),
       screenshot: async (name) => {
         const file = join(artifactsDir, `${name}.png`);
         await page.screenshot({ path: file });
@@ -104,6 +121,7 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
       close: async () => {
         await b.close();
         await server.stop();
+        stopWorkers(join(workspace, 'runs'));
         // Kept with the screenshots: the extension host's errors show up here first.
         writeFileSync(join(artifactsDir, 'code-server.log'), server.output());
         writeFileSync(join(artifactsDir, 'browser-console.log'), consoleLines.join('\n') + '\n');

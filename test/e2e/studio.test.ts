@@ -60,6 +60,8 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
     } catch (e) {
       if (!opts.independent) failed = true;
       await studio.screenshot(`${name}-failed`).catch(() => undefined);
+      const errors = studio.extensionErrors();
+      if (errors.length > 0) throw new Error(`${name}: ${(e as Error).message}\nextension errors in the browser console:\n${errors.join('\n')}`, { cause: e });
       throw e;
     }
   }
