@@ -39,16 +39,35 @@ def published_key(key: str) -> str:
     return key
 
 
-def _unique_state(model) -> dict[str, torch.Tensor]:
-    """State dict without tied duplicates (safetensors refuses shared storage)."""
-    out, seen = {}, set()
-    for k, v in model.state_dict().items():
-        ptr = (v.untyped_storage().data_ptr(), v.storage_offset(), tuple(v.shape))
-        if ptr in seen:
-            continue
-        seen.add(ptr)
-        out[published_key(k)] = v.detach().to("cpu").contiguous()
-    return out
+def _tied(model) -> bool:
+    cfg = model.config
+    text = getattr(cfg, "text_config", None)
+    return bool(getattr(cfg, "tie_word_embeddings", False) or getattr(text, "tie_word_embeddings", False))
+
+
+def full_state(policy, every_rank: bool = False) -> dict[str, torch.Tensor]:
+    """The whole model's weights on CPU, gathered from the shards under FSDP (a collective); then
+    only rank 0 gets them unless `every_rank`."""
+    if policy.parallel.sharded:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        state = get_model_state_dict(policy.model, options=StateDictOptions(full_state_dict=True, cpu_offload=not every_rank))
+    else:
+        state = policy.model.state_dict()
+    return {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+
+
+def _published(policy, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weights under the released names; a tied output head is stored once, as the embedding."""
+    tied = _tied(policy.model)
+    return {published_key(k): v for k, v in state.items() if not (tied and k == "lm_head.weight")}
+
+
+def _optimizer_state(policy) -> dict:
+    """Optimizer state keyed by parameter name, so it restores across DDP, FSDP and one process."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+    return get_optimizer_state_dict(policy.model, policy.optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 
 def _rng_state() -> dict:
@@ -83,21 +102,22 @@ def save(policy, params: dict) -> dict:
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
     dist.gather(None)  # the folder exists before any rank writes its RNG file
+    state = full_state(policy)
+    optim = _optimizer_state(policy)
     if dist.is_main():
-        model = policy.model
         if policy.opts.lora:
             from peft import get_peft_model_state_dict
 
-            adapter = {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+            adapter = {k: v.contiguous() for k, v in get_peft_model_state_dict(policy.model, state_dict=state).items()}
             save_file(adapter, str(tmp / "adapter_model.safetensors"), metadata={"format": "pt"})
-            model.peft_config["default"].save_pretrained(str(tmp))
+            policy.model.peft_config["default"].save_pretrained(str(tmp))
         else:
-            save_file(_unique_state(model), str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            save_file(_published(policy, state), str(tmp / "model.safetensors"), metadata={"format": "pt"})
             for name in MODEL_FILES:
                 src = policy.opts.path / name
                 if src.is_file():
                     shutil.copyfile(src, tmp / name)
-        torch.save(policy.optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(optim, tmp / "optimizer.pt")
         torch.save(policy.scheduler.state_dict(), tmp / "scheduler.pt")
         (tmp / "engine-state.json").write_text(json.dumps({
             "format": FORMAT,
@@ -107,6 +127,7 @@ def save(policy, params: dict) -> dict:
             "baseModel": str(policy.opts.path),
             "lora": policy.opts.lora,
             "world": dist.world(),
+            "parallel": policy.parallel.mode,
         }, indent=2))
     (tmp / f"rng-{dist.rank()}.json").write_text(json.dumps(_rng_state()))
     dist.gather(None)
@@ -126,14 +147,29 @@ def restore(policy, store, params: dict) -> dict:
     state = json.loads(state_file.read_text())
     if bool(state.get("lora")) != bool(policy.opts.lora):
         raise EngineError(CHECKPOINT_ERROR, f"restore: {src} was saved {'with' if state.get('lora') else 'without'} LoRA but the loaded model is {'with' if policy.opts.lora else 'without'}; load the same way first")
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict, set_optimizer_state_dict
+
+    options = StateDictOptions(full_state_dict=True)
     try:
         if policy.opts.lora:
             from peft import set_peft_model_state_dict
 
-            set_peft_model_state_dict(policy.model, load_file(str(src / "adapter_model.safetensors"), device=str(policy.device)))
+            adapter = load_file(str(src / "adapter_model.safetensors"))
+            if policy.parallel.sharded:
+                set_model_state_dict(policy.model, _adapter_live_names(policy, adapter), options=StateDictOptions(full_state_dict=True, strict=False))
+            else:
+                set_peft_model_state_dict(policy.model, {k: v.to(policy.device) for k, v in adapter.items()})
         else:
-            _load_full(policy, src / "model.safetensors")
-        policy.optimizer.load_state_dict(torch.load(src / "optimizer.pt", map_location=policy.device, weights_only=True))
+            full = _live_names(policy, src / "model.safetensors")
+            if policy.parallel.sharded:
+                set_model_state_dict(policy.model, full, options=options)
+            else:
+                with torch.no_grad():
+                    live = policy.model.state_dict()
+                    for k, v in full.items():
+                        live[k].copy_(v.to(live[k].dtype))
+        optim = torch.load(src / "optimizer.pt", map_location="cpu", weights_only=True)
+        set_optimizer_state_dict(policy.model, policy.optimizer, optim_state_dict=optim, options=options)
         policy.scheduler.load_state_dict(torch.load(src / "scheduler.pt", weights_only=True))
     except (OSError, RuntimeError, KeyError, ValueError) as e:
         raise EngineError(CHECKPOINT_ERROR, f"restore: cannot load {src}: {e}") from None
@@ -145,27 +181,38 @@ def restore(policy, store, params: dict) -> dict:
     return {"step": int(state["step"])}
 
 
-def _load_full(policy, path: Path) -> None:
+def _adapter_live_names(policy, adapter: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Adapter weights under the live parameter names (peft drops the adapter name when saving)."""
+    from peft import get_peft_model_state_dict
+
+    live = list(policy.model.state_dict().keys())
+    markers = {k: torch.tensor(i) for i, k in enumerate(live)}
+    saved_to_live = {saved: live[int(m)] for saved, m in get_peft_model_state_dict(policy.model, state_dict=markers).items()}
+    unknown = [k for k in adapter if k not in saved_to_live]
+    if unknown:
+        raise EngineError(CHECKPOINT_ERROR, f"restore: adapter weight {unknown[0]} matches nothing in the loaded model")
+    return {saved_to_live[k]: v for k, v in adapter.items()}
+
+
+def _live_names(policy, path: Path) -> dict[str, torch.Tensor]:
+    """The saved weights under the model's own parameter names, checked against the model."""
     saved = load_file(str(path))
-    live = policy.model.state_dict()
-    by_published = {published_key(k): k for k in live}
-    missing = [k for k in by_published if k not in saved]
-    # A tied output head is saved once, under the embedding's name.
-    untied_missing = [k for k in missing if not _is_tied(policy.model, by_published[k])]
-    if untied_missing:
-        raise EngineError(CHECKPOINT_ERROR, f"restore: {path} lacks {len(untied_missing)} weight(s), e.g. {untied_missing[0]}; it was saved from another model")
+    shapes = {k: tuple(v.shape) for k, v in policy.model.state_dict().items()}
+    by_published = {published_key(k): k for k in shapes}
+    tied = _tied(policy.model)
+    missing = [k for k, live in by_published.items() if k not in saved and not (tied and live == "lm_head.weight")]
+    if missing:
+        raise EngineError(CHECKPOINT_ERROR, f"restore: {path} lacks {len(missing)} weight(s), e.g. {missing[0]}; it was saved from another model")
     unknown = [k for k in saved if k not in by_published]
     if unknown:
         raise EngineError(CHECKPOINT_ERROR, f"restore: {path} has {len(unknown)} weight(s) this model does not, e.g. {unknown[0]}")
-    with torch.no_grad():
-        for pk, tensor in saved.items():
-            dst = live[by_published[pk]]
-            if dst.shape != tensor.shape:
-                raise EngineError(CHECKPOINT_ERROR, f"restore: {pk} has shape {tuple(tensor.shape)} in {path} but {tuple(dst.shape)} in the model")
-            dst.copy_(tensor.to(dst.dtype))
-
-
-def _is_tied(model, key: str) -> bool:
-    live = model.state_dict()
-    ptr = live[key].untyped_storage().data_ptr()
-    return any(k != key and v.untyped_storage().data_ptr() == ptr for k, v in live.items())
+    out = {}
+    for pk, tensor in saved.items():
+        name = by_published[pk]
+        if shapes[name] != tuple(tensor.shape):
+            raise EngineError(CHECKPOINT_ERROR, f"restore: {pk} has shape {tuple(tensor.shape)} in {path} but {shapes[name]} in the model")
+        out[name] = tensor
+    if tied and "lm_head.weight" in shapes:
+        embed = next(k for k in out if k.endswith("embed_tokens.weight"))
+        out["lm_head.weight"] = out[embed]
+    return out

@@ -72,13 +72,14 @@ def sample(policy, seqs: list[Seq], sp: dict, extra_stop: list[int], cancel) -> 
                 eos_token_id=stops,
                 pad_token_id=policy.pad_id,
                 suppress_tokens=policy.suppress or None,
-                stopping_criteria=StoppingCriteriaList([_StopOnCancel(cancel)]),
+                # Under torchrun only rank 0 hears a cancel; stopping there alone would desynchronise the ranks.
+                stopping_criteria=StoppingCriteriaList([_StopOnCancel(cancel)] if dist.world() == 1 else []),
                 use_cache=True,
                 **kwargs,
             )
     finally:
         policy.model.train(was_training)
-    if cancel.is_set():
+    if cancel.is_set() and dist.world() == 1:
         raise Cancelled("generate")
     results = []
     stop_set = set(stops)
@@ -132,22 +133,24 @@ def generate(policy, store: RolloutStore, params: dict, counter: int, cancel) ->
     for pi, _ in mine:
         enc = encoded[pi][1]
         seqs.append(Seq(torch.tensor(enc.ids, dtype=torch.long), len(enc.ids), enc.pixel_values, enc.grid_thw))
-    results = sample(policy, seqs, sp, extra_stop, cancel) if seqs else []
-    samples, new = [], []
-    for row, (pi, s), seq, (tokens, finish) in zip(mine_idx, mine, seqs, results):
-        pid = encoded[pi][0]
-        rid = f"{pid}:{counter}:{s}"
-        full = torch.cat([seq.ids, torch.tensor(tokens, dtype=torch.long)])
-        r = Rollout(pid, full, seq.start, torch.ones(len(tokens), dtype=torch.bool), seq.pixel_values, seq.grid_thw,
-                    ended=bool(tokens) and tokens[-1] in policy.eos_ids)
-        new.append(r)
-        store.put(rid, r)
-        samples.append((row, {
-            "rolloutId": rid, "promptId": pid, "text": decode(policy, tokens),
-            "promptTokens": int(seq.start), "completionTokens": len(tokens), "finish": finish,
-        }))
-    if sp["keep"]:
-        fill_old_logprobs(policy, new)
+    # Ranks sample different rows, so under FSDP the weights are gathered once for the whole call.
+    with policy.parallel.full_params():
+        results = sample(policy, seqs, sp, extra_stop, cancel) if seqs else []
+        samples, new = [], []
+        for row, (pi, s), seq, (tokens, finish) in zip(mine_idx, mine, seqs, results):
+            pid = encoded[pi][0]
+            rid = f"{pid}:{counter}:{s}"
+            full = torch.cat([seq.ids, torch.tensor(tokens, dtype=torch.long)])
+            r = Rollout(pid, full, seq.start, torch.ones(len(tokens), dtype=torch.bool), seq.pixel_values, seq.grid_thw,
+                        ended=bool(tokens) and tokens[-1] in policy.eos_ids)
+            new.append(r)
+            store.put(rid, r)
+            samples.append((row, {
+                "rolloutId": rid, "promptId": pid, "text": decode(policy, tokens),
+                "promptTokens": int(seq.start), "completionTokens": len(tokens), "finish": finish,
+            }))
+        if sp["keep"]:
+            fill_old_logprobs(policy, new)
     merged = sorted((x for part in dist.gather(samples) for x in part), key=lambda x: x[0])
     return {"samples": [x[1] for x in merged], "seconds": time.perf_counter() - t0}
 
@@ -163,23 +166,24 @@ def continue_rollout(policy, store: RolloutStore, params: dict, cancel) -> dict:
     if not any(dist.gather(owned)):
         store.get(rid, w)  # raises the unknown-rollout error
     result = None
-    if owned:
-        r = store.get(rid, w)
-        turn = policy.encoder.encode(tool_turn_text(text, r.ended), [image], w)
-        ctx = torch.cat([r.ids, torch.tensor(turn.ids, dtype=torch.long)])
-        pv = torch.cat([r.pixel_values, turn.pixel_values]) if r.pixel_values is not None else turn.pixel_values
-        grid = torch.cat([r.grid_thw, turn.grid_thw]) if r.grid_thw is not None else turn.grid_thw
-        [(tokens, finish)] = sample(policy, [Seq(ctx, len(ctx), pv, grid)], sp, extra_stop, cancel)
-        r.ids = torch.cat([ctx, torch.tensor(tokens, dtype=torch.long)])
-        r.gen_mask = torch.cat([r.gen_mask, torch.zeros(len(turn.ids), dtype=torch.bool), torch.ones(len(tokens), dtype=torch.bool)])
-        r.pixel_values, r.grid_thw = pv, grid
-        r.ended = bool(tokens) and tokens[-1] in policy.eos_ids
-        r.old_logprobs = None
-        if sp["keep"]:
-            fill_old_logprobs(policy, [r])
-        store.put(rid, r)
-        result = {
-            "rolloutId": rid, "promptId": r.prompt_id, "text": decode(policy, tokens),
-            "promptTokens": int(len(ctx)), "completionTokens": len(tokens), "finish": finish,
-        }
+    with policy.parallel.full_params():
+        if owned:
+            r = store.get(rid, w)
+            turn = policy.encoder.encode(tool_turn_text(text, r.ended), [image], w)
+            ctx = torch.cat([r.ids, torch.tensor(turn.ids, dtype=torch.long)])
+            pv = torch.cat([r.pixel_values, turn.pixel_values]) if r.pixel_values is not None else turn.pixel_values
+            grid = torch.cat([r.grid_thw, turn.grid_thw]) if r.grid_thw is not None else turn.grid_thw
+            [(tokens, finish)] = sample(policy, [Seq(ctx, len(ctx), pv, grid)], sp, extra_stop, cancel)
+            r.ids = torch.cat([ctx, torch.tensor(tokens, dtype=torch.long)])
+            r.gen_mask = torch.cat([r.gen_mask, torch.zeros(len(turn.ids), dtype=torch.bool), torch.ones(len(tokens), dtype=torch.bool)])
+            r.pixel_values, r.grid_thw = pv, grid
+            r.ended = bool(tokens) and tokens[-1] in policy.eos_ids
+            r.old_logprobs = None
+            if sp["keep"]:
+                fill_old_logprobs(policy, [r])
+            store.put(rid, r)
+            result = {
+                "rolloutId": rid, "promptId": r.prompt_id, "text": decode(policy, tokens),
+                "promptTokens": int(len(ctx)), "completionTokens": len(tokens), "finish": finish,
+            }
     return next(x for x in dist.gather(result) if x is not None)

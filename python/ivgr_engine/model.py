@@ -41,6 +41,7 @@ class LoadOptions:
     learning_rate: float
     warmup_steps: int
     seed: int
+    parallel: str = "ddp"
     raw: dict = dc_field(default_factory=dict)
 
 
@@ -93,6 +94,7 @@ def parse_load(params: dict) -> LoadOptions:
         learning_rate=number(params, "learningRate", w, 0.0, 1.0, 1e-5),
         warmup_steps=integer(params, "warmupSteps", w, 0, 10**7, 0),
         seed=integer(params, "seed", w, 0, 2**31 - 1, 0),
+        parallel=choice(params, "parallel", w, ("ddp", "fsdp"), "ddp"),
         raw=dict(params),
     )
 
@@ -168,13 +170,10 @@ class Policy:
                 p.requires_grad_(False)
         self.model = model
         self.model.train()
-        self.ddp = None
-        if dist.world() > 1:
-            from torch.nn.parallel import DistributedDataParallel
+        from .parallel import Parallel
 
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            # Unused parameters are normal here (e.g. the vision tower on a text-only micro-batch).
-            self.ddp = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
+        self.parallel = Parallel(self.model, opts.parallel, self.device)
+        self.parallel.initialise(self.pad_id, self.device)
         self.trainable = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.trainable, lr=opts.learning_rate, betas=(0.9, 0.999), weight_decay=0.0)
         warmup = opts.warmup_steps
@@ -217,8 +216,8 @@ class Policy:
         }
 
     def train_module(self):
-        """What the gradient pass calls: the DDP wrapper under torchrun, else the model."""
-        return self.ddp if self.ddp is not None else self.model
+        """What the gradient pass calls: the DDP wrapper under torchrun with DDP, else the model."""
+        return self.parallel.train_module()
 
     def set_learning_rate(self, lr: float | None) -> None:
         if lr is None:
@@ -230,7 +229,9 @@ class Policy:
             g["lr"] = lr * factor
 
     def optimizer_step(self, max_grad_norm: float) -> float:
-        norm = torch.nn.utils.clip_grad_norm_(self.trainable, max_grad_norm if max_grad_norm > 0 else float("inf"))
+        from .parallel import full_tensor
+
+        norm = full_tensor(torch.nn.utils.clip_grad_norm_(self.trainable, max_grad_norm if max_grad_norm > 0 else float("inf")))
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)

@@ -112,13 +112,18 @@ class Engine:
         return {"released": self.store.drop(strings(params, "rolloutIds", "release"))}
 
     def op_digest(self, params: dict) -> dict:
-        """SHA-256 of every rank's trainable weights: replicas in sync have equal digests."""
+        """SHA-256 of every rank's trainable weights: replicas in sync have equal digests (under FSDP,
+        of the weights gathered from the shards)."""
         import hashlib
 
+        from .checkpoint import full_state
+
         policy = self._loaded("digest")
+        state = full_state(policy, every_rank=True)
         h = hashlib.sha256()
-        for p in policy.trainable:
-            h.update(p.detach().float().cpu().numpy().tobytes())
+        for name, p in policy.model.named_parameters():
+            if p.requires_grad:
+                h.update(state[name].float().numpy().tobytes())
         return {"step": policy.step, "ranks": dist.gather(h.hexdigest())}
 
     def op_shutdown(self, params: dict) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import torch
@@ -17,29 +16,26 @@ from .rollouts import RolloutStore
 LOGPROB_BATCH = 8
 
 
-@contextlib.contextmanager
-def _no_sync(policy, last: bool):
-    """Gradient accumulation under DDP: all-reduce only on the last micro-batch."""
-    if policy.ddp is not None and not last:
-        with policy.ddp.no_sync():
-            yield
-    else:
-        yield
-
-
 def _reference_logprobs(policy, seqs: list[Seq]) -> list[torch.Tensor]:
     with torch.no_grad():
         if policy.opts.lora:
-            with policy.model.disable_adapter():
+            # The base weights are the reference; under FSDP they are gathered for a local pass.
+            with policy.parallel.full_params(), policy.model.disable_adapter():
                 return token_logprobs(policy, policy.model, seqs)
         return token_logprobs(policy, policy.reference, seqs)
 
 
 def _filler(policy) -> Seq:
-    """A text-only sequence for a rank with no micro-batch left, weighted 0: DDP needs every
-    rank to run the same number of backward passes."""
-    ids = torch.tensor([policy.pad_id, policy.eos_ids[0]], dtype=torch.long)
-    return Seq(ids, 1, None, None)
+    """A one-image, four-token sequence for a rank with no micro-batch left, weighted 0: DDP and
+    FSDP need every rank to run the same passes through the same modules (vision tower included)."""
+    ip = policy.image_processor
+    patch = int(getattr(ip, "patch_size", 14))
+    temporal = int(getattr(ip, "temporal_patch_size", 2))
+    start, end = (policy.tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>"))
+    ids = torch.tensor([start, policy.image_token_id, end, policy.eos_ids[0]], dtype=torch.long)
+    merge = policy.encoder.merge
+    pixels = torch.zeros((merge * merge, 3 * temporal * patch * patch))
+    return Seq(ids, 3, pixels, torch.tensor([[1, merge, merge]]))
 
 
 def _micro_batches(items: list, size: int, policy) -> list[tuple[list, float]]:
@@ -92,9 +88,10 @@ def update(policy, store: RolloutStore, params: dict, cancel) -> dict:
             raise Cancelled("update")
         real = weight > 0
         seqs = [Seq(r.ids, r.start, r.pixel_values, r.grid_thw) for r, _, _ in chunk] if real else [_filler(policy)]
-        with _no_sync(policy, k == len(chunks) - 1), oom_context("update", len(seqs)):
+        with policy.parallel.accumulate(k == len(chunks) - 1), oom_context("update", len(seqs)):
             lps = token_logprobs(policy, module, seqs)
-            refs = _reference_logprobs(policy, seqs) if beta > 0 and real else None
+            # Every rank runs the reference pass (fillers too): under FSDP it gathers weights collectively.
+            refs = _reference_logprobs(policy, seqs) if beta > 0 else None
             total = torch.zeros((), device=policy.device)
             for j, lp in enumerate(lps):
                 if not real:
@@ -166,7 +163,7 @@ def sft_step(policy, params: dict, cancel) -> dict:
             policy.optimizer.zero_grad(set_to_none=True)
             raise Cancelled("sft_step")
         batch = chunk if weight > 0 else [_filler(policy)]
-        with _no_sync(policy, k == len(chunks) - 1), oom_context("sft_step", len(batch)):
+        with policy.parallel.accumulate(k == len(chunks) - 1), oom_context("sft_step", len(batch)):
             lps = token_logprobs(policy, module, batch)
             total = -sum(lp.sum() for lp in lps) / n_tokens * weight
             loss_sum += float(total.detach())
@@ -179,7 +176,7 @@ def logprobs(policy, params: dict) -> dict:
     raw = objects(params, "items", "logprobs", min_items=1)
     seqs = _target_seqs(policy, raw, "logprobs.items", with_eos=False)
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), policy.parallel.full_params():
         for i in range(0, len(seqs), LOGPROB_BATCH):
             chunk = seqs[i:i + LOGPROB_BATCH]
             with oom_context("logprobs", len(chunk)):

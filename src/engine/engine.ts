@@ -15,6 +15,11 @@ export interface LoadOptions {
   learningRate?: number;
   /** Linear learning-rate warm-up over this many optimizer steps (0: none). */
   warmupSteps?: number;
+  /**
+   * Across several processes (an engine started under torchrun): 'ddp' replicates the model on
+   * every rank (default), 'fsdp' shards weights, gradients and optimizer state.
+   */
+  parallel?: 'ddp' | 'fsdp';
   seed?: number;
 }
 

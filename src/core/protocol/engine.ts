@@ -20,6 +20,7 @@ export const loadParams = z.object({
   learningRate: z.number().nonnegative().optional(),
   warmupSteps: nonNegInt.optional(),
   seed: nonNegInt.optional(),
+  parallel: z.enum(['ddp', 'fsdp']).optional(),
 });
 
 export const modelInfo = z.object({
