@@ -85,6 +85,18 @@ function normalizeNumber(token: string): string {
 
 /** Case, surrounding punctuation, articles, whitespace, number words ("three" -> "3"), "3.0" -> "3". */
 export function normalizeFree(text: string): string {
+  // Dropping an article or expanding a character can expose punctuation at an edge
+  // ("5 ? a"), so passes repeat until nothing changes: the result is a fixed point.
+  let current = normalizeOnce(text);
+  for (let i = 0; i < 8; i++) {
+    const next = normalizeOnce(current);
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+function normalizeOnce(text: string): string {
   const lowered = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
   // Surrounding punctuation only: inner punctuation (3.5, e-mail, o'clock) carries meaning.
   const trimmed = lowered.replace(/^[\s\p{P}\p{S}]+/u, '').replace(/[\s\p{P}\p{S}]+$/u, '');

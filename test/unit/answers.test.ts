@@ -79,6 +79,11 @@ test('every way of writing an in-range letter reads as that letter', () => {
   );
 });
 
+test('normalizeFree strips punctuation that dropping an article exposes', () => {
+  assert.equal(normalizeFree('5 ? a'), '5');
+  assert.equal(normalizeFree('\u00bc\u{1eef0} a'), normalizeFree(normalizeFree('\u00bc\u{1eef0} a')));
+});
+
 test('normalizeFree is idempotent and never throws', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 40, unit: 'grapheme' }), (s) => {
