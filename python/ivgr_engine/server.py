@@ -26,19 +26,6 @@ from .params import strings
 # Below this many parameters, one CPU thread is as fast as several (measured: docs/BENCHMARKS.md).
 SMALL_MODEL = 50_000_000
 
-class CancelFlag:
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def set(self) -> None:
-        self._event.set()
-
-    def clear(self) -> None:
-        self._event.clear()
-
 
 class Engine:
     """The operations, independent of transport (the benchmark calls them in-process)."""
@@ -49,7 +36,8 @@ class Engine:
         self.policy = None
         self.store = RolloutStore()
         self.counter = 0
-        self.cancel = CancelFlag()
+        # Set by the reader thread on $/cancelRequest for the running call.
+        self.cancel = threading.Event()
 
     def _loaded(self, method: str):
         if self.policy is None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
+import time
 
 from conftest import RpcProcess
 
@@ -78,8 +77,6 @@ def test_cancel_stops_a_running_generate(tiny_model, images):
         p.send({"jsonrpc": "2.0", "id": 50, "method": "generate", "params": {
             "prompts": [{"id": "a", "images": [images["red"]], "messages": [{"role": "user", "text": "hi"}]}],
             "n": 16, "temperature": 1, "maxTokens": 3000, "seed": 0, "keep": False}})
-        import time
-
         time.sleep(1.0)
         p.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 50}})
         r = p.read()
