@@ -28,6 +28,12 @@ const syntheticSchema = z.strictObject({
   seed: z.number().int().default(7),
   counts: z.strictObject({ train: positiveInt.default(256), val: positiveInt.default(64), test: positiveInt.default(128) }).prefault({}),
   size: positiveInt.default(112),
+  /** Question families to generate (default: all four). */
+  families: z.array(z.enum(['attribute', 'text', 'position', 'count'])).min(1).optional(),
+  /** Target side as a fraction of sqrt(width · height) (default 0.04). */
+  targetScale: z.number().positive().max(0.2).optional(),
+  /** Share of free-form questions; the rest are multiple choice (default 0.25). */
+  freeFormRatio: z.number().min(0).max(1).optional(),
 });
 
 export const runConfigSchema = z.strictObject({

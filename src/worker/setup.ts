@@ -37,7 +37,15 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
   const path = datasetPathOf(run, config);
   if (config.synthetic) {
     const s = config.synthetic;
-    const r = await ensureSyntheticDataset(path, { seed: s.seed, counts: s.counts, size: s.size, convention: TINY_CONVENTION });
+    const r = await ensureSyntheticDataset(path, {
+      seed: s.seed,
+      counts: s.counts,
+      size: s.size,
+      convention: TINY_CONVENTION,
+      ...(s.families ? { families: s.families } : {}),
+      ...(s.targetScale !== undefined ? { targetScale: s.targetScale } : {}),
+      ...(s.freeFormRatio !== undefined ? { freeFormRatio: s.freeFormRatio } : {}),
+    });
     log(`synthetic dataset at ${path}: ${r.rendered} images drawn, ${r.cached} reused`);
   }
   const format = config.dataset.format;

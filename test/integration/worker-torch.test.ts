@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetricsRecord, RolloutRecord } from '../../src/core/types';
@@ -97,7 +97,9 @@ test('killing the engine process mid-run restarts it from the last checkpoint an
   );
   holder.t = r.t;
   await r.t.open();
-  const before = (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.length;
+  // The rollout file appears with the first rollout; none may exist before the first step.
+  const rolloutFile = join(dir, 'events', 'rollouts.jsonl');
+  const before = existsSync(rolloutFile) ? (await readAll<RolloutRecord>(rolloutFile)).records.length : 0;
   assert.equal(await r.t.run(), 'finished');
   r.events.close();
   await r.t.shutdown();
