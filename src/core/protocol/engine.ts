@@ -90,6 +90,9 @@ export const restoreResult = z.object({ step: nonNegInt });
 export const releaseParams = z.object({ rolloutIds: z.array(z.string()) });
 export const releaseResult = z.object({ released: nonNegInt });
 export const digestResult = z.object({ step: nonNegInt, ranks: z.array(z.string()) });
+/** `source` is recorded in the export's manifest (e.g. a digest of the checkpoint it was made from). */
+export const exportOnnxParams = z.object({ dir: z.string().min(1), source: z.string().optional() });
+export const exportOnnxResult = z.object({ files: z.array(z.string()) });
 const empty = z.object({});
 
 /** Every method: its wire name, params and result. */
@@ -105,6 +108,8 @@ export const engineMethods = {
   release: { params: releaseParams, result: releaseResult },
   /** SHA-256 of each rank's trainable weights (replicas in sync have equal digests). */
   digest: { params: empty, result: digestResult },
+  /** Writes the loaded weights as ONNX (vision encoder, embedding, decoder with KV cache) for the ORT engine. */
+  export_onnx: { params: exportOnnxParams, result: exportOnnxResult },
   shutdown: { params: empty, result: empty },
 } as const;
 

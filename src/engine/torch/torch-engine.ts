@@ -78,6 +78,11 @@ export class TorchEngine implements Engine {
     return this.call('restore', { dir });
   }
 
+  /** Writes the loaded weights as ONNX into `dir` for the ORT engine; `source` goes into its manifest. */
+  exportOnnx(dir: string, source?: string): Promise<{ files: string[] }> {
+    return this.call('export_onnx', source === undefined ? { dir } : { dir, source });
+  }
+
   async release(rolloutIds: string[]): Promise<void> {
     if (rolloutIds.length > 0) await this.call('release', { rolloutIds });
   }
