@@ -45,7 +45,8 @@ export function panelCsp(cspSource: string, nonce: string): string {
 
 export function panelHtml(o: PanelHtmlOptions): string {
   if (!NONCE.test(o.nonce)) throw new Error('panelHtml: nonce must be at least 16 base64 characters');
-  if (/[;\s]/.test(o.cspSource.trim()) || o.cspSource.trim() === '') throw new Error(`panelHtml: cspSource must be one origin, got "${o.cspSource}"`);
+  // VS Code may give several space-separated sources (code-server does); a ";" or "," would start a new directive or policy.
+  if (/[;,\r\n]/.test(o.cspSource) || o.cspSource.trim() === '') throw new Error(`panelHtml: cspSource must be a list of sources, got "${o.cspSource}"`);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

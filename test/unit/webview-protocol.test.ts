@@ -49,4 +49,7 @@ test('panel HTML carries a nonce CSP, no inline script and escapes its inputs', 
   assert.throws(() => panelHtml({ cspSource: 'x', nonce: 'short', scriptUri: '', styleUri: '', title: '' }), /nonce/);
   assert.throws(() => panelHtml({ cspSource: "x; script-src 'unsafe-inline'", nonce, scriptUri: '', styleUri: '', title: '' }), /cspSource/);
   assert.match(panelCsp('https://a', nonce), /default-src 'none'/);
+  // code-server gives two sources separated by a space; both must reach img-src.
+  const twoSources = panelHtml({ cspSource: "'self' https://*.vscode-cdn.net", nonce, scriptUri: '', styleUri: '', title: '' });
+  assert.match(twoSources, /img-src 'self' https:\/\/\*\.vscode-cdn\.net data: blob:/);
 });
