@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { RunStatus } from '../core/types';
 import { readRunJson } from './run-dir';
 import { latestCheckpoint } from './checkpoints';
+import { effectiveStatus, isPidAlive } from './process-state';
 
 export interface RunSummary {
   id: string;
@@ -20,20 +21,9 @@ export interface RunSummary {
   error?: string;
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The status a reader should show: a live status whose process is dead is "crashed". */
-export function effectiveStatus(status: RunStatus, pid: number | null): RunStatus {
-  if ((status === 'running' || status === 'paused') && (pid === null || !pidAlive(pid))) return 'crashed';
-  return status;
+function currentStatus(status: RunStatus, pid: number | null): RunStatus {
+  return effectiveStatus(status, pid !== null && isPidAlive(pid));
 }
 
 export function summarizeRun(dir: string): RunSummary {
@@ -43,7 +33,7 @@ export function summarizeRun(dir: string): RunSummary {
     return {
       id: run.id ?? id,
       dir,
-      status: effectiveStatus(run.status, run.pid),
+      status: currentStatus(run.status, run.pid),
       step: run.step ?? 0,
       totalSteps: run.config.steps ?? 0,
       pid: run.pid,

@@ -5,12 +5,15 @@
  * event files from a byte offset to backfill what happened while no client was attached.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunStatus } from '../core/types';
 import type { WorkerMessage, WorkerStatus } from '../core/protocol/control';
 import { ControlClient } from './control-client';
+import { effectiveStatus, isPidAlive } from './process-state';
+
+export { effectiveStatus, isPidAlive } from './process-state';
 
 export const CONTROL_SOCKET = 'control.sock';
 export const RUN_JSON = 'run.json';
@@ -78,33 +81,6 @@ export function parseRunJson(text: string, runDir: string): RunJsonSummary {
     step: num(pick(json, ['step'])),
     name: typeof name === 'string' ? name : null,
   };
-}
-
-/** Whether a process with this pid exists and is not a zombie. */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // A killed child that nobody reaped yet still answers kill(0); /proc tells it apart.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-/**
- * What a run really is, given what run.json says and whether its worker process lives.
- * A worker that died without writing a final status (kill -9, OOM, power loss) is crashed.
- */
-export function effectiveStatus(stored: RunStatus, pidAlive: boolean): RunStatus {
-  if (stored === 'running' || stored === 'paused') return pidAlive ? stored : 'crashed';
-  if (stored === 'created' && !pidAlive) return 'crashed';
-  return stored;
 }
 
 export interface RunState extends RunJsonSummary {
