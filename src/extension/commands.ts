@@ -9,7 +9,7 @@ import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '.
 import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 import { ConfigError, parseConfigText } from '../run/config-load';
 import { newRunId } from '../run/run-dir';
-import { readEventLines, spawnDetached, workerArgs } from '../run/supervisor';
+import { readEventLines, spawnDetached, waitForRunJson, workerArgs } from '../run/supervisor';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput } from './annotation-export';
 import { checkpointOf, runDirOf } from './command-args';
 import { configText, parseConfigProblems } from './config-template';
@@ -133,6 +133,12 @@ async function startRun(s: Services): Promise<void> {
   s.registry.addFolder(runDir);
   s.statusBar.focus(runDir);
   void s.registry.follow(runDir, pid);
+  try {
+    await waitForRunJson(runDir, pid);
+  } catch (err) {
+    await showError(`iVGR: ${(err as Error).message}`, [{ title: 'Open Run Log', run: () => openRunLog(s, runDir) }]);
+    return;
+  }
   await s.panels.open(runDir);
 }
 

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage } from '../core/protocol/webview';
 import { PROTOCOL_VERSION } from '../core/protocol/version';
-import type { EvalRecord, MetricsRecord } from '../core/types';
+import type { Box, EvalRecord, MetricsRecord } from '../core/types';
+import { loadDataset, type DatasetFormat } from '../data/loaders/load';
 import { resolveInside } from '../data/loaders/resolve';
 import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
@@ -34,6 +35,7 @@ class RunPanel {
   private evalOffset = 0;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly subscriptions: Array<() => void> = [];
+  private evidence: Promise<Map<string, { evidence: Box[]; evidenceLabels?: string[] }>> | null = null;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -119,7 +121,7 @@ class RunPanel {
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
     const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS });
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, ...(this.files.convention ? { convention: this.files.convention } : {}) });
     let offset = 0;
     let batch: MetricsRecord[] = [];
     let first = true;
@@ -146,6 +148,20 @@ class RunPanel {
       const ch = await this.logs.channel(this.runDir, run?.id ?? this.runDir);
       for (const w of this.query.warnings) ch.warn(w);
     }
+  }
+
+  /** Ground-truth boxes by question id, read once from the run's dataset (rollouts do not carry them). */
+  private async evidenceFor(promptId: string): Promise<{ evidence: Box[]; evidenceLabels?: string[] } | undefined> {
+    const path = this.files.datasetPath;
+    if (!path) return undefined;
+    this.evidence ??= loadDataset(path, this.files.datasetFormat ? { format: this.files.datasetFormat as DatasetFormat } : {})
+      .then((d) => new Map(d.records.map((r) => [r.id, { evidence: r.evidence, ...(r.evidenceLabels ? { evidenceLabels: r.evidenceLabels } : {}) }])))
+      .catch(async (err: unknown) => {
+        const ch = await this.logs.channel(this.runDir, this.registry.get(this.runDir)?.id ?? this.runDir);
+        ch.warn(`ground-truth boxes unavailable: ${err instanceof Error ? err.message : String(err)}`);
+        return new Map();
+      });
+    return (await this.evidence).get(promptId);
   }
 
   /** A path a record names, resolved inside the dataset root, else inside the run folder (zoom crops). */
@@ -195,7 +211,8 @@ class RunPanel {
           const served = await serveImage(this.imagePath(record.image), this.cacheDir, 64).catch(() => null);
           imageSize = served?.original;
         }
-        return this.post({ type: 'rollout', id: m.id, record, ...(imageSize ? { imageSize } : {}) });
+        const truth = record ? await this.evidenceFor(record.promptId) : undefined;
+        return this.post({ type: 'rollout', id: m.id, record, ...(truth ?? {}), ...(imageSize ? { imageSize } : {}) });
       }
       case 'getImage': {
         const img = await serveImage(this.imagePath(m.path), this.cacheDir, m.maxSide, m.region);
@@ -207,7 +224,8 @@ class RunPanel {
         return this.sendAnnotations();
       case 'compare': {
         const evals = (await this.loadEvals()).filter((e) => e.promptId === m.promptId);
-        return this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals });
+        const truth = await this.evidenceFor(m.promptId);
+        return this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals, ...(truth ? { evidence: truth.evidence } : {}) });
       }
       case 'evalSamples': {
         const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode);

@@ -249,6 +249,20 @@ export function spawnDetached(spec: SpawnSpec): Promise<number> {
   }
 }
 
+/**
+ * Resolves once a started worker has written run.json (a panel opened earlier would show
+ * no title and resolve images against the wrong root); rejects if the worker exits first.
+ */
+export async function waitForRunJson(runDir: string, pid: number, timeoutMs = 60_000): Promise<void> {
+  const file = join(runDir, 'run.json');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (!isPidAlive(pid)) throw new Error(`the worker exited before creating ${file}; see ${join(runDir, WORKER_LOG)}`);
+    if (Date.now() > deadline) throw new Error(`the worker did not create ${file} within ${Math.round(timeoutMs / 1000)} s; see ${join(runDir, WORKER_LOG)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Arguments of the `ivgr` CLI (dist/cli.js) for the entry points a client starts. */
 export const workerArgs = {
   /** Creates `runDir` from the config and trains in the foreground of the (detached) process. */
