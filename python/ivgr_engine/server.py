@@ -96,6 +96,11 @@ class Engine:
 
         return restore(self._loaded("restore"), self.store, params)
 
+    def op_export_onnx(self, params: dict) -> dict:
+        from .onnx_export import export_onnx
+
+        return export_onnx(self._loaded("export_onnx"), params)
+
     def op_release(self, params: dict) -> dict:
         return {"released": self.store.drop(strings(params, "rolloutIds", "release"))}
 
