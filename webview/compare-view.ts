@@ -4,6 +4,7 @@
  */
 import type { EvalRecord, RolloutRecord } from '../src/core/types';
 import { fill, fmt, h } from './dom';
+import { engineTag } from './eval-view';
 import * as ui from './ui/index';
 
 export class CompareView {
@@ -58,22 +59,23 @@ export class CompareView {
         ),
       );
     };
-    const checkpoints = [...new Set(this.evals.map((e) => e.checkpoint))];
+    const lines = [...new Map(this.evals.map((e) => [`${e.checkpoint}\u0000${e.engine}`, { checkpoint: e.checkpoint, engine: e.engine }])).values()];
     const modes = ['textual', 'grounded', 'tool'] as const;
     const evalTable = h(
       'table',
       { class: 'compare-evals' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'checkpoint'), ...modes.map((m) => h('th', {}, m)))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'checkpoint'), h('th', {}, 'engine'), ...modes.map((m) => h('th', {}, m)))),
       h(
         'tbody',
         {},
-        ...checkpoints.map((c) =>
+        ...lines.map((l) =>
           h(
             'tr',
-            {},
-            h('th', {}, c),
+            { data: { engine: l.engine } },
+            h('th', {}, l.checkpoint),
+            h('td', {}, engineTag(l.engine)),
             ...modes.map((m) => {
-              const e = this.evals.find((x) => x.checkpoint === c && x.mode === m);
+              const e = this.evals.find((x) => x.checkpoint === l.checkpoint && x.engine === l.engine && x.mode === m);
               if (!e) return h('td', { class: 'muted' }, '–');
               return h('td', {}, h('button', { class: `link ${e.correct ? 'ok' : 'bad'}`, on: { click: () => this.onOpen('eval', e.id) } }, `${e.correct ? '✓' : '✗'} ${e.answer ?? '(none)'}${e.iou !== null ? ` · IoU ${fmt(e.iou, 2)}` : ''}`));
             }),
@@ -86,7 +88,7 @@ export class CompareView {
       h('div', { class: 'compare-head' }, h('h2', {}, `Question ${this.promptId}`), pick.element),
       h('div', { class: 'groups' }, group('grounded'), group('textual')),
       h('h3', {}, 'Across checkpoints'),
-      checkpoints.length ? evalTable : h('p', { class: 'muted' }, 'No evaluation samples for this question yet.'),
+      lines.length ? evalTable : h('p', { class: 'muted' }, 'No evaluation samples for this question yet.'),
     );
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The evaluation table: one row per checkpoint, one column per mode (textual, mandated grounded,
- * tool-assisted) with accuracy and its confidence interval, mean IoU and hit rate. Clicking a cell
- * lists that cell's samples; clicking a sample opens it.
+ * The evaluation table: one row per checkpoint and engine, one column per mode (textual, mandated
+ * grounded, tool-assisted) with accuracy and its confidence interval, mean IoU and hit rate. Each
+ * cell names the engine that produced it (PyTorch or ONNX Runtime). Clicking a cell lists that
+ * cell's samples; clicking a sample opens it.
  */
 import type { EvalMode, EvalRecord, EvalSummaryRow } from '../src/core/types';
 import { fill, fmt, h, pct } from './dom';
@@ -9,6 +10,20 @@ import type { Host } from './host';
 
 const MODES: EvalMode[] = ['textual', 'grounded', 'tool'];
 const MODE_LABEL: Record<EvalMode, string> = { textual: 'textual', grounded: 'mandated grounded', tool: 'tool-assisted' };
+type EngineKind = EvalRecord['engine'];
+export const ENGINE_LABEL: Record<EngineKind, string> = { torch: 'PyTorch', ort: 'ONNX Runtime' };
+
+export interface EvalCell {
+  checkpoint: string;
+  mode: EvalMode;
+  /** Absent in state saved before engines were told apart: the cell of any engine. */
+  engine?: EngineKind;
+}
+
+/** A small label naming the engine, e.g. on a table row or a sample list. */
+export function engineTag(engine: EngineKind): HTMLElement {
+  return h('span', { class: `engine-tag ${engine}`, data: { engine }, title: `produced by the ${ENGINE_LABEL[engine]} engine` }, ENGINE_LABEL[engine]);
+}
 
 export class EvalView {
   readonly element: HTMLElement;
@@ -16,12 +31,12 @@ export class EvalView {
   private readonly samples: HTMLElement;
   private rows: EvalSummaryRow[] = [];
   private pending = -1;
-  private cell: { checkpoint: string; mode: EvalMode } | null = null;
+  private cell: EvalCell | null = null;
   private records: EvalRecord[] = [];
 
   constructor(
     private readonly host: Host,
-    private readonly onCell: (cell: { checkpoint: string; mode: EvalMode } | null) => void,
+    private readonly onCell: (cell: EvalCell | null) => void,
     private readonly onOpen: (record: EvalRecord) => void,
   ) {
     this.table = h('div', { class: 'eval-table' }, h('p', { class: 'muted' }, 'No evaluation yet.'));
@@ -40,12 +55,12 @@ export class EvalView {
   }
 
   /** Opens a cell's sample list (from a click, or restored state). */
-  openCell(cell: { checkpoint: string; mode: EvalMode }): void {
+  openCell(cell: EvalCell): void {
     this.cell = cell;
     this.onCell(cell);
     this.pending = this.host.requestId();
-    this.host.post({ type: 'evalSamples', requestId: this.pending, checkpoint: cell.checkpoint, mode: cell.mode });
-    fill(this.samples, h('p', { class: 'muted' }, `Loading ${cell.checkpoint} · ${MODE_LABEL[cell.mode]}…`));
+    this.host.post({ type: 'evalSamples', requestId: this.pending, checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}) });
+    fill(this.samples, h('p', { class: 'muted' }, `Loading ${cell.checkpoint} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`));
     this.renderTable();
   }
 
@@ -55,26 +70,33 @@ export class EvalView {
 
   private renderTable(): void {
     if (this.rows.length === 0) return;
-    const checkpoints = [...new Set(this.rows.map((r) => r.checkpoint))];
-    const cell = (c: string, m: EvalMode) => {
-      const r = this.rows.find((x) => x.checkpoint === c && x.mode === m);
+    // One line per checkpoint and engine, in the order the summary lists them.
+    const lines = [...new Map(this.rows.map((r) => [`${r.checkpoint}\u0000${r.engine}`, { checkpoint: r.checkpoint, engine: r.engine }])).values()];
+    const cell = (c: string, e: EngineKind, m: EvalMode) => {
+      const r = this.rows.find((x) => x.checkpoint === c && x.mode === m && x.engine === e);
       if (!r) return h('td', { class: 'muted' }, '–');
-      const active = this.cell?.checkpoint === c && this.cell.mode === m;
+      const active = this.cell?.checkpoint === c && this.cell.mode === m && (this.cell.engine ?? e) === e;
       return h(
         'td',
         {},
         h(
           'button',
-          { class: `cell${active ? ' active' : ''}`, data: { checkpoint: c, mode: m }, title: `${r.n} samples (${r.engine}); click to list them`, on: { click: () => this.openCell({ checkpoint: c, mode: m }) } },
+          { class: `cell${active ? ' active' : ''}`, data: { checkpoint: c, mode: m, engine: e }, title: `${r.n} samples, ${ENGINE_LABEL[e]} engine; click to list them`, on: { click: () => this.openCell({ checkpoint: c, mode: m, engine: e }) } },
           h('span', { class: 'acc' }, pct(r.accuracy)),
           h('span', { class: 'ci muted' }, ` [${pct(r.ciLow)}–${pct(r.ciHigh)}]`),
           h('span', { class: 'sub muted' }, r.meanIou === null ? `n=${r.n}` : `IoU ${fmt(r.meanIou, 2)} · hit ${pct(r.hitRate)} · n=${r.n}`),
+          h('span', { class: 'sub' }, engineTag(e)),
         ),
       );
     };
     fill(
       this.table,
-      h('table', { class: 'summary' }, h('thead', {}, h('tr', {}, h('th', {}, 'checkpoint'), ...MODES.map((m) => h('th', {}, MODE_LABEL[m])))), h('tbody', {}, ...checkpoints.map((c) => h('tr', {}, h('th', {}, c), ...MODES.map((m) => cell(c, m)))))),
+      h(
+        'table',
+        { class: 'summary' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'checkpoint'), ...MODES.map((m) => h('th', {}, MODE_LABEL[m])))),
+        h('tbody', {}, ...lines.map((l) => h('tr', { data: { checkpoint: l.checkpoint, engine: l.engine } }, h('th', {}, l.checkpoint), ...MODES.map((m) => cell(l.checkpoint, l.engine, m))))),
+      ),
       h('p', { class: 'muted' }, 'Accuracy with a 95% confidence interval; IoU of cited or zoomed boxes against the evidence.'),
     );
   }
@@ -82,13 +104,14 @@ export class EvalView {
   private renderSamples(): void {
     const c = this.cell!;
     const wrong = this.records.filter((r) => !r.correct).length;
+    const engines = [...new Set(this.records.map((r) => r.engine))];
     fill(
       this.samples,
-      h('h3', {}, `${c.checkpoint} · ${MODE_LABEL[c.mode]} · ${this.records.length} samples, ${wrong} wrong`),
+      h('h3', { data: { role: 'eval-samples-title' } }, `${c.checkpoint} · ${MODE_LABEL[c.mode]} · `, ...engines.flatMap((e) => [engineTag(e), ' ']), `· ${this.records.length} samples, ${wrong} wrong`),
       h(
         'table',
         { class: 'sample-list' },
-        h('thead', {}, h('tr', {}, ...['sample', '', 'answer', 'expected', 'IoU', 'tools', 'question'].map((x) => h('th', {}, x)))),
+        h('thead', {}, h('tr', {}, ...['sample', '', 'answer', 'expected', 'IoU', 'tools', 'engine', 'question'].map((x) => h('th', {}, x)))),
         h(
           'tbody',
           {},
@@ -102,6 +125,7 @@ export class EvalView {
               h('td', {}, r.expected),
               h('td', { class: 'num' }, fmt(r.iou, 2)),
               h('td', { class: 'num' }, String(r.toolCalls)),
+              h('td', { class: 'engine' }, ENGINE_LABEL[r.engine]),
               h('td', { class: 'question' }, r.question),
             ),
           ),

@@ -60,3 +60,43 @@ export function moveBox(box: Box, dx: number, dy: number, image: ImageSize): Box
   const y1 = Math.round(Math.min(image.height - h, Math.max(0, box[1] + dy)));
   return [x1, y1, x1 + w, y1 + h];
 }
+
+/** A resize handle of a box: a corner or the middle of an edge, named by compass direction. */
+export type Handle = 'nw' | 'n' | 'ne' | 'e' | 'se' | 's' | 'sw' | 'w';
+export const HANDLES: readonly Handle[] = ['nw', 'n', 'ne', 'e', 'se', 's', 'sw', 'w'];
+
+/** Where a handle sits on `box`, image px. */
+export function handlePoint(box: Box, handle: Handle): [number, number] {
+  const x = handle.includes('w') ? box[0] : handle.includes('e') ? box[2] : (box[0] + box[2]) / 2;
+  const y = handle.includes('n') ? box[1] : handle.includes('s') ? box[3] : (box[1] + box[3]) / 2;
+  return [x, y];
+}
+
+/** Smallest side a resized box keeps, image px, so a handle never collapses it to nothing. */
+export const MIN_BOX_SIDE = 2;
+
+/**
+ * `box` with the edges that `handle` moves placed at `point` (image px): clamped to the image,
+ * rounded, re-ordered when dragged past the opposite edge, and at least MIN_BOX_SIDE wide and high.
+ */
+export function resizeBox(box: Box, handle: Handle, point: [number, number], image: ImageSize): Box {
+  const cx = (x: number) => Math.round(Math.min(image.width, Math.max(0, x)));
+  const cy = (y: number) => Math.round(Math.min(image.height, Math.max(0, y)));
+  let [x1, y1, x2, y2] = box;
+  if (handle.includes('w')) x1 = cx(point[0]);
+  if (handle.includes('e')) x2 = cx(point[0]);
+  if (handle.includes('n')) y1 = cy(point[1]);
+  if (handle.includes('s')) y2 = cy(point[1]);
+  const side = (a: number, b: number, limit: number): [number, number] => {
+    let lo = Math.min(a, b);
+    let hi = Math.max(a, b);
+    if (hi - lo < MIN_BOX_SIDE) {
+      hi = Math.min(limit, lo + MIN_BOX_SIDE);
+      lo = Math.max(0, hi - MIN_BOX_SIDE);
+    }
+    return [lo, hi];
+  };
+  [x1, x2] = side(x1, x2, image.width);
+  [y1, y2] = side(y1, y2, image.height);
+  return [x1, y1, x2, y2];
+}

@@ -6,7 +6,7 @@
  */
 import type { Box, ImageSize } from '../src/core/types';
 import { h, svg } from './dom';
-import { bestMatch, boxFromPoints, fitView, moveBox, toImage, wantedSide, zoomAt, type View } from './geometry';
+import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, moveBox, resizeBox, toImage, wantedSide, zoomAt, type Handle, type View } from './geometry';
 import type { Host } from './host';
 import * as ui from './ui/index';
 
@@ -27,6 +27,8 @@ export interface ImageContent {
 }
 
 const FIRST_SIDE = 1280;
+/** On-screen side of a resize handle, CSS px, whatever the zoom. */
+const HANDLE_PX = 9;
 type Kind = 'p' | 'e' | 't' | 'c';
 const KIND_LABEL: Record<Kind, string> = { p: 'predicted', e: 'evidence', t: 'zoom', c: 'corrected' };
 
@@ -54,7 +56,8 @@ export class ImageView {
   private drawMode = false;
   private highlighted: string | null = null;
   private selectedCorrected = -1;
-  private drag: { mode: 'pan' | 'draw' | 'move'; start: [number, number]; view: View; box?: Box; index?: number } | null = null;
+  private drag: { mode: 'pan' | 'draw' | 'move' | 'resize'; start: [number, number]; view: View; box?: Box; index?: number; handle?: Handle } | null = null;
+  private readonly handles: SVGGElement;
 
   constructor(
     private readonly host: Host,
@@ -63,6 +66,7 @@ export class ImageView {
   ) {
     this.img = h('img', { attrs: { alt: '', draggable: 'false' } });
     this.overlay = svg('svg', { class: 'overlay' });
+    this.handles = svg('g', { class: 'handles' });
     this.stage = h('div', { class: 'stage' }, this.img, this.overlay);
     this.tooltip = h('div', { class: 'tooltip', attrs: { role: 'status' } });
     this.tooltip.hidden = true;
@@ -132,6 +136,7 @@ export class ImageView {
 
   setCorrected(boxes: Box[]): void {
     this.content = { ...this.content, corrected: boxes };
+    if (this.selectedCorrected >= boxes.length) this.selectedCorrected = -1;
     this.drawBoxes();
   }
 
@@ -182,6 +187,7 @@ export class ImageView {
     this.stage.style.transform = `translate(${v.tx}px, ${v.ty}px) scale(${v.scale})`;
     this.overlay.style.setProperty('--label-size', `${12 / v.scale}px`);
     for (const t of this.overlay.querySelectorAll('text')) t.setAttribute('font-size', String(12 / v.scale));
+    this.drawHandles();
     if (this.size && this.served > 0) {
       const want = wantedSide(v, this.size, window.devicePixelRatio || 1);
       // Ask for more pixels only when the screen would show visibly upscaled ones.
@@ -213,6 +219,22 @@ export class ImageView {
     add('t', this.content.tools, true);
     add('p', this.content.predicted, this.layers.predicted);
     add('c', this.content.corrected, this.layers.corrected);
+    o.append(this.handles);
+    this.drawHandles();
+  }
+
+  /** Resize handles on the selected corrected box, kept the same size on screen at any zoom. */
+  private drawHandles(): void {
+    const box = this.content.corrected[this.selectedCorrected];
+    this.handles.replaceChildren();
+    if (!box || !this.layers.corrected) return;
+    const side = HANDLE_PX / this.view.scale;
+    for (const name of HANDLES) {
+      const [x, y] = handlePoint(box, name);
+      const r = svg('rect', { class: `handle ${name}`, x: x - side / 2, y: y - side / 2, width: side, height: side });
+      r.dataset.handle = name;
+      this.handles.append(r);
+    }
   }
 
   private hover(key: string | null): void {
@@ -275,8 +297,12 @@ export class ImageView {
       if (ev.button !== 0 || !this.size) return;
       vp.focus();
       const target = (ev.target as Element).closest<SVGGElement>('g.box.corrected');
+      const handle = (ev.target as Element).closest<SVGRectElement>('rect.handle')?.dataset.handle as Handle | undefined;
       const p = this.point(ev);
-      if (this.drawMode) this.drag = { mode: 'draw', start: p, view: this.view };
+      if (handle && this.selectedCorrected >= 0) {
+        const index = this.selectedCorrected;
+        this.drag = { mode: 'resize', start: p, view: this.view, box: this.content.corrected[index], index, handle };
+      } else if (this.drawMode) this.drag = { mode: 'draw', start: p, view: this.view };
       else if (target && this.layers.corrected) {
         const index = Number(target.dataset.key!.slice(1));
         this.selectedCorrected = index;
@@ -293,8 +319,14 @@ export class ImageView {
         this.applyView();
       } else if (d.mode === 'draw') {
         d.box = boxFromPoints(d.start, this.point(ev), this.size);
-        this.setCorrected([...this.content.corrected.slice(0, d.index ?? this.content.corrected.length), d.box]);
-        d.index ??= this.content.corrected.length - 1;
+        const index = d.index ?? this.content.corrected.length;
+        d.index = index;
+        this.selectedCorrected = index;
+        this.setCorrected([...this.content.corrected.slice(0, index), d.box]);
+      } else if (d.mode === 'resize' && d.box && d.index !== undefined && d.handle) {
+        const boxes = this.content.corrected.slice();
+        boxes[d.index] = resizeBox(d.box, d.handle, this.point(ev), this.size);
+        this.setCorrected(boxes);
       } else if (d.box && d.index !== undefined) {
         const p = this.point(ev);
         const boxes = this.content.corrected.slice();

@@ -9,7 +9,7 @@ import { ChartsView } from './charts';
 import { CompareView } from './compare-view';
 import { DetailView, type Subject } from './detail';
 import { fill, fmt, h } from './dom';
-import { EvalView } from './eval-view';
+import { ENGINE_LABEL, EvalView } from './eval-view';
 import { Host } from './host';
 import { RolloutBrowser } from './rollout-browser';
 import { restoreState, TABS, type PanelState } from './state';
@@ -155,13 +155,13 @@ function openEval(r: EvalRecord): void {
       kind: 'eval',
       id: r.id,
       promptId: r.promptId,
-      title: `${r.mode} evaluation · ${r.checkpoint} · ${r.promptId}`,
+      title: `${r.mode} evaluation · ${r.checkpoint} · ${ENGINE_LABEL[r.engine]} · ${r.promptId}`,
       facts: [
         ['answer', r.answer ?? '(none)'],
         ['expected', r.expected],
         ['IoU', fmt(r.iou, 2)],
         ['tool calls', String(r.toolCalls)],
-        ['engine', r.engine],
+        ['engine', ENGINE_LABEL[r.engine]],
       ],
       correct: r.correct,
       input: r.question,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentAnnotations, parseHostMessage, parsePanelMessage } from '../../src/core/protocol/webview';
+import { currentAnnotations, MAX_TRY_QUESTION, parseHostMessage, parsePanelMessage } from '../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../src/core/protocol/version';
 import type { AnnotationRecord } from '../../src/core/types';
 import { panelCsp, panelHtml, makeNonce } from '../../src/extension/panel-html';
@@ -52,4 +52,47 @@ test('panel HTML carries a nonce CSP, no inline script and escapes its inputs', 
   // code-server gives two sources separated by a space; both must reach img-src.
   const twoSources = panelHtml({ cspSource: "'self' https://*.vscode-cdn.net", nonce, scriptUri: '', styleUri: '', title: '' });
   assert.match(twoSources, /img-src 'self' https:\/\/\*\.vscode-cdn\.net data: blob:/);
+});
+
+test('a Try prompt request is validated: an image, a non-blank question of bounded length, a known format', () => {
+  const ask = (extra: Record<string, unknown>) => parsePanelMessage({ type: 'tryPrompt', requestId: 4, image: 'images/q1.png', question: 'What colour is the sign?', kind: 'grounded', ...extra });
+  assert.equal(ask({}).ok, true);
+  assert.equal(ask({ checkpoint: 12 }).ok, true);
+  assert.match((ask({ question: '   \n' }) as { error: string }).error, /"tryPrompt" invalid at question: expected a question, got only blanks/);
+  assert.match((ask({ question: 'x'.repeat(MAX_TRY_QUESTION + 1) }) as { error: string }).error, /invalid at question: expected at most 2000 characters/);
+  assert.match((ask({ kind: 'tool' }) as { error: string }).error, /invalid at kind/, 'only the textual and grounded formats');
+  assert.match((ask({ image: '' }) as { error: string }).error, /invalid at image/);
+  assert.match((ask({ checkpoint: -1 }) as { error: string }).error, /invalid at checkpoint/);
+  assert.equal(parsePanelMessage({ type: 'cancelTryPrompt', requestId: 4 }).ok, true);
+});
+
+test('a Try prompt result is data the panel checks: boxes, convention, engine', () => {
+  const result = {
+    engine: 'ort',
+    checkpoint: 6,
+    kind: 'grounded',
+    image: 'images/q1.png',
+    imageSize: { width: 640, height: 480 },
+    input: 'system: …\nuser: What colour?',
+    output: '<think>The sign <box>[10,20,30,40]</box> is red.</think><answer>red</answer>',
+    answer: 'red',
+    boxes: [[6, 10, 19, 19]],
+    convention: 'qwen2-1000',
+    promptTokens: 80,
+    completionTokens: 21,
+    finish: 'stop',
+    seconds: 0.4,
+  };
+  assert.equal(parseHostMessage({ type: 'tryPromptResult', requestId: 4, result }).ok, true);
+  assert.match((parseHostMessage({ type: 'tryPromptResult', requestId: 4, result: { ...result, boxes: [[1, 2, 3]] } }) as { error: string }).error, /result\.boxes\.0/);
+  assert.match((parseHostMessage({ type: 'tryPromptResult', requestId: 4, result: { ...result, engine: 'vllm' } }) as { error: string }).error, /result\.engine/);
+  assert.equal(parseHostMessage({ type: 'tryPromptProgress', requestId: 4, message: 'Exporting…' }).ok, true);
+  assert.equal(parseHostMessage({ type: 'checkpoints', steps: [2, 4] }).ok, true);
+  assert.equal(parseHostMessage({ type: 'checkpoints', steps: [2.5] }).ok, false);
+});
+
+test('evaluation sample requests may name the engine that produced them', () => {
+  assert.equal(parsePanelMessage({ type: 'evalSamples', requestId: 1, checkpoint: 'step-6', mode: 'textual', engine: 'ort' }).ok, true);
+  assert.equal(parsePanelMessage({ type: 'evalSamples', requestId: 1, checkpoint: 'step-6', mode: 'textual' }).ok, true, 'without one: every engine');
+  assert.match((parsePanelMessage({ type: 'evalSamples', requestId: 1, checkpoint: 'step-6', mode: 'textual', engine: 'tf' }) as { error: string }).error, /invalid at engine/);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { MetricsRecord } from '../../src/core/types';
 import { describeFilter, parseNumberField, withField } from '../../webview/filters';
-import { bestMatch, boxFromPoints, fitView, moveBox, toImage, wantedSide, zoomAt } from '../../webview/geometry';
+import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, MIN_BOX_SIDE, moveBox, resizeBox, toImage, wantedSide, zoomAt } from '../../webview/geometry';
 import { CHARTS, columns, smooth } from '../../webview/metrics-series';
 import { PageCache } from '../../webview/page-cache';
 import { defaultState, restoreState } from '../../webview/state';
@@ -103,4 +103,22 @@ test('scrolling to a row aligned at the bottom shows it as the last full row', (
     const wm = computeWindow(count, 24, mid, 600, 0);
     assert.ok(wm.first <= 100 && 100 <= wm.last, `row 100 in view at ${count}`);
   }
+});
+
+test('a corrected box resizes by the edges its handle moves, stays ordered, inside the image and not degenerate', () => {
+  const img = { width: 100, height: 80 };
+  const box: [number, number, number, number] = [20, 20, 60, 50];
+  assert.deepEqual(resizeBox(box, 'se', [70.4, 60.6], img), [20, 20, 70, 61]);
+  assert.deepEqual(resizeBox(box, 'n', [999, 5], img), [20, 5, 60, 50], 'an edge handle moves one edge only');
+  assert.deepEqual(resizeBox(box, 'w', [-30, 0], img), [0, 20, 60, 50], 'clamped to the image');
+  assert.deepEqual(resizeBox(box, 'nw', [90, 70], img), [60, 50, 90, 70], 'dragged past the opposite corner, the box flips');
+  assert.deepEqual(resizeBox(box, 'e', [20, 0], img), [20, 20, 22, 50], 'never thinner than MIN_BOX_SIDE');
+  assert.deepEqual(handlePoint(box, 'ne'), [60, 20]);
+  assert.deepEqual(handlePoint(box, 's'), [40, 50]);
+  fc.assert(
+    fc.property(fc.constantFrom(...HANDLES), fc.double({ min: -500, max: 500, noNaN: true }), fc.double({ min: -500, max: 500, noNaN: true }), (handle, x, y) => {
+      const [x1, y1, x2, y2] = resizeBox(box, handle, [x, y], img);
+      return x1 >= 0 && y1 >= 0 && x2 <= img.width && y2 <= img.height && x2 - x1 >= MIN_BOX_SIDE && y2 - y1 >= MIN_BOX_SIDE;
+    }),
+  );
 });

@@ -14,6 +14,7 @@ const evalMode = z.enum(['textual', 'grounded', 'tool']);
 const rewardTerm = z.enum(['accuracy', 'format', 'grounding', 'consistency', 'tool']);
 const runStatus = z.enum(['created', 'running', 'paused', 'stopped', 'crashed', 'finished']);
 const requestId = z.number().int().nonnegative();
+const engineKind = z.enum(['torch', 'ort']);
 
 const rewardValue = z.object({ value: z.number(), weight: z.number(), explanation: z.string() });
 
@@ -63,7 +64,7 @@ export const evalRecordSchema: z.ZodType<EvalRecord> = z.object({
   id: z.string(),
   mode: evalMode,
   checkpoint: z.string(),
-  engine: z.enum(['torch', 'ort']),
+  engine: engineKind,
   split: z.string(),
   promptId: z.string(),
   image: z.string().optional(),
@@ -92,7 +93,7 @@ export const annotationRecordSchema: z.ZodType<AnnotationRecord> = z.object({
 export const evalSummaryRowSchema: z.ZodType<EvalSummaryRow> = z.object({
   checkpoint: z.string(),
   mode: evalMode,
-  engine: z.enum(['torch', 'ort']),
+  engine: engineKind,
   n: z.number().int().nonnegative(),
   accuracy: z.number(),
   ciLow: z.number(),
@@ -145,6 +146,49 @@ export type RolloutRow = z.infer<typeof rolloutRowSchema>;
 /** Most rows one page request may ask for. */
 export const MAX_PAGE = 1000;
 
+/** The prompt formats a "Try prompt" question can be asked in (those of src/worker/prompts.ts). */
+export const TRY_PROMPT_KINDS = ['textual', 'grounded'] as const;
+export type TryPromptKind = (typeof TRY_PROMPT_KINDS)[number];
+/** Longest question the Try prompt box sends. */
+export const MAX_TRY_QUESTION = 2000;
+
+/** One question on one image, run by the extension on the ONNX Runtime engine. */
+export const tryPromptRequestSchema = z.object({
+  type: z.literal('tryPrompt'),
+  requestId,
+  /** The image as the selected record names it; the host resolves it inside the dataset or run folder. */
+  image: z.string().min(1).max(4096),
+  question: z
+    .string()
+    .max(MAX_TRY_QUESTION, `expected at most ${MAX_TRY_QUESTION} characters`)
+    .refine((q) => q.trim().length > 0, 'expected a question, got only blanks'),
+  kind: z.enum(TRY_PROMPT_KINDS),
+  /** Checkpoint step; absent means the run's latest checkpoint. */
+  checkpoint: z.number().int().nonnegative().optional(),
+});
+export type TryPromptRequest = z.infer<typeof tryPromptRequestSchema>;
+
+/** What a Try prompt run produced: the trace, its boxes in original-image pixels and how it was made. */
+export const tryPromptResultSchema = z.object({
+  engine: engineKind,
+  checkpoint: z.number().int().nonnegative(),
+  kind: z.enum(TRY_PROMPT_KINDS),
+  image: z.string(),
+  imageSize: z.object({ width: z.number().positive(), height: z.number().positive() }),
+  /** The prompt as the model saw it, flattened (role: text per line). */
+  input: z.string(),
+  output: z.string(),
+  answer: z.string().nullable(),
+  boxes: z.array(boxSchema),
+  /** How the model writes coordinates, so the trace view reads them as the host did. */
+  convention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  finish: z.enum(['stop', 'length']),
+  seconds: z.number().nonnegative(),
+});
+export type TryPromptResult = z.infer<typeof tryPromptResultSchema>;
+
 export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), protocol: z.number().int() }),
   z.object({
@@ -160,8 +204,11 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('getImage'), requestId, path: z.string(), maxSide: z.number().int().positive().max(16384), region: boxSchema.optional() }),
   z.object({ type: z.literal('annotate'), record: annotationRecordSchema }),
   z.object({ type: z.literal('compare'), promptId: z.string() }),
-  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode }),
+  /** The samples of one evaluation table cell; `engine` narrows to the engine that produced them. */
+  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional() }),
   z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
+  tryPromptRequestSchema,
+  z.object({ type: z.literal('cancelTryPrompt'), requestId }),
 ]);
 export type PanelMessage = z.infer<typeof panelMessageSchema>;
 
@@ -205,7 +252,7 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   /** New rollouts were appended while the run is live: `count` is the run's total so far. */
   z.object({ type: z.literal('liveRollouts'), count: z.number().int().nonnegative(), latest: z.array(rolloutRowSchema) }),
   z.object({ type: z.literal('evalSummary'), rows: z.array(evalSummaryRowSchema) }),
-  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, samples: z.array(evalRecordSchema) }),
+  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional(), samples: z.array(evalRecordSchema) }),
   /** One question's rollouts of both streams (every step), and its evaluation samples across checkpoints. */
   z.object({
     type: z.literal('compare'),
@@ -227,6 +274,11 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   /** The current annotation per target (latest record wins; withdrawn ones are left out). */
   z.object({ type: z.literal('annotations'), records: z.array(annotationRecordSchema) }),
   z.object({ type: z.literal('status'), status: statusSchema }),
+  /** The run's complete checkpoint steps, oldest first (what the Try prompt box offers). */
+  z.object({ type: z.literal('checkpoints'), steps: z.array(z.number().int().nonnegative()) }),
+  /** A Try prompt run moved on (exporting the checkpoint, loading the engine, generating). */
+  z.object({ type: z.literal('tryPromptProgress'), requestId, message: z.string() }),
+  z.object({ type: z.literal('tryPromptResult'), requestId, result: tryPromptResultSchema }),
   z.object({ type: z.literal('error'), message: z.string(), requestId: requestId.optional() }),
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;

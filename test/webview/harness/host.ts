@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import sharp from 'sharp';
-import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage } from '../../../src/core/protocol/webview';
+import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest, type TryPromptResult } from '../../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
@@ -28,6 +28,12 @@ export class HarnessHost {
   readonly invalid: string[] = [];
   private readonly prompts = new Map<string, FixturePrompt>();
   private imageCounter = 0;
+  /**
+   * Answers a Try prompt request, as the extension does with the ORT engine; tests set it. Unset,
+   * the harness answers like an extension whose engine cannot start: with an error.
+   */
+  tryPrompt: ((m: TryPromptRequest, progress: (message: string) => void, signal: AbortSignal) => Promise<TryPromptResult>) | null = null;
+  private readonly running = new Map<number, AbortController>();
 
   constructor(
     readonly runDir: string,
@@ -75,6 +81,7 @@ export class HarnessHost {
           { type: 'metrics', records: metrics, reset: true },
           { type: 'evalSummary', rows: summary },
           { type: 'annotations', records: s.annotations() },
+          { type: 'checkpoints', steps: [3, 6] },
         ];
       }
       case 'queryRollouts': {
@@ -97,7 +104,21 @@ export class HarnessHost {
         return [{ type: 'compare', promptId: m.promptId, rollouts, evals, evidence: this.prompts.get(m.promptId)?.evidence }];
       }
       case 'evalSamples':
-        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: this.evals().filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode) }];
+        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: this.evals().filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine)) }];
+      case 'tryPrompt': {
+        if (!this.tryPrompt) throw new Error('no ONNX Runtime engine in this harness');
+        const abort = new AbortController();
+        this.running.set(m.requestId, abort);
+        try {
+          const result = await this.tryPrompt(m, (message) => this.send([{ type: 'tryPromptProgress', requestId: m.requestId, message }]), abort.signal);
+          return [{ type: 'tryPromptResult', requestId: m.requestId, result }];
+        } finally {
+          this.running.delete(m.requestId);
+        }
+      }
+      case 'cancelTryPrompt':
+        this.running.get(m.requestId)?.abort(new Error('cancelled'));
+        return [];
       case 'control':
         return [{ type: 'status', status: { status: m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running', step: 6, totalSteps: 20, phase: 'idle' } }];
     }
