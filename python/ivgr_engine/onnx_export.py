@@ -361,7 +361,8 @@ def _write(policy, model: nn.Module, parts: Parts, out: Path, source: str | None
         })
         _export(decoder, decoder_args, tmp / DECODER_FILE,
                 ["inputs_embeds", "attention_mask", "position_ids", "num_logits_to_keep", *names_in], ["logits", *names_out], axes)
-    policy.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
+    # tokenizer.json and tokenizer_config.json, which JS tokenizer libraries read together.
+    policy.tokenizer.save_pretrained(str(tmp))
     files = sorted(str(f.relative_to(tmp)).replace(os.sep, "/") for f in tmp.rglob("*") if f.is_file())
     files.append("manifest.json")
     (tmp / "manifest.json").write_text(json.dumps(manifest(policy, model, files, source), indent=2) + "\n")
