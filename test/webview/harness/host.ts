@@ -58,7 +58,8 @@ export class HarnessHost {
     const m = v.message;
     this.received.push(m);
     try {
-      this.send(await this.answer(m));
+      const out = await this.answer(m);
+      if (out.length > 0) this.send(out);
     } catch (e) {
       this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e), ...('requestId' in m ? { requestId: m.requestId } : {}) }]);
     }
