@@ -145,8 +145,11 @@ export interface Engine {
   save(dir: string, step: number): Promise<void>;
   /** Loads a `save`d folder into the loaded model and drops every kept rollout. */
   restore(dir: string): Promise<{ step: number }>;
-  /** Writes the current weights as ONNX for the ORT engine (torch engine only). */
-  exportOnnx?(dir: string): Promise<{ files: string[] }>;
+  /**
+   * Writes the current weights as ONNX for the ORT engine (torch engine only); `source` is
+   * recorded in the export's manifest (e.g. a digest of the checkpoint it was made from).
+   */
+  exportOnnx?(dir: string, source?: string): Promise<{ files: string[] }>;
   release(rolloutIds: string[]): Promise<void>;
   shutdown(): Promise<void>;
 }

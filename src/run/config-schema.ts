@@ -40,7 +40,11 @@ export const runConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
   /** A local model folder, or "builtin:tiny" for the embedded tiny Qwen2.5-VL. */
   model: z.string().min(1).default('builtin:tiny'),
-  engine: z.enum(['torch']).default('torch'),
+  /**
+   * The engine that evaluates (periodic evaluation and `ivgr eval`): torch, or ort (ONNX Runtime
+   * inside the worker, on an ONNX export of the weights). Training always runs on PyTorch.
+   */
+  engine: z.enum(['torch', 'ort']).default('torch'),
   device: z.string().default('cpu'),
   dtype: z.enum(['float32', 'bfloat16', 'float16']).default('float32'),
   dataset: datasetSchema.default({ path: 'data/synthetic' }),

@@ -2,12 +2,17 @@
  * Evaluates checkpoints of a run: restores each into the engine, runs the
  * requested modes on a split, appends per-sample records to events/eval.jsonl
  * and rewrites eval-summary.json from every eval record of that split.
+ *
+ * Either engine evaluates. Given the ORT engine, a checkpoint is read from its
+ * ONNX export; given the PyTorch engine while ONNX Runtime is asked for (the
+ * run config's `engine: ort`), the PyTorch engine exports the weights first.
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeEval } from '../core/stats';
 import type { DatasetRecord, EvalMode, EvalRecord, EvalSummaryRow } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
+import { checkpointDigest, createOrtEngine, onnxExportCurrent, onnxExportDir } from '../engine/ort';
 import { readAll } from '../run/jsonl-reader';
 import { runPaths } from '../run/run-dir';
 import type { EventSink } from './event-sink';
@@ -39,6 +44,46 @@ export interface EvalRunOptions {
   maxTokens?: number;
   maxToolCalls?: number;
   seed?: number;
+  /** The engine that evaluates (default: the run config's `engine`). */
+  engine?: 'torch' | 'ort';
+  /** ONNX Runtime execution provider when the ORT engine is started here (default cpu). */
+  provider?: 'cpu' | 'cuda';
+}
+
+/** Export folder for the live weights when evaluation on ONNX Runtime runs inside training. */
+const LIVE_EXPORT = 'eval-onnx';
+
+interface Evaluator {
+  engine: Engine;
+  info: ModelInfo;
+  /** Shuts an engine started here down; nothing for the caller's engine. */
+  close: () => Promise<void>;
+}
+
+/** Puts the target's weights into an engine of the wanted kind. */
+async function evaluatorFor(runDir: string, engine: Engine, info: ModelInfo, target: EvalTarget, want: 'torch' | 'ort', opts: EvalRunOptions): Promise<Evaluator> {
+  const keep = async () => undefined;
+  if (engine.kind === 'ort') {
+    // The caller's ORT engine; a checkpoint is read from its export.
+    return { engine, info: target.dir ? await engine.load({ model: onnxExportDir(target.dir) }) : info, close: keep };
+  }
+  if (target.dir) await engine.restore(target.dir);
+  if (want === 'torch') return { engine, info, close: keep };
+  if (!engine.exportOnnx) throw new Error(`the ${engine.kind} engine cannot export ONNX for evaluation on ONNX Runtime`);
+  let dir = join(runDir, LIVE_EXPORT);
+  if (target.dir) {
+    dir = onnxExportDir(target.dir);
+    if (!(await onnxExportCurrent(target.dir))) await engine.exportOnnx(dir, await checkpointDigest(target.dir));
+  } else {
+    await engine.exportOnnx(dir);
+  }
+  const ort = createOrtEngine({ modelDir: dir, provider: opts.provider ?? 'cpu', log: (line) => opts.log(line) });
+  try {
+    return { engine: ort, info: await ort.load({ model: dir }), close: () => ort.shutdown() };
+  } catch (err) {
+    await ort.shutdown();
+    throw err;
+  }
 }
 
 export async function evaluateCheckpoints(runDir: string, engine: Engine, info: ModelInfo, data: RunData, opts: EvalRunOptions): Promise<EvalRecord[]> {
@@ -46,34 +91,46 @@ export async function evaluateCheckpoints(runDir: string, engine: Engine, info: 
   const records: DatasetRecord[] = opts.limit > 0 ? all.slice(0, opts.limit) : all;
   if (records.length === 0) throw new Error(`split '${opts.split}' of ${data.path} has no questions`);
   const out: EvalRecord[] = [];
+  const want = opts.engine ?? data.config.engine;
   for (const target of opts.labels) {
-    if (target.dir) await engine.restore(target.dir);
-    for (const mode of opts.modes) {
-      const t0 = performance.now();
-      const rs = await evaluateMode(engine, info, records, data.root, mode, {
-        checkpoint: target.label,
-        split: opts.split,
-        maxTokens: opts.maxTokens ?? data.config.maxTokens,
-        maxToolCalls: opts.maxToolCalls ?? data.config.maxToolCalls,
-        seed: opts.seed ?? data.config.seed,
-        workDir: join(runDir, 'eval-crops'),
-        onProgress: (done, total) => opts.onProgress?.(`eval ${target.label}/${mode}`, done, total),
-      });
-      for (const r of rs) opts.events.append('eval', r);
-      opts.events.flush();
-      out.push(...rs);
-      const acc = rs.filter((r) => r.correct).length / rs.length;
-      opts.log(`eval ${target.label} ${mode} on ${opts.split}: accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+    const ev = await evaluatorFor(runDir, engine, info, target, want, opts);
+    try {
+      await evaluateTarget(runDir, ev, records, data, target, opts, out);
+    } finally {
+      await ev.close();
     }
   }
   await writeEvalSummary(runDir, opts.split);
   return out;
 }
 
+/** Runs every mode on one target and appends its records. */
+async function evaluateTarget(runDir: string, ev: Evaluator, records: DatasetRecord[], data: RunData, target: EvalTarget, opts: EvalRunOptions, out: EvalRecord[]): Promise<void> {
+  for (const mode of opts.modes) {
+    const t0 = performance.now();
+    const rs = await evaluateMode(ev.engine, ev.info, records, data.root, mode, {
+      checkpoint: target.label,
+      split: opts.split,
+      maxTokens: opts.maxTokens ?? data.config.maxTokens,
+      maxToolCalls: opts.maxToolCalls ?? data.config.maxToolCalls,
+      seed: opts.seed ?? data.config.seed,
+      workDir: join(runDir, 'eval-crops'),
+      onProgress: (done, total) => opts.onProgress?.(`eval ${target.label}/${mode}`, done, total),
+    });
+    for (const r of rs) opts.events.append('eval', r);
+    opts.events.flush();
+    out.push(...rs);
+    const acc = rs.filter((r) => r.correct).length / rs.length;
+    opts.log(`eval ${target.label} ${mode} on ${opts.split} (${ev.engine.kind}): accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  }
+}
+
 /** Summarizes every eval record of `split` in the run into eval-summary.json and returns it. */
 export async function writeEvalSummary(runDir: string, split: string): Promise<EvalSummary> {
   const { records } = await readAll<EvalRecord>(runPaths(runDir).event('eval'));
-  const summary: EvalSummary = { v: 1, split, rows: summarizeEval(records.filter((r) => r.split === split)) };
+  // Records written before evaluation could run on ONNX Runtime carry no engine: PyTorch made them.
+  const tagged = records.filter((r) => r.split === split).map((r) => (r.engine ? r : { ...r, engine: 'torch' as const }));
+  const summary: EvalSummary = { v: 1, split, rows: summarizeEval(tagged) };
   const file = runPaths(runDir).evalSummary;
   writeFileSync(`${file}.tmp`, JSON.stringify(summary, null, 2) + '\n');
   renameSync(`${file}.tmp`, file);
@@ -83,10 +140,11 @@ export async function writeEvalSummary(runDir: string, split: string): Promise<E
 /** The evaluation table as aligned text. */
 export function formatEvalTable(rows: readonly EvalSummaryRow[]): string {
   const pct = (v: number): string => (v * 100).toFixed(1);
-  const header = ['checkpoint', 'mode', 'n', 'acc %', '95% CI', 'mean IoU', 'hit@0.5'];
+  const header = ['checkpoint', 'mode', 'engine', 'n', 'acc %', '95% CI', 'mean IoU', 'hit@0.5'];
   const body = rows.map((r) => [
     r.checkpoint,
     r.mode,
+    r.engine ?? 'torch',
     String(r.n),
     pct(r.accuracy),
     `${pct(r.ciLow)}–${pct(r.ciHigh)}`,
@@ -94,6 +152,6 @@ export function formatEvalTable(rows: readonly EvalSummaryRow[]): string {
     r.hitRate === null ? '-' : pct(r.hitRate),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -9,7 +9,9 @@ import { latestCheckpoint, readWorkerState, WORKER_STATE_FILE } from '../../run/
 import { EventSink } from '../../worker/event-sink';
 import { EVAL_MODES } from '../../worker/evaluate';
 import { evaluateCheckpoints, formatEvalTable, writeEvalSummary } from '../../worker/eval-run';
-import { engineStarter, openRunData } from '../../worker/setup';
+import { engineStarter, modelPathOf, openRunData } from '../../worker/setup';
+import type { Engine, ModelInfo } from '../../engine/engine';
+import { createOrtEngine, exportCheckpointToOnnx, onnxExportCurrent, onnxExportDir } from '../../engine/ort';
 import { Progress } from '../../worker/progress';
 import { parseStep } from './train';
 
@@ -23,8 +25,28 @@ prints the table (checkpoint x mode: n, accuracy, 95% CI, mean IoU, hit@0.5).
   --split <name>    dataset split (default: test)
   --limit <n>       only the first n questions
   --label <name>    name of the checkpoint in the table (default: sft / step-N)
+  --engine <e>      torch (PyTorch) or ort (ONNX Runtime in this process, on
+                    the checkpoint's ONNX export, made first when missing or
+                    stale); default: the run config's engine
+  --provider <p>    ONNX Runtime execution provider: cpu (default) or cuda
+  --threads <n>     ONNX Runtime threads per session
   --json            print the eval-summary.json object instead of the table
-  --python <path>   Python of the engine`;
+  --python <path>   Python of the engine (and of the ONNX export)`;
+
+/**
+ * The ORT engine on a checkpoint's ONNX export. The PyTorch engine runs only when the export is
+ * missing or stale (`model` is the base model it loads before restoring the checkpoint).
+ */
+async function startOrt(
+  checkpointDir: string,
+  opts: { provider: 'cpu' | 'cuda'; threads?: number; model: () => Promise<string>; log: (text: string) => void },
+): Promise<{ engine: Engine; info: ModelInfo }> {
+  const dir = (await onnxExportCurrent(checkpointDir))
+    ? onnxExportDir(checkpointDir)
+    : await exportCheckpointToOnnx({ checkpointDir, model: await opts.model(), log: (line) => opts.log(line) });
+  const engine = createOrtEngine({ modelDir: dir, provider: opts.provider, ...(opts.threads ? { threads: opts.threads } : {}), log: opts.log });
+  return { engine, info: await engine.load({ model: dir }) };
+}
 
 export function checkpointLabel(phase: 'base' | 'sft' | 'rl', step: number): string {
   return phase === 'rl' ? `step-${step}` : phase;
@@ -50,6 +72,9 @@ export const evalCommand: Command = {
         label: { type: 'string' },
         json: { type: 'boolean', default: false },
         python: { type: 'string' },
+        engine: { type: 'string' },
+        provider: { type: 'string', default: 'cpu' },
+        threads: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -61,6 +86,12 @@ export const evalCommand: Command = {
     if (!target || positionals.length > 1) throw new CliError(`expected a run or checkpoint folder\n\n${USAGE}`);
     const modes = parseModes(values.mode);
     const limit = parseStep(values.limit, '--limit') ?? 0;
+    const engineName = values.engine ?? undefined;
+    if (engineName !== undefined && engineName !== 'torch' && engineName !== 'ort') throw new CliError(`--engine: '${engineName}' is not an engine (expected torch or ort)`);
+    if (values.provider !== 'cpu' && values.provider !== 'cuda') throw new CliError(`--provider: '${values.provider}' is not an execution provider (expected cpu or cuda)`);
+    const provider: 'cpu' | 'cuda' = values.provider;
+    const threads = parseStep(values.threads, '--threads');
+    if (threads === 0) throw new CliError('--threads: expected at least 1');
     let checkpointDir: string;
     let runDir: string;
     if (existsSync(resolve(target, WORKER_STATE_FILE))) {
@@ -80,12 +111,18 @@ export const evalCommand: Command = {
     const progress = new Progress();
     const log = (text: string) => progress.line(text);
     const data = await openRunData(run, run.config, log);
-    const start = engineStarter(run.config, data, { ...(values.python ? { python: values.python } : {}), log: (level, text) => level !== 'info' && log(text) });
-    const { engine, info } = await start();
+    const which = engineName ?? run.config.engine;
+    const env = { ...(values.python ? { python: values.python } : {}), log: (level: 'info' | 'warn' | 'error', text: string) => level !== 'info' && log(text) };
+    const { engine, info } =
+      which === 'ort'
+        ? await startOrt(checkpointDir, { provider, ...(threads ? { threads } : {}), model: () => modelPathOf(run.config, data, values.python, env.log), log })
+        : await engineStarter(run.config, data, env)();
     const events = new EventSink(runDir);
     try {
       await evaluateCheckpoints(runDir, engine, info, data, {
-        labels: [{ label, dir: checkpointDir }],
+        // The ORT engine opens the checkpoint's export itself; the PyTorch engine restores the checkpoint.
+        labels: [{ label, dir: which === 'ort' ? null : checkpointDir }],
+        engine: which,
         modes,
         split: values.split,
         limit,

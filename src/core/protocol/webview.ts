@@ -64,7 +64,8 @@ export const evalRecordSchema: z.ZodType<EvalRecord> = z.object({
   id: z.string(),
   mode: evalMode,
   checkpoint: z.string(),
-  engine: engineKind,
+  // Files written before evaluation could run on ONNX Runtime have no engine: PyTorch made them.
+  engine: engineKind.default('torch'),
   split: z.string(),
   promptId: z.string(),
   image: z.string().optional(),
@@ -93,7 +94,7 @@ export const annotationRecordSchema: z.ZodType<AnnotationRecord> = z.object({
 export const evalSummaryRowSchema: z.ZodType<EvalSummaryRow> = z.object({
   checkpoint: z.string(),
   mode: evalMode,
-  engine: engineKind,
+  engine: engineKind.default('torch'),
   n: z.number().int().nonnegative(),
   accuracy: z.number(),
   ciLow: z.number(),

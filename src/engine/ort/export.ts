@@ -38,6 +38,12 @@ function exportedFrom(dir: string): string | null {
   }
 }
 
+/** True when the checkpoint's export folder holds a complete export of its current weights. */
+export async function onnxExportCurrent(checkpointDir: string): Promise<boolean> {
+  const source = exportedFrom(onnxExportDir(checkpointDir));
+  return source !== null && source === (await checkpointDigest(checkpointDir));
+}
+
 /**
  * Runs the PyTorch engine's `export_onnx` for a checkpoint (the base `model` is loaded, the
  * checkpoint restored into it) and returns the export folder; skipped when the folder already

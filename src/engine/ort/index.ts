@@ -20,5 +20,5 @@ export function createOrtEngine(opts: OrtEngineOptions): Engine {
   return new OrtEngine(opts);
 }
 
-export { onnxExportDir, exportCheckpointToOnnx } from './export';
+export { onnxExportDir, exportCheckpointToOnnx, onnxExportCurrent, checkpointDigest } from './export';
 export { OrtEngine } from './ort-engine';
