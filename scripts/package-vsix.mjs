@@ -1,7 +1,8 @@
 // Builds ivgr-studio-<version>.vsix: a production bundle plus the native runtime packages the bundles
-// keep external (sharp and its platform binaries). vsce's --no-dependencies mode never collects the
-// project's node_modules/, so those packages are copied into dist/node_modules/ for the duration of
-// packaging, where Node's resolution finds them from dist/extension.js and dist/cli.js.
+// keep external (sharp, onnxruntime-node and their platform binaries). vsce's --no-dependencies mode
+// never collects the project's node_modules/, so those packages are copied into dist/node_modules/
+// for the duration of packaging, where Node's resolution finds them from dist/extension.js and
+// dist/cli.js.
 //
 //   node scripts/package-vsix.mjs [--out <file.vsix>]
 import { spawnSync } from 'node:child_process';
@@ -66,6 +67,24 @@ function runtimeClosure(names) {
   return [...found].filter(([dir]) => dirname(dir) === join(root, 'node_modules') || dirname(dirname(dir)) === join(root, 'node_modules'));
 }
 
+/**
+ * onnxruntime-node ships every platform's binaries (bin/napi-vN/<platform>/<arch>); the vsix is
+ * built for this platform, so the others are dropped (about 240 MB).
+ */
+function pruneOtherPlatforms(binDir) {
+  if (!existsSync(binDir)) return;
+  for (const napi of readdirSync(binDir)) {
+    for (const platform of readdirSync(join(binDir, napi))) {
+      const platformDir = join(binDir, napi, platform);
+      if (platform !== process.platform) {
+        rmSync(platformDir, { recursive: true, force: true });
+        continue;
+      }
+      for (const arch of readdirSync(platformDir)) if (arch !== process.arch) rmSync(join(platformDir, arch), { recursive: true, force: true });
+    }
+  }
+}
+
 function sizeOf(path) {
   const s = statSync(path);
   if (!s.isDirectory()) return s.size;
@@ -82,6 +101,7 @@ try {
   for (const [dir, name] of runtimeClosure(externals)) {
     cpSync(dir, join(vendorDir, name), { recursive: true, dereference: true });
   }
+  pruneOtherPlatforms(join(vendorDir, 'onnxruntime-node', 'bin'));
   if (externals.length > 0) {
     console.log(`package: runtime packages in dist/node_modules: ${readdirSync(vendorDir).join(', ')} (${(sizeOf(vendorDir) / 1e6).toFixed(1)} MB)`);
   }

@@ -19,7 +19,8 @@ const USAGE = `usage: ivgr eval <run|checkpoint> [options]
 
 Evaluates a checkpoint (default: the run's latest) on a split, appends each
 sample to <run>/events/eval.jsonl, rewrites <run>/eval-summary.json and
-prints the table (checkpoint x mode: n, accuracy, 95% CI, mean IoU, hit@0.5).
+prints the table (checkpoint x mode x engine: n, accuracy, 95% CI, mean IoU,
+hit@0.5).
 
   --mode <m,..>     textual, grounded, tool (default: all three)
   --split <name>    dataset split (default: test)
