@@ -82,12 +82,12 @@ async function openSession(file: string, provider: OrtProvider, threads: number)
 }
 
 /** Each of `batch` rows of `mask` with one more 1 at its end (the token just fed). */
-function appendOnes(mask: number[], batch: number): number[] {
+function appendOnes(mask: BigInt64Array, batch: number): BigInt64Array {
   const width = mask.length / batch;
-  const out = new Array<number>(batch * (width + 1));
+  const out = new BigInt64Array(batch * (width + 1));
   for (let b = 0; b < batch; b++) {
-    for (let j = 0; j < width; j++) out[b * (width + 1) + j] = mask[b * width + j]!;
-    out[b * (width + 1) + width] = 1;
+    out.set(mask.subarray(b * width, (b + 1) * width), b * (width + 1));
+    out[b * (width + 1) + width] = 1n;
   }
   return out;
 }
@@ -181,11 +181,11 @@ export class OrtModel {
     return feeds;
   }
 
-  private async runDecoder(embeds: Float32Array, batch: number, seq: number, mask: number[], positions: number[], keep: number, past: Record<string, ort.Tensor>): Promise<{ logits: Float32Array; past: Record<string, ort.Tensor> }> {
+  private async runDecoder(embeds: Float32Array, batch: number, seq: number, mask: BigInt64Array, positions: BigInt64Array, keep: number, past: Record<string, ort.Tensor>): Promise<{ logits: Float32Array; past: Record<string, ort.Tensor> }> {
     const out = await this.decoder.run({
       inputs_embeds: new ort.Tensor('float32', embeds, [batch, seq, this.manifest.text.hiddenSize]),
-      attention_mask: int64(mask, [batch, mask.length / batch]),
-      position_ids: int64(positions, [3, batch, seq]),
+      attention_mask: new ort.Tensor('int64', mask, [batch, mask.length / batch]),
+      position_ids: new ort.Tensor('int64', positions, [3, batch, seq]),
       num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([BigInt(keep)]), []),
       ...past,
     });
@@ -198,17 +198,17 @@ export class OrtModel {
   }
 
   /** Prefill inputs of left-padded rows: mask, 3-row positions, and each row's next position. */
-  private layout(contexts: readonly Context[], width: number): { mask: number[]; positions: number[]; next: number[] } {
+  private layout(contexts: readonly Context[], width: number): { mask: BigInt64Array; positions: BigInt64Array; next: number[] } {
     const batch = contexts.length;
-    const mask = new Array<number>(batch * width).fill(0);
-    const positions = new Array<number>(3 * batch * width).fill(0);
+    const mask = new BigInt64Array(batch * width);
+    const positions = new BigInt64Array(3 * batch * width);
     const next: number[] = [];
     contexts.forEach((c, b) => {
       const offset = width - c.ids.length;
       const rope = ropePositions(c.ids, this.manifest.tokens.image, c.images.map((f) => f.grid), this.manifest.image.mergeSize);
       for (let j = 0; j < c.ids.length; j++) {
-        mask[b * width + offset + j] = 1;
-        for (let r = 0; r < 3; r++) positions[(r * batch + b) * width + offset + j] = rope.rows[r]![j]!;
+        mask[b * width + offset + j] = 1n;
+        for (let r = 0; r < 3; r++) positions[(r * batch + b) * width + offset + j] = BigInt(rope.rows[r]![j]!);
       }
       next.push(rope.next);
     });
@@ -248,8 +248,8 @@ export class OrtModel {
       if (t === opts.maxTokens - 1 || !active.includes(true)) break;
       const embedded = await this.embed.run({ input_ids: int64(chosen, [batch, 1]) });
       mask = appendOnes(mask, batch);
-      const pos: number[] = [];
-      for (let r = 0; r < 3; r++) for (let b = 0; b < batch; b++) pos.push(next[b]! + t);
+      const pos = new BigInt64Array(3 * batch);
+      for (let r = 0; r < 3; r++) for (let b = 0; b < batch; b++) pos[r * batch + b] = BigInt(next[b]! + t);
       step = await this.runDecoder(embedded.inputs_embeds!.data as Float32Array, batch, 1, mask, pos, 1, step.past);
     }
     return out;

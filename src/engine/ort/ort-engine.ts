@@ -75,11 +75,13 @@ export class OrtEngine implements Engine {
       const stops = this.stopIds(model, req.stop, 'generate');
       const seen = new Set<string>();
       const contexts: Context[] = [];
+      // Prompts that share an image share its features.
+      const features = new Map<string, Promise<ImageFeatures>>();
       for (const [i, p] of req.prompts.entries()) {
         const where = `generate.prompts[${i}]`;
         if (seen.has(p.id)) throw invalidParams('generate', `${where}.id '${p.id}' repeats an earlier prompt's id; prompt ids must be unique within a request`);
         seen.add(p.id);
-        contexts.push(await this.encode(model, p.messages, p.images, where, 'generate'));
+        contexts.push(await this.encode(model, p.messages, p.images, where, 'generate', features));
         check();
       }
       const rows = req.prompts.flatMap((p, pi) => Array.from({ length: req.n }, (_, s) => ({ pi, s, id: p.id })));
@@ -205,10 +207,17 @@ export class OrtEngine implements Engine {
     }
   }
 
-  private async encode(model: OrtModel, messages: ChatMessage[], images: string[], where: string, method: string): Promise<Context> {
+  private async encode(model: OrtModel, messages: ChatMessage[], images: string[], where: string, method: string, cache?: Map<string, Promise<ImageFeatures>>): Promise<Context> {
     const text = chatText(messages, images.length, model.manifest.chat.defaultSystem, where);
     const feats: ImageFeatures[] = [];
-    for (const [i, path] of images.entries()) feats.push(await this.imageFeatures(model, path, `${where}.images[${i}]`, method));
+    for (const [i, path] of images.entries()) {
+      let f = cache?.get(path);
+      if (!f) {
+        f = this.imageFeatures(model, path, `${where}.images[${i}]`, method);
+        cache?.set(path, f);
+      }
+      feats.push(await f);
+    }
     const ids = expandImageTokens(model.codec.encode(text), model.manifest.tokens.image, feats.map((f) => f.tokens), where);
     return { ids, images: feats };
   }
