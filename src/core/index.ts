@@ -8,3 +8,4 @@ export * from './rewards';
 export * from './advantages';
 export * from './stats';
 export * from './score';
+export * from './demo-findings';

@@ -8,7 +8,9 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { CliError, type Command } from '../cli-error';
-import type { EvalMode } from '../../core/types';
+import type { EvalMode, MetricsRecord } from '../../core/types';
+import { demoFindings } from '../../core/demo-findings';
+import { readAll } from '../../run/jsonl-reader';
 import { runConfigSchema, type RunConfigInput } from '../../run/config-schema';
 import { createRunDir, newRunId, readRunJson } from '../../run/run-dir';
 import { latestCheckpoint, listCheckpoints } from '../../run/checkpoints';
@@ -131,6 +133,9 @@ export const demoCommand: Command = {
     else {
       process.stdout.write(`\n${formatEvalTable(rows)}\n\n`);
       process.stdout.write(`sft = warm start; ivgr = after ${full.steps} RL steps; ivgr-cons0 = same RL with consistency weight 0\n`);
+      const metrics = (await readAll<MetricsRecord>(join(fullDir, 'events', 'metrics.jsonl'))).records;
+      const findings = demoFindings({ rows, metrics, sft: 'sft', full: 'ivgr', ablation: ablationFinal ? 'ivgr-cons0' : null });
+      process.stdout.write(`\n${findings.map((l) => `- ${l}`).join('\n')}\n\n`);
       process.stdout.write(`summary: ${join(fullDir, 'eval-summary.json')}  (${minutes.toFixed(1)} min)\n`);
     }
     return 0;
