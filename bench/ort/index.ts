@@ -8,6 +8,7 @@
  *                        prefill and the first token), one prompt
  *   tokens/s:            new tokens / wall time of `generate`, one prompt × 64 tokens
  *                        ("Try prompt") and 32 prompts × 64 tokens (an evaluation chunk)
+ *   start:               engine start and `load` (process + imports for PyTorch, sessions for ORT)
  *
  * Run: npm run bench -- ort   (or node --import tsx bench/ort/index.ts [reps])
  */
@@ -90,9 +91,13 @@ async function main(): Promise<void> {
   const torch = createTorchEngine({ log: () => undefined, env: { IVGR_THREADS: '1' } });
   const ort = createOrtEngine({ modelDir: exportDir, threads: 1 });
   try {
+    let t0 = performance.now();
     await torch.load({ model: modelDir, seed: 0 });
+    const torchStart = (performance.now() - t0) / 1000;
     await torch.exportOnnx(exportDir);
+    t0 = performance.now();
     const info = await ort.load({ model: exportDir });
+    const ortStart = (performance.now() - t0) / 1000;
     const workloads = [
       { name: 'time to first token, 1 prompt', req: request(imgs, 1, 1) },
       { name: `1 prompt × ${TOKENS} tokens`, req: request(imgs, 1, TOKENS) },
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
         console.log(`| ${w.name} (${tokens} new tokens) | ${(tokens / ts).toFixed(0)} tokens/s | ${(tokens / os_).toFixed(0)} tokens/s | ${(ts / os_).toFixed(2)}× |`);
       }
     }
+    console.log(`| start and load | ${torchStart.toFixed(2)} s | ${ortStart.toFixed(2)} s | ${(torchStart / ortStart).toFixed(0)}× faster |`);
     console.log('\nsame greedy tokens from both engines: yes');
   } finally {
     await Promise.allSettled([torch.shutdown(), ort.shutdown()]);
