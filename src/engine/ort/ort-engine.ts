@@ -14,7 +14,6 @@ import type {
 import { EngineError } from '../torch/errors';
 import { ImageError } from './image';
 import type { OrtEngineOptions } from './index';
-import { readManifest } from './manifest';
 import { defaultThreads, OrtModel, ProviderError, type Context, type ImageFeatures } from './model';
 import { chatText, expandImageTokens, PromptError, toolTurnText } from './prompt';
 
@@ -55,7 +54,6 @@ export class OrtEngine implements Engine {
       this.rollouts.clear();
       const t0 = performance.now();
       try {
-        readManifest(dir);
         this.model = await OrtModel.open(dir, provider, threads);
       } catch (err) {
         const kind = err instanceof ProviderError ? 'invalid-params' : 'model-not-found';
