@@ -19,9 +19,9 @@ import { readRunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import type { RunRegistry } from './run-registry';
 import { allowedActions, type RunAction, type RunView } from './run-view';
-import { readSettings, runsRoots, workerEnv } from './settings';
+import { openProviderSetting, providerUnavailable, readSettings, runsRoots, workerEnv } from './settings';
 import type { RunStatusBar } from './status-bar';
-import { configWizard, evalWizard } from './wizards';
+import { configWizard, ENGINE_NAMES, evalEngineArgs, evalWizard } from './wizards';
 
 export interface PanelOpener {
   open(runDir: string): Promise<void>;
@@ -257,16 +257,21 @@ async function evaluate(s: Services, arg: unknown): Promise<void> {
   const files = readRunFiles(run.dir);
   const splits = [...new Set([files.evalSplit, 'val', 'test', 'train'])];
   const preset = checkpointOf(arg);
-  const req = await evalWizard(vscodePrompter, preset === undefined ? run.checkpoints : [preset], splits, settings.defaultEvalModes);
+  const req = await evalWizard(vscodePrompter, preset === undefined ? run.checkpoints : [preset], splits, settings.defaultEvalModes, settings.evaluationEngine);
   if (!req) return;
   const cli = s.context.asAbsolutePath(join('dist', 'cli.js'));
-  const { code: result, last } = await runWithProgress(s, `iVGR: evaluating step ${req.checkpoint} (${req.modes.join(', ')})`, workerArgs.evaluate(cli, run.dir, req.checkpoint, req.split, req.modes), run);
+  const engine = ENGINE_NAMES[req.engine];
+  const args = [...workerArgs.evaluate(cli, run.dir, req.checkpoint, req.split, req.modes), ...evalEngineArgs(req.engine, settings.ortProvider)];
+  const { code: result, last } = await runWithProgress(s, `iVGR: evaluating step ${req.checkpoint} on ${engine} (${req.modes.join(', ')})`, args, run);
   await s.registry.refresh();
   if (result === 0) {
-    const a = await vscode.window.showInformationMessage(`iVGR: evaluation of step ${req.checkpoint} finished.`, 'Open Run');
+    const a = await vscode.window.showInformationMessage(`iVGR: evaluation of step ${req.checkpoint} finished on ${engine}.`, 'Open Run');
     if (a) await s.panels.open(run.dir);
   } else if (result !== 'cancelled') {
-    await showError(`iVGR: evaluation of step ${req.checkpoint} failed: ${last || `exit ${result}`}`, [{ title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) }]);
+    const actions = [{ title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) }];
+    // The engine names an unavailable execution provider; the fix is the setting the worker was started with.
+    if (req.engine === 'ort' && providerUnavailable(last)) actions.unshift({ title: 'Open Setting', run: async () => void (await openProviderSetting()) });
+    await showError(`iVGR: evaluation of step ${req.checkpoint} on ${engine} failed: ${last || `exit ${result}`}`, actions);
   }
 }
 

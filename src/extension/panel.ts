@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage } from '../core/protocol/webview';
+import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest } from '../core/protocol/webview';
 import { PROTOCOL_VERSION } from '../core/protocol/version';
 import type { Box, EvalRecord, MetricsRecord } from '../core/types';
 import { loadDataset, type DatasetFormat } from '../data/loaders/load';
@@ -20,6 +20,8 @@ import { makeNonce, panelHtml } from './panel-html';
 import { readRunFiles, type RunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import { readEvalSummary, type RunRegistry } from './run-registry';
+import { openProviderSetting, providerUnavailable, readSettings, workerEnv } from './settings';
+import { TryPromptRunner, tryTargetOf } from './try-prompt';
 
 export const PANEL_VIEW_TYPE = 'ivgr.run';
 /** The failure tags the annotation form offers; "good" marks an approved trace (see annotation-export.ts). */
@@ -36,6 +38,10 @@ class RunPanel {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly subscriptions: Array<() => void> = [];
   private evidence: Promise<Map<string, { evidence: Box[]; evidenceLabels?: string[] }>> | null = null;
+  private tryRunner: TryPromptRunner | null = null;
+  private readonly tryAborts = new Map<number, AbortController>();
+  private sentCheckpoints = '';
+  private sentEvalSummary = '';
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -71,9 +77,15 @@ class RunPanel {
     this.subscriptions.push(registry.on('ended', (dir) => {
       if (dir === runDir) this.sendStatus();
     }));
+    this.subscriptions.push(registry.on('changed', () => {
+      this.sendCheckpoints();
+      this.sendEvalSummary();
+    }));
     panel.onDidDispose(() => {
       for (const off of this.subscriptions) off();
       for (const t of this.timers.values()) clearTimeout(t);
+      for (const a of this.tryAborts.values()) a.abort();
+      void this.tryRunner?.dispose();
       onDispose();
     });
   }
@@ -143,10 +155,79 @@ class RunPanel {
     flush();
     await this.sendLiveRollouts();
     await this.sendAnnotations();
-    this.post({ type: 'evalSummary', rows: readEvalSummary(this.runDir) });
+    this.sendEvalSummary(true);
+    this.sendCheckpoints(true);
     if (this.query.warnings.length > 0) {
       const ch = await this.logs.channel(this.runDir, run?.id ?? this.runDir);
       for (const w of this.query.warnings) ch.warn(w);
+    }
+  }
+
+  /** The evaluation table: on load, and again when an evaluation (from any window or the CLI) rewrites it. */
+  private sendEvalSummary(always = false): void {
+    const rows = readEvalSummary(this.runDir);
+    const key = JSON.stringify(rows);
+    if (!always && key === this.sentEvalSummary) return;
+    this.sentEvalSummary = key;
+    this.post({ type: 'evalSummary', rows });
+  }
+
+  /** The run's checkpoint steps, for the Try prompt box: on load, and whenever a new one appears. */
+  private sendCheckpoints(always = false): void {
+    const steps = this.registry.get(this.runDir)?.checkpoints ?? [];
+    const key = steps.join(',');
+    if (!always && key === this.sentCheckpoints) return;
+    this.sentCheckpoints = key;
+    this.post({ type: 'checkpoints', steps });
+  }
+
+  /**
+   * Runs a Try prompt question on the ONNX Runtime engine: progress goes to the panel and the
+   * window (a notification while a checkpoint is exported for the first time), engine lines to
+   * the run's log. Only in a trusted workspace: it starts the engine.
+   */
+  private async tryPrompt(m: TryPromptRequest): Promise<void> {
+    if (!vscode.workspace.isTrusted) throw new Error('Try prompt runs the model, which an untrusted workspace does not allow. Trust the workspace to use it.');
+    const settings = readSettings();
+    if (this.tryRunner && this.tryRunner.provider !== settings.ortProvider && !this.tryRunner.running) {
+      await this.tryRunner.dispose();
+      this.tryRunner = null;
+    }
+    const run = this.registry.get(this.runDir);
+    const channel = await this.logs.channel(this.runDir, run?.id ?? this.runDir);
+    const log = (line: string): void => channel.info(`try prompt: ${line}`);
+    this.tryRunner ??= new TryPromptRunner({ provider: settings.ortProvider, log });
+    const runner = this.tryRunner;
+    const imagePath = this.imagePath(m.image);
+    const python = workerEnv(settings).IVGR_PYTHON;
+    const target = tryTargetOf(this.runDir, m.checkpoint, { ...(python ? { python } : {}), log });
+    const firstExport = await runner.needsExport(target.checkpointDir);
+    const abort = new AbortController();
+    this.tryAborts.set(m.requestId, abort);
+    try {
+      const location = firstExport ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window;
+      const result = await vscode.window.withProgress({ location, title: `iVGR: Try prompt on step ${target.checkpoint}` }, (progress) =>
+        runner.run(
+          target,
+          { imagePath, image: m.image, question: m.question, kind: m.kind, maxTokens: target.maxTokens },
+          (message) => {
+            progress.report({ message: message.slice(0, 120) });
+            this.post({ type: 'tryPromptProgress', requestId: m.requestId, message });
+          },
+          abort.signal,
+        ),
+      );
+      this.post({ type: 'tryPromptResult', requestId: m.requestId, result });
+    } catch (err) {
+      if (abort.signal.aborted) throw new Error('Cancelled.');
+      const message = err instanceof Error ? err.message : String(err);
+      log(message);
+      if (providerUnavailable(message)) {
+        void vscode.window.showErrorMessage(`iVGR: Try prompt cannot use the ${settings.ortProvider} provider of ONNX Runtime (setting ivgr.ort.provider): ${message}`, 'Open Setting').then((a) => a && openProviderSetting());
+      }
+      throw err;
+    } finally {
+      this.tryAborts.delete(m.requestId);
     }
   }
 
@@ -228,9 +309,14 @@ class RunPanel {
         return this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals, ...(truth ? { evidence: truth.evidence } : {}) });
       }
       case 'evalSamples': {
-        const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode);
-        return this.post({ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples });
+        const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine));
+        return this.post({ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, ...(m.engine ? { engine: m.engine } : {}), samples });
       }
+      case 'tryPrompt':
+        return this.tryPrompt(m);
+      case 'cancelTryPrompt':
+        this.tryAborts.get(m.requestId)?.abort();
+        return;
       case 'control': {
         const command = m.action === 'pause' ? 'ivgr.pauseRun' : m.action === 'resume' ? 'ivgr.resumeRun' : 'ivgr.stopRun';
         await vscode.commands.executeCommand(command, this.runDir);

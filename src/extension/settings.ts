@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { EvalMode } from '../core/types';
+import type { EvalEngine } from './wizards';
 
 export interface Settings {
   /** Python interpreter for the engine (a venv folder resolves to its bin/python), or '' for the default. */
@@ -12,6 +13,10 @@ export interface Settings {
   runsFolder: string;
   maxRolloutsInPanel: number;
   defaultEvalModes: EvalMode[];
+  /** Engine Evaluate Checkpoint offers first. */
+  evaluationEngine: EvalEngine;
+  /** Execution provider of the ONNX Runtime engine (evaluation and Try prompt). */
+  ortProvider: 'cpu' | 'cuda';
 }
 
 const MODES: readonly EvalMode[] = ['textual', 'grounded', 'tool'];
@@ -25,6 +30,8 @@ export function readSettings(): Settings {
     runsFolder: c.get<string>('runsFolder', 'runs'),
     maxRolloutsInPanel: Math.max(100, c.get<number>('panel.maxRollouts', 5000)),
     defaultEvalModes: modes.length > 0 ? modes : [...MODES],
+    evaluationEngine: c.get<string>('evaluation.engine', 'torch') === 'ort' ? 'ort' : 'torch',
+    ortProvider: c.get<string>('ort.provider', 'cpu') === 'cuda' ? 'cuda' : 'cpu',
   };
 }
 
@@ -40,4 +47,14 @@ export function workerEnv(settings: Settings): NodeJS.ProcessEnv {
   let python = settings.python;
   if (existsSync(python) && statSync(python).isDirectory()) python = join(python, 'bin', 'python');
   return { ...process.env, IVGR_PYTHON: python };
+}
+
+/** True for the ONNX Runtime engine's error when the configured execution provider cannot be used. */
+export function providerUnavailable(message: string): boolean {
+  return /execution provider is not available/i.test(message);
+}
+
+/** Opens the Settings editor at `ivgr.ort.provider`. */
+export function openProviderSetting(): Thenable<unknown> {
+  return vscode.commands.executeCommand('workbench.action.openSettings', 'ivgr.ort.provider');
 }

@@ -53,10 +53,13 @@ export async function configWizard(p: Prompter, ctx: ConfigWizardContext): Promi
   return { name: name.trim(), dataset, model, steps: Number(steps), device: device.trim() };
 }
 
+export type EvalEngine = 'torch' | 'ort';
+
 export interface EvalRequest {
   checkpoint: number;
   split: string;
   modes: EvalMode[];
+  engine: EvalEngine;
 }
 
 const MODE_LABELS: Record<EvalMode, string> = {
@@ -65,8 +68,20 @@ const MODE_LABELS: Record<EvalMode, string> = {
   tool: 'Tool-assisted — the model may zoom into a region',
 };
 
-/** Asks for checkpoint (newest first), split and modes; undefined on cancel or no mode chosen. */
-export async function evalWizard(p: Prompter, checkpoints: number[], splits: string[], defaultModes: EvalMode[]): Promise<EvalRequest | undefined> {
+export const ENGINE_NAMES: Record<EvalEngine, string> = { torch: 'PyTorch', ort: 'ONNX Runtime' };
+
+const ENGINE_ITEMS: Record<EvalEngine, { label: string; description: string }> = {
+  torch: { label: ENGINE_NAMES.torch, description: 'the Python engine the run trains with' },
+  ort: { label: ENGINE_NAMES.ort, description: 'onnxruntime-node in the worker; the checkpoint is exported to ONNX once' },
+};
+
+/** The `ivgr eval` flags that pick the engine (and, for ONNX Runtime, its execution provider). */
+export function evalEngineArgs(engine: EvalEngine, provider: 'cpu' | 'cuda'): string[] {
+  return engine === 'ort' ? ['--engine', 'ort', '--provider', provider] : ['--engine', 'torch'];
+}
+
+/** Asks for checkpoint (newest first), split, modes and engine (the default first); undefined on cancel or no mode chosen. */
+export async function evalWizard(p: Prompter, checkpoints: number[], splits: string[], defaultModes: EvalMode[], defaultEngine: EvalEngine = 'torch'): Promise<EvalRequest | undefined> {
   if (checkpoints.length === 0) return undefined;
   const title = 'Evaluate checkpoint';
   const latest = checkpoints.at(-1);
@@ -84,5 +99,12 @@ export async function evalWizard(p: Prompter, checkpoints: number[], splits: str
     'Evaluation modes',
   );
   if (!modes || modes.length === 0) return undefined;
-  return { checkpoint, split, modes };
+  const engines: EvalEngine[] = defaultEngine === 'ort' ? ['ort', 'torch'] : ['torch', 'ort'];
+  const engine = await p.pick(
+    title,
+    engines.map((e) => ({ label: ENGINE_ITEMS[e].label, description: e === defaultEngine ? `${ENGINE_ITEMS[e].description} (default)` : ENGINE_ITEMS[e].description, value: e })),
+    'Engine',
+  );
+  if (engine === undefined) return undefined;
+  return { checkpoint, split, modes, engine };
 }

@@ -195,6 +195,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       await pickQuickItem(studio.page, /^val/);
       // Modes: a multi-select with all three ticked by default.
       await studio.page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
+      await pickQuickItem(studio.page, /^PyTorch/);
       const done = studio.page.locator('.notifications-toasts').getByText(/evaluation of step \d+ finished/);
       await done.waitFor({ timeout: 180_000 });
       await studio.page.locator('.notifications-toasts').getByRole('button', { name: 'Open Run' }).click();

@@ -2,7 +2,7 @@
 // from a queue, and the fake applies the wizard's own validation like VS Code's input box does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configWizard, evalWizard, type PickItem, type Prompter } from '../../src/extension/wizards';
+import { configWizard, evalEngineArgs, evalWizard, type PickItem, type Prompter } from '../../src/extension/wizards';
 
 type Answer = { pick: string } | { pickMany: string[] } | { input: string } | 'cancel';
 
@@ -59,14 +59,31 @@ test('cancelling any step cancels the wizard', async () => {
 });
 
 test('the eval wizard offers checkpoints newest first and pre-selects the default modes', async () => {
-  const { p, shown } = scripted([{ pick: 'step 20' }, { pick: 'test' }, { pickMany: ['textual', 'tool'] }]);
+  const { p, shown } = scripted([{ pick: 'step 20' }, { pick: 'test' }, { pickMany: ['textual', 'tool'] }, { pick: 'PyTorch' }]);
   const r = await evalWizard(p, [10, 20, 30], ['val', 'test'], ['textual', 'grounded']);
-  assert.deepEqual(r, { checkpoint: 20, split: 'test', modes: ['textual', 'tool'] });
+  assert.deepEqual(r, { checkpoint: 20, split: 'test', modes: ['textual', 'tool'], engine: 'torch' });
   assert.deepEqual(shown[0]?.labels, ['step 30', 'step 20', 'step 10']);
   assert.deepEqual(shown[2]?.picked, ['textual', 'grounded']);
+});
+
+test('the eval wizard asks for the engine, offering the configured default first', async () => {
+  const torchFirst = scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: ['grounded'] }, { pick: 'ONNX Runtime' }]);
+  assert.deepEqual(await evalWizard(torchFirst.p, [5], ['val'], ['grounded']), { checkpoint: 5, split: 'val', modes: ['grounded'], engine: 'ort' });
+  assert.deepEqual(torchFirst.shown[3]?.labels, ['PyTorch', 'ONNX Runtime']);
+  const ortFirst = scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: ['grounded'] }, { pick: 'ONNX Runtime' }]);
+  assert.equal((await evalWizard(ortFirst.p, [5], ['val'], ['grounded'], 'ort'))?.engine, 'ort');
+  assert.deepEqual(ortFirst.shown[3]?.labels, ['ONNX Runtime', 'PyTorch'], 'the setting decides which engine comes first');
+  const cancelled = scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: ['grounded'] }, 'cancel']);
+  assert.equal(await evalWizard(cancelled.p, [5], ['val'], ['grounded']), undefined, 'cancelling the engine cancels the evaluation');
 });
 
 test('the eval wizard needs a checkpoint and at least one mode', async () => {
   assert.equal(await evalWizard(scripted([]).p, [], ['val'], ['textual']), undefined);
   assert.equal(await evalWizard(scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: [] }]).p, [5], ['val'], ['textual']), undefined);
+});
+
+test('the eval worker is launched with the chosen engine, and ONNX Runtime with the configured provider', () => {
+  assert.deepEqual(evalEngineArgs('torch', 'cuda'), ['--engine', 'torch']);
+  assert.deepEqual(evalEngineArgs('ort', 'cpu'), ['--engine', 'ort', '--provider', 'cpu']);
+  assert.deepEqual(evalEngineArgs('ort', 'cuda'), ['--engine', 'ort', '--provider', 'cuda']);
 });
