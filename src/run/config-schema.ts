@@ -34,6 +34,8 @@ const syntheticSchema = z.strictObject({
   targetScale: z.number().positive().max(0.2).optional(),
   /** Share of free-form questions; the rest are multiple choice (default 0.25). */
   freeFormRatio: z.number().min(0).max(1).optional(),
+  /** Distractor objects per scene, uniformly in [min, max] (default 2–4). */
+  distractors: z.strictObject({ min: z.number().int().min(0), max: z.number().int().max(12) }).refine((d) => d.min <= d.max, 'min must not exceed max').optional(),
 });
 
 export const runConfigSchema = z.strictObject({

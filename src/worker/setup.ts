@@ -45,6 +45,7 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
       ...(s.families ? { families: s.families } : {}),
       ...(s.targetScale !== undefined ? { targetScale: s.targetScale } : {}),
       ...(s.freeFormRatio !== undefined ? { freeFormRatio: s.freeFormRatio } : {}),
+      ...(s.distractors ? { distractors: s.distractors } : {}),
     });
     log(`synthetic dataset at ${path}: ${r.rendered} images drawn, ${r.cached} reused`);
   }

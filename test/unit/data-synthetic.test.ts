@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { parseTrace } from '../../src/core/trace';
 import type { Box, CoordConvention, DatasetRecord } from '../../src/core/types';
 import { corpusLines } from '../../src/data/corpus';
@@ -122,4 +122,14 @@ describe('synthetic generator', () => {
     const vocab = new Set(lines.join(' ').replace(/<box>\[[^\]]*\]<\/box>/g, ' ').replace(/<\/?\w+>/g, ' ').toLowerCase().match(/[a-z]+/g));
     assert.ok(vocab.size < 120, `vocabulary of ${vocab.size} words`);
   });
+});
+
+test('the distractor range sets how many other objects a scene holds', () => {
+  const opts = { ...DEFAULT_GENERATE_OPTIONS, size: 448, families: ['attribute' as const] };
+  for (let i = 0; i < 20; i++) {
+    const none = generateItem(7, 'train', i, { ...opts, distractors: { min: 0, max: 0 } });
+    assert.equal(none.scene.objects.length, 1, 'the target alone');
+    const many = generateItem(7, 'train', i, opts);
+    assert.ok(many.scene.objects.length >= 3 && many.scene.objects.length <= 5, `${many.scene.objects.length} objects`);
+  }
 });

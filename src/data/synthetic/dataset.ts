@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoordConvention, QuestionFamily } from '../../core/types';
 import { hashString } from './prng';
-import { DEFAULT_GENERATE_OPTIONS, GENERATOR_VERSION, SPLITS, SYNTHETIC_FAMILIES, generateItem, type GenerateOptions, type SplitName, type SyntheticFamily } from './generate';
+import { DEFAULT_GENERATE_OPTIONS, GENERATOR_VERSION, SPLITS, SYNTHETIC_FAMILIES, generateItem, type DistractorRange, type GenerateOptions, type SplitName, type SyntheticFamily } from './generate';
 import { DEFAULT_SIZING } from './scene';
 import { detectTextMode, renderScene } from './render';
 import type { TextMode } from './svg';
@@ -23,6 +23,8 @@ export interface SynthOptions {
   targetScale?: number;
   /** Share of free-form questions (default 0.25). */
   freeFormRatio?: number;
+  /** Distractor objects per scene (default 2–4). */
+  distractors?: DistractorRange;
 }
 
 export const MANIFEST_FORMAT = 'ivgr-synthetic';
@@ -38,6 +40,8 @@ export interface SyntheticManifest {
   targetScale: number;
   minTargetPx: number;
   freeFormRatio: number;
+  /** Absent in manifests written before the option existed: those used the default. */
+  distractors?: DistractorRange;
   families: SyntheticFamily[];
   counts: Record<SplitName, number>;
   /** Coordinate convention of the boxes in the grounded reference traces. */
@@ -56,6 +60,10 @@ function checkOptions(opts: SynthOptions): void {
     if (!(SYNTHETIC_FAMILIES as readonly string[]).includes(f)) throw new RangeError(`unknown question family "${f}"; expected one of ${SYNTHETIC_FAMILIES.join(', ')}`);
   }
   if (opts.targetScale !== undefined && !(opts.targetScale > 0 && opts.targetScale <= 0.2)) throw new RangeError(`targetScale must be in (0, 0.2], got ${opts.targetScale}`);
+  const d = opts.distractors;
+  if (d && !(Number.isInteger(d.min) && Number.isInteger(d.max) && d.min >= 0 && d.max >= d.min && d.max <= 12)) {
+    throw new RangeError(`distractors must be integers with 0 <= min <= max <= 12, got ${JSON.stringify(d)}`);
+  }
 }
 
 export function generateOptionsOf(opts: SynthOptions): GenerateOptions {
@@ -65,6 +73,7 @@ export function generateOptionsOf(opts: SynthOptions): GenerateOptions {
     families: opts.families && opts.families.length > 0 ? (opts.families as SyntheticFamily[]) : SYNTHETIC_FAMILIES,
     sizing: { ...DEFAULT_SIZING, targetScale: opts.targetScale ?? DEFAULT_SIZING.targetScale },
     freeFormRatio: opts.freeFormRatio ?? DEFAULT_GENERATE_OPTIONS.freeFormRatio,
+    distractors: opts.distractors ?? DEFAULT_GENERATE_OPTIONS.distractors,
   };
 }
 
@@ -78,6 +87,7 @@ function manifestOf(opts: SynthOptions, gen: GenerateOptions, textRendering: Tex
     targetScale: gen.sizing.targetScale,
     minTargetPx: gen.sizing.minTargetPx,
     freeFormRatio: gen.freeFormRatio,
+    distractors: { ...gen.distractors },
     families: [...gen.families],
     counts: { ...opts.counts },
     convention: opts.convention,
@@ -87,7 +97,8 @@ function manifestOf(opts: SynthOptions, gen: GenerateOptions, textRendering: Tex
 
 /** Everything an image depends on; counts and the trace convention do not change pixels. */
 function imageKey(m: SyntheticManifest): string {
-  return JSON.stringify([m.generatorVersion, m.seed, m.size, m.targetScale, m.minTargetPx, m.freeFormRatio, m.families, m.textRendering]);
+  const d = m.distractors ?? DEFAULT_GENERATE_OPTIONS.distractors;
+  return JSON.stringify([m.generatorVersion, m.seed, m.size, m.targetScale, m.minTargetPx, m.freeFormRatio, m.families, m.textRendering, d.min, d.max]);
 }
 
 export async function readManifest(dir: string): Promise<SyntheticManifest | null> {

@@ -49,6 +49,13 @@ export interface GenerateOptions {
   sizing: SceneSizing;
   /** Share of questions asked free-form instead of multiple choice. */
   freeFormRatio: number;
+  /** Distractor objects per scene, drawn uniformly from this range (plus more on very large canvases). */
+  distractors: DistractorRange;
+}
+
+export interface DistractorRange {
+  min: number;
+  max: number;
 }
 
 export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = {
@@ -57,6 +64,7 @@ export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = {
   families: SYNTHETIC_FAMILIES,
   sizing: DEFAULT_SIZING,
   freeFormRatio: 0.25,
+  distractors: { min: 2, max: 4 },
 };
 
 export interface GeneratedItem {
@@ -115,17 +123,17 @@ function addDistractors(rng: Prng, scene: Scene, size: number, n: number, reject
   }
 }
 
-function distractorCount(rng: Prng, scene: Scene): number {
-  return rng.int(2, 4) + Math.floor((scene.width * scene.height) / 1_500_000);
+function distractorCount(rng: Prng, scene: Scene, d: DistractorRange): number {
+  return rng.int(d.min, d.max) + Math.floor((scene.width * scene.height) / 1_500_000);
 }
 
 const jitter = (rng: Prng, size: number): number => size * rng.range(0.9, 1.1);
 
-function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean): Question {
+function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   if (rng.next() < 0.5) {
     // "What colour is the small star?": the only star in the scene.
     const target = placeObject(rng, scene, { shape: rng.pick(SHAPES), colour: rng.pick(COLOUR_NAMES), size: jitter(rng, size) });
-    addDistractors(rng, scene, size, distractorCount(rng, scene), (k) => k.shape === target.shape);
+    addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => k.shape === target.shape);
     return {
       question: `What colour is the small ${target.shape}?`,
       options: mc ? optionsWithAnswer(rng, COLOUR_NAMES, target.colour, slot) : undefined,
@@ -141,7 +149,7 @@ function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: bool
   }
   // "What shape is the small red object?": the only red object in the scene.
   const target = placeObject(rng, scene, { shape: rng.pick(SHAPES), colour: rng.pick(COLOUR_NAMES), size: jitter(rng, size) });
-  addDistractors(rng, scene, size, distractorCount(rng, scene), (k) => k.colour === target.colour);
+  addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => k.colour === target.colour);
   return {
     question: `What shape is the small ${target.colour} object?`,
     options: mc ? optionsWithAnswer(rng, SHAPES, target.shape as string, slot) : undefined,
@@ -156,13 +164,13 @@ function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: bool
   };
 }
 
-function text(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean): Question {
+function text(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   const colours = rng.sample(COLOUR_NAMES, 3);
   const words = rng.sample(WORDS, 3);
   const target = placeObject(rng, scene, { shape: 'sign', colour: colours[0]!, size: jitter(rng, size), word: words[0]! });
   const decoys = rng.int(0, 2);
   for (let i = 1; i <= decoys; i++) placeObject(rng, scene, { shape: 'sign', colour: colours[i]!, size: jitter(rng, size), word: words[i]! });
-  addDistractors(rng, scene, size, distractorCount(rng, scene), () => false);
+  addDistractors(rng, scene, size, distractorCount(rng, scene, d), () => false);
   const word = target.word as string;
   return {
     question: `What word is written on the small ${target.colour} sign?`,
@@ -180,7 +188,7 @@ function text(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean):
 
 const RELATION_WORDS: Record<Relation, string> = { left: 'left of', right: 'right of', above: 'above', below: 'below' };
 
-function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean): Question {
+function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   const relation = RELATIONS[slot] as Relation;
   const [shapeA, shapeB] = rng.sample(SHAPES, 2) as [ShapeName, ShapeName];
   const [colourA, colourB] = rng.sample(COLOUR_NAMES, 2) as [ColourName, ColourName];
@@ -203,7 +211,7 @@ function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boole
     return along >= gap && across <= along * 0.5;
   };
   const a = placeObject(rng, scene, { shape: shapeA, colour: colourA, size: jitter(rng, size) }, undefined, clear);
-  addDistractors(rng, scene, size, distractorCount(rng, scene), (k) => (k.colour === colourA && k.shape === shapeA) || (k.colour === colourB && k.shape === shapeB));
+  addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => (k.colour === colourA && k.shape === shapeA) || (k.colour === colourB && k.shape === shapeB));
   const nameA = `${colourA} ${shapeA}`;
   const nameB = `${colourB} ${shapeB}`;
   return {
@@ -235,7 +243,7 @@ function halfArea(half: Half, w: number, h: number, margin: number): PlacementAr
 
 const OPPOSITE: Record<Half, Half> = { left: 'right', right: 'left', top: 'bottom', bottom: 'top' };
 
-function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean): Question {
+function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   const n = slot + 1;
   const half = rng.pick(HALVES);
   const kind: Kind = { colour: rng.pick(COLOUR_NAMES), shape: rng.pick(SHAPES) };
@@ -243,7 +251,7 @@ function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean)
   const inside = Array.from({ length: n }, () => placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(half, scene.width, scene.height, size)));
   const outside = rng.int(0, 2);
   for (let i = 0; i < outside; i++) placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(OPPOSITE[half], scene.width, scene.height, size));
-  addDistractors(rng, scene, size, distractorCount(rng, scene), (k) => k.colour === kind.colour && k.shape === kind.shape);
+  addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => k.colour === kind.colour && k.shape === kind.shape);
   inside.sort((p, q) => p.cy - q.cy || p.cx - q.cx);
   const name = `${kind.colour} ${kind.shape}s`;
   return {
@@ -260,7 +268,7 @@ function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean)
   };
 }
 
-const BUILDERS: Record<SyntheticFamily, (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean) => Question> = {
+const BUILDERS: Record<SyntheticFamily, (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange) => Question> = {
   attribute,
   text,
   position,
@@ -280,7 +288,7 @@ export function generateItem(seed: number, split: SplitName, index: number, opts
     const scene = emptyScene(rng, canvas.width, canvas.height, size);
     const mc = rng.next() >= opts.freeFormRatio;
     try {
-      const q = BUILDERS[family](rng, scene, size, slot, mc);
+      const q = BUILDERS[family](rng, scene, size, slot, mc, opts.distractors);
       return { record: toRecord(q, scene, { seed, split, index, family, convention: opts.convention }), scene };
     } catch (err) {
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
