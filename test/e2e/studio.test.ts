@@ -232,4 +232,46 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       await panel.getByText(/annotated /).first().waitFor();
     });
   });
+
+  it('evaluates the checkpoint again on ONNX Runtime; the table names each engine', async (t) => {
+    await stage(
+      t,
+      '10-evaluation-ort',
+      async () => {
+        await runCommand(studio.page, 'iVGR: Evaluate Checkpoint');
+        await pickRun();
+        await pickQuickItem(studio.page, /^step \d+/);
+        await pickQuickItem(studio.page, /^val/);
+        await studio.page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
+        await pickQuickItem(studio.page, /^ONNX Runtime/);
+        const done = studio.page.locator('.notifications-toasts').getByText(/evaluation of step \d+ finished on ONNX Runtime/);
+        await done.waitFor({ timeout: 180_000 });
+        await openPanelTab('Evaluation');
+        const cells = panel.locator('.eval-table button.cell[data-engine=ort]');
+        await cells.first().waitFor({ timeout: 30_000 });
+        assert.equal(await cells.count(), 3, `notifications: ${(await notifications(studio.page)).join(' | ')}`);
+        assert.match(await cells.first().innerText(), /ONNX Runtime/);
+        assert.ok((await panel.locator('.eval-table button.cell[data-engine=torch]').count()) > 0, 'the PyTorch row stays');
+      },
+      { independent: true },
+    );
+  });
+
+  it('answers a Try prompt question on ONNX Runtime and draws it like a rollout', async (t) => {
+    await stage(
+      t,
+      '11-try-prompt',
+      async () => {
+        await openPanelTab('Rollouts');
+        await panel.locator('.list [role=option]').first().click();
+        await panel.locator('vscode-textarea#try-question textarea').fill('What colour is the small object?');
+        await panel.locator('vscode-button#try-run').click();
+        await panel.locator('.detail[data-kind=try] .trace').waitFor({ timeout: 180_000 });
+        assert.equal(await panel.locator('.detail [data-fact=engine]').innerText(), 'engine ONNX Runtime');
+        assert.equal(await panel.locator('[data-role=try-status]').getAttribute('data-state'), 'done');
+        assert.ok((await panel.locator('.detail .trace').innerText()).length > 0, 'the model wrote something');
+      },
+      { independent: true },
+    );
+  });
 });
