@@ -245,7 +245,10 @@ host.on('annotations', (m) => {
   detail.annotationChanged(m.records);
   browser.annotationsChanged();
 });
-host.on('error', (m) => showError(m.message));
+host.on('error', (m) => {
+  // A Try prompt error is shown in its box, not twice.
+  if (!detail.tryBox.showedError(m.requestId)) showError(m.message);
+});
 
 fill(errors);
 host.post({ type: 'ready', protocol: PROTOCOL_VERSION });

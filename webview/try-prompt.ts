@@ -34,6 +34,8 @@ export class TryPromptBox {
   private prefilled = '';
   private steps: number[] = [];
   private pending = -1;
+  /** The request whose error this box showed last (the panel's error bar leaves it out). */
+  private answered = -1;
 
   constructor(
     private readonly host: Host,
@@ -75,9 +77,15 @@ export class TryPromptBox {
     host.on('error', (m) => {
       if (m.requestId === undefined || m.requestId !== this.pending) return;
       this.pending = -1;
+      this.answered = m.requestId;
       this.setState('error', m.message);
     });
     this.setSource({});
+  }
+
+  /** Whether this box already showed the error of request `requestId`. */
+  showedError(requestId: number | undefined): boolean {
+    return requestId !== undefined && requestId === this.answered;
   }
 
   /** The sample now on screen: its image is what the question is about. */

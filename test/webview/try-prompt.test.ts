@@ -167,6 +167,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     await page.click('#try-run');
     await tryState(page, 'error');
     assert.equal(await tryStatus(page), message);
+    assert.equal(await page.locator('.errors').innerText(), '', 'shown once, in the box');
     assert.equal(await page.$eval('#try-run', (b) => b.hasAttribute('disabled')), false);
     assert.equal(await page.$eval('#try-cancel', (b) => (b as HTMLElement).hidden), true);
     await page.screenshot({ path: join(ARTIFACTS, '24-try-prompt-error.png') });
