@@ -87,6 +87,8 @@ export interface TryTarget {
   checkpointDir: string;
   /** The run's base model folder, which the export loads the checkpoint into; asked for only when needed. */
   model: () => Promise<string>;
+  /** Python of the PyTorch engine that writes the export (the `ivgr.python.path` setting). */
+  python?: string;
 }
 
 /**
@@ -105,6 +107,7 @@ export function tryTargetOf(runDir: string, step: number | undefined, opts: { py
     checkpoint: entry.step,
     checkpointDir: entry.dir,
     maxTokens: config.maxTokens,
+    ...(opts.python ? { python: opts.python } : {}),
     model: async () => {
       if (config.model !== 'builtin:tiny') {
         // The worker runs in the config's folder, so a relative model path is relative to it.
@@ -177,6 +180,7 @@ export class TryPromptRunner {
     const dir = await exportCheckpointToOnnx({
       checkpointDir: target.checkpointDir,
       model: await target.model(),
+      ...(target.python ? { python: target.python } : {}),
       log: (line) => {
         this.opts.log?.(line);
         progress(line);

@@ -40,11 +40,11 @@ hit@0.5).
  */
 async function startOrt(
   checkpointDir: string,
-  opts: { provider: 'cpu' | 'cuda'; threads?: number; model: () => Promise<string>; log: (text: string) => void },
+  opts: { provider: 'cpu' | 'cuda'; threads?: number; python?: string; model: () => Promise<string>; log: (text: string) => void },
 ): Promise<{ engine: Engine; info: ModelInfo }> {
   const dir = (await onnxExportCurrent(checkpointDir))
     ? onnxExportDir(checkpointDir)
-    : await exportCheckpointToOnnx({ checkpointDir, model: await opts.model(), log: (line) => opts.log(line) });
+    : await exportCheckpointToOnnx({ checkpointDir, model: await opts.model(), ...(opts.python ? { python: opts.python } : {}), log: (line) => opts.log(line) });
   const engine = createOrtEngine({ modelDir: dir, provider: opts.provider, ...(opts.threads ? { threads: opts.threads } : {}), log: opts.log });
   return { engine, info: await engine.load({ model: dir }) };
 }
@@ -116,7 +116,7 @@ export const evalCommand: Command = {
     const env = { ...(values.python ? { python: values.python } : {}), log: (level: 'info' | 'warn' | 'error', text: string) => level !== 'info' && log(text) };
     const { engine, info } =
       which === 'ort'
-        ? await startOrt(checkpointDir, { provider, ...(threads ? { threads } : {}), model: () => modelPathOf(run.config, data, values.python, env.log), log })
+        ? await startOrt(checkpointDir, { provider, ...(threads ? { threads } : {}), ...(values.python ? { python: values.python } : {}), model: () => modelPathOf(run.config, data, values.python, env.log), log })
         : await engineStarter(run.config, data, env)();
     const events = new EventSink(runDir);
     try {

@@ -49,7 +49,7 @@ export async function onnxExportCurrent(checkpointDir: string): Promise<boolean>
  * checkpoint restored into it) and returns the export folder; skipped when the folder already
  * holds a complete export of the same weights.
  */
-export async function exportCheckpointToOnnx(opts: { checkpointDir: string; model: string; log?: (l: string) => void }): Promise<string> {
+export async function exportCheckpointToOnnx(opts: { checkpointDir: string; model: string; python?: string; log?: (l: string) => void }): Promise<string> {
   const dir = onnxExportDir(opts.checkpointDir);
   const log = opts.log ?? (() => undefined);
   const source = await checkpointDigest(opts.checkpointDir);
@@ -57,7 +57,7 @@ export async function exportCheckpointToOnnx(opts: { checkpointDir: string; mode
     log(`onnx export of ${opts.checkpointDir} is up to date`);
     return dir;
   }
-  const engine = createTorchEngine({ log });
+  const engine = createTorchEngine({ log, ...(opts.python ? { python: opts.python } : {}) });
   try {
     await engine.load({ model: opts.model, dtype: 'float32', device: 'cpu' });
     await engine.restore(opts.checkpointDir);
