@@ -195,6 +195,7 @@ host.on('init', (m) => {
   save();
   runTitle.textContent = m.run.name ?? m.run.id;
   if (m.convention) detail.convention = m.convention;
+  if (m.maxRows) browser.setMaxRows(m.maxRows);
   detail.setTags(m.tags);
   browser.setTags(m.tags);
   setStatus(m.status);

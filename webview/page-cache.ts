@@ -12,8 +12,18 @@ export class PageCache {
 
   constructor(
     readonly pageSize = 100,
-    readonly maxPages = 60,
+    private maxPagesHeld = 60,
   ) {}
+
+  get maxPages(): number {
+    return this.maxPagesHeld;
+  }
+
+  /** Holds at most `rows` rows (whole pages, at least two); the least recently used go first. */
+  setMaxRows(rows: number): void {
+    this.maxPagesHeld = Math.max(2, Math.floor(rows / this.pageSize));
+    this.evict();
+  }
 
   reset(): void {
     this.pages.clear();
@@ -47,7 +57,11 @@ export class PageCache {
   fill(page: number, rows: RolloutRow[]): void {
     this.pending.delete(page);
     this.pages.set(page, rows);
-    while (this.pages.size > this.maxPages) {
+    this.evict();
+  }
+
+  private evict(): void {
+    while (this.pages.size > this.maxPagesHeld) {
       const oldest = this.pages.keys().next().value as number;
       this.pages.delete(oldest);
     }

@@ -150,6 +150,11 @@ export class RolloutBrowser {
   }
 
   /** The annotation tag set, offered as tag filters. */
+  /** The `ivgr.panel.maxRollouts` setting: rows held in memory at most. */
+  setMaxRows(rows: number): void {
+    this.cache.setMaxRows(rows);
+  }
+
   setTags(tags: string[]): void {
     const active = new Set(this.filter.tags ?? []);
     fill(

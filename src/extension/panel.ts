@@ -133,7 +133,7 @@ class RunPanel {
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
     const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, ...(this.files.convention ? { convention: this.files.convention } : {}) });
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, maxRows: readSettings().maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
     let offset = 0;
     let batch: MetricsRecord[] = [];
     let first = true;

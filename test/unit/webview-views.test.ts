@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { MetricsRecord } from '../../src/core/types';
+import type { RolloutRow } from '../../src/core/protocol/webview';
 import { describeFilter, parseNumberField, withField } from '../../webview/filters';
 import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, MIN_BOX_SIDE, moveBox, resizeBox, toImage, wantedSide, zoomAt } from '../../webview/geometry';
 import { CHARTS, columns, smooth } from '../../webview/metrics-series';
@@ -121,4 +122,17 @@ test('a corrected box resizes by the edges its handle moves, stays ordered, insi
       return x1 >= 0 && y1 >= 0 && x2 <= img.width && y2 <= img.height && x2 - x1 >= MIN_BOX_SIDE && y2 - y1 >= MIN_BOX_SIDE;
     }),
   );
+});
+
+test('the panel keeps at most the configured number of rollout rows, dropping the least recently used pages', () => {
+  const cache = new PageCache(100, 60);
+  const rows = (page: number) => Array.from({ length: 100 }, (_, i) => ({ id: `r${page * 100 + i}` }) as unknown as RolloutRow);
+  for (let p = 0; p < 5; p++) cache.fill(p, rows(p));
+  cache.claimMissing(0, 99);
+  cache.setMaxRows(300);
+  assert.equal(cache.get(0)?.id, 'r0', 'touched page 0 is kept');
+  assert.equal(cache.get(150), undefined, 'page 1 was the least recently used');
+  assert.equal(cache.get(450)?.id, 'r450');
+  cache.fill(5, rows(5));
+  assert.equal([0, 1, 2, 3, 4, 5].filter((p) => cache.get(p * 100) !== undefined).length, 3);
 });

@@ -237,6 +237,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     tags: z.array(z.string().min(1)),
     /** How the model writes box coordinates, so the trace viewer reads them as the scorer did. */
     convention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']).optional(),
+    /** Most rollout rows the panel keeps in memory (the `ivgr.panel.maxRollouts` setting). */
+    maxRows: z.number().int().min(100).optional(),
   }),
   /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
   z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),
