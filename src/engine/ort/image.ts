@@ -6,6 +6,7 @@
  * the single frame of a still image repeated over the temporal patch.
  */
 import sharp from 'sharp';
+import { smartResize as coreSmartResize } from '../../core/boxes';
 import { resizeBicubic } from './resample';
 
 export interface ImageSpec {
@@ -37,29 +38,14 @@ export class ImageError extends Error {
   }
 }
 
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /** The processor's target size: both sides multiples of `factor`, area within [min, max], aspect kept. */
 export function smartResize(height: number, width: number, factor: number, minPixels: number, maxPixels: number): [number, number] {
+  // The processor refuses extreme aspect ratios; the arithmetic is the scorer's own (src/core/boxes.ts).
   if (Math.max(height, width) / Math.min(height, width) > 200) {
     throw new ImageError(`the aspect ratio ${width}x${height} is over 200:1`);
   }
-  let h = roundHalfEven(height / factor) * factor;
-  let w = roundHalfEven(width / factor) * factor;
-  if (h * w > maxPixels) {
-    const beta = Math.sqrt((height * width) / maxPixels);
-    h = Math.max(factor, Math.floor(height / beta / factor) * factor);
-    w = Math.max(factor, Math.floor(width / beta / factor) * factor);
-  } else if (h * w < minPixels) {
-    const beta = Math.sqrt(minPixels / (height * width));
-    h = Math.ceil((height * beta) / factor) * factor;
-    w = Math.ceil((width * beta) / factor) * factor;
-  }
-  return [h, w];
+  const size = coreSmartResize({ width, height }, { factor, minPixels, maxPixels });
+  return [size.height, size.width];
 }
 
 async function decodeRgb(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
