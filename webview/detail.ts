@@ -97,9 +97,11 @@ export class DetailView {
       this.asked = null;
       this.tryBox.setSource({ image: s.image, ...(s.kind === 'eval' ? { question: s.input } : {}) });
     }
+    // Showing the sample again (a second click, a re-sent record) keeps an unsaved note, ticks and boxes.
+    const keepDraft = this.subject?.kind === s.kind && this.subject.id === s.id && JSON.stringify(annotation) === JSON.stringify(this.annotation);
     this.subject = s;
     this.annotation = annotation;
-    this.corrected = annotation?.correctedBoxes.slice() ?? [];
+    if (!keepDraft) this.corrected = annotation?.correctedBoxes.slice() ?? [];
     this.element.classList.remove('empty-detail');
     this.element.dataset.id = s.id;
     this.element.dataset.kind = s.kind;
@@ -120,7 +122,7 @@ export class DetailView {
     this.renderRewards(s.rewards);
     this.image.show({ path: s.image, size: s.imageSize, predicted: s.boxes, evidence: s.evidence, evidenceLabels: s.evidenceLabels, tools: parsed.toolCalls.flatMap((t) => (t.box ? [t.box] : [])), corrected: this.corrected });
     this.form.hidden = s.kind === 'try';
-    this.renderForm();
+    if (!keepDraft) this.renderForm();
   }
 
   /** Shows a Try prompt answer in place of the sample it was asked about, with a way back. */

@@ -91,6 +91,17 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
     await panel.locator('vscode-tab-header', { hasText: label }).click();
   }
 
+  /**
+   * Clicks the top rollout and waits until the detail shows it, so nothing typed next lands in the
+   * form of the rollout shown before.
+   */
+  async function showFirstRollout(): Promise<void> {
+    const row = panel.locator('.list [role=option]:not(.loading)').first();
+    const id = await until('a filled top row', async () => (await row.getAttribute('data-id')) || undefined);
+    await panel.locator(`.list [role=option][data-id="${id}"]`).click();
+    await panel.locator(`.detail[data-id="${id}"]`).waitFor();
+  }
+
   /** Answers the run quick pick that pause/resume/stop/evaluate show. */
   const pickRun = () => pickQuickItem(studio.page, RUN_NAME);
 
@@ -133,7 +144,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
 
   it('draws box overlays on the rollout image', async (t) => {
     await stage(t, '03-boxes', async () => {
-      await panel.locator('.list [role=option]').first().click();
+      await showFirstRollout();
       const image = panel.locator('.image-view img');
       await until('the rollout image to load', async () => ((await image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)) ? true : undefined));
       // Evidence boxes come from the dataset record, so every synthetic question has at least one.
@@ -218,7 +229,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
   it('annotates a rollout and finds the record in events/annotations.jsonl', async (t) => {
     await stage(t, '09-annotation', async () => {
       await openPanelTab('Rollouts');
-      await panel.locator('.list [role=option]').first().click();
+      await showFirstRollout();
       const note = `e2e note ${Date.now()}`;
       await panel.locator('vscode-textarea#annotation-note textarea').fill(note);
       await panel.locator('.tag-list vscode-checkbox').first().click();
@@ -268,7 +279,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       '11-try-prompt',
       async () => {
         await openPanelTab('Rollouts');
-        await panel.locator('.list [role=option]').first().click();
+        await showFirstRollout();
         await panel.locator('vscode-textarea#try-question textarea').fill('What colour is the small object?');
         await panel.locator('vscode-button#try-run').click();
         await panel.locator('.detail[data-kind=try] .trace').waitFor({ timeout: 180_000 });

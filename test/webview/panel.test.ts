@@ -149,6 +149,13 @@ describe('run panel', { skip }, () => {
     await page.mouse.up();
     await page.click('#draw-box');
     assert.match(await page.locator('[data-role=corrected]').innerText(), /1 corrected box/);
+    // Clicking the shown rollout again re-sends it: the unsaved tick, note and box stay.
+    const head = (await page.$('.detail-head h2'))!;
+    await page.click(`.list .row[data-index="0"][data-id="${id}"]`);
+    await head.waitForElementState('hidden');
+    assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'looks at the yellow sun instead of the sign');
+    assert.equal(await page.$eval('#tag-wrong\\ region', (e) => (e as HTMLElement & { checked: boolean }).checked), true);
+    assert.match(await page.locator('[data-role=corrected]').innerText(), /1 corrected box/);
     await page.click('#save-annotation');
     await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
     const sent = h.host.received.filter((m) => m.type === 'annotate');
