@@ -85,9 +85,17 @@ async function chooseRun(s: Services, arg: unknown, action: RunAction, title: st
     void vscode.window.showInformationMessage(`iVGR: no run to ${action} right now.`);
     return undefined;
   }
+  return pickRun(runs, title);
+}
+
+/**
+ * The run quick pick. It stays open when focus moves (a live panel's webview can take focus back
+ * just after the palette closes), so only Escape or a choice ends it.
+ */
+async function pickRun(runs: readonly RunView[], title: string): Promise<RunView | undefined> {
   const picked = await vscode.window.showQuickPick(
     runs.map((r) => ({ label: r.name ?? r.id, description: `${r.status} · step ${r.step}`, detail: r.dir, run: r })),
-    { title },
+    { title, ignoreFocusOut: true },
   );
   return picked?.run;
 }
@@ -107,7 +115,7 @@ async function startRun(s: Services): Promise<void> {
     // Offer files that look like run configs; validation comes after the pick, with located errors.
     if (/^\s*"?(model|steps|dataset|rewards|streams)"?\s*:/m.test(text)) candidates.push({ label: vscode.workspace.asRelativePath(f), file: f.fsPath });
   }
-  const pick = await vscode.window.showQuickPick(candidates, { title: 'Start Training Run', placeHolder: 'Run config' });
+  const pick = await vscode.window.showQuickPick(candidates, { title: 'Start Training Run', placeHolder: 'Run config', ignoreFocusOut: true });
   if (!pick) return;
   let configFile = pick.file;
   if (!configFile) {
@@ -195,8 +203,7 @@ async function chooseRunAny(s: Services, actions: RunAction[], title: string): P
     void vscode.window.showInformationMessage('iVGR: no paused, stopped or crashed run to resume.');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name ?? r.id, description: `${r.status} · step ${r.step}`, detail: r.dir, run: r })), { title });
-  return picked?.run;
+  return pickRun(runs, title);
 }
 
 async function stopRun(s: Services, arg: unknown): Promise<void> {
@@ -283,7 +290,7 @@ async function openRun(s: Services, arg: unknown): Promise<void> {
       { label: '$(folder-opened) Open a run folder…', alwaysShow: true },
       ...s.registry.all().map((r) => ({ label: r.name ?? r.id, description: r.status, detail: r.dir, dir: r.dir })),
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Open Run' });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Open Run', ignoreFocusOut: true });
     if (!pick) return;
     dir = pick.dir;
     if (!dir) {
@@ -351,7 +358,7 @@ async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
       { label: 'DPO', description: 'annotated failures paired with a correct trace of the same question (JSONL)', picked: true, format: 'dpo' as const },
       { label: 'Failure cases', description: 'annotated failures as a dataset (JSONL, corrected boxes as evidence)', picked: true, format: 'failures' as const },
     ],
-    { title: 'Export Annotations', canPickMany: true },
+    { title: 'Export Annotations', canPickMany: true, ignoreFocusOut: true },
   );
   if (!kinds || kinds.length === 0) return;
   const events = join(run.dir, 'events');
@@ -410,7 +417,7 @@ async function compareRuns(s: Services): Promise<void> {
   await s.registry.refresh();
   const picks = await vscode.window.showQuickPick(
     s.registry.all().map((r) => ({ label: r.name ?? r.id, description: `${r.status} · step ${r.step}`, detail: r.dir, run: r })),
-    { title: 'Compare Runs', canPickMany: true, placeHolder: 'Two or more runs' },
+    { title: 'Compare Runs', canPickMany: true, placeHolder: 'Two or more runs', ignoreFocusOut: true },
   );
   if (!picks || picks.length < 2) {
     if (picks) void vscode.window.showInformationMessage('iVGR: pick at least two runs to compare.');
