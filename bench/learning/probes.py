@@ -8,6 +8,9 @@ the tiny model learns to read its context.
       text only: learn to repeat four random words from the prompt; held-out loss every 100 steps.
   python bench/learning/probes.py caption --model DIR --data DIR [--steps 400] [--lr 2e-3]
       image -> "A small <colour> <shape> <place>." on the synthetic attribute family.
+  python bench/learning/probes.py solid --model DIR [--steps 300] [--lr 2e-3] [--side 1.0]
+      the easiest image question: "What colour is the image?" on a grey canvas holding one
+      square of a colour, `side` of the canvas wide (1.0: the whole image), at a random place.
 
 MODEL is a tiny model folder (the worker builds it under <dataset>/../models/); the engine runs
 in-process with its own seed, so runs repeat.
@@ -106,6 +109,33 @@ def caption(a) -> None:
     train_probe(load(a.model), lambda: item(rng.choice(train)), held, a.steps, a.lr)
 
 
+def solid(a) -> None:
+    import tempfile
+
+    from PIL import Image
+
+    colours = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (230, 210, 40), "orange": (240, 140, 30), "purple": (140, 60, 180)}
+    folder = Path(tempfile.mkdtemp(prefix="ivgr-solid-"))
+    rng = random.Random(0)
+
+    def image(i: int, colour: str) -> str:
+        size, side = 224, max(1, round(224 * a.side))
+        img = Image.new("RGB", (size, size), (128, 128, 128))
+        x, y = rng.randint(0, size - side), rng.randint(0, size - side)
+        img.paste(colours[colour], (x, y, x + side, y + side))
+        path = folder / f"{i}.png"
+        img.save(path)
+        return str(path)
+
+    pool = []
+    for i in range(512):
+        c = rng.choice(list(colours))
+        pool.append({"images": [image(i, c)], "messages": [{"role": "user", "text": "What colour is the image?"}], "target": c})
+    held, train = pool[:32], pool[32:]
+    print(f"chance: ln {len(colours)} = 1.79 nats per colour word")
+    train_probe(load(a.model), lambda: rng.choice(train), held, a.steps, a.lr, every=50)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="probe", required=True)
@@ -122,8 +152,13 @@ def main() -> None:
         q.add_argument("--lr", type=float, default=2e-3)
         if name == "caption":
             q.add_argument("--data", required=True)
+    q = sub.add_parser("solid")
+    q.add_argument("--model", required=True)
+    q.add_argument("--steps", type=int, default=300)
+    q.add_argument("--lr", type=float, default=2e-3)
+    q.add_argument("--side", type=float, default=1.0)
     a = p.parse_args()
-    {"trace-loss": trace_loss, "copy": copy, "caption": caption}[a.probe](a)
+    {"trace-loss": trace_loss, "copy": copy, "caption": caption, "solid": solid}[a.probe](a)
 
 
 if __name__ == "__main__":
