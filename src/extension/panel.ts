@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest } from '../core/protocol/webview';
 import { PROTOCOL_VERSION } from '../core/protocol/version';
 import type { Box, EvalRecord, MetricsRecord } from '../core/types';
@@ -17,6 +17,7 @@ import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
 import { serveImage } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
+import { panelRunId, resolvePanelRun } from './panel-restore';
 import { readRunFiles, type RunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import { readEvalSummary, type RunRegistry } from './run-registry';
@@ -133,7 +134,7 @@ class RunPanel {
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
     const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: run?.id ?? this.runDir, ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, maxRows: readSettings().maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, maxRows: readSettings().maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
     let offset = 0;
     let batch: MetricsRecord[] = [];
     let first = true;
@@ -337,10 +338,10 @@ export class PanelHost implements vscode.Disposable {
   ) {
     this.serializer = vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
-        const runId = state !== null && typeof state === 'object' ? (state as { runId?: unknown }).runId : undefined;
         const known = context.workspaceState.get<Record<string, string>>(PANEL_RUNS_KEY, {});
-        const dir = typeof runId === 'string' ? known[runId] : undefined;
-        if (!dir || (!existsSync(join(dir, 'run.json')) && !existsSync(join(dir, 'events')))) {
+        await registry.refresh();
+        const dir = resolvePanelRun(state, known, registry.all(), (d) => existsSync(join(d, 'run.json')) || existsSync(join(d, 'events')));
+        if (!dir) {
           panel.dispose();
           return;
         }
@@ -360,7 +361,7 @@ export class PanelHost implements vscode.Disposable {
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'iVGR run', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
     this.adopt(panel, runDir);
     // The panel saves the run id in its state; the serializer maps it back to the folder.
-    const id = this.registry.get(runDir)?.id ?? basename(runDir);
+    const id = panelRunId(runDir, this.registry.get(runDir));
     const known = this.context.workspaceState.get<Record<string, string>>(PANEL_RUNS_KEY, {});
     await this.context.workspaceState.update(PANEL_RUNS_KEY, { ...known, [id]: runDir });
   }
