@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
+import { fromOriginal } from '../../src/core/boxes';
+import { cellName, centerCell, describeRegion, findRegionPhrases } from '../../src/core/regions';
 import { parseTrace } from '../../src/core/trace';
 import type { Box, CoordConvention, DatasetRecord } from '../../src/core/types';
 import { corpusLines } from '../../src/data/corpus';
@@ -107,6 +109,52 @@ describe('synthetic generator', () => {
         assert.equal(t.boxes.length, 0);
         assert.doesNotMatch(r.reference!.textual, /<box>/);
       }
+    });
+  }
+
+  it('textual traces name where each evidence box is, in words read back as the cell holding it, for every family', () => {
+    const families = new Set<string>();
+    const cells = new Set<number>();
+    for (const { record: r } of many(120)) {
+      families.add(r.family as string);
+      const size = { width: r.width, height: r.height };
+      const text = r.reference!.textual;
+      const phrases = findRegionPhrases(text);
+      assert.equal(phrases.length, r.evidence.length, `${r.id}: ${text}`);
+      let from = 0;
+      r.evidence.forEach((b, i) => {
+        const cell = centerCell(b, size);
+        cells.add(cell);
+        assert.deepEqual(phrases[i]!.cells, [cell], `${r.id}: box ${i} (${cellName(cell)}) in ${text}`);
+        // Phrases come in evidence order, so the k-th place named is the k-th box.
+        const at = text.indexOf(describeRegion(b, size), from);
+        assert.ok(at >= from, `${r.id}: "${describeRegion(b, size)}" missing after offset ${from} in ${text}`);
+        from = at + 1;
+        if ([0, 2, 6, 8].includes(cell)) assert.ok(text.includes(`${cellName(cell)} corner`), `${r.id}: a ${cellName(cell)} target is not called that in ${text}`);
+      });
+    }
+    assert.deepEqual([...families].sort(), ['attribute', 'count', 'position', 'text']);
+    assert.equal(cells.size, 9, 'targets land in every cell of the grid');
+  });
+
+  for (const convention of ['pixels', 'qwen25-abs', 'qwen2-1000', 'relative'] as CoordConvention[]) {
+    it(`grounded traces cite, after each location phrase, a box that converts back to the evidence box (${convention})`, () => {
+      const families = new Set<string>();
+      for (const { record: r } of many(40, 'val', opts({ convention }))) {
+        families.add(r.family as string);
+        const original = { width: r.width, height: r.height };
+        const g = parseTrace(r.reference!.grounded, { convention, original });
+        assert.equal(g.boxes.length, r.evidence.length, r.id);
+        // Written coordinates are rounded to one unit of the convention: that many pixels per axis.
+        const whole = fromOriginal([0, 0, r.width, r.height], convention, original);
+        const unit = convention === 'relative' ? [r.width / 1000, r.height / 1000] : [r.width / whole[2]!, r.height / whole[3]!];
+        r.evidence.forEach((e, i) => {
+          g.boxes[i]!.forEach((v, k) => assert.ok(Math.abs(v - e[k]!) <= unit[k % 2]!, `${r.id}: ${g.boxes[i]} vs ${e}`));
+          const written = fromOriginal(e, convention, original).map((v) => (convention === 'relative' ? Math.round(v * 1000) / 1000 : Math.round(v)));
+          assert.ok(r.reference!.grounded.includes(`${describeRegion(e, original)} <box>[${written.join(',')}]</box>`), `${r.id}: ${r.reference!.grounded}`);
+        });
+      }
+      assert.equal(families.size, 4);
     });
   }
 
