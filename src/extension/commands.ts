@@ -1,16 +1,13 @@
 /** The iVGR commands: thin VS Code glue over the registry, the supervisor and the pure modules. */
 import * as vscode from 'vscode';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
-import sharp from 'sharp';
-import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
-import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 import { ConfigError, parseConfigText } from '../run/config-load';
 import { newRunId } from '../run/run-dir';
-import { readEventLines, spawnDetached, waitForRunJson, workerArgs } from '../run/supervisor';
-import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput } from './annotation-export';
+import { spawnDetached, waitForRunJson, workerArgs } from '../run/supervisor';
+import { exportAnnotationFiles } from './annotation-files';
 import { checkpointOf, runDirOf } from './command-args';
 import { configText, parseConfigProblems } from './config-template';
 import { vscodePrompter } from './prompter';
@@ -328,27 +325,6 @@ async function importDump(s: Services): Promise<void> {
   if (result !== 'cancelled') await showError(`iVGR: import of ${basename(dump)} failed: ${last || `exit ${result}`}`, [{ title: 'Open Log', run: () => s.logs.show(runDir, basename(runDir)) }]);
 }
 
-async function readAll<T>(file: string, parse: (r: unknown) => T | null, keep: (r: T) => boolean = () => true): Promise<T[]> {
-  const out: T[] = [];
-  let offset = 0;
-  for (;;) {
-    const chunk = await readEventLines(file, offset);
-    for (const l of chunk.lines) {
-      const r = parse(l.record);
-      if (r !== null && keep(r)) out.push(r);
-    }
-    if (chunk.nextOffset === offset) return out;
-    offset = chunk.nextOffset;
-  }
-}
-
-const parser =
-  <T>(schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }) =>
-  (r: unknown): T | null => {
-    const p = schema.safeParse(r);
-    return p.success ? p.data : null;
-  };
-
 async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
   const run = await chooseRun(s, arg, 'export', 'Export Annotations');
   if (!run) return;
@@ -361,51 +337,27 @@ async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
     { title: 'Export Annotations', canPickMany: true, ignoreFocusOut: true },
   );
   if (!kinds || kinds.length === 0) return;
-  const events = join(run.dir, 'events');
-  const written = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'iVGR: exporting annotations' }, async () => {
-    const annotations = await readAll<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema));
-    const ids = new Set(annotations.map((a) => a.target.id));
-    const evals = await readAll<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema));
-    const prompts = new Set([...evals.filter((e) => ids.has(e.id)).map((e) => e.promptId)]);
-    // Only annotated rollouts and the correct ones of their questions matter; the file may be huge.
-    const firstPass = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id));
-    for (const r of firstPass) prompts.add(r.promptId);
-    const rollouts = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)));
-    const input: ExportInput = { annotations, rollouts, evals };
-    const outDir = join(run.dir, 'exports');
-    mkdirSync(outDir, { recursive: true });
-    const out: Array<{ file: string; n: number; skipped: string[] }> = [];
-    for (const k of kinds) {
-      let r: { lines: unknown[]; skipped: string[] };
-      if (k.format === 'sft') r = sftLines(input);
-      else if (k.format === 'dpo') r = dpoLines(input);
-      else r = failureDataset(input, await failureSources(run.dir, input));
-      const file = join(outDir, `annotations-${k.format}.jsonl`);
-      writeFileSync(file, toJsonl(r.lines));
-      out.push({ file, n: r.lines.length, skipped: r.skipped });
+  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'iVGR: exporting annotations', cancellable: true }, async (_progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    try {
+      return await exportAnnotationFiles(run.dir, kinds.map((k) => k.format), abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) return 'cancelled' as const;
+      throw err;
     }
-    return out;
   });
+  if (outcome === 'cancelled') return;
+  const { written, warnings } = outcome;
   const channel = await s.logs.channel(run.dir, run.id);
+  for (const w of warnings) channel.warn(`export: ${w}`);
   for (const w of written) for (const why of w.skipped) channel.warn(`export ${basename(w.file)}: skipped ${why}`);
   const skipped = written.reduce((n, w) => n + w.skipped.length, 0);
   const summary = written.map((w) => `${basename(w.file)}: ${w.n}`).join(', ');
-  const a = await vscode.window.showInformationMessage(`iVGR: exported ${summary}${skipped ? ` (${skipped} skipped, see the run log)` : ''}.`, 'Open Folder', ...(skipped ? ['Open Run Log'] : []));
+  const problems = [skipped ? `${skipped} skipped` : '', warnings.length ? `${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : ''].filter((p) => p !== '').join(', ');
+  const a = await vscode.window.showInformationMessage(`iVGR: exported ${summary}${problems ? ` (${problems}, see the run log)` : ''}.`, 'Open Folder', ...(problems ? ['Open Run Log'] : []));
   if (a === 'Open Folder') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(join(run.dir, 'exports')));
   if (a === 'Open Run Log') await s.logs.show(run.dir, run.id);
-}
-
-async function failureSources(runDir: string, input: ExportInput): Promise<{ dataset: ReadonlyMap<string, DatasetRecord>; imageSize: (p: string) => ImageSize | undefined }> {
-  const root = readRunFiles(runDir).datasetRoot;
-  const sizes = new Map<string, ImageSize>();
-  if (root) {
-    const images = new Set([...input.rollouts, ...input.evals].map((r) => r.image).filter((p): p is string => typeof p === 'string'));
-    for (const image of images) {
-      const meta = await sharp(join(root, image)).metadata().catch(() => null);
-      if (meta?.width && meta.height) sizes.set(image, { width: meta.width, height: meta.height });
-    }
-  }
-  return { dataset: new Map(), imageSize: (p) => sizes.get(p) };
 }
 
 async function openRunLog(s: Services, arg: unknown): Promise<void> {

@@ -1,0 +1,126 @@
+/**
+ * Export Annotations on disk: reads a run's event files and its dataset, lets annotation-export.ts
+ * decide what goes out, and writes `<run>/exports/annotations-<format>.jsonl`. No vscode, so the
+ * command is glue and this part is tested on real run folders.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
+import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
+import { DATASET_FORMATS, loadDataset, type DatasetFormat } from '../data/loaders/load';
+import { readEventLines } from '../run/supervisor';
+import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
+import { readRunFiles } from './run-files';
+
+export type ExportFormat = 'sft' | 'dpo' | 'failures';
+
+export interface WrittenExport {
+  format: ExportFormat;
+  file: string;
+  n: number;
+  /** Annotated targets left out, with the reason. */
+  skipped: string[];
+}
+
+export interface ExportOutcome {
+  written: WrittenExport[];
+  /** Problems that did not stop the export, e.g. a dataset that could not be read. */
+  warnings: string[];
+}
+
+async function readAll<T>(file: string, parse: (r: unknown) => T | null, keep: (r: T) => boolean, signal?: AbortSignal): Promise<T[]> {
+  const out: T[] = [];
+  let offset = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const chunk = await readEventLines(file, offset);
+    for (const l of chunk.lines) {
+      const r = parse(l.record);
+      if (r !== null && keep(r)) out.push(r);
+    }
+    if (chunk.nextOffset === offset) return out;
+    offset = chunk.nextOffset;
+  }
+}
+
+const parser =
+  <T>(schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }) =>
+  (r: unknown): T | null => {
+    const p = schema.safeParse(r);
+    return p.success ? p.data : null;
+  };
+
+const all = (): boolean => true;
+
+/** The annotations and the records they need: annotated ones, and the correct traces of their questions. */
+export async function readExportInput(runDir: string, signal?: AbortSignal): Promise<ExportInput> {
+  const events = join(runDir, 'events');
+  const annotations = await readAll<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema), all, signal);
+  const ids = new Set(annotations.map((a) => a.target.id));
+  const evals = await readAll<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
+  const prompts = new Set(evals.filter((e) => ids.has(e.id)).map((e) => e.promptId));
+  // Two passes keep only what matters in memory; the rollouts file may be huge.
+  const annotated = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
+  for (const r of annotated) prompts.add(r.promptId);
+  const rollouts = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
+  return { annotations, rollouts, evals };
+}
+
+/**
+ * What failure cases need beyond the events: the run's dataset records of the annotated questions
+ * (reference answer, options, family, evidence) and, for questions not in it, image sizes read
+ * from the images under the dataset root.
+ */
+export async function readFailureSources(runDir: string, input: ExportInput, signal?: AbortSignal): Promise<FailureSources & { warnings: string[] }> {
+  const files = readRunFiles(runDir);
+  const warnings: string[] = [];
+  const dataset = new Map<string, DatasetRecord>();
+  const wanted = new Set([...input.rollouts, ...input.evals].map((r) => r.promptId));
+  if (files.datasetPath) {
+    const format = files.datasetFormat;
+    try {
+      if (format !== null && !(DATASET_FORMATS as readonly string[]).includes(format)) throw new Error(`run.json config.dataset.format: '${format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
+      const loaded = await loadDataset(files.datasetPath, format ? { format: format as DatasetFormat } : {});
+      for (const r of loaded.records) if (wanted.has(r.id)) dataset.set(r.id, r);
+    } catch (err) {
+      warnings.push(`dataset ${files.datasetPath} could not be read, so rollouts have no reference answer: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  signal?.throwIfAborted();
+  const sizes = new Map<string, ImageSize>();
+  if (files.datasetRoot) {
+    const images = new Set([...input.rollouts, ...input.evals].filter((r) => !dataset.has(r.promptId)).map((r) => r.image).filter((p): p is string => typeof p === 'string'));
+    for (const image of images) {
+      signal?.throwIfAborted();
+      const meta = await sharp(join(files.datasetRoot, image)).metadata().catch(() => null);
+      if (meta?.width && meta.height) sizes.set(image, { width: meta.width, height: meta.height });
+    }
+  }
+  return { dataset, imageSize: (p) => sizes.get(p), warnings };
+}
+
+/** Writes the chosen exports; nothing is written when `signal` aborts first. */
+export async function exportAnnotationFiles(runDir: string, formats: readonly ExportFormat[], signal?: AbortSignal): Promise<ExportOutcome> {
+  const input = await readExportInput(runDir, signal);
+  const warnings: string[] = [];
+  const results: Array<{ format: ExportFormat; lines: unknown[]; skipped: string[] }> = [];
+  for (const format of formats) {
+    if (format === 'sft') results.push({ format, ...sftLines(input) });
+    else if (format === 'dpo') results.push({ format, ...dpoLines(input) });
+    else {
+      const sources = await readFailureSources(runDir, input, signal);
+      warnings.push(...sources.warnings);
+      results.push({ format, ...failureDataset(input, sources) });
+    }
+  }
+  signal?.throwIfAborted();
+  const outDir = join(runDir, 'exports');
+  mkdirSync(outDir, { recursive: true });
+  const written = results.map((r) => {
+    const file = join(outDir, `annotations-${r.format}.jsonl`);
+    writeFileSync(file, toJsonl(r.lines));
+    return { format: r.format, file, n: r.lines.length, skipped: r.skipped };
+  });
+  return { written, warnings };
+}
