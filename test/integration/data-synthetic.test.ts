@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ensureSyntheticDataset, loadDataset, type SynthOptions } from '../../src/data';
+import { GENERATOR_VERSION, ensureSyntheticDataset, loadDataset, type SynthOptions } from '../../src/data';
 
 const tmp = await mkdtemp(join(tmpdir(), 'ivgr-data-synth-'));
 after(() => rm(tmp, { recursive: true, force: true }));
@@ -51,6 +51,23 @@ describe('synthetic dataset folder', () => {
     assert.equal((await stat(join(dir, 'images/train/train-000000.png'))).mtimeMs, before);
   });
 
+  it('re-renders every image drawn by another generator version, and none when version and seed are unchanged', async () => {
+    const vdir = join(tmp, 'versions');
+    assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 8, cached: 0 });
+    const images = ['train/train-000000.png', 'train/train-000003.png', 'val/val-000001.png', 'test/test-000000.png'].map((p) => join(vdir, 'images', p));
+    const mtimes = async (): Promise<number[]> => Promise.all(images.map(async (p) => (await stat(p)).mtimeMs));
+    const drawn = await mtimes();
+    assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 0, cached: 8 });
+    assert.deepEqual(await mtimes(), drawn);
+    // A folder written by the previous generator, as it is found after the version is bumped.
+    const manifestPath = join(vdir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, generatorVersion: GENERATOR_VERSION - 1 }));
+    assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 8, cached: 0 });
+    assert.equal(JSON.parse(await readFile(manifestPath, 'utf8')).generatorVersion, GENERATOR_VERSION);
+    assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 0, cached: 8 });
+  });
+
   it('re-renders everything when the seed or size changes, or an image is missing', async () => {
     assert.deepEqual(await ensureSyntheticDataset(dir, { ...base, seed: 4 }), { dir, rendered: 8, cached: 0 });
     assert.deepEqual(await ensureSyntheticDataset(dir, { ...base, seed: 4, size: 320 }), { dir, rendered: 8, cached: 0 });
@@ -74,5 +91,25 @@ describe('synthetic dataset folder', () => {
     const val = await loadDataset(dir, { split: 'val' });
     assert.deepEqual(val.records.map((r) => r.id), ['val-000000', 'val-000001']);
     assert.ok(val.records.every((r) => r.reference && r.evidence.length > 0));
+  });
+});
+
+describe('synthetic dataset at 4096 px', () => {
+  it('renders canvases with a 4096 px long side whose targets stay small, and loads them back', async () => {
+    const dir = join(tmp, 'ds4k');
+    assert.deepEqual(await ensureSyntheticDataset(dir, { seed: 8, counts: { train: 4, val: 0, test: 0 }, size: 4096, convention: 'qwen25-abs' }), { dir, rendered: 4, cached: 0 });
+    const loaded = await loadDataset(dir);
+    assert.deepEqual(loaded.skipped, []);
+    assert.deepEqual(loaded.records.map((r) => r.family), ['attribute', 'text', 'position', 'count']);
+    for (const r of loaded.records) {
+      const meta = await sharp(join(dir, r.image)).metadata();
+      assert.deepEqual([meta.width, meta.height], [r.width, r.height], r.id);
+      assert.equal(Math.max(r.width, r.height), 4096, r.id);
+      for (const [x1, y1, x2, y2] of r.evidence) {
+        const share = ((x2 - x1) * (y2 - y1)) / (r.width * r.height);
+        // Target size scales with the canvas, so the share is the documented 0.1-0.7%, as at 2048 px.
+        assert.ok(share > 0.0005 && share < 0.0075, `${r.id}: target covers ${(share * 100).toFixed(2)}% of the image`);
+      }
+    }
   });
 });
