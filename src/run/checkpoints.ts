@@ -1,6 +1,7 @@
 /**
  * The checkpoints index: `checkpoints/<step>/` holds the engine's state and
- * `worker-state.json` (step, data cursor, worker PRNG state, config hash).
+ * `worker-state.json` (step, data cursor, worker PRNG state, config hash, and
+ * the SFT steps done when it was taken inside the warm start).
  * worker-state.json is written last, so a folder without it is an interrupted
  * save and is ignored.
  */
@@ -23,6 +24,8 @@ export interface WorkerState {
   time: string;
   /** What produced the checkpoint: "sft" for the warm start, "rl" for RL steps. */
   phase: 'base' | 'sft' | 'rl';
+  /** Present when the checkpoint was taken inside the warm start: SFT steps done of the configured total. */
+  warmStart?: { done: number; of: number };
 }
 
 export interface CheckpointEntry {

@@ -4,12 +4,13 @@
  * `scoreQuestion` (high-quality grounded traces feed the textual consistency
  * term, advantages per stream group), sends one update, and appends every
  * rollout and the step's metrics to the event files. Pause / stop act at step
- * boundaries; checkpoints hold engine state plus the worker's cursor and PRNG,
- * so a resumed run draws exactly the next step an uninterrupted run would.
+ * boundaries, SFT steps of the warm start included; checkpoints hold engine
+ * state plus the worker's cursor, PRNG and warm-start position, so a resumed
+ * run draws exactly the next step an uninterrupted run would.
  * If the engine dies, the loop restarts it from the last checkpoint (bounded).
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { DatasetRecord, ParseOptions, RolloutRecord, Stream } from '../core/types';
 import type { Engine, GeneratedSample, ModelInfo } from '../engine/engine';
 import { scoreQuestion, type ScoredSample, type StreamSample } from '../core/score';
@@ -17,10 +18,10 @@ import { DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
 import { DEFAULT_REWARD_CONFIG, validateRewardConfig, type RewardConfig } from '../core/rewards';
 import type { RunConfig } from '../run/config-schema';
 import { configHash } from '../run/config-load';
-import { latestCheckpoint, writeWorkerState, type DataCursor, type WorkerState } from '../run/checkpoints';
+import { latestCheckpoint, WORKER_STATE_FILE, writeWorkerState, type DataCursor, type WorkerState } from '../run/checkpoints';
 import { runPaths } from '../run/run-dir';
 import { Prng } from './prng';
-import { nextBatch } from './data-cursor';
+import { nextBatch, SftOrder } from './data-cursor';
 import { promptInput, promptMessages } from './prompts';
 import { stepMetrics } from './step-metrics';
 import type { EventSink } from './event-sink';
@@ -29,21 +30,15 @@ export interface TrainerHooks {
   log(level: 'info' | 'warn' | 'error', text: string): void;
   /** Phase changes and finished steps, for status lines and the control channel. */
   progress(p: { step: number; phase: string; reward?: Partial<Record<Stream, number>>; message?: string }): void;
-  /** Called at every step boundary: 'pause' checkpoints and waits, 'stop' checkpoints and returns. */
-  boundary(): Promise<'continue' | 'stop'>;
-  /** Whether a pause or stop is pending; the warm start checks it between its steps. */
-  interrupted?(): boolean;
+  /**
+   * Called at every step boundary, before each SFT step of the warm start ('sft') and each RL
+   * step ('rl'): a pause checkpoints and waits, 'stop' checkpoints and returns.
+   */
+  boundary(phase: 'sft' | 'rl'): Promise<'continue' | 'stop'>;
 }
 
 /** Starts (or restarts) an engine with the run's model loaded. */
 export type EngineStarter = () => Promise<{ engine: Engine; info: ModelInfo }>;
-
-/** Thrown when a stop or pause arrives during the warm start, which has no checkpoint to pause at. */
-export class WarmStartInterrupted extends Error {
-  constructor() {
-    super('warm start interrupted; it starts again from the beginning on resume');
-  }
-}
 
 export function rewardConfigOf(config: RunConfig): RewardConfig {
   const r = config.rewards;
@@ -65,6 +60,8 @@ interface LoopState {
   step: number;
   cursor: DataCursor;
   rng: Prng;
+  /** SFT steps done while the warm start is unfinished; null once it is done (or not wanted). */
+  sftDone: number | null;
 }
 
 export class Trainer {
@@ -74,6 +71,8 @@ export class Trainer {
   private readonly hash: string;
   private readonly rewards: RewardConfig;
   private restarts = 0;
+  /** Where the last checkpoint was written or restored, so a position is saved once. */
+  private savedAt: string | null = null;
 
   constructor(
     private readonly runDir: string,
@@ -101,7 +100,15 @@ export class Trainer {
     return this.state.step;
   }
 
-  /** Loads the model and positions the loop: latest checkpoint, else `initFrom`, else warm start. */
+  /** SFT steps done while the warm start is unfinished; null once it is done. */
+  get warmStartDone(): number | null {
+    return this.state.sftDone;
+  }
+
+  /**
+   * Loads the model and positions the loop: latest checkpoint (possibly inside the warm start),
+   * else `initFrom`, else the warm start's beginning (`run` trains it).
+   */
   async open(): Promise<void> {
     const started = await this.startEngine();
     this.engine = started.engine;
@@ -113,14 +120,13 @@ export class Trainer {
       this.hooks.log('info', `resumed from checkpoint ${latest.step}`);
       return;
     }
-    this.state = { step: 0, cursor: { epoch: 0, index: 0 }, rng: Prng.fromSeed(this.config.seed) };
+    this.state = { step: 0, cursor: { epoch: 0, index: 0 }, rng: Prng.fromSeed(this.config.seed), sftDone: null };
     if (this.config.initFrom) {
       await this.engine.restore(this.config.initFrom);
       this.hooks.log('info', `initialised from ${this.config.initFrom}`);
       await this.checkpoint('sft');
     } else if (this.config.sft.steps > 0) {
-      await this.warmStart();
-      await this.checkpoint('sft');
+      this.state.sftDone = 0;
     } else {
       await this.checkpoint('base');
     }
@@ -128,11 +134,21 @@ export class Trainer {
 
   private async restoreFrom(dir: string, s: WorkerState): Promise<void> {
     await this.engine.restore(dir);
-    this.state = { step: s.step, cursor: { ...s.cursor }, rng: Prng.fromState(s.rng) };
+    const sftDone = s.warmStart ? s.warmStart.done : null;
+    this.state = { step: s.step, cursor: { ...s.cursor }, rng: Prng.fromState(s.rng), sftDone };
+    this.savedAt = this.position();
+    if (sftDone !== null) this.hooks.log('info', `the warm start continues after SFT step ${sftDone}/${this.config.sft.steps}`);
   }
 
-  /** Supervised SFT on the reference traces of both streams. */
-  private async warmStart(): Promise<void> {
+  private position(): string {
+    return `${this.state.step}:${this.state.sftDone ?? ''}`;
+  }
+
+  /**
+   * Supervised SFT on the reference traces of both streams, from the step the state says; a stop
+   * at a boundary between SFT steps returns 'stopped' (the caller checkpoints there).
+   */
+  private async warmStart(): Promise<'finished' | 'stopped'> {
     const examples = this.train.flatMap((r) => {
       if (!r.reference) return [];
       const images = [join(this.imageRoot, r.image)];
@@ -143,32 +159,40 @@ export class Trainer {
     });
     if (examples.length === 0) {
       this.hooks.log('warn', 'warm start skipped: the training split has no reference traces');
-      return;
+      return 'finished';
     }
-    const rng = Prng.fromSeed(this.config.seed ^ 0x5f7);
-    let order: number[] = [];
-    const bs = this.config.sft.batchSize;
+    const order = new SftOrder(examples.length, this.config.sft.batchSize, this.config.seed ^ 0x5f7);
+    const start = this.state.sftDone ?? 0;
+    // The order depends only on the seed, so replaying the batches already trained finds the next one.
+    for (let i = 0; i < start; i++) order.next();
     let recent: number[] = [];
-    for (let i = 0; i < this.config.sft.steps; i++) {
-      if (this.hooks.interrupted?.()) throw new WarmStartInterrupted();
-      if (order.length < bs) order = order.concat(rng.shuffle(examples.map((_, k) => k)));
-      const batch = order.splice(0, bs).map((k) => examples[k]!);
+    for (let i = start; i < this.config.sft.steps; i++) {
+      if ((await this.hooks.boundary('sft')) === 'stop') return 'stopped';
+      const batch = order.next().map((k) => examples[k]!);
       this.hooks.progress({ step: 0, phase: 'sft', message: `warm start ${i + 1}/${this.config.sft.steps}` });
       const r = await this.engine.sftStep({ examples: batch, learningRate: this.config.sft.learningRate, microBatch: this.config.microBatch });
+      this.state.sftDone = i + 1;
       recent.push(r.loss);
       if ((i + 1) % 10 === 0 || i + 1 === this.config.sft.steps) {
         this.hooks.log('info', `sft ${i + 1}/${this.config.sft.steps} loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}`);
         recent = [];
       }
     }
+    return 'finished';
   }
 
-  /** Writes checkpoints/<step>/ (engine state, then worker-state.json last). */
-  async checkpoint(phase: WorkerState['phase'] = 'rl'): Promise<string> {
+  /**
+   * Writes checkpoints/<step>/ (engine state, then worker-state.json last). Inside the warm start
+   * it is checkpoint 0 with phase "sft" and the SFT steps done, replaced when the warm start ends.
+   */
+  async checkpoint(phase?: WorkerState['phase']): Promise<string> {
     this.hooks.progress({ step: this.state.step, phase: 'checkpoint' });
     const dir = runPaths(this.runDir).checkpoint(this.state.step);
     mkdirSync(dir, { recursive: true });
+    // Replacing a checkpoint: without its worker state the folder reads as an interrupted save until the new one is complete.
+    rmSync(join(dir, WORKER_STATE_FILE), { force: true });
     await this.engine.save(dir, this.state.step);
+    const sftDone = this.state.sftDone;
     writeWorkerState(dir, {
       version: 1,
       step: this.state.step,
@@ -176,15 +200,30 @@ export class Trainer {
       rng: this.state.rng.state(),
       configHash: this.hash,
       time: new Date().toISOString(),
-      phase,
+      phase: phase ?? (sftDone !== null ? 'sft' : 'rl'),
+      ...(sftDone !== null ? { warmStart: { done: sftDone, of: this.config.sft.steps } } : {}),
     });
+    this.savedAt = this.position();
     return dir;
   }
 
-  /** Runs RL steps until `config.steps`, a stop request, or too many engine crashes. Returns why it ended. */
+  /** A checkpoint at the current position unless one was written or restored there already. */
+  async checkpointOnce(): Promise<void> {
+    if (this.savedAt !== this.position()) await this.checkpoint();
+  }
+
+  /**
+   * Trains what is left of the warm start (then writes checkpoint 0), then RL steps until
+   * `config.steps`, a stop request, or too many engine crashes. Returns why it ended.
+   */
   async run(): Promise<'finished' | 'stopped'> {
+    if (this.state.sftDone !== null) {
+      if ((await this.warmStart()) === 'stopped') return 'stopped';
+      this.state.sftDone = null;
+      await this.checkpoint('sft');
+    }
     while (this.state.step < this.config.steps) {
-      const action = await this.hooks.boundary();
+      const action = await this.hooks.boundary('rl');
       if (action === 'stop') return 'stopped';
       try {
         await this.rlStep();
@@ -296,7 +335,7 @@ export class Trainer {
     });
     this.events.append('metrics', metrics);
     this.events.flush();
-    this.state = { step, cursor, rng };
+    this.state = { step, cursor, rng, sftDone: null };
     this.hooks.progress({ step, phase: 'idle', reward: metrics.reward });
   }
 

@@ -8,10 +8,9 @@ import { appendFileSync } from 'node:fs';
 import type { RunStatus } from '../core/types';
 import type { WorkerStatus } from '../core/protocol/control';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
-import { latestCheckpoint } from '../run/checkpoints';
 import { ControlServer } from './control-server';
 import { EventSink } from './event-sink';
-import { Trainer, WarmStartInterrupted } from './trainer';
+import { Trainer } from './trainer';
 import { Progress } from './progress';
 import { openRunData, engineStarter } from './setup';
 import { evaluateCheckpoints } from './eval-run';
@@ -99,10 +98,11 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
           progress.update('train', p.step, config.steps, `reward g=${fmt(r.grounded)} t=${fmt(r.textual)}`);
         } else if (p.phase === 'sft' && p.message) progress.update('warm start', Number(/(\d+)\//.exec(p.message)?.[1] ?? 0), config.sft.steps);
       },
-      interrupted: () => pending === 'pause' || pending === 'stop',
-      boundary: async () => {
+      boundary: async (phase) => {
         const step = t.step;
-        if (config.evalEvery > 0 && step > 0 && step % config.evalEvery === 0 && lastEval < step) {
+        if (phase === 'sft' && pending === null) return 'continue';
+        const where = phase === 'sft' ? `in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `at step ${step}`;
+        if (phase === 'rl' && config.evalEvery > 0 && step > 0 && step % config.evalEvery === 0 && lastEval < step) {
           lastEval = step;
           setStatus({ phase: 'eval' });
           await evaluateCheckpoints(runDir, t.currentEngine, t.modelInfo, data, {
@@ -114,13 +114,13 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
             log: (text) => log('info', text),
           });
         }
-        if (opts.untilStep !== undefined && step >= opts.untilStep && pending !== 'stop') pending = 'stop';
+        if (phase === 'rl' && opts.untilStep !== undefined && step >= opts.untilStep && pending !== 'stop') pending = 'stop';
         if (pending === 'pause') {
-          await checkpointOnce(t);
+          await t.checkpointOnce();
           pending = null;
           setStatus({ status: 'paused', phase: 'idle' });
           updateRunJson(runDir, { status: 'paused', step });
-          log('info', `paused at step ${step} with a checkpoint`);
+          log('info', `paused ${where} with a checkpoint`);
           while (pending === null) await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
           if ((pending as Request | null) === 'resume') {
@@ -128,11 +128,11 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
             interrupts = 0;
             setStatus({ status: 'running' });
             updateRunJson(runDir, { status: 'running' });
-            log('info', `resumed at step ${step}`);
+            log('info', `resumed ${where}`);
           }
         }
         if (pending === 'stop') {
-          await checkpointOnce(t);
+          await t.checkpointOnce();
           return 'stop';
         }
         setStatus({ status: 'running' });
@@ -144,19 +144,12 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     setStatus({ phase: 'load' });
     await t.open();
     const how = await t.run();
-    await checkpointOnce(t);
+    await t.checkpointOnce();
     progress.done();
     final = how === 'finished' ? 'finished' : 'stopped';
-    log('info', `${final} at step ${t.step}`);
+    log('info', t.warmStartDone !== null ? `${final} in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `${final} at step ${t.step}`);
   } catch (err) {
     progress.done();
-    if (err instanceof WarmStartInterrupted) {
-      log('info', err.message);
-      updateRunJson(runDir, { status: 'stopped', pid: null, message: err.message });
-      setStatus({ status: 'stopped', phase: 'idle' });
-      await shutdown();
-      return 'stopped';
-    }
     const message = err instanceof Error ? err.message : String(err);
     log('error', message);
     updateRunJson(runDir, { status: 'crashed', pid: null, message });
@@ -177,10 +170,6 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
     }
-  }
-
-  async function checkpointOnce(t: Trainer): Promise<void> {
-    if (latestCheckpoint(runDir)?.step !== t.step) await t.checkpoint();
   }
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetRecord } from '../../src/core/types';
-import type { Engine, GenerateRequest, ModelInfo } from '../../src/engine/engine';
+import type { Engine, GenerateRequest, ModelInfo, SftRequest } from '../../src/engine/engine';
 import { Trainer, type TrainerHooks } from '../../src/worker/trainer';
 import { EventSink } from '../../src/worker/event-sink';
 import { runConfigSchema, type RunConfigInput } from '../../src/run/config-schema';
@@ -27,6 +27,8 @@ class ScriptedEngine implements Engine {
   updates = 0;
   failGenerateAt: number | null = null;
   calls = 0;
+  /** The questions of each SFT batch, in order. */
+  sftBatches: string[][] = [];
   async load(): Promise<ModelInfo> {
     return INFO;
   }
@@ -52,7 +54,8 @@ class ScriptedEngine implements Engine {
     this.version += 1;
     return { loss: 0.1, kl: 0, clipFraction: 0, gradNorm: 1, seconds: 0 };
   }
-  async sftStep() {
+  async sftStep(req: SftRequest) {
+    this.sftBatches.push(req.examples.map((e) => e.messages.at(-1)!.text));
     this.version += 1;
     return { loss: 1, seconds: 0 };
   }
@@ -89,13 +92,16 @@ function setup(overrides: RunConfigInput = {}) {
   createRunDir(dir, { id: 'r', given: {}, config, engine: 'torch' });
   const engines: ScriptedEngine[] = [];
   const logs: string[] = [];
-  const make = (stopAt?: number) => {
+  const make = (stopAt?: number, stopAtSft?: number) => {
     const events = new EventSink(dir);
     const ref: { t?: Trainer } = {};
     const hooks: TrainerHooks = {
       log: (_l, text) => logs.push(text),
       progress: () => {},
-      boundary: async () => (stopAt !== undefined && ref.t!.step >= stopAt ? 'stop' : 'continue'),
+      boundary: async (phase) => {
+        if (phase === 'sft') return stopAtSft !== undefined && ref.t!.warmStartDone === stopAtSft ? 'stop' : 'continue';
+        return stopAt !== undefined && ref.t!.step >= stopAt ? 'stop' : 'continue';
+      },
     };
     const t = new Trainer(dir, config, records, '/data', async () => {
       const e = new ScriptedEngine();
@@ -150,6 +156,41 @@ test('a run stopped at a checkpoint and resumed draws the same next step as an u
   const rb3 = strip((await readAll<RolloutRecord>(join(b.dir, 'events', 'rollouts.jsonl'))).records);
   assert.ok(ra3.length > 0);
   assert.deepEqual(rb3, ra3);
+});
+
+test('a stop inside the warm start checkpoints there; the resumed run continues SFT and then RL exactly as an uninterrupted run', async () => {
+  const cfg = { sft: { steps: 5, batchSize: 4 } };
+  const a = setup(cfg);
+  const ra = a.make();
+  await ra.trainer.open();
+  assert.equal(await ra.trainer.run(), 'finished');
+  ra.events.close();
+
+  const b = setup(cfg);
+  const first = b.make(undefined, 3);
+  await first.trainer.open();
+  assert.equal(await first.trainer.run(), 'stopped');
+  await first.trainer.checkpointOnce();
+  first.events.close();
+  const mid = listCheckpoints(b.dir);
+  assert.deepEqual(mid.map((c) => [c.step, c.state.phase, c.state.warmStart]), [[0, 'sft', { done: 3, of: 5 }]]);
+  assert.equal(b.engines[0]!.sftBatches.length, 3);
+
+  const second = b.make();
+  await second.trainer.open();
+  assert.equal(second.trainer.warmStartDone, 3);
+  assert.equal(await second.trainer.run(), 'finished');
+  second.events.close();
+  assert.ok(b.logs.some((l) => /warm start continues after SFT step 3\/5/.test(l)));
+
+  assert.deepEqual([...b.engines[0]!.sftBatches, ...b.engines[1]!.sftBatches], a.engines[0]!.sftBatches, 'the resumed warm start trains the batches the uninterrupted one did');
+  assert.equal(b.engines[1]!.version, a.engines[0]!.version);
+  const ck = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
+  assert.deepEqual(ck(b.dir), ck(a.dir), 'checkpoint 0 is replaced by the finished warm start');
+  const strip = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+  const rollouts = await strip(a.dir);
+  assert.equal(rollouts.length, 4 * 2 * (3 + 2));
+  assert.deepEqual(await strip(b.dir), rollouts);
 });
 
 test('an engine crash restarts from the last checkpoint, keeps written lines and gives up after maxRestarts', async () => {

@@ -1,6 +1,7 @@
 /**
  * The training loop on the real PyTorch engine with the built-in tiny model:
- * resume determinism and crash recovery. Needs the project's Python
+ * resume determinism (from an RL checkpoint and from inside the warm start) and
+ * crash recovery. Needs the project's Python
  * environment (npm run demo / scripts/setup-python.mjs creates it).
  */
 import { test } from 'node:test';
@@ -74,6 +75,37 @@ test('a run resumed from checkpoint 2 produces the same step 3 as the uninterrup
   const expected = await step3(a);
   assert.equal(expected.length, 2 * (2 + 2));
   assert.deepEqual(await step3(b), expected);
+});
+
+test('a run stopped inside the warm start and resumed produces the same rollouts as the uninterrupted run', { timeout: 300_000 }, async () => {
+  const a = newRun('sft-a');
+  const ra = await trainer(a);
+  await ra.t.open();
+  assert.equal(await ra.t.run(), 'finished');
+  ra.events.close();
+  await ra.t.shutdown();
+
+  const b = newRun('sft-b');
+  const holder: { t?: Trainer } = {};
+  const first = await trainer(b, { boundary: async (phase) => (phase === 'sft' && holder.t!.warmStartDone === 1 ? 'stop' : 'continue') });
+  holder.t = first.t;
+  await first.t.open();
+  assert.equal(await first.t.run(), 'stopped');
+  await first.t.checkpointOnce();
+  first.events.close();
+  await first.t.shutdown();
+  const second = await trainer(b);
+  await second.t.open();
+  assert.equal(second.t.warmStartDone, 1);
+  assert.equal(await second.t.run(), 'finished');
+  second.events.close();
+  await second.t.shutdown();
+
+  const all = async (dir: string) =>
+    (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map((r) => ({ step: r.step, stream: r.stream, output: r.output, score: r.score, advantage: r.advantage }));
+  const expected = await all(a);
+  assert.equal(expected.length, 3 * 2 * (2 + 2));
+  assert.deepEqual(await all(b), expected);
 });
 
 test('killing the engine process mid-run restarts it from the last checkpoint and the run finishes', { timeout: 300_000 }, async () => {
