@@ -23,6 +23,10 @@ from .errors import (
 from .framing import FramingError, PayloadError, encode_message, read_message
 from .params import strings
 
+# Version of this JSON-RPC protocol, reported by `load`; the client refuses another. Equal to
+# ENGINE_PROTOCOL_VERSION in src/core/protocol/version.ts; bumped together on incompatible change.
+ENGINE_PROTOCOL = 1
+
 # Below this many parameters, one CPU thread is as fast as several (measured: docs/BENCHMARKS.md).
 SMALL_MODEL = 50_000_000
 
@@ -58,7 +62,7 @@ class Engine:
         self.store.clear()
         self.policy = Policy(opts)
         _tune_threads(self.policy)
-        return self.policy.info()
+        return {**self.policy.info(), "protocol": ENGINE_PROTOCOL}
 
     def op_generate(self, params: dict) -> dict:
         from .generation import generate
@@ -279,7 +283,7 @@ def main() -> int:
         hf_logging.disable_progress_bar()
     except ImportError:
         pass
-    print(f"engine: ready (pid {os.getpid()}, rank {dist.rank()}/{dist.world()}, torch {torch.__version__})", file=sys.stderr)
+    print(f"engine: ready (pid {os.getpid()}, rank {dist.rank()}/{dist.world()}, torch {torch.__version__}, engine protocol {ENGINE_PROTOCOL})", file=sys.stderr)
     try:
         code = Server(sys.stdin.buffer, proto_out).run() if dist.is_main() else Follower().run()
     finally:

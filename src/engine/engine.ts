@@ -102,6 +102,7 @@ export interface UpdateResult {
   loss: number;
   kl: number;
   clipFraction: number;
+  /** Total gradient norm before clipping to `maxGradNorm` (the applied step uses the clipped one). */
   gradNorm: number;
   seconds: number;
 }

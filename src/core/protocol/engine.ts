@@ -4,6 +4,7 @@
  * arrival, so a mismatch between the TypeScript and Python sides is an error naming the field.
  */
 import { z } from 'zod';
+import { ENGINE_PROTOCOL_VERSION } from './version';
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const nonNegInt = z.number().int().nonnegative();
@@ -30,6 +31,9 @@ export const modelInfo = z.object({
   coordConvention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']),
   device: z.string(),
 });
+
+/** `load` answers with the model info and the engine's protocol version. */
+export const loadResult = modelInfo.extend({ protocol: z.literal(ENGINE_PROTOCOL_VERSION) });
 
 const sampling = {
   temperature: z.number().nonnegative(),
@@ -69,6 +73,7 @@ export const updateParams = z.object({
   learningRate: z.number().nonnegative().optional(),
 });
 
+/** `gradNorm` is the total gradient norm before clipping to `maxGradNorm`. */
 export const updateResult = z.object({ loss: finite, kl: finite, clipFraction: finite, gradNorm: z.number(), seconds: finite });
 
 export const sftParams = z.object({
@@ -97,7 +102,7 @@ const empty = z.object({});
 
 /** Every method: its wire name, params and result. */
 export const engineMethods = {
-  load: { params: loadParams, result: modelInfo },
+  load: { params: loadParams, result: loadResult },
   generate: { params: generateParams, result: generateResult },
   continue: { params: continueParams, result: generatedSample },
   update: { params: updateParams, result: updateResult },
@@ -130,6 +135,18 @@ export const ENGINE_ERROR_CODES = {
   methodNotFound: -32601,
   internal: -32603,
 } as const;
+
+/**
+ * Why an engine's `load` result shows another protocol than this client's, or null when it
+ * matches (or when the result is not an object: the schema check reports that).
+ */
+export function engineProtocolMismatch(result: unknown): string | null {
+  if (typeof result !== 'object' || result === null) return null;
+  const reported = (result as { protocol?: unknown }).protocol;
+  if (reported === ENGINE_PROTOCOL_VERSION) return null;
+  const theirs = reported === undefined ? 'reports no engine protocol version (it predates versioning)' : `speaks engine protocol ${JSON.stringify(reported)}`;
+  return `the Python engine ${theirs} but this client speaks engine protocol ${ENGINE_PROTOCOL_VERSION}`;
+}
 
 /** A zod failure as one line naming the path of the first problem. */
 export function describeIssue(error: z.ZodError): string {

@@ -1,6 +1,6 @@
 /** The `Engine` backed by the Python/PyTorch engine process. */
 import type { z } from 'zod';
-import { describeIssue, engineMethods, type EngineMethod, type EngineParams, type EngineResult } from '../../core/protocol/engine';
+import { describeIssue, engineMethods, engineProtocolMismatch, type EngineMethod, type EngineParams, type EngineResult } from '../../core/protocol/engine';
 import type {
   CallOptions, ContinueRequest, Engine, GeneratedSample, GenerateRequest, GenerateResult, LoadOptions, LogprobsRequest,
   LogprobsResult, ModelInfo, SftRequest, SftResult, UpdateRequest, UpdateResult,
@@ -26,11 +26,13 @@ export interface TorchEngineOptions {
 export class TorchEngine implements Engine {
   readonly kind = 'torch' as const;
   private readonly proc: EngineProcess;
+  private readonly packageDir: string;
 
   constructor(private readonly opts: TorchEngineOptions) {
+    this.packageDir = enginePackageDir();
     this.proc = new EngineProcess({
       python: opts.python ?? pythonPath(),
-      packageDir: enginePackageDir(),
+      packageDir: this.packageDir,
       log: opts.log,
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
       ...(opts.env !== undefined ? { env: opts.env } : {}),
@@ -46,8 +48,10 @@ export class TorchEngine implements Engine {
     return this.proc.alive;
   }
 
-  load(options: LoadOptions, call?: CallOptions): Promise<ModelInfo> {
-    return this.call('load', options, call);
+  /** Loads the model; refuses an engine whose protocol version differs from this client's. */
+  async load(options: LoadOptions, call?: CallOptions): Promise<ModelInfo> {
+    const { protocol: _protocol, ...info } = await this.call('load', options, call);
+    return info;
   }
 
   generate(request: GenerateRequest, call?: CallOptions): Promise<GenerateResult> {
@@ -107,6 +111,14 @@ export class TorchEngine implements Engine {
     const sent = (spec.params as z.ZodType).safeParse(params);
     if (!sent.success) throw new EngineError(`engine ${method}: invalid request at ${describeIssue(sent.error)}`, 'invalid-params', method);
     const raw = await this.proc.request(method, sent.data as object, call?.timeoutMs ?? this.opts.timeoutMs, call?.signal);
+    const mismatch = method === 'load' ? engineProtocolMismatch(raw) : null;
+    if (mismatch) {
+      throw new EngineError(
+        `engine load: ${mismatch}; the engine package at ${this.packageDir} does not match this iVGR Studio: reinstall or update iVGR Studio so that python/ivgr_engine comes from the same version (or point IVGR_ROOT at the matching folder)`,
+        'protocol',
+        method,
+      );
+    }
     const got = (spec.result as z.ZodType).safeParse(raw);
     if (!got.success) throw new EngineError(`engine ${method}: unexpected result at ${describeIssue(got.error)}`, 'protocol', method);
     return got.data as EngineResult<M>;
