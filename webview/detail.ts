@@ -18,6 +18,8 @@ export interface Subject {
   /** 'try': an answer from the Try prompt box; it has no record to annotate. */
   kind: 'rollout' | 'eval' | 'try';
   id: string;
+  /** The other run on this dataset the sample belongs to; its annotations are that run's, so no form here. */
+  run?: string;
   promptId: string;
   title: string;
   /** Label/value pairs for the header line. */
@@ -98,13 +100,15 @@ export class DetailView {
       this.tryBox.setSource({ image: s.image, ...(s.kind === 'eval' ? { question: s.input } : {}) });
     }
     // Showing the sample again (a second click, a re-sent record) keeps an unsaved note, ticks and boxes.
-    const keepDraft = this.subject?.kind === s.kind && this.subject.id === s.id && JSON.stringify(annotation) === JSON.stringify(this.annotation);
+    const keepDraft = this.subject?.kind === s.kind && this.subject.id === s.id && this.subject.run === s.run && JSON.stringify(annotation) === JSON.stringify(this.annotation);
     this.subject = s;
     this.annotation = annotation;
     if (!keepDraft) this.corrected = annotation?.correctedBoxes.slice() ?? [];
     this.element.classList.remove('empty-detail');
     this.element.dataset.id = s.id;
     this.element.dataset.kind = s.kind;
+    if (s.run) this.element.dataset.run = s.run;
+    else delete this.element.dataset.run;
     const verdict = s.correct === undefined ? null : h('span', { class: s.correct ? 'ok' : 'bad' }, s.correct ? '✓ correct' : '✗ incorrect');
     const asked = this.asked;
     fill(
@@ -121,7 +125,7 @@ export class DetailView {
     this.trace.render(s.output, parsed);
     this.renderRewards(s.rewards);
     this.image.show({ path: s.image, size: s.imageSize, predicted: s.boxes, evidence: s.evidence, evidenceLabels: s.evidenceLabels, tools: parsed.toolCalls.flatMap((t) => (t.box ? [t.box] : [])), corrected: this.corrected });
-    this.form.hidden = s.kind === 'try';
+    this.form.hidden = s.kind === 'try' || s.run !== undefined;
     if (!keepDraft) this.renderForm();
   }
 
@@ -162,7 +166,7 @@ export class DetailView {
   annotationChanged(records: AnnotationRecord[]): void {
     this.annotations = records;
     const s = this.subject;
-    if (!s) return;
+    if (!s || s.run !== undefined) return;
     const next = records.find((r) => r.target.kind === s.kind && r.target.id === s.id) ?? null;
     if (JSON.stringify(next) === JSON.stringify(this.annotation)) return;
     this.annotation = next;
@@ -192,7 +196,7 @@ export class DetailView {
 
   private renderForm(): void {
     const s = this.subject!;
-    if (s.kind === 'try') return this.form.replaceChildren();
+    if (s.kind === 'try' || s.run !== undefined) return this.form.replaceChildren();
     const kind = s.kind;
     const current = new Set(this.annotation?.tags ?? []);
     const boxes = this.tags.map((t) => ui.checkbox(t, current.has(t), () => {}, { id: `tag-${t}`, value: t }));

@@ -72,7 +72,7 @@ const browser = new RolloutBrowser(host, state.filter, state.sort, state.scrollT
     save();
   },
 });
-const compare = new CompareView((kind, id) => (kind === 'rollout' ? selectRollout(id, true) : openEvalById(id)));
+const compare = new CompareView((kind, id, run) => (kind === 'rollout' ? selectRollout(id, true, run) : openEvalById(id, run)));
 const evalView = new EvalView(
   host,
   (cell) => {
@@ -109,22 +109,27 @@ document.body.replaceChildren(h('header', { class: 'top' }, runTitle, statusText
 
 // --- selection
 let pendingRollout: string | null = null;
-function selectRollout(id: string, switchTab = false): void {
-  state.selected = { kind: 'rollout', id };
+let pendingRun: string | undefined;
+/** `run`: a rollout of another run on the same dataset (from Compare). */
+function selectRollout(id: string, switchTab = false, run?: string): void {
+  state.selected = { kind: 'rollout', id, ...(run ? { run } : {}) };
   browser.setSelected(id);
   pendingRollout = id;
-  host.post({ type: 'getRollout', id });
+  pendingRun = run;
+  host.post({ type: 'getRollout', id, ...(run ? { run } : {}) });
   if (switchTab) showTab('rollouts');
   save();
 }
 
-function rolloutSubject(r: RolloutRecord, evidence: Subject['evidence'], labels: string[] | undefined, size: Subject['imageSize']): Subject {
+function rolloutSubject(r: RolloutRecord, evidence: Subject['evidence'], labels: string[] | undefined, size: Subject['imageSize'], run: string | undefined): Subject {
   return {
     kind: 'rollout',
     id: r.id,
+    ...(run ? { run } : {}),
     promptId: r.promptId,
-    title: `${r.stream} rollout ${r.id}`,
+    title: `${r.stream} rollout ${r.id}${run ? ` · run ${run}` : ''}`,
     facts: [
+      ...(run ? [['run', run] as [string, string]] : []),
       ['step', String(r.step)],
       ['prompt', r.promptId],
       ['sample', String(r.sample)],
@@ -146,17 +151,19 @@ function rolloutSubject(r: RolloutRecord, evidence: Subject['evidence'], labels:
   };
 }
 
-function openEval(r: EvalRecord): void {
-  state.selected = { kind: 'eval', id: r.id };
+function openEval(r: EvalRecord, run?: string): void {
+  state.selected = { kind: 'eval', id: r.id, ...(run ? { run } : {}) };
   save();
   evalDetailSlot.append(detail.element);
   detail.show(
     {
       kind: 'eval',
       id: r.id,
+      ...(run ? { run } : {}),
       promptId: r.promptId,
-      title: `${r.mode} evaluation · ${r.checkpoint} · ${ENGINE_LABEL[r.engine]} · ${r.promptId}`,
+      title: `${r.mode} evaluation · ${r.checkpoint} · ${ENGINE_LABEL[r.engine]} · ${r.promptId}${run ? ` · run ${run}` : ''}`,
       facts: [
+        ...(run ? [['run', run] as [string, string]] : []),
         ['answer', r.answer ?? '(none)'],
         ['expected', r.expected],
         ['IoU', fmt(r.iou, 2)],
@@ -170,16 +177,16 @@ function openEval(r: EvalRecord): void {
       boxes: r.boxes,
       evidence: r.evidence,
     },
-    annotationOf('eval', r.id),
+    run ? null : annotationOf('eval', r.id),
   );
 }
 
 let compareEvals: EvalRecord[] = [];
-function openEvalById(id: string): void {
-  const r = compareEvals.find((e) => e.id === id) ?? evalView.findRecord(id);
+function openEvalById(id: string, run?: string): void {
+  const r = run ? compare.findOtherEval(run, id) : (compareEvals.find((e) => e.id === id) ?? evalView.findRecord(id));
   if (!r) return;
   showTab('eval');
-  openEval(r);
+  openEval(r, run);
 }
 
 function openCompare(promptId: string): void {
@@ -200,7 +207,7 @@ host.on('init', (m) => {
   browser.setTags(m.tags);
   setStatus(m.status);
   browser.requery(state.scrollTop);
-  if (state.selected?.kind === 'rollout') selectRollout(state.selected.id);
+  if (state.selected?.kind === 'rollout') selectRollout(state.selected.id, false, state.selected.run);
   if (state.evalCell) evalView.openCell(state.evalCell);
   if (state.comparePrompt) host.post({ type: 'compare', promptId: state.comparePrompt });
 });
@@ -211,13 +218,13 @@ function setStatus(s: { status: string; step: number; totalSteps: number; phase:
 host.on('status', (m) => setStatus(m.status));
 host.on('metrics', (m) => charts.add(m.records, m.reset));
 host.on('rollout', (m) => {
-  if (m.id !== pendingRollout) return;
+  if (m.id !== pendingRollout || m.run !== pendingRun) return;
   if (!m.record) {
-    showError(`Rollout ${m.id} is not in this run.`);
+    showError(`Rollout ${m.id} is not in ${m.run ? `run ${m.run}` : 'this run'}.`);
     return;
   }
   rolloutDetailSlot.append(detail.element);
-  detail.show(rolloutSubject(m.record, m.evidence ?? [], m.evidenceLabels, m.imageSize), annotationOf('rollout', m.id));
+  detail.show(rolloutSubject(m.record, m.evidence ?? [], m.evidenceLabels, m.imageSize, m.run), m.run ? null : annotationOf('rollout', m.id));
 });
 let liveCount = 0;
 let liveMessages = 0;
@@ -232,7 +239,7 @@ host.on('liveRollouts', (m) => {
 });
 host.on('evalSummary', (m) => evalView.setRows(m.rows));
 host.on('evalSamples', (m) => {
-  if (state.selected?.kind === 'eval') {
+  if (state.selected?.kind === 'eval' && !state.selected.run) {
     const r = m.samples.find((s) => s.id === state.selected!.id);
     if (r && !detail.current) openEval(r);
   }
@@ -241,6 +248,7 @@ host.on('compare', (m) => {
   compareEvals = m.evals;
   compare.show(m.promptId, m.rollouts, m.evals);
 });
+host.on('compareRuns', (m) => compare.showRuns(m.promptId, m.runs));
 host.on('annotations', (m) => {
   annotations = m.records;
   detail.annotationChanged(m.records);

@@ -18,7 +18,8 @@ export const panelStateSchema = z.object({
   tab: z.enum(TABS),
   filter: rolloutFilterSchema,
   sort: rolloutSortSchema,
-  selected: z.object({ kind: z.enum(['rollout', 'eval']), id: z.string() }).nullable(),
+  /** `run`: a sample of another run on the same dataset, opened from Compare. */
+  selected: z.object({ kind: z.enum(['rollout', 'eval']), id: z.string(), run: z.string().optional() }).nullable(),
   scrollTop: z.number().nonnegative(),
   smoothing: z.number().min(0).max(0.99),
   layers,

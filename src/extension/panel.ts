@@ -18,6 +18,7 @@ import { readEventLines } from '../run/supervisor';
 import { serveImage } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
 import { panelRunId, resolvePanelRun } from './panel-restore';
+import { QuestionAcrossRuns } from './question-runs';
 import { readRunFiles, type RunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import { readEvalSummary, type RunRegistry } from './run-registry';
@@ -32,6 +33,7 @@ const METRICS_CHUNK = 2000;
 
 class RunPanel {
   private readonly query: RolloutQueryService;
+  private readonly acrossRuns: QuestionAcrossRuns;
   private readonly files: RunFiles;
   private readonly cacheDir: string;
   private evals: EvalRecord[] = [];
@@ -53,6 +55,7 @@ class RunPanel {
     onDispose: () => void,
   ) {
     this.query = new RolloutQueryService(runDir);
+    this.acrossRuns = new QuestionAcrossRuns(runDir);
     this.files = readRunFiles(runDir);
     this.cacheDir = join(context.globalStorageUri.fsPath, 'images', createHash('sha1').update(runDir).digest('hex').slice(0, 16));
     const roots = [join(context.extensionPath, 'dist'), join(context.extensionPath, 'media'), runDir, this.cacheDir, ...(this.files.datasetRoot ? [this.files.datasetRoot] : [])];
@@ -287,14 +290,15 @@ class RunPanel {
         return this.post({ type: 'rolloutsPage', requestId: m.requestId, total: page.total, offset: page.offset, rows: page.rows });
       }
       case 'getRollout': {
-        const record = await this.query.get(m.id);
+        // Another run's rollout is on the same dataset, so its image and evidence resolve here too.
+        const record = m.run ? await this.acrossRuns.rollout(m.run, m.id, this.registry.all()) : await this.query.get(m.id);
         let imageSize: { width: number; height: number } | undefined;
         if (record?.image) {
           const served = await serveImage(this.imagePath(record.image), this.cacheDir, 64).catch(() => null);
           imageSize = served?.original;
         }
         const truth = record ? await this.evidenceFor(record.promptId) : undefined;
-        return this.post({ type: 'rollout', id: m.id, record, ...(truth ?? {}), ...(imageSize ? { imageSize } : {}) });
+        return this.post({ type: 'rollout', id: m.id, ...(m.run ? { run: m.run } : {}), record, ...(truth ?? {}), ...(imageSize ? { imageSize } : {}) });
       }
       case 'getImage': {
         const img = await serveImage(this.imagePath(m.path), this.cacheDir, m.maxSide, m.region);
@@ -307,7 +311,8 @@ class RunPanel {
       case 'compare': {
         const evals = (await this.loadEvals()).filter((e) => e.promptId === m.promptId);
         const truth = await this.evidenceFor(m.promptId);
-        return this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals, ...(truth ? { evidence: truth.evidence } : {}) });
+        this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals, ...(truth ? { evidence: truth.evidence } : {}) });
+        return this.post({ type: 'compareRuns', promptId: m.promptId, runs: await this.acrossRuns.question(m.promptId, this.registry.all()) });
       }
       case 'evalSamples': {
         const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine));

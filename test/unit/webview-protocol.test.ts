@@ -96,3 +96,13 @@ test('evaluation sample requests may name the engine that produced them', () => 
   assert.equal(parsePanelMessage({ type: 'evalSamples', requestId: 1, checkpoint: 'step-6', mode: 'textual' }).ok, true, 'without one: every engine');
   assert.match((parsePanelMessage({ type: 'evalSamples', requestId: 1, checkpoint: 'step-6', mode: 'textual', engine: 'tf' }) as { error: string }).error, /invalid at engine/);
 });
+
+test('the same question in other runs is validated on both sides, with the failing field named', () => {
+  assert.equal(parsePanelMessage({ type: 'getRollout', id: 'r1', run: 'run-b' }).ok, true);
+  assert.match((parsePanelMessage({ type: 'getRollout', id: 'r1', run: '' }) as { error: string }).error, /"getRollout" invalid at run/);
+  const other = { run: { id: 'run-b', name: 'run B' }, total: 8, step: 5, rollouts: [], evals: [] };
+  assert.equal(parseHostMessage({ type: 'compareRuns', promptId: 'q1', runs: [other, { ...other, run: { id: 'run-c' }, step: null, error: 'unreadable' }] }).ok, true);
+  const bad = parseHostMessage({ type: 'compareRuns', promptId: 'q1', runs: [{ ...other, rollouts: [{ id: 'x' }] }] });
+  assert.match(!bad.ok ? bad.error : '', /"compareRuns" invalid at runs\.0\.rollouts\.0\./);
+  assert.match((parseHostMessage({ type: 'compareRuns', promptId: 'q1', runs: [{ ...other, total: -1 }] }) as { error: string }).error, /runs\.0\.total/);
+});

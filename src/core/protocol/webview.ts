@@ -200,7 +200,8 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
     offset: z.number().int().nonnegative(),
     limit: z.number().int().positive().max(MAX_PAGE),
   }),
-  z.object({ type: z.literal('getRollout'), id: z.string() }),
+  /** `run` asks for a rollout of another run on the same dataset, by the id `compareRuns` gave that run. */
+  z.object({ type: z.literal('getRollout'), id: z.string(), run: z.string().min(1).optional() }),
   /** Asks for an image (path as the record names it) scaled so its longer side is at most `maxSide`; `region` crops first. */
   z.object({ type: z.literal('getImage'), requestId, path: z.string(), maxSide: z.number().int().positive().max(16384), region: boxSchema.optional() }),
   z.object({ type: z.literal('annotate'), record: annotationRecordSchema }),
@@ -216,6 +217,23 @@ export type PanelMessage = z.infer<typeof panelMessageSchema>;
 const imageSize = z.object({ width: z.number().positive(), height: z.number().positive() });
 
 export const runInfoSchema = z.object({ id: z.string(), name: z.string().optional() });
+
+/**
+ * The same question in another run on the same dataset: how often that run sampled it, its
+ * latest step's rollouts of both streams, and its evaluation samples across checkpoints.
+ */
+export const otherRunQuestionSchema = z.object({
+  run: runInfoSchema,
+  /** Rollouts of this question in that run, over all steps. */
+  total: z.number().int().nonnegative(),
+  /** The latest step that sampled the question; null when the run never did. */
+  step: z.number().int().nullable(),
+  rollouts: z.array(rolloutRecordSchema),
+  evals: z.array(evalRecordSchema),
+  /** Why the run could not be read; the other fields are then empty. */
+  error: z.string().optional(),
+});
+export type OtherRunQuestion = z.infer<typeof otherRunQuestionSchema>;
 
 export const statusSchema = z.object({
   status: runStatus,
@@ -247,6 +265,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('rollout'),
     id: z.string(),
+    /** Set when the rollout comes from another run (as `getRollout` asked). */
+    run: z.string().optional(),
     record: rolloutRecordSchema.nullable(),
     evidence: z.array(boxSchema).optional(),
     evidenceLabels: z.array(z.string()).optional(),
@@ -264,6 +284,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     evals: z.array(evalRecordSchema),
     evidence: z.array(boxSchema).optional(),
   }),
+  /** After `compare`: the same question in the other runs of the workspace that use this run's dataset. */
+  z.object({ type: z.literal('compareRuns'), promptId: z.string(), runs: z.array(otherRunQuestionSchema) }),
   /** Answer to `getImage`: a URI the webview may load, the original size and the served size. */
   z.object({
     type: z.literal('image'),

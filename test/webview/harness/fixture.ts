@@ -143,19 +143,36 @@ export interface FixtureRun {
   evals: EvalRecord[];
 }
 
+export interface FixtureOptions {
+  steps?: number;
+  prompts?: number;
+  samples?: number;
+  bigImage?: boolean;
+  /** Run id and folder name under `root` (default: id "fixture-run" in `root/run`). */
+  id?: string;
+  name?: string;
+  /** An existing fixture dataset folder to train on instead of writing `root/dataset`. */
+  dataset?: string;
+  /** Seed of the sampled answers and rewards, so a second run on the same data differs. */
+  seed?: number;
+}
+
 /** Writes a small, complete run: `steps` steps × prompts × 2 streams × `samples`. */
-export async function writeFixtureRun(root: string, opts: { steps?: number; prompts?: number; samples?: number; bigImage?: boolean } = {}): Promise<FixtureRun> {
+export async function writeFixtureRun(root: string, opts: FixtureOptions = {}): Promise<FixtureRun> {
   const steps = opts.steps ?? 6;
   const ps = prompts(opts.prompts ?? 4, opts.bigImage ?? true);
   const samples = opts.samples ?? 4;
-  const runDir = join(root, 'run');
-  const datasetDir = join(root, 'dataset');
+  const runDir = join(root, opts.id ?? 'run');
+  const datasetDir = opts.dataset ?? join(root, 'dataset');
   mkdirSync(join(runDir, 'events'), { recursive: true });
-  mkdirSync(join(datasetDir, 'images'), { recursive: true });
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: 'fixture-run', name: 'fixture run', status: 'running' }));
-  writeFileSync(join(datasetDir, 'dataset.jsonl'), ps.map((q) => JSON.stringify(q)).join('\n') + '\n');
-  await Promise.all(ps.map((p) => image(p, join(datasetDir, p.image))));
-  const rand = rng(7);
+  // The dataset path in the config is what tells runs on the same data apart from the others.
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: opts.id ?? 'fixture-run', name: opts.name ?? 'fixture run', status: 'running', config: { dataset: { path: datasetDir } } }));
+  if (!opts.dataset) {
+    mkdirSync(join(datasetDir, 'images'), { recursive: true });
+    writeFileSync(join(datasetDir, 'dataset.jsonl'), ps.map((q) => JSON.stringify(q)).join('\n') + '\n');
+    await Promise.all(ps.map((p) => image(p, join(datasetDir, p.image))));
+  }
+  const rand = rng(opts.seed ?? 7);
   const rollouts: RolloutRecord[] = [];
   let n = 0;
   for (let step = 1; step <= steps; step++)

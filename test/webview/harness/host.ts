@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest, type TryPromptResult } from '../../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
+import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/question-runs';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
 import { TAGS, type FixturePrompt } from './fixture';
 
@@ -22,6 +23,7 @@ function readJsonl<T>(file: string): T[] {
 
 export class HarnessHost {
   readonly service: RolloutQueryService;
+  private readonly acrossRuns: QuestionAcrossRuns;
   /** Every valid message the panel sent, in order. */
   readonly received: PanelMessage[] = [];
   /** Messages the panel sent that failed validation. */
@@ -42,8 +44,11 @@ export class HarnessHost {
     /** Base URL under which files of `cacheDir` are served. */
     readonly cacheUrl: string,
     private readonly send: (messages: HostMessage[]) => void,
+    /** The other runs of the workspace, as the extension's registry would list them. */
+    readonly otherRuns: RunRef[] = [],
   ) {
     this.service = new RolloutQueryService(runDir);
+    this.acrossRuns = new QuestionAcrossRuns(runDir);
     for (const p of readJsonl<FixturePrompt>(join(datasetDir, 'dataset.jsonl'))) this.prompts.set(p.id, p);
     mkdirSync(cacheDir, { recursive: true });
   }
@@ -90,9 +95,9 @@ export class HarnessHost {
         return [{ type: 'rolloutsPage', requestId: m.requestId, ...page }];
       }
       case 'getRollout': {
-        const record = await s.get(m.id);
+        const record = m.run ? await this.acrossRuns.rollout(m.run, m.id, this.otherRuns) : await s.get(m.id);
         const p = record ? this.prompts.get(record.promptId) : undefined;
-        return [{ type: 'rollout', id: m.id, record, ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}) }];
+        return [{ type: 'rollout', id: m.id, ...(m.run ? { run: m.run } : {}), record, ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}) }];
       }
       case 'getImage':
         return [await this.image(m.requestId, m.path, m.maxSide, m.region)];
@@ -102,7 +107,10 @@ export class HarnessHost {
       case 'compare': {
         const rollouts: RolloutRecord[] = await s.forPrompt(m.promptId);
         const evals = this.evals().filter((e) => e.promptId === m.promptId);
-        return [{ type: 'compare', promptId: m.promptId, rollouts, evals, evidence: this.prompts.get(m.promptId)?.evidence }];
+        return [
+          { type: 'compare', promptId: m.promptId, rollouts, evals, evidence: this.prompts.get(m.promptId)?.evidence },
+          { type: 'compareRuns', promptId: m.promptId, runs: await this.acrossRuns.question(m.promptId, this.otherRuns) },
+        ];
       }
       case 'evalSamples':
         return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: this.evals().filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine)) }];
@@ -151,6 +159,12 @@ export class HarnessHost {
     appendFileSync(join(this.runDir, 'events', 'rollouts.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     await this.service.refresh();
     this.send([{ type: 'liveRollouts', count: this.service.total, latest: await this.service.latest(Math.min(records.length, 8)) }]);
+  }
+
+  /** Appends metrics records as a live worker would, and forwards them as the extension does. */
+  appendMetrics(records: MetricsRecord[]): void {
+    appendFileSync(join(this.runDir, 'events', 'metrics.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    this.send([{ type: 'metrics', records }]);
   }
 
   currentAnnotations() {

@@ -10,6 +10,7 @@ import { transformSync } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostMessage } from '../../../src/core/protocol/webview';
 import { makeNonce, panelHtml } from '../../../src/extension/panel-html';
+import type { RunRef } from '../../../src/extension/question-runs';
 import { HarnessHost } from './host';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,7 +34,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openPanel(runDir: string, datasetDir: string, opts: { width?: number; height?: number } = {}): Promise<Harness> {
+/** `otherRuns`: further recorded runs the workspace holds (Compare shows those on the same dataset). */
+export async function openPanel(runDir: string, datasetDir: string, opts: { width?: number; height?: number; otherRuns?: RunRef[] } = {}): Promise<Harness> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'ivgr-panel-cache-'));
   const client = transformSync(readFileSync(join(import.meta.dirname, 'client.ts'), 'utf8'), { loader: 'ts', format: 'iife' }).code;
   let origin = '';
@@ -91,7 +93,7 @@ export async function openPanel(runDir: string, datasetDir: string, opts: { widt
     sent.push(...ms);
     queue.push(...ms);
     flushing ??= flush();
-  });
+  }, opts.otherRuns);
   await page.exposeBinding('__harnessPost', (_src, message: unknown) => host.handle(message));
   await page.goto(origin + '/');
   return {
