@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -22,6 +22,15 @@ describe('resolveInside', () => {
     assert.throws(() => resolveInside('/data/set', 'a/../../x.png'), /leaves the dataset root/);
     assert.throws(() => resolveInside('/data/set', '/etc/passwd'), /must be relative to the dataset root, not absolute/);
     assert.throws(() => resolveInside('/data/set', '.'), /leaves the dataset root/);
+  });
+
+  it('refuses a symbolic link inside the root that leads outside it', async () => {
+    const root = join(tmp, 'resolve');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(tmp, 'secret.txt'), 'outside');
+    await symlink(join(tmp, 'secret.txt'), join(root, 'link.txt'));
+    const target = await realpath(join(tmp, 'secret.txt'));
+    assert.throws(() => resolveInside(root, 'link.txt'), { message: `path "link.txt" leaves the dataset root through a symbolic link to "${target}"` });
   });
 });
 
@@ -172,5 +181,171 @@ describe('format detection', () => {
     await mkdir(join(tmp, 'empty'), { recursive: true });
     await assert.rejects(loadDataset(join(tmp, 'empty')), /not a recognised dataset; expected a synthetic dataset/);
     await assert.rejects(loadDataset(join(tmp, 'nope')), /dataset not found/);
+  });
+});
+
+describe('truncated images', async () => {
+  const root = join(tmp, 'truncated');
+  await mkdir(join(root, 'images'), { recursive: true });
+  const noise = { type: 'gaussian' as const, mean: 128, sigma: 40 };
+  const fullPng = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } }).png().toBuffer();
+  const fullJpeg = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } }).jpeg().toBuffer();
+  await writeFile(join(root, 'images/whole.png'), fullPng);
+  await writeFile(join(root, 'images/whole.jpg'), fullJpeg);
+  // Cut after the header: width and height still read, the pixels are gone.
+  await writeFile(join(root, 'images/cut.png'), fullPng.subarray(0, fullPng.length >> 1));
+  await writeFile(join(root, 'images/cut.jpg'), fullJpeg.subarray(0, fullJpeg.length >> 1));
+  // Bytes after the end marker (as some cameras append) do not make an image broken.
+  await writeFile(join(root, 'images/trailer.jpg'), Buffer.concat([fullJpeg, Buffer.from('trailing camera data')]));
+  const rec = (id: string, image: string): string => JSON.stringify({ id, image, question: 'What is shown?', answer: 'noise' });
+  await writeFile(join(root, 'data.jsonl'), [rec('a', 'images/whole.png'), rec('b', 'images/cut.png'), rec('c', 'images/whole.jpg'), rec('d', 'images/cut.jpg'), rec('e', 'images/trailer.jpg')].join('\n'));
+
+  it('skips a PNG or JPEG cut short after a valid header, naming the record, and loads whole ones', async () => {
+    assert.deepEqual((await sharp(join(root, 'images/cut.png')).metadata()).width, 120, 'the header alone looks fine');
+    const d = await loadDataset(root);
+    assert.deepEqual(d.records.map((r) => [r.id, r.width, r.height]), [['a', 120, 90], ['c', 120, 90], ['e', 120, 90]]);
+    assert.deepEqual(d.skipped.map((s) => s.where), ['data.jsonl:2', 'data.jsonl:4']);
+    assert.match(d.skipped[0]!.reason, /^image "images\/cut\.png" is truncated or corrupt \(.+\)$/);
+    assert.match(d.skipped[1]!.reason, /^image "images\/cut\.jpg" is truncated or corrupt \(.+\)$/);
+  });
+});
+
+describe('symbolic links in a dataset', async () => {
+  const outside = join(tmp, 'elsewhere');
+  const real = join(tmp, 'linked-real');
+  await mkdir(outside, { recursive: true });
+  await mkdir(join(real, 'images'), { recursive: true });
+  await writeFile(join(outside, 'x.png'), await png(20, 20));
+  await writeFile(join(real, 'images/ok.png'), await png(20, 20));
+  await symlink(join(outside, 'x.png'), join(real, 'images/out.png'));
+  await symlink(outside, join(real, 'images/ext'));
+  await symlink('ok.png', join(real, 'images/alias.png'));
+  // The dataset folder itself reached through a link is fine.
+  await symlink(real, join(tmp, 'linked'));
+  const rec = (id: string, image: string): string => JSON.stringify({ id, image, question: 'What is shown?', answer: 'grey' });
+  await writeFile(join(real, 'data.jsonl'), [rec('ok', 'images/ok.png'), rec('out', 'images/out.png'), rec('dir', 'images/ext/x.png'), rec('alias', 'images/alias.png')].join('\n'));
+
+  it('skips records whose image path leads outside the root through a link, naming line, field and target', async () => {
+    const d = await loadDataset(join(tmp, 'linked'));
+    assert.deepEqual(d.records.map((r) => r.id), ['ok', 'alias']);
+    const target = await realpath(join(outside, 'x.png'));
+    assert.deepEqual(d.skipped, [
+      { where: 'data.jsonl:2', reason: `field "image": expected a path inside the dataset root, got "images/out.png" (a symbolic link to "${target}")` },
+      { where: 'data.jsonl:3', reason: `field "image": expected a path inside the dataset root, got "images/ext/x.png" (a symbolic link to "${target}")` },
+    ]);
+  });
+});
+
+describe('HR-Bench in a folder that cannot be written', async () => {
+  const root = join(tmp, 'hr-readonly');
+  await mkdir(root, { recursive: true });
+  const img = (await jpeg(32, 24)).toString('base64');
+  const tsv = join(root, 'hr.tsv');
+  await writeFile(tsv, ['index\tquestion\tanswer\tA\tB\timage', `7\tWhat colour?\tA\tblue\tred\t${img}`].join('\n') + '\n');
+  // Running as root ignores permission bits, so the folder for the decoded images is blocked by a file instead.
+  await writeFile(join(root, 'hr.tsv.images'), 'not a folder');
+  const roots: string[] = [];
+  after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
+
+  it('decodes into a cache folder outside the dataset, reused until the TSV changes', async () => {
+    const d = await loadDataset(tsv);
+    roots.push(d.root);
+    assert.deepEqual(d.skipped, []);
+    assert.deepEqual(d.records.map((r) => [r.id, r.image, r.width, r.height]), [['7', 'hr.tsv.images/7.jpg', 32, 24]]);
+    assert.ok(d.root.startsWith(join(tmpdir(), 'ivgr-hrbench-cache')), d.root);
+    assert.deepEqual(await readFile(join(d.root, 'hr.tsv.images/7.jpg')), Buffer.from(img, 'base64'));
+    assert.equal(await readFile(join(root, 'hr.tsv.images'), 'utf8'), 'not a folder', 'the dataset folder is left as it was');
+    const decoded = (await stat(join(d.root, 'hr.tsv.images/7.jpg'))).mtimeMs;
+    const again = await loadDataset(tsv);
+    assert.equal(again.root, d.root);
+    assert.equal((await stat(join(d.root, 'hr.tsv.images/7.jpg'))).mtimeMs, decoded, 'decoded once');
+    await utimes(tsv, new Date(), new Date(Date.now() + 5000));
+    const edited = await loadDataset(tsv);
+    roots.push(edited.root);
+    assert.notEqual(edited.root, d.root);
+    assert.equal(edited.records.length, 1);
+  });
+});
+
+describe('error messages name the file, line and field', async () => {
+  const vstar = join(tmp, 'vstar-bad');
+  await mkdir(join(vstar, 'direct_attributes'), { recursive: true });
+  const item = async (stem: string, ann: string): Promise<void> => {
+    await writeFile(join(vstar, `direct_attributes/${stem}.jpg`), await jpeg(40, 40));
+    await writeFile(join(vstar, `direct_attributes/${stem}.json`), ann);
+  };
+  await item('v1', JSON.stringify({ question: 'Colour?', options: ['red'] }));
+  await item('v2', JSON.stringify({ question: 'Colour?', options: 'red, blue' }));
+  await item('v3', JSON.stringify({ question: 'Colour?', options: ['red', 'blue'], answer: 'C' }));
+  await item('v4', JSON.stringify({ question: 'Colour?', options: ['red', 'blue'], answer: 2 }));
+  await item('v5', JSON.stringify({ question: 'Colour?', options: ['red', 'blue'], bbox: '1,2,3,4' }));
+  await item('v6', '[1, 2]');
+
+  it('V*Bench: options, answer, bbox not a list, not a JSON object', async () => {
+    const d = await loadDataset(vstar);
+    assert.deepEqual(d.records, []);
+    assert.deepEqual(d.skipped, [
+      { where: 'direct_attributes/v1.json', reason: 'field "options": expected a list of at least 2 option texts, got ["red"]' },
+      { where: 'direct_attributes/v2.json', reason: 'field "options": expected a list of at least 2 option texts, got "red, blue"' },
+      { where: 'direct_attributes/v3.json', reason: 'field "answer": expected an option letter A..B, got "C"' },
+      { where: 'direct_attributes/v4.json', reason: 'field "answer": expected an option letter A..B, got 2' },
+      { where: 'direct_attributes/v5.json', reason: 'field "bbox": expected a list of boxes [x, y, w, h], got "1,2,3,4"' },
+      { where: 'direct_attributes/v6.json', reason: 'expected a JSON object, got [1,2]' },
+    ]);
+  });
+
+  const hr = join(tmp, 'hr-bad');
+  await mkdir(hr, { recursive: true });
+  const img = (await jpeg(16, 16)).toString('base64');
+  await writeFile(join(hr, 'rows.tsv'), ['index\tquestion\tanswer\tA\tB\timage', `0\tOk?\tA\tyes\tno\t${img}`, `\tNo index?\tA\tyes\tno\t${img}`, ` \tBlank index?\tB\tyes\tno\t${img}`].join('\n'));
+  await writeFile(join(hr, 'empty.tsv'), '\n\n');
+
+  it('HR-Bench: a row without an index, an empty file', async () => {
+    const d = await loadDataset(join(hr, 'rows.tsv'));
+    assert.deepEqual(d.records.map((r) => r.id), ['0']);
+    assert.deepEqual(d.skipped, [
+      { where: 'rows.tsv:3', reason: 'field "index": expected a row index, got nothing' },
+      { where: 'rows.tsv:4', reason: 'field "index": expected a row index, got " "' },
+    ]);
+    await assert.rejects(loadDataset(join(hr, 'empty.tsv')), { message: 'empty.tsv: empty file; expected a header row naming index, question, answer, A, B, image' });
+  });
+
+  const schema = join(tmp, 'schema');
+  await mkdir(schema, { recursive: true });
+  const ok = { id: 's', image: 'none.png', question: 'Which?', answer: 'A', options: ['a', 'b'] };
+  const letters = 'abcdefghijk'.split('');
+  await writeFile(
+    join(schema, 'records.jsonl'),
+    [
+      { ...ok, id: 's1', options: ['a'] },
+      { ...ok, id: 's2', options: letters },
+      { ...ok, id: 's3', evidence: [[1, 1, 5, 5]], evidenceLabels: ['cup', 'hat'] },
+      { ...ok, id: 's4', evidence: [[1, 1, 5, 5]], evidenceLabels: [] },
+      { ...ok, id: 's5', family: 'colour' },
+      ['not', 'an', 'object'],
+    ]
+      .map((v) => JSON.stringify(v))
+      .join('\n'),
+  );
+
+  it('record schema: option count limits, evidence-label count, the family enum, not an object', async () => {
+    const d = await loadDataset(schema);
+    assert.deepEqual(d.skipped, [
+      { where: 'records.jsonl:1', reason: 'field "options": expected at least 2 options, got ["a"]' },
+      { where: 'records.jsonl:2', reason: 'field "options": expected at most 10 options, got ["a","b","c","d","e","f","g","h","i","j","k"]' },
+      { where: 'records.jsonl:3', reason: 'field "evidenceLabels": expected one label per evidence box (1), got ["cup","hat"]' },
+      { where: 'records.jsonl:4', reason: 'field "evidenceLabels": expected one label per evidence box (1), got []' },
+      { where: 'records.jsonl:5', reason: 'field "family": expected one of attribute, text, position, count, other, got "colour"' },
+      { where: 'records.jsonl:6', reason: 'field "(record)": expected a JSON object, got ["not","an","object"]' },
+    ]);
+  });
+
+  it('loader: a folder without exactly one file of the format', async () => {
+    const two = join(tmp, 'two-jsonl');
+    await mkdir(two, { recursive: true });
+    await writeFile(join(two, 'a.jsonl'), '');
+    await writeFile(join(two, 'b.jsonl'), '');
+    await assert.rejects(loadDataset(two, { format: 'jsonl' }), { message: `${two}: expected exactly one .jsonl file for format jsonl` });
+    await assert.rejects(loadDataset(two, { format: 'hrbench' }), { message: `${two}: expected exactly one .tsv file for format hrbench` });
   });
 });

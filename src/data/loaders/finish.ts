@@ -34,7 +34,10 @@ export async function finishRecords(root: string, candidates: Candidate[], limit
     try {
       path = resolveInside(root, c.input.image);
     } catch (err) {
-      if (err instanceof PathEscapeError) return skip(fieldError('image', 'a path inside the dataset root', c.input.image));
+      if (err instanceof PathEscapeError) {
+        const via = err.target !== undefined ? ` (a symbolic link to "${err.target}")` : '';
+        return skip(fieldError('image', 'a path inside the dataset root', c.input.image) + via);
+      }
       throw err;
     }
     const probe = await probeImage(path, c.input.image, limits);

@@ -100,8 +100,9 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
     }
     case 'hrbench': {
       const file = detected.file ?? (await fileFor(full, '.tsv', format));
-      root = dirname(file);
-      read = await readHrbenchCandidates(file, limits.maxBytes);
+      const hr = await readHrbenchCandidates(file, limits.maxBytes);
+      root = hr.root;
+      read = hr;
       break;
     }
     case 'vstar': {
