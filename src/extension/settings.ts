@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { EvalMode } from '../core/types';
+import { DEFAULT_ANNOTATION_TAGS, parseAnnotationTags } from './annotation-tags';
 import type { EvalEngine } from './wizards';
 
 export interface Settings {
@@ -17,6 +18,8 @@ export interface Settings {
   evaluationEngine: EvalEngine;
   /** Execution provider of the ONNX Runtime engine (evaluation and Try prompt). */
   ortProvider: 'cpu' | 'cuda';
+  /** Tags the annotation form offers; the defaults when the setting is not a valid tag list. */
+  annotationTags: string[];
 }
 
 const MODES: readonly EvalMode[] = ['textual', 'grounded', 'tool'];
@@ -32,7 +35,20 @@ export function readSettings(): Settings {
     defaultEvalModes: modes.length > 0 ? modes : [...MODES],
     evaluationEngine: c.get<string>('evaluation.engine', 'torch') === 'ort' ? 'ort' : 'torch',
     ortProvider: c.get<string>('ort.provider', 'cpu') === 'cuda' ? 'cuda' : 'cpu',
+    annotationTags: annotationTags(c.get<unknown>('annotation.tags', [...DEFAULT_ANNOTATION_TAGS])),
   };
+}
+
+/** The problem last warned about, so a bad tag list is reported once, not on every read. */
+let warnedTags: string | null = null;
+
+function annotationTags(value: unknown): string[] {
+  const { tags, problem } = parseAnnotationTags(value);
+  if (problem !== null && problem !== warnedTags) {
+    void vscode.window.showWarningMessage(`iVGR: ${problem}.`, 'Open Setting').then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'ivgr.annotation.tags'));
+  }
+  warnedTags = problem;
+  return tags;
 }
 
 /** Absolute runs folders: the setting resolved against every workspace folder. */

@@ -96,7 +96,7 @@ describe('corrected boxes', { skip }, () => {
     assert.ok(moved![0] > wider![0] && moved![1] < wider![1], `move: ${wider} -> ${moved}`);
     await page.screenshot({ path: join(ARTIFACTS, '20-corrected-box-resized.png') });
 
-    await page.locator('#tag-wrong\\ region').click();
+    await page.locator('#tag-wrong-region').click();
     await page.click('#save-annotation');
     await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
     const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');

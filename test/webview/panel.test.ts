@@ -139,7 +139,7 @@ describe('run panel', { skip }, () => {
 
   test('an annotation is sent, saved as a record, shown in filters, and restored after reload', async () => {
     const id = await page.$eval('.detail', (e) => (e as HTMLElement).dataset.id!);
-    await page.locator('#tag-wrong\\ region').click();
+    await page.locator('#tag-wrong-region').click();
     await page.locator('#annotation-note').locator('textarea').fill('looks at the yellow sun instead of the sign');
     await page.click('#draw-box');
     const vp = (await page.locator('.viewport').boundingBox())!;
@@ -154,7 +154,7 @@ describe('run panel', { skip }, () => {
     await page.click(`.list .row[data-index="0"][data-id="${id}"]`);
     await head.waitForElementState('hidden');
     assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'looks at the yellow sun instead of the sign');
-    assert.equal(await page.$eval('#tag-wrong\\ region', (e) => (e as HTMLElement & { checked: boolean }).checked), true);
+    assert.equal(await page.$eval('#tag-wrong-region', (e) => (e as HTMLElement & { checked: boolean }).checked), true);
     assert.match(await page.locator('[data-role=corrected]').innerText(), /1 corrected box/);
     await page.click('#save-annotation');
     await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
@@ -163,7 +163,7 @@ describe('run panel', { skip }, () => {
     const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');
     const rec = JSON.parse(lines.at(-1)!) as AnnotationRecord;
     assert.deepEqual(rec.target, { kind: 'rollout', id });
-    assert.deepEqual(rec.tags, ['wrong region']);
+    assert.deepEqual(rec.tags, ['wrong-region']);
     assert.equal(rec.note, 'looks at the yellow sun instead of the sign');
     assert.equal(rec.correctedBoxes.length, 1);
     const [x1, y1, x2, y2] = rec.correctedBoxes[0]!;
@@ -173,16 +173,16 @@ describe('run panel', { skip }, () => {
     await page.reload();
     await page.waitForSelector(`.detail[data-id="${id}"]`);
     assert.equal(await page.$eval('vscode-tabs', (t) => (t as HTMLElement & { selectedIndex: number }).selectedIndex), 1, 'the rollouts tab is open again');
-    await page.waitForFunction(() => (document.querySelector('#tag-wrong\\ region') as HTMLElement & { checked: boolean } | null)?.checked === true);
+    await page.waitForFunction(() => (document.querySelector('#tag-wrong-region') as HTMLElement & { checked: boolean } | null)?.checked === true);
     assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'looks at the yellow sun instead of the sign');
     assert.match(await page.locator('.overlay').innerHTML(), /corrected/);
     // The search filter was restored too; clear it and filter by the tag instead.
     assert.equal(await page.$eval('#filter-text', (e) => (e as HTMLElement & { value: string }).value), id);
     await typeInto(page, 'filter-text', '');
-    await page.locator('#filter-tag-wrong\\ region').click();
+    await page.locator('#filter-tag-wrong-region').click();
     await waitTotal(page, 1);
     await page.waitForSelector(`.list .row[data-index="0"][data-id="${id}"]`);
-    assert.equal(await page.$eval('.list .row[data-index="0"] span:nth-child(7)', (e) => e.textContent), 'wrong region');
+    assert.equal(await page.$eval('.list .row[data-index="0"] span:nth-child(7)', (e) => e.textContent), 'wrong-region');
     await shot(page, '05-restored-after-reload');
 
     // Undo writes a new record (append-only): the annotation is withdrawn, the tag filter empties.
@@ -191,7 +191,7 @@ describe('run panel', { skip }, () => {
     const all = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');
     assert.equal(all.length, 2);
     assert.equal((JSON.parse(all[1]!) as AnnotationRecord).deleted, true);
-    await page.locator('#filter-tag-wrong\\ region').click();
+    await page.locator('#filter-tag-wrong-region').click();
     await waitTotal(page, fx.rollouts.length);
   });
 

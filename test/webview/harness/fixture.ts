@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Box, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord, Stream } from '../../../src/core/types';
+import { DEFAULT_ANNOTATION_TAGS } from '../../../src/extension/annotation-tags';
 
 export interface FixturePrompt {
   id: string;
@@ -28,7 +29,8 @@ export const XSS = [
   '"><iframe srcdoc="<script>parent.__pwned = 5</script>">',
 ];
 
-export const TAGS = ['wrong region', 'right region wrong answer', 'hallucinated box', 'format', 'other'];
+/** The tags the extension offers by default (setting ivgr.annotation.tags). */
+export const TAGS = [...DEFAULT_ANNOTATION_TAGS];
 
 export function prompts(n: number, bigImage: boolean): FixturePrompt[] {
   return Array.from({ length: n }, (_, i) => {
