@@ -29,12 +29,6 @@ export function toImage(v: View, px: number, py: number): [number, number] {
   return [(px - v.tx) / v.scale, (py - v.ty) / v.scale];
 }
 
-/** The longest side the served image should have at this zoom: enough pixels for the screen, never more than the original. */
-export function wantedSide(v: View, image: ImageSize, devicePixelRatio: number): number {
-  const longest = Math.max(image.width, image.height);
-  return Math.min(longest, Math.ceil(longest * v.scale * devicePixelRatio));
-}
-
 /** Best IoU of `box` against any of `others`, with the index of that match (-1 when none). */
 export function bestMatch(box: Box, others: readonly Box[]): { iou: number; index: number } {
   let best = { iou: 0, index: -1 };

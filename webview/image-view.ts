@@ -1,13 +1,15 @@
 /**
  * The image with its box layers: predicted boxes (from the output), ground-truth evidence, zoom
  * tool regions and the annotator's corrected boxes. Zoom with the wheel or +/−/0, pan by dragging.
- * The extension serves a thumbnail first and a sharper version once the zoom needs it, so an 8K
- * image opens at once. Boxes are SVG in original-image pixels; labels are text nodes.
+ * The extension serves a thumbnail first, so an 8K image opens at once; zoomed past it, tiles of
+ * the visible part are drawn on top (tile-layer.ts). Boxes are SVG in original-image pixels;
+ * labels are text nodes.
  */
 import type { Box, ImageSize } from '../src/core/types';
 import { h, svg } from './dom';
-import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, moveBox, resizeBox, toImage, wantedSide, zoomAt, type Handle, type View } from './geometry';
+import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, moveBox, resizeBox, toImage, zoomAt, type Handle, type View } from './geometry';
 import type { Host } from './host';
+import { TileLayer } from './tile-layer';
 import * as ui from './ui/index';
 
 export interface Layers {
@@ -47,10 +49,11 @@ export class ImageView {
   private content: ImageContent = { predicted: [], evidence: [], tools: [], corrected: [] };
   private size: ImageSize | null = null;
   private view: View = { scale: 1, tx: 0, ty: 0 };
-  private served = 0;
+  /** The thumbnail's size, once it arrived. */
+  private served: ImageSize | null = null;
+  private readonly tiles: TileLayer;
   /** Whether the current image has been fitted to the viewport once (later loads keep the user's zoom). */
   private fitted = false;
-  private requested = 0;
   private imageRequest = -1;
   private readonly insetRequests = new Map<number, HTMLElement>();
   private drawMode = false;
@@ -67,7 +70,9 @@ export class ImageView {
     this.img = h('img', { attrs: { alt: '', draggable: 'false' } });
     this.overlay = svg('svg', { class: 'overlay' });
     this.handles = svg('g', { class: 'handles' });
-    this.stage = h('div', { class: 'stage' }, this.img, this.overlay);
+    this.tiles = new TileLayer(host);
+    this.tiles.onChange = () => this.showStatus();
+    this.stage = h('div', { class: 'stage' }, this.img, this.tiles.element, this.overlay);
     this.tooltip = h('div', { class: 'tooltip', attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     this.status = h('span', { class: 'muted img-status' });
@@ -93,12 +98,23 @@ export class ImageView {
         return;
       }
       if (m.requestId !== this.imageRequest) return;
-      this.served = Math.max(m.served.width, m.served.height);
+      this.served = m.served;
       this.img.src = m.uri;
       this.setGeometry(m.original);
-      this.status.textContent = `${m.original.width}×${m.original.height}${this.served < Math.max(m.original.width, m.original.height) ? ` · preview ${m.served.width}×${m.served.height}` : ''}`;
+      this.showStatus();
       this.drawBoxes();
+      // The view may already be zoomed past the thumbnail (the same image shown again).
+      this.applyView();
     });
+  }
+
+  private showStatus(): void {
+    const size = this.size;
+    const served = this.served;
+    if (!size || !served) return;
+    const preview = Math.max(served.width, served.height) < Math.max(size.width, size.height) ? ` · preview ${served.width}×${served.height}` : '';
+    const level = this.tiles.level;
+    this.status.textContent = `${size.width}×${size.height}${preview}${level === null ? '' : ` · tiles 1:${2 ** level}`}`;
   }
 
   /** Sizes the stage to the original image; the first time per image, fits it to the viewport. */
@@ -121,8 +137,8 @@ export class ImageView {
     this.selectedCorrected = -1;
     if (!samePath) {
       this.size = null;
-      this.served = 0;
-      this.requested = 0;
+      this.served = null;
+      this.tiles.reset(content.path ?? null);
       this.fitted = false;
       this.img.removeAttribute('src');
       // Boxes are placed at once when the size is known; the pixels follow.
@@ -155,7 +171,6 @@ export class ImageView {
 
   private requestImage(maxSide: number): void {
     if (!this.content.path) return;
-    this.requested = maxSide;
     this.imageRequest = this.host.requestId();
     this.host.post({ type: 'getImage', requestId: this.imageRequest, path: this.content.path, maxSide });
   }
@@ -188,10 +203,9 @@ export class ImageView {
     this.overlay.style.setProperty('--label-size', `${12 / v.scale}px`);
     for (const t of this.overlay.querySelectorAll('text')) t.setAttribute('font-size', String(12 / v.scale));
     this.drawHandles();
-    if (this.size && this.served > 0) {
-      const want = wantedSide(v, this.size, window.devicePixelRatio || 1);
-      // Ask for more pixels only when the screen would show visibly upscaled ones.
-      if (want > this.served * 1.25 && want > this.requested) this.requestImage(Math.min(Math.max(this.size.width, this.size.height), Math.max(want, this.served * 2)));
+    if (this.size && this.served) {
+      const viewport = { width: this.viewport.clientWidth, height: this.viewport.clientHeight };
+      this.tiles.update(this.size, v, viewport, window.devicePixelRatio || 1, Math.max(this.served.width, this.served.height));
     }
   }
 

@@ -15,7 +15,7 @@ import { loadDataset, type DatasetFormat } from '../data/loaders/load';
 import { resolveInside } from '../data/loaders/resolve';
 import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
-import { serveImage } from './image-cache';
+import { serveImage, serveTile } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
 import { panelRunId, resolvePanelRun } from './panel-restore';
 import { QuestionAcrossRuns } from './question-runs';
@@ -23,9 +23,12 @@ import { readRunFiles, type RunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import { readEvalSummary, type RunRegistry } from './run-registry';
 import { openProviderSetting, providerUnavailable, readSettings, workerEnv } from './settings';
+import { TileQueue } from './tile-queue';
 import { TryPromptRunner, tryTargetOf } from './try-prompt';
 
 export const PANEL_VIEW_TYPE = 'ivgr.run';
+/** The failure tags the annotation form offers; "good" marks an approved trace (see annotation-export.ts). */
+export const ANNOTATION_TAGS = ['good', 'wrong-answer', 'wrong-region', 'hallucinated-box', 'missed-detail', 'format', 'lazy-reasoning'];
 const PANEL_RUNS_KEY = 'ivgr.panelRuns';
 const METRICS_CHUNK = 2000;
 
@@ -41,6 +44,7 @@ class RunPanel {
   private evidence: Promise<Map<string, { evidence: Box[]; evidenceLabels?: string[] }>> | null = null;
   private tryRunner: TryPromptRunner | null = null;
   private readonly tryAborts = new Map<number, AbortController>();
+  private readonly tiles = new TileQueue();
   private sentCheckpoints = '';
   private sentEvalSummary = '';
 
@@ -135,8 +139,7 @@ class RunPanel {
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
     const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
-    const settings = readSettings();
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: settings.annotationTags, maxRows: settings.maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, maxRows: readSettings().maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
     let offset = 0;
     let batch: MetricsRecord[] = [];
     let first = true;
@@ -304,6 +307,22 @@ class RunPanel {
         const uri = this.panel.webview.asWebviewUri(vscode.Uri.file(img.file)).toString();
         return this.post({ type: 'image', requestId: m.requestId, path: m.path, uri, original: img.original, served: img.served, ...(m.region ? { region: m.region } : {}) });
       }
+      case 'getTile': {
+        const source = this.imagePath(m.path);
+        const ref = { level: m.level, col: m.col, row: m.row };
+        this.tiles.add(m.requestId, async () => {
+          try {
+            const t = await serveTile(source, this.cacheDir, ref);
+            const uri = this.panel.webview.asWebviewUri(vscode.Uri.file(t.file)).toString();
+            this.post({ type: 'tile', requestId: m.requestId, path: m.path, ...ref, uri, rect: t.rect, served: t.served });
+          } catch (err) {
+            this.post({ type: 'error', message: err instanceof Error ? err.message : String(err), requestId: m.requestId });
+          }
+        });
+        return;
+      }
+      case 'dropTiles':
+        return this.tiles.drop(m.requestIds);
       case 'annotate':
         await this.query.annotate(m.record);
         return this.sendAnnotations();

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { MetricsRecord } from '../../src/core/types';
 import type { RolloutRow } from '../../src/core/protocol/webview';
 import { describeFilter, parseNumberField, withField } from '../../webview/filters';
-import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, MIN_BOX_SIDE, moveBox, resizeBox, toImage, wantedSide, zoomAt } from '../../webview/geometry';
+import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, MIN_BOX_SIDE, moveBox, resizeBox, toImage, zoomAt } from '../../webview/geometry';
 import { CHARTS, columns, smooth } from '../../webview/metrics-series';
 import { PageCache } from '../../webview/page-cache';
 import { defaultState, restoreState } from '../../webview/state';
@@ -78,8 +78,6 @@ test('image geometry: fit, zoom about a point, boxes clamped to the image', () =
   assert.equal(v.scale, 0.1);
   const z = zoomAt(v, 2, 100, 100);
   assert.deepEqual(toImage(z, 100, 100).map(Math.round), toImage(v, 100, 100).map(Math.round));
-  assert.equal(wantedSide(v, { width: 7680, height: 4320 }, 2), 1536);
-  assert.equal(wantedSide({ scale: 4, tx: 0, ty: 0 }, { width: 7680, height: 4320 }, 1), 7680, 'never more than the original');
   assert.deepEqual(boxFromPoints([50, 80], [-10, 20], { width: 40, height: 100 }), [0, 20, 40, 80]);
   assert.deepEqual(moveBox([10, 10, 20, 20], 100, -100, { width: 50, height: 50 }), [40, 0, 50, 10]);
   assert.deepEqual(bestMatch([0, 0, 10, 10], [[100, 100, 110, 110], [0, 0, 10, 5]]), { iou: 0.5, index: 1 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { AnnotationRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../types';
+import { MAX_TILE_LEVEL } from '../tiles';
 import { PROTOCOL_VERSION } from './version';
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
@@ -15,6 +16,11 @@ const rewardTerm = z.enum(['accuracy', 'format', 'grounding', 'consistency', 'to
 const runStatus = z.enum(['created', 'running', 'paused', 'stopped', 'crashed', 'finished']);
 const requestId = z.number().int().nonnegative();
 const engineKind = z.enum(['torch', 'ort']);
+const tileRefShape = {
+  level: z.number().int().nonnegative().max(MAX_TILE_LEVEL),
+  col: z.number().int().nonnegative(),
+  row: z.number().int().nonnegative(),
+};
 
 const rewardValue = z.object({ value: z.number(), weight: z.number(), explanation: z.string() });
 
@@ -204,6 +210,10 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('getRollout'), id: z.string(), run: z.string().min(1).optional() }),
   /** Asks for an image (path as the record names it) scaled so its longer side is at most `maxSide`; `region` crops first. */
   z.object({ type: z.literal('getImage'), requestId, path: z.string(), maxSide: z.number().int().positive().max(16384), region: boxSchema.optional() }),
+  /** Asks for one tile of the image's pyramid (src/core/tiles.ts): drawn over the thumbnail when zoomed past it. */
+  z.object({ type: z.literal('getTile'), requestId, path: z.string(), ...tileRefShape }),
+  /** The view moved on: tile requests not yet answered that the host may skip. */
+  z.object({ type: z.literal('dropTiles'), requestIds: z.array(requestId).max(1000) }),
   z.object({ type: z.literal('annotate'), record: annotationRecordSchema }),
   z.object({ type: z.literal('compare'), promptId: z.string() }),
   /** The samples of one evaluation table cell; `engine` narrows to the engine that produced them. */
@@ -295,6 +305,16 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     original: imageSize,
     served: imageSize,
     region: boxSchema.optional(),
+  }),
+  /** Answer to `getTile`: a URI of the tile and the original-image pixels it covers, clipped at the image edge. */
+  z.object({
+    type: z.literal('tile'),
+    requestId,
+    path: z.string(),
+    ...tileRefShape,
+    uri: z.string(),
+    rect: z.object({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() }),
+    served: imageSize,
   }),
   /** The current annotation per target (latest record wins; withdrawn ones are left out). */
   z.object({ type: z.literal('annotations'), records: z.array(annotationRecordSchema) }),

@@ -1,14 +1,17 @@
 /**
  * The harness's stand-in for the extension's panel host: answers the panel's messages from a run
- * directory with the real RolloutQueryService, makes thumbnails and crops with sharp, and records
- * every message the panel sent so tests can assert on them.
+ * directory with the real RolloutQueryService, serves thumbnails, crops and tiles through the real
+ * image cache (src/extension/image-cache.ts), and records every message the panel sent so tests
+ * can assert on them.
  */
 import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
-import sharp from 'sharp';
+import { basename, join } from 'node:path';
 import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest, type TryPromptResult } from '../../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
+import { resolveInside } from '../../../src/data/loaders/resolve';
+import { serveImage, serveTile } from '../../../src/extension/image-cache';
+import { TileQueue } from '../../../src/extension/tile-queue';
 import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/question-runs';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
 import { TAGS, type FixturePrompt } from './fixture';
@@ -29,7 +32,7 @@ export class HarnessHost {
   /** Messages the panel sent that failed validation. */
   readonly invalid: string[] = [];
   private readonly prompts = new Map<string, FixturePrompt>();
-  private imageCounter = 0;
+  private readonly tiles = new TileQueue();
   /**
    * Answers a Try prompt request, as the extension does with the ORT engine; tests set it. Unset,
    * the harness answers like an extension whose engine cannot start: with an error.
@@ -99,8 +102,26 @@ export class HarnessHost {
         const p = record ? this.prompts.get(record.promptId) : undefined;
         return [{ type: 'rollout', id: m.id, ...(m.run ? { run: m.run } : {}), record, ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}) }];
       }
-      case 'getImage':
-        return [await this.image(m.requestId, m.path, m.maxSide, m.region)];
+      case 'getImage': {
+        const img = await serveImage(resolveInside(this.datasetDir, m.path), this.cacheDir, m.maxSide, m.region);
+        return [{ type: 'image', requestId: m.requestId, path: m.path, uri: this.uriOf(img.file), original: img.original, served: img.served, ...(m.region ? { region: m.region } : {}) }];
+      }
+      case 'getTile': {
+        const source = resolveInside(this.datasetDir, m.path);
+        const ref = { level: m.level, col: m.col, row: m.row };
+        this.tiles.add(m.requestId, async () => {
+          try {
+            const t = await serveTile(source, this.cacheDir, ref);
+            this.send([{ type: 'tile', requestId: m.requestId, path: m.path, ...ref, uri: this.uriOf(t.file), rect: t.rect, served: t.served }]);
+          } catch (e) {
+            this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e), requestId: m.requestId }]);
+          }
+        });
+        return [];
+      }
+      case 'dropTiles':
+        this.tiles.drop(m.requestIds);
+        return [];
       case 'annotate':
         await s.annotate(m.record);
         return [{ type: 'annotations', records: s.annotations() }];
@@ -137,21 +158,8 @@ export class HarnessHost {
     return readJsonl<EvalRecord>(join(this.runDir, 'events', 'eval.jsonl'));
   }
 
-  private async image(requestId: number, path: string, maxSide: number, region?: [number, number, number, number]): Promise<HostMessage> {
-    const root = resolve(this.datasetDir);
-    const file = resolve(root, path);
-    if (!file.startsWith(root + sep)) throw new Error(`image path "${path}" is outside the dataset folder`);
-    const meta = await sharp(file).metadata();
-    const original = { width: meta.width!, height: meta.height! };
-    let img = sharp(file);
-    if (region) {
-      const left = Math.max(0, Math.floor(region[0]));
-      const top = Math.max(0, Math.floor(region[1]));
-      img = img.extract({ left, top, width: Math.max(1, Math.min(original.width - left, Math.ceil(region[2] - region[0]))), height: Math.max(1, Math.min(original.height - top, Math.ceil(region[3] - region[1]))) });
-    }
-    const name = `img-${++this.imageCounter}.jpg`;
-    const info = await img.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toFile(join(this.cacheDir, name));
-    return { type: 'image', requestId, path, uri: `${this.cacheUrl}/${name}`, original, served: { width: info.width, height: info.height }, ...(region ? { region } : {}) };
+  private uriOf(file: string): string {
+    return `${this.cacheUrl}/${basename(file)}`;
   }
 
   /** Appends rollouts to the run as a live worker would, and tells the panel. */

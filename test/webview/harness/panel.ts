@@ -16,7 +16,7 @@ import { HarnessHost } from './host';
 const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPO = resolve(import.meta.dirname, '../../..');
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.jpg': 'image/jpeg', '.png': 'image/png', '.map': 'application/json' };
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.map': 'application/json' };
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM) && existsSync(join(REPO, 'dist', 'webview.js'));
