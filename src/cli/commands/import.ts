@@ -34,7 +34,9 @@ export const importCommand: Command = {
     const rows: DumpRow[] = [];
     const formats = new Set<DumpFormat>();
     const lines = text.split('\n');
-    let skipped = 0;
+    let last = lines.length - 1;
+    while (last > 0 && lines[last]!.trim() === '') last--;
+    let torn: number | null = null;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.trim();
       if (!line) continue;
@@ -43,8 +45,8 @@ export const importCommand: Command = {
         obj = JSON.parse(line);
       } catch {
         // A torn last line is expected from a dump cut short; anything else is an error.
-        if (i >= lines.length - 2) {
-          skipped++;
+        if (i === last) {
+          torn = i + 1;
           continue;
         }
         throw new CliError(`${file}:${i + 1}: not valid JSON`);
@@ -73,7 +75,7 @@ export const importCommand: Command = {
     for (const r of metrics) m.append(r);
     m.close();
     updateRunJson(out, { status: 'finished', step: config.steps });
-    process.stderr.write(`imported ${rollouts.length} rollouts over ${metrics.length} steps (${[...formats].join(', ')})${skipped ? `; skipped ${skipped} torn line` : ''}\n`);
+    process.stderr.write(`imported ${rollouts.length} rollouts over ${metrics.length} steps (${[...formats].join(', ')})${torn !== null ? `; skipped the torn last line ${file}:${torn}` : ''}\n`);
     process.stdout.write(`${out}\n`);
     return 0;
   },

@@ -1,0 +1,228 @@
+// The `ivgr` command line as real processes (src/cli/main.ts under tsx) on a scripted engine
+// process (fixtures/scripted-engine.mjs passed as --python), so no model is needed: Ctrl-C
+// during `ivgr train` pauses with a checkpoint and `ivgr resume` continues it, `ivgr eval --json`,
+// `ivgr runs`, `ivgr import` of verl and TRL dumps, the zoom-call cap of the tool mode, and the
+// plain progress lines a run writes when stderr is not a terminal.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { EvalRecord, RolloutRecord } from '../../src/core/types';
+import { listCheckpoints } from '../../src/run/checkpoints';
+import { readAll } from '../../src/run/jsonl-reader';
+import { readRunJson } from '../../src/run/run-dir';
+import { listRuns } from '../../src/run/run-list';
+import { RolloutQueryService } from '../../src/run/rollout-query';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const cli = join(repo, 'src', 'cli', 'main.ts');
+const engine = join(import.meta.dirname, 'fixtures', 'scripted-engine.mjs');
+const root = mkdtempSync(join(tmpdir(), 'ivgr-cli-runs-'));
+const runs = join(root, 'runs');
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+const config = join(root, 'cfg.yaml');
+writeFileSync(
+  config,
+  `name: cli
+model: scripted
+dataset: { path: data }
+synthetic: { seed: 5, counts: { train: 6, val: 3, test: 3 }, size: 112 }
+streams:
+  grounded: { groupSize: 2 }
+  textual: { groupSize: 2 }
+batchSize: 2
+steps: 4
+checkpointEvery: 0
+sft: { steps: 6, batchSize: 4 }
+maxToolCalls: 2
+`,
+);
+
+interface Proc {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function ivgr(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exit = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function ok(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  const p = ivgr(args, env);
+  const code = await p.exit;
+  assert.equal(code, 0, `ivgr ${args.join(' ')} exited ${code}:\n${p.stderr()}`);
+  return { stdout: p.stdout(), stderr: p.stderr() };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, probe: () => boolean, p: Proc, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (p.child.exitCode !== null) throw new Error(`the worker exited (${p.child.exitCode}) before ${what}:\n${p.stderr()}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${p.stderr()}`);
+    await sleep(50);
+  }
+}
+const statusOf = (dir: string) => {
+  try {
+    return readRunJson(dir).status;
+  } catch {
+    return undefined;
+  }
+};
+const rolloutsOf = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+const train = (id: string, env: Record<string, string> = {}) => ivgr(['train', config, '--runs-dir', runs, '--run-id', id, '--python', engine], env);
+
+const baseline = join(runs, 'baseline');
+let baselineStderr = '';
+
+test('ivgr train runs to the end with plain progress lines when stderr is not a terminal', { timeout: 120_000 }, async () => {
+  const p = train('baseline');
+  assert.equal(await p.exit, 0, p.stderr());
+  baselineStderr = p.stderr();
+  assert.equal(p.stdout().trim(), baseline);
+  assert.equal(readRunJson(baseline).status, 'finished');
+  const lines = baselineStderr.split('\n');
+  for (let i = 1; i <= 6; i++) assert.ok(lines.includes(`warm start ${i}/6`), `warm start ${i}/6 in:\n${baselineStderr}`);
+  for (let i = 1; i <= 4; i++) assert.ok(lines.some((l) => new RegExp(`^train ${i}/4 reward g=\\d\\.\\d{3} t=\\d\\.\\d{3}$`).test(l)), `train ${i}/4 in:\n${baselineStderr}`);
+  assert.ok(!baselineStderr.includes('\r') && !baselineStderr.includes('\x1b'), 'no carriage returns or escape sequences off a terminal');
+  assert.equal((await rolloutsOf(baseline)).length, 4 * 2 * (2 + 2));
+});
+
+test('Ctrl-C inside the warm start pauses with a checkpoint; ivgr resume continues it to the same result', { timeout: 120_000 }, async () => {
+  const dir = join(runs, 'paused');
+  const p = train('paused', { SCRIPTED_ENGINE_DELAY_MS: '150' });
+  await until('the second SFT step', () => p.stderr().includes('warm start 2/6'), p);
+  p.child.kill('SIGINT');
+  await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+  assert.match(p.stderr(), /pausing at the end of this step \(Ctrl-C again stops\)/);
+  const [ck] = listCheckpoints(dir);
+  assert.equal(ck?.step, 0);
+  assert.equal(ck?.state.phase, 'sft');
+  const done = ck!.state.warmStart!.done;
+  assert.ok(done >= 2 && done < 6, `paused after SFT step ${done}`);
+  assert.match(readFileSync(join(dir, 'worker.log'), 'utf8'), new RegExp(`paused in the warm start after SFT step ${done}/6 with a checkpoint`));
+
+  const r = await ok(['resume', dir]);
+  assert.match(r.stderr, /resumed the paused worker/);
+  assert.equal(await p.exit, 0, p.stderr());
+  assert.equal(readRunJson(dir).status, 'finished');
+  assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+});
+
+test('a second Ctrl-C stops with a checkpoint; ivgr resume starts a worker that finishes the run as an uninterrupted one', { timeout: 120_000 }, async () => {
+  const dir = join(runs, 'stopped');
+  const p = train('stopped', { SCRIPTED_ENGINE_DELAY_MS: '150' });
+  await until('the first RL step', () => /^train 1\/4/m.test(p.stderr()), p);
+  p.child.kill('SIGINT');
+  await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+  p.child.kill('SIGINT');
+  assert.equal(await p.exit, 0, p.stderr());
+  assert.match(p.stderr(), /stopping at the end of this step/);
+  const run = readRunJson(dir);
+  assert.equal(run.status, 'stopped');
+  assert.ok(listCheckpoints(dir).some((c) => c.step === run.step && c.state.phase === 'rl'), 'a checkpoint at the step it stopped at');
+
+  const r = await ok(['resume', dir, '--python', engine]);
+  assert.match(r.stderr, new RegExp(`continuing from checkpoint ${run.step}`));
+  assert.equal(readRunJson(dir).status, 'finished');
+  assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+});
+
+test('ivgr eval --json prints eval-summary.json; the tool mode ends a sample at maxToolCalls zoom calls', { timeout: 120_000 }, async () => {
+  const { stdout } = await ok(['eval', baseline, '--json', '--mode', 'textual,tool', '--split', 'test', '--python', engine]);
+  const printed: unknown = JSON.parse(stdout);
+  assert.deepEqual(printed, JSON.parse(readFileSync(join(baseline, 'eval-summary.json'), 'utf8')));
+  const rows = (printed as { rows: Array<{ checkpoint: string; mode: string; n: number }> }).rows;
+  assert.deepEqual(rows.map((r) => [r.checkpoint, r.mode, r.n]).sort(), [['step-4', 'textual', 3], ['step-4', 'tool', 3]].sort());
+
+  const tool = (await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.filter((r) => r.mode === 'tool');
+  assert.equal(tool.length, 3);
+  for (const r of tool) {
+    assert.equal(r.toolCalls, 2, 'the scripted model asks for a zoom on every turn; the cap stops it');
+    assert.equal(r.answer, null);
+    assert.equal(r.correct, false);
+    assert.equal((r.output.match(/Zoomed view of \[0,0,32,32\]/g) ?? []).length, 2);
+  }
+});
+
+test('ivgr runs lists every run with its status, a dead worker as crashed', { timeout: 60_000 }, async () => {
+  const dead = join(runs, 'dead');
+  await ok(['import', writeDump('ok.jsonl', [JSON.stringify({ input: 'Q', output: 'x', score: 1, step: 1 })]), '--out', dead]);
+  const json = JSON.parse(readFileSync(join(dead, 'run.json'), 'utf8')) as Record<string, unknown>;
+  // A pid far above any pid_max: no process has it.
+  writeFileSync(join(dead, 'run.json'), JSON.stringify({ ...json, status: 'running', pid: 2 ** 30 }));
+
+  const { stdout } = await ok(['runs', '--runs-dir', runs]);
+  const table = stdout.trim().split('\n');
+  assert.match(table[0]!, /^id\s+status\s+step\s+checkpoint\s+updated$/);
+  const row = (id: string) => table.find((l) => l.startsWith(`${id} `))?.split(/\s+/);
+  assert.deepEqual(row('baseline')?.slice(0, 4), ['baseline', 'finished', '4/4', '4']);
+  assert.deepEqual(row('stopped')?.slice(0, 3), ['stopped', 'finished', '4/4']);
+  assert.deepEqual(row('dead')?.slice(0, 2), ['dead', 'crashed']);
+
+  const listed = JSON.parse((await ok(['runs', '--runs-dir', runs, '--json'])).stdout) as Array<{ id: string; status: string }>;
+  assert.deepEqual(Object.fromEntries(listed.map((r) => [r.id, r.status])), Object.fromEntries(listRuns(runs).map((r) => [r.id, r.status])));
+  assert.equal(listed.find((r) => r.id === 'dead')?.status, 'crashed');
+});
+
+function writeDump(name: string, lines: string[]): string {
+  const file = join(root, name);
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+test('ivgr import turns verl and TRL dumps into run folders the readers open; a torn last line is skipped, a bad line named', { timeout: 60_000 }, async () => {
+  const verl = writeDump('verl.jsonl', [
+    JSON.stringify({ input: 'Q1', output: '<think>a</think><answer>A</answer>', score: 1, step: 1 }),
+    JSON.stringify({ input: 'Q1', output: '<think>b</think><answer>B</answer>', score: 0, step: 1 }),
+    JSON.stringify({ input: 'Q2', output: 'look <box>[1,2,3,4]</box><answer>C</answer>', score: 0.5, step: 2 }),
+    '{"input": "Q2", "output": "cut sho',
+  ]);
+  const out = join(root, 'imported', 'verl');
+  const r = await ok(['import', verl, '--out', out]);
+  assert.equal(r.stdout.trim(), out);
+  assert.ok(r.stderr.includes(`imported 3 rollouts over 2 steps (verl); skipped the torn last line ${verl}:4`), r.stderr);
+  const q = new RolloutQueryService(out);
+  assert.deepEqual(await q.refresh(), { added: 3, total: 3 });
+  const page = await q.query({}, { key: 'step', dir: 'asc' }, 0, 10);
+  assert.deepEqual(page.rows.map((row) => [row.step, row.stream]), [[1, 'textual'], [1, 'textual'], [2, 'grounded']]);
+  assert.equal((await q.query({ correct: true }, { key: 'step', dir: 'asc' }, 0, 10)).total, 2);
+  assert.equal(readRunJson(out).status, 'finished');
+
+  const trl = writeDump('trl.jsonl', [
+    JSON.stringify({ step: 3, prompt: [{ role: 'user', content: 'hi' }], completion: '<answer>A</answer>', accuracy_reward: 1, format_reward: 0.5, advantage: 0.7 }),
+    JSON.stringify({ step: 3, prompt: [{ role: 'user', content: 'hi' }], completion: '<answer>B</answer>', accuracy_reward: 0, format_reward: 0.5, advantage: -0.7 }),
+  ]);
+  const trlOut = join(root, 'imported', 'trl');
+  assert.match((await ok(['import', trl, '--out', trlOut])).stderr, /imported 2 rollouts over 1 steps \(trl\)$/m);
+  const t = new RolloutQueryService(trlOut);
+  await t.refresh();
+  const best = await t.query({}, { key: 'score', dir: 'desc' }, 0, 1);
+  const record = await t.get(best.rows[0]!.id);
+  assert.equal(record?.input, 'user: hi');
+  assert.equal(record?.advantage, 0.7);
+  assert.equal(record?.rewards.accuracy?.value, 1);
+
+  const bad = writeDump('bad.jsonl', [JSON.stringify({ input: 'Q', output: 'x', score: 1, step: 1 }), '{not json', JSON.stringify({ input: 'Q', output: 'y', score: 0, step: 1 })]);
+  const p = ivgr(['import', bad, '--out', join(root, 'imported', 'bad')]);
+  assert.equal(await p.exit, 2);
+  assert.match(p.stderr(), new RegExp(`ivgr import: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
+  assert.equal(existsSync(join(root, 'imported', 'bad')), false, 'nothing is written for a bad dump');
+});
