@@ -1,14 +1,14 @@
 // Builds ivgr-studio-<version>.vsix: a production bundle plus the native runtime packages the bundles
 // keep external (sharp, onnxruntime-node and their platform binaries). vsce's --no-dependencies mode
 // never collects the project's node_modules/, so those packages are copied into dist/node_modules/
-// for the duration of packaging, where Node's resolution finds them from dist/extension.js and
-// dist/cli.js.
+// (less their TypeScript files, source maps and test folders) for the duration of packaging, where
+// Node's resolution finds them from dist/extension.js and dist/cli.js.
 //
 //   node scripts/package-vsix.mjs [--out <file.vsix>]
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -85,6 +85,16 @@ function pruneOtherPlatforms(binDir) {
   }
 }
 
+/** Folders of test code, which vendored packages sometimes publish. */
+const TEST_DIRS = new Set(['test', 'tests', '__tests__']);
+
+/** cpSync filter: leaves out what no runtime loads, TypeScript sources and declarations, source maps and test folders. */
+function shipped(src) {
+  const name = basename(src);
+  if (/\.(ts|mts|cts|map)$/.test(name)) return false;
+  return !(TEST_DIRS.has(name) && statSync(src).isDirectory());
+}
+
 function sizeOf(path) {
   const s = statSync(path);
   if (!s.isDirectory()) return s.size;
@@ -99,7 +109,7 @@ rmSync(vendorDir, { recursive: true, force: true });
 try {
   const externals = externalRequires();
   for (const [dir, name] of runtimeClosure(externals)) {
-    cpSync(dir, join(vendorDir, name), { recursive: true, dereference: true });
+    cpSync(dir, join(vendorDir, name), { recursive: true, dereference: true, filter: shipped });
   }
   pruneOtherPlatforms(join(vendorDir, 'onnxruntime-node', 'bin'));
   if (externals.length > 0) {
