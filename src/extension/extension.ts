@@ -1,6 +1,9 @@
 /** VS Code entry point: wires the run registry, Runs view, status bar, logs, panel host and commands. */
 import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerCommands } from './commands';
+import { runToOpenOnStart } from './open-on-start';
 import { PanelHost } from './panel';
 import { RunLogs } from './run-logs';
 import { RunRegistry } from './run-registry';
@@ -74,6 +77,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push({ dispose: () => clearInterval(timer) });
   // Finds runs of this workspace and re-attaches to the live ones (after a reload, or from a second window).
   void registry.refresh();
+  const onStart = runToOpenOnStart(process.env, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), (d) => existsSync(join(d, 'run.json')));
+  if (onStart && 'error' in onStart) void vscode.window.showErrorMessage(`iVGR: ${onStart.error}`);
+  else if (onStart) void vscode.commands.executeCommand('ivgr.openRun', onStart.dir);
 }
 
 export function deactivate(): void {}

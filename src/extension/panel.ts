@@ -370,6 +370,11 @@ export class PanelHost implements vscode.Disposable {
         }
         registry.addFolder(dir);
         await registry.refresh();
+        // Already open (IVGR_OPEN_RUN opens a run on activation): one panel per run.
+        if (this.panels.has(dir)) {
+          panel.dispose();
+          return;
+        }
         this.adopt(panel, dir);
       },
     });
