@@ -72,15 +72,17 @@ function knownKeys(path: PropertyKey[]): string {
   for (const p of path) {
     const s = unwrap(shape);
     const fields = (s as { shape?: Record<string, unknown> }).shape;
-    shape = fields && typeof p === 'string' ? fields[p] : undefined;
+    // A list index steps into the list's element schema.
+    shape = typeof p === 'number' ? (s as { def?: { element?: unknown } } | undefined)?.def?.element : fields && typeof p === 'string' ? fields[p] : undefined;
   }
   const fields = (unwrap(shape) as { shape?: Record<string, unknown> } | undefined)?.shape;
   return fields ? Object.keys(fields).join(', ') : '?';
 }
 
 function unwrap(schema: unknown): unknown {
-  let s = schema as { def?: { innerType?: unknown } } | undefined;
-  while (s?.def?.innerType) s = s.def.innerType as typeof s;
+  // Defaults and optionals wrap an inner type; a transform is a pipe from its input schema.
+  let s = schema as { def?: { innerType?: unknown; in?: unknown } } | undefined;
+  while (s?.def?.innerType || s?.def?.in) s = (s.def.innerType ?? s.def.in) as typeof s;
   return s;
 }
 

@@ -23,6 +23,31 @@ const datasetSchema = z.strictObject({
   format: z.string().optional(),
 });
 
+const namedDatasetSchema = datasetSchema.extend({
+  /** Prefix of this dataset's record ids ("<name>/<id>"); default: the path's last part without extension. */
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
+});
+
+const DEFAULT_DATASET: z.output<typeof datasetSchema> = { path: 'data/synthetic' };
+
+/** One dataset of a run; `name` is null for the single `dataset` form, whose record ids stay as they are. */
+export interface RunDataset {
+  name: string | null;
+  path: string;
+  format?: string;
+}
+
+function defaultName(path: string): string {
+  const last = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? path;
+  return last.replace(/\.(jsonl|json|tsv)$/i, '') || 'dataset';
+}
+
+/** The datasets a run trains and evaluates on: `datasets` with their names, else `dataset`. */
+export function runDatasets(config: Pick<RunConfig, 'dataset' | 'datasets'>): RunDataset[] {
+  if (config.datasets) return config.datasets.map((d) => ({ ...d, name: d.name ?? defaultName(d.path) }));
+  return [{ name: null, ...(config.dataset ?? DEFAULT_DATASET) }];
+}
+
 /** A synthetic benchmark the worker generates into `path` before training when it is missing. */
 const syntheticSchema = z.strictObject({
   seed: z.number().int().default(7),
@@ -38,7 +63,7 @@ const syntheticSchema = z.strictObject({
   distractors: z.strictObject({ min: z.number().int().min(0), max: z.number().int().max(12) }).refine((d) => d.min <= d.max, 'min must not exceed max').optional(),
 });
 
-export const runConfigSchema = z.strictObject({
+const configObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
   /** A local model folder, or "builtin:tiny" for the embedded tiny Qwen2.5-VL. */
   model: z.string().min(1).default('builtin:tiny'),
@@ -49,7 +74,11 @@ export const runConfigSchema = z.strictObject({
   engine: z.enum(['torch', 'ort']).default('torch'),
   device: z.string().default('cpu'),
   dtype: z.enum(['float32', 'bfloat16', 'float16']).default('float32'),
-  dataset: datasetSchema.default({ path: 'data/synthetic' }),
+  /** The one dataset (default data/synthetic); `datasets` instead mixes several. */
+  dataset: datasetSchema.optional(),
+  /** Several datasets: their training records are mixed, ids prefixed by the dataset's name. */
+  datasets: z.array(namedDatasetSchema).min(1).optional(),
+  /** Generated into `dataset.path` (or the first of `datasets`) when missing. */
   synthetic: syntheticSchema.nullable().default(null),
   /** Start from this checkpoint folder instead of the warm start (e.g. a shared SFT checkpoint for an ablation). */
   initFrom: z.string().nullable().default(null),
@@ -95,6 +124,24 @@ export const runConfigSchema = z.strictObject({
   /** Zoom calls allowed per answer in tool-assisted evaluation. */
   maxToolCalls: z.number().int().nonnegative().default(2),
 });
+
+export const runConfigSchema = configObject
+  .superRefine((c, ctx) => {
+    if (c.dataset && c.datasets) ctx.addIssue({ code: 'custom', path: ['datasets'], message: 'use either "dataset" (one) or "datasets" (several), not both' });
+    if (!c.datasets) return;
+    const seen = new Map<string, number>();
+    c.datasets.forEach((d, i) => {
+      const name = d.name ?? defaultName(d.path);
+      const first = seen.get(name);
+      if (first !== undefined) {
+        // A name derived from the path is reported on the path, which is where the line is.
+        const field = d.name ? 'name' : 'path';
+        ctx.addIssue({ code: 'custom', path: ['datasets', i, field], message: `the name "${name}"${d.name ? '' : ' (from the path)'} is already the name of datasets.${first}; give each dataset its own "name"` });
+      } else seen.set(name, i);
+    });
+  })
+  // The default dataset is filled in only when neither form is given, so giving both stays detectable.
+  .transform((c) => (c.dataset || c.datasets ? c : { ...c, dataset: DEFAULT_DATASET }));
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type RunConfig = z.output<typeof runConfigSchema>;

@@ -36,6 +36,8 @@ export interface EvalRunOptions {
   labels: EvalTarget[];
   modes: readonly EvalMode[];
   split: string;
+  /** Only this dataset of a run with several (default: all of them). */
+  dataset?: string;
   /** Use only the first `limit` questions of the split (0 = all). */
   limit: number;
   events: EventSink;
@@ -87,7 +89,7 @@ async function evaluatorFor(runDir: string, engine: Engine, info: ModelInfo, tar
 }
 
 export async function evaluateCheckpoints(runDir: string, engine: Engine, info: ModelInfo, data: RunData, opts: EvalRunOptions): Promise<EvalRecord[]> {
-  const all = await data.split(opts.split);
+  const all = await data.split(opts.split, opts.dataset);
   const records: DatasetRecord[] = opts.limit > 0 ? all.slice(0, opts.limit) : all;
   if (records.length === 0) throw new Error(`split '${opts.split}' of ${data.path} has no questions`);
   const out: EvalRecord[] = [];

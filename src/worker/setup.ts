@@ -1,40 +1,52 @@
 /**
- * What a run needs before its first step: the dataset (generated first when the
- * config asks for a synthetic one), the model folder (the built-in tiny model is
- * built from the dataset's corpus), and a way to start the engine with it loaded.
+ * What a run needs before its first step: the dataset or datasets (the synthetic
+ * one generated first when the config asks for it; several are mixed, their ids
+ * prefixed by name and image paths taken from a common root), the model folder
+ * (the built-in tiny model is built from the training corpus), and a way to
+ * start the engine with it loaded.
  */
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { DatasetRecord } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
 import { corpusLines, DATASET_FORMATS, ensureSyntheticDataset, loadDataset, type DatasetFormat } from '../data';
 import { createTorchEngine, ensureTinyModel } from '../engine/torch';
-import type { RunConfig } from '../run/config-schema';
+import { runDatasets, type RunConfig, type RunDataset } from '../run/config-schema';
 import type { RunJson } from '../run/run-dir';
 import { promptCorpus } from './prompts';
 
 export interface RunData {
   config: RunConfig;
-  /** Resolved dataset path. */
+  /** Resolved path of the (first) dataset. */
   path: string;
-  /** Root that record image paths are relative to. */
+  /** Root that record image paths are relative to (with several datasets, the folder that holds all their roots). */
   root: string;
+  /** The run's datasets: name (null for the single `dataset` form) and resolved path. */
+  datasets: Array<{ name: string | null; path: string }>;
   train: DatasetRecord[];
-  /** Records of another split, loaded on first use. */
-  split(name: string): Promise<DatasetRecord[]>;
+  /** Records of a split, loaded on first use: of every dataset, or of the one named. */
+  split(name: string, dataset?: string): Promise<DatasetRecord[]>;
 }
 
 /** The coordinate convention of the built-in tiny model's traces. */
 export const TINY_CONVENTION = 'qwen2-1000' as const;
 
-export function datasetPathOf(run: Pick<RunJson, 'configFile'>, config: RunConfig): string {
-  const p = config.dataset.path;
+export function datasetPathOf(run: Pick<RunJson, 'configFile'>, dataset: Pick<RunDataset, 'path'>): string {
+  const p = dataset.path;
   if (isAbsolute(p)) return p;
   return run.configFile ? resolve(dirname(run.configFile), p) : resolve(p);
 }
 
+/** The deepest folder that holds every one of `dirs`. */
+function commonRoot(dirs: readonly string[]): string {
+  let root = dirs[0]!;
+  while (!dirs.every((d) => d === root || d.startsWith(root.endsWith(sep) ? root : root + sep))) root = dirname(root);
+  return root;
+}
+
 export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunConfig, log: (text: string) => void): Promise<RunData> {
-  const path = datasetPathOf(run, config);
+  const entries = runDatasets(config).map((d, i) => ({ ...d, path: datasetPathOf(run, d), field: config.datasets ? `datasets.${i}` : 'dataset' }));
+  const path = entries[0]!.path;
   if (config.synthetic) {
     const s = config.synthetic;
     const r = await ensureSyntheticDataset(path, {
@@ -49,24 +61,46 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
     });
     log(`synthetic dataset at ${path}: ${r.rendered} images drawn, ${r.cached} reused`);
   }
-  const format = config.dataset.format;
-  if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
-    throw new Error(`config dataset.format: '${format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
+  for (const e of entries) {
+    if (e.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(e.format)) {
+      throw new Error(`config ${e.field}.format: '${e.format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
+    }
   }
   const cache = new Map<string, { records: DatasetRecord[]; root: string }>();
-  const load = async (split: string) => {
-    let hit = cache.get(split);
+  const load = async (i: number, split: string) => {
+    const e = entries[i]!;
+    let hit = cache.get(`${i}\u0000${split}`);
     if (!hit) {
-      const r = await loadDataset(path, { ...(format ? { format: format as DatasetFormat } : {}), split });
-      for (const s of r.skipped.slice(0, 3)) log(`dataset: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
+      const r = await loadDataset(e.path, { ...(e.format ? { format: e.format as DatasetFormat } : {}), split }).catch((err: unknown) => {
+        throw new Error(`config ${e.field} (${e.path}): ${err instanceof Error ? err.message : String(err)}`);
+      });
+      for (const s of r.skipped.slice(0, 3)) log(`dataset${e.name ? ` ${e.name}` : ''}: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
       hit = { records: r.records, root: r.root };
-      cache.set(split, hit);
+      cache.set(`${i}\u0000${split}`, hit);
     }
     return hit;
   };
-  const train = await load(config.splits.train);
-  log(`dataset ${path}: ${train.records.length} training questions (split '${config.splits.train}')`);
-  return { config, path, root: train.root, train: train.records, split: async (name) => (await load(name)).records };
+  const train = await Promise.all(entries.map((_, i) => load(i, config.splits.train)));
+  const root = commonRoot(train.map((t) => t.root));
+  // Several datasets: ids get the dataset's name so they stay unique, images a path from the common root.
+  const named = (i: number, records: DatasetRecord[], from: string): DatasetRecord[] => {
+    const name = entries[i]!.name;
+    return name === null ? records : records.map((r) => ({ ...r, id: `${name}/${r.id}`, image: relative(root, join(from, r.image)) }));
+  };
+  const trainRecords = train.flatMap((t, i) => named(i, t.records, t.root));
+  entries.forEach((e, i) => log(`dataset ${e.name ? `${e.name} ` : ''}${e.path}: ${train[i]!.records.length} training questions (split '${config.splits.train}')`));
+  const split = async (name: string, dataset?: string): Promise<DatasetRecord[]> => {
+    const which = dataset === undefined ? entries.map((_, i) => i) : [entries.findIndex((e) => e.name === dataset)];
+    if (which[0] === -1) throw new Error(`no dataset named '${dataset}' in this run (its datasets: ${entries.map((e) => e.name ?? '(unnamed)').join(', ')})`);
+    const parts = await Promise.all(
+      which.map(async (i) => {
+        const l = await load(i, name);
+        return named(i, l.records, l.root);
+      }),
+    );
+    return parts.flat();
+  };
+  return { config, path, root, datasets: entries.map((e) => ({ name: e.name, path: e.path })), train: trainRecords, split };
 }
 
 /** The model folder to load: the config's, or the tiny model built (once) from the training corpus. */

@@ -19,7 +19,7 @@ test('the template is a config the worker accepts, with the answers in it', () =
   const { resolved } = parseConfigText(text, 'demo.yaml');
   assert.equal(resolved.name, 'demo');
   assert.equal(resolved.steps, 20);
-  assert.equal(resolved.dataset.path, 'data/synthetic');
+  assert.equal(resolved.dataset?.path, 'data/synthetic');
   assert.ok(resolved.synthetic, 'no dataset chosen: the synthetic set is generated');
   const own = parse(configText({ name: 'vstar', dataset: 'data/vstar', model: 'models/qwen', steps: 100, device: 'cuda:0' })) as Record<string, unknown>;
   assert.deepEqual(own.dataset, { path: 'data/vstar' });

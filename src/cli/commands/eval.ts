@@ -24,6 +24,7 @@ hit@0.5).
 
   --mode <m,..>     textual, grounded, tool (default: all three)
   --split <name>    dataset split (default: test)
+  --dataset <name>  only this one of the run's datasets (default: all)
   --limit <n>       only the first n questions
   --label <name>    name of the checkpoint in the table (default: sft / step-N)
   --engine <e>      torch (PyTorch) or ort (ONNX Runtime in this process, on
@@ -69,6 +70,7 @@ export const evalCommand: Command = {
       options: {
         mode: { type: 'string', default: EVAL_MODES.join(',') },
         split: { type: 'string', default: 'test' },
+        dataset: { type: 'string' },
         limit: { type: 'string' },
         label: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -126,6 +128,7 @@ export const evalCommand: Command = {
         engine: which,
         modes,
         split: values.split,
+        ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
         limit,
         events,
         log,
