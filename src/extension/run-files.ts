@@ -1,12 +1,13 @@
 /** Paths a run's config points at, read from run.json: the config file and the dataset root. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { CoordConvention } from '../core/types';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { hrbenchImageRoot } from '../data/loaders/hrbench-root';
 
 export interface RunFiles {
   /** The config file the run was started from, when it was a file. */
   configFile: string | null;
-  /** The dataset folder (or the folder of a dataset file), absolute; null for imported dumps. */
+  /** The folder record image paths are relative to, as the loader uses it, absolute; null for imported dumps. */
   datasetRoot: string | null;
   /** The resolved config as run.json holds it. */
   config: Record<string, unknown>;
@@ -29,11 +30,13 @@ export function readRunFiles(runDir: string): RunFiles {
   const configFile = typeof json.configFile === 'string' ? json.configFile : null;
   const dataset = config.dataset as { path?: unknown; format?: unknown } | undefined;
   const base = configFile ? dirname(configFile) : runDir;
+  const datasetFormat = typeof dataset?.format === 'string' ? dataset.format : null;
   let datasetRoot: string | null = null;
   let datasetPath: string | null = null;
   if (typeof dataset?.path === 'string') {
     datasetPath = isAbsolute(dataset.path) ? dataset.path : resolve(base, dataset.path);
-    datasetRoot = /\.(jsonl|tsv|json)$/i.test(datasetPath) ? dirname(datasetPath) : datasetPath;
+    const tsv = hrbenchTsv(datasetPath, datasetFormat);
+    datasetRoot = tsv ? hrbenchRoot(tsv) : /\.(jsonl|json)$/i.test(datasetPath) ? dirname(datasetPath) : datasetPath;
   }
   const splits = config.splits as { eval?: unknown } | undefined;
   return {
@@ -42,9 +45,31 @@ export function readRunFiles(runDir: string): RunFiles {
     config,
     evalSplit: typeof splits?.eval === 'string' ? splits.eval : 'val',
     datasetPath,
-    datasetFormat: typeof dataset?.format === 'string' ? dataset.format : null,
+    datasetFormat,
     convention: typeof config.model === 'string' ? modelConvention(config.model, base) : null,
   };
+}
+
+/** The HR-Bench TSV a dataset path loads, by the loader's rules: a .tsv file, or a folder's only .tsv when it is no synthetic dataset. */
+function hrbenchTsv(path: string, format: string | null): string | null {
+  if (/\.tsv$/i.test(path)) return path;
+  if ((format !== null && format !== 'hrbench') || (format === null && existsSync(join(path, 'manifest.json')))) return null;
+  try {
+    if (!statSync(path).isDirectory()) return null;
+    const tsvs = readdirSync(path).filter((f) => f.endsWith('.tsv'));
+    return tsvs.length === 1 ? join(path, tsvs[0] as string) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where the loader decoded the TSV's images; its folder when the TSV is gone and nothing can be decoded anyway. */
+function hrbenchRoot(tsv: string): string {
+  try {
+    return hrbenchImageRoot(tsv).root;
+  } catch {
+    return dirname(tsv);
+  }
 }
 
 const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];

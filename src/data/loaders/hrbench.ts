@@ -1,18 +1,17 @@
 /**
  * HR-Bench TSV: a header row naming the columns index, question, answer, A, B,
  * C, D, image (base64), and optionally category / cycle_category. Images are
- * decoded once into `<tsv>.images/` next to the TSV, so records carry a real path;
- * when the TSV's folder cannot be written, into a cache folder under the OS temp
- * dir instead. An image cell holding only another row's index reuses that row's image.
+ * decoded once into `<tsv>.images/` under the folder hrbench-root.ts names (the
+ * TSV's own, or a temp cache when that cannot be written), so records carry a
+ * real path. An image cell holding only another row's index reuses that row's image.
  */
-import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { access, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fieldError, type Skip } from '../record-schema';
 import type { Candidate } from './finish';
+import { hrbenchImageRoot } from './hrbench-root';
 import { formatBytes } from './images';
 
 const REQUIRED = ['index', 'question', 'answer', 'A', 'B', 'image'] as const;
@@ -33,38 +32,22 @@ async function sameSize(path: string, bytes: number): Promise<boolean> {
   }
 }
 
-/** Null when `dir` exists or can be created, and can be written; otherwise why not. */
-async function cannotWrite(dir: string): Promise<string | null> {
+/** Creates the folder the decoded images go to, naming both places tried when it cannot. */
+async function imageRoot(tsv: string): Promise<{ root: string; cacheRel: string }> {
+  const { root, cacheRel, notBeside } = hrbenchImageRoot(tsv);
   try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-    return null;
+    await mkdir(join(root, cacheRel), { recursive: true });
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    const why = err instanceof Error ? err.message : String(err);
+    const beside = notBeside === null ? '' : ` next to the TSV (${notBeside}) nor`;
+    throw new Error(`${basename(tsv)}: cannot write the decoded images${beside} to the folder ${join(root, cacheRel)} (${why})`);
   }
-}
-
-/**
- * The folder the decoded images' paths are relative to: the TSV's own, or,
- * when that cannot be written (a read-only dataset), a cache folder keyed by
- * the TSV's real path, size and mtime, so an edited TSV decodes afresh.
- */
-async function imageRoot(tsv: string, cacheRel: string): Promise<string> {
-  const beside = dirname(tsv);
-  const here = await cannotWrite(join(beside, cacheRel));
-  if (here === null) return beside;
-  const st = await stat(tsv);
-  const key = createHash('sha256').update(`${await realpath(tsv)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
-  const root = join(tmpdir(), 'ivgr-hrbench-cache', `${basename(tsv)}-${key}`);
-  const there = await cannotWrite(join(root, cacheRel));
-  if (there !== null) throw new Error(`${basename(tsv)}: cannot write the decoded images next to the TSV (${here}) nor to the cache folder ${root} (${there})`);
-  return root;
+  return { root, cacheRel };
 }
 
 export async function readHrbenchCandidates(tsv: string, maxImageBytes: number): Promise<{ candidates: Candidate[]; skipped: Skip[]; root: string }> {
   const shown = basename(tsv);
-  const cacheRel = `${shown}.images`;
-  const root = await imageRoot(tsv, cacheRel);
+  const { root, cacheRel } = await imageRoot(tsv);
   const cacheDir = join(root, cacheRel);
   const candidates: Candidate[] = [];
   const skipped: Skip[] = [];
