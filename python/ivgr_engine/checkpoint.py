@@ -63,11 +63,37 @@ def _published(policy, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
     return {published_key(k): v for k, v in state.items() if not (tied and k == "lm_head.weight")}
 
 
+def _hyperparameters(optimizer) -> list[dict]:
+    return [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+
+
 def _optimizer_state(policy) -> dict:
-    """Optimizer state keyed by parameter name, so it restores across DDP, FSDP and one process."""
+    """Optimizer state keyed by parameter name, so it restores across DDP, FSDP and one process.
+
+    Before the first step there is none, and torch's state-dict helpers would make it by
+    stepping with zero gradients (AdamW's step count 1), so the next update would not be a
+    first step; the hyperparameters alone are saved then. Every rank steps together, so all
+    skip the collective alike."""
+    if not policy.optimizer.state:
+        return {"state": {}, "param_groups": _hyperparameters(policy.optimizer)}
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
     return get_optimizer_state_dict(policy.model, policy.optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
+def _set_optimizer_state(policy, optim: dict, options) -> None:
+    """The saved state, or, for one saved before the first step, a fresh optimizer with its hyperparameters."""
+    if optim.get("state"):
+        from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
+
+        set_optimizer_state_dict(policy.model, policy.optimizer, optim_state_dict=optim, options=options)
+        return
+    groups = optim.get("param_groups", [])
+    if len(groups) != len(policy.optimizer.param_groups):
+        raise ValueError(f"optimizer.pt has {len(groups)} parameter group(s) but the optimizer {len(policy.optimizer.param_groups)}")
+    policy.optimizer.state.clear()
+    for live, saved in zip(policy.optimizer.param_groups, groups):
+        live.update({k: v for k, v in saved.items() if k != "params"})
 
 
 def _rng_state() -> dict:
@@ -147,7 +173,7 @@ def restore(policy, store, params: dict) -> dict:
     state = json.loads(state_file.read_text())
     if bool(state.get("lora")) != bool(policy.opts.lora):
         raise EngineError(CHECKPOINT_ERROR, f"restore: {src} was saved {'with' if state.get('lora') else 'without'} LoRA but the loaded model is {'with' if policy.opts.lora else 'without'}; load the same way first")
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict, set_optimizer_state_dict
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 
     options = StateDictOptions(full_state_dict=True)
     try:
@@ -169,7 +195,7 @@ def restore(policy, store, params: dict) -> dict:
                     for k, v in full.items():
                         live[k].copy_(v.to(live[k].dtype))
         optim = torch.load(src / "optimizer.pt", map_location="cpu", weights_only=True)
-        set_optimizer_state_dict(policy.model, policy.optimizer, optim_state_dict=optim, options=options)
+        _set_optimizer_state(policy, optim, options)
         policy.scheduler.load_state_dict(torch.load(src / "scheduler.pt", weights_only=True))
     except (OSError, RuntimeError, KeyError, ValueError) as e:
         raise EngineError(CHECKPOINT_ERROR, f"restore: cannot load {src}: {e}") from None

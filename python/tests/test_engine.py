@@ -158,6 +158,30 @@ def test_save_restore_gives_identical_outputs_and_optimizer_state(engine, images
         assert torch.equal(state_a[k]["exp_avg_sq"], state_b[k]["exp_avg_sq"])
 
 
+def test_checkpoint_saved_before_any_update_resumes_as_a_fresh_start(engine, tiny_model, images, tmp_path):
+    from ivgr_engine.server import Engine
+
+    def fresh():
+        e = Engine()
+        e.call("load", {"model": str(tiny_model), "learningRate": 2e-3, "seed": 0, "reference": True})
+        return e
+
+    def one_update(e):
+        out = gen(e, images, seed=1)
+        update(e, [{"rolloutId": s["rolloutId"], "advantage": 1.0} for s in out["samples"]])
+        return weights(e)
+
+    uninterrupted = one_update(fresh())
+    engine.call("save", {"dir": str(tmp_path / "ck0"), "step": 0})
+    assert not engine.policy.optimizer.state, "saving leaves an unstepped optimizer without state"
+    resumed = fresh()
+    resumed.call("restore", {"dir": str(tmp_path / "ck0")})
+    assert not resumed.policy.optimizer.state
+    for name, e in (("saver", engine), ("resumed", resumed)):
+        for a, b in zip(uninterrupted, one_update(e)):
+            assert torch.equal(a, b), name
+
+
 def test_restore_restores_rng_states(engine, tmp_path):
     import random
 
