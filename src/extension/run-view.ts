@@ -170,7 +170,9 @@ function evalDescription(row: EvalSummaryRow): string {
 export function statusBarText(run: RunView): string {
   const { icon } = statusIcon(run.status);
   const reward = rewardText(run.reward);
-  return `$(${icon}) iVGR ${run.status === 'running' ? progressText(run) : run.status}${reward ? ` · ${reward}` : ''}`;
+  // A paused run keeps its step beside the state; other states show alone (the tooltip has the rest).
+  const state = run.status === 'running' ? progressText(run) : run.status === 'paused' ? `paused ${progressText(run)}` : run.status;
+  return `$(${icon}) iVGR ${state}${reward ? ` · ${reward}` : ''}`;
 }
 
 export function statusBarTooltip(run: RunView): string {

@@ -59,9 +59,12 @@ test('checkpoints are listed newest first and evaluations carry accuracy and IoU
   assert.deepEqual(evals.map((e) => e.description), ['acc 50.0% · n=64', 'acc 25.0% · IoU 0.41 · n=64']);
 });
 
-test('status bar shows progress while running and the state otherwise', () => {
+test('status bar shows progress while running, the state and progress while paused, the state otherwise', () => {
   assert.equal(statusBarText(run()), '$(sync~spin) iVGR 12/40 · G 0.61 · T 0.48');
-  assert.equal(statusBarText(run({ status: 'paused', reward: { textual: 0.5 } })), '$(debug-pause) iVGR paused · G – · T 0.50');
+  assert.equal(statusBarText(run({ status: 'paused', reward: { textual: 0.5 } })), '$(debug-pause) iVGR paused 12/40 · G – · T 0.50');
+  assert.equal(statusBarText(run({ status: 'stopped', reward: {} })), '$(debug-stop) iVGR stopped');
+  // The e2e resume stage waits for this pattern, so a paused run must not match it.
+  assert.doesNotMatch(statusBarText(run({ status: 'paused' })), /iVGR \d+\/\d+/);
 });
 
 test('the active run is the focused one, else a live one, else none', () => {
