@@ -237,6 +237,7 @@ host.on('liveRollouts', (m) => {
   document.body.dataset.liveMessages = String(liveMessages);
   browser.liveGrew();
 });
+host.on('indexProgress', (m) => browser.indexProgress(m));
 host.on('evalSummary', (m) => evalView.setRows(m.rows));
 host.on('evalSamples', (m) => {
   if (state.selected?.kind === 'eval' && !state.selected.run) {

@@ -3,7 +3,7 @@
  * from the extension a page at a time (it reads them by byte offset), so the panel's memory does
  * not grow with the run.
  */
-import type { RolloutFilter, RolloutRow, RolloutSort } from '../src/core/protocol/webview';
+import type { HostMessage, RolloutFilter, RolloutRow, RolloutSort } from '../src/core/protocol/webview';
 import { fill, fmt, h } from './dom';
 import { describeFilter, parseNumberField, withField } from './filters';
 import type { Host } from './host';
@@ -37,6 +37,13 @@ export class RolloutBrowser {
   private restoreScroll: number;
   /** A row chosen by keyboard before its page arrived; selected when it does. */
   private pendingSelect = -1;
+  /** The rows shown came from the run file's tail while the index builds; `total` is an estimate until it is done. */
+  private counting = false;
+  /** The first index build, while it runs (null before the host reports one and once it is done). */
+  private progress: { bytes: number; size: number } | null = null;
+  private indexDone = false;
+  /** Whether the current filter and sort got their first answer (until then a running build is shown as progress). */
+  private answered = false;
 
   constructor(
     private readonly host: Host,
@@ -65,7 +72,11 @@ export class RolloutBrowser {
       this.requests.delete(m.requestId);
       if (req.generation !== this.cache.generation) return;
       this.cache.fill(req.page, m.rows);
+      this.answered = true;
+      this.counting = m.counting === true;
       this.setTotal(m.total);
+      // The index finished while this tail answer was on its way: ask again for the indexed one.
+      if (this.counting && this.indexDone) this.reloadKeepingView();
       const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
       if (row) {
         this.pendingSelect = -1;
@@ -185,6 +196,9 @@ export class RolloutBrowser {
   requery(scrollTop: number): void {
     this.cache.reset();
     this.requests.clear();
+    this.answered = false;
+    this.counting = false;
+    this.updateSummary();
     this.scroller.scrollTop = scrollTop;
     this.restoreScroll = scrollTop;
     this.request(0);
@@ -208,6 +222,24 @@ export class RolloutBrowser {
 
   /** Rows whose tags changed: drop every cached page so they show the new tags. */
   annotationsChanged(): void {
+    this.reloadKeepingView();
+  }
+
+  /**
+   * The first index build moved on. Once it is done, a list answered from the file's tail is
+   * asked again, keeping scroll position and selection, for the exact total.
+   */
+  indexProgress(m: Extract<HostMessage, { type: 'indexProgress' }>): void {
+    if (m.done) {
+      this.progress = null;
+      this.indexDone = true;
+      if (this.counting) this.reloadKeepingView();
+    } else this.progress = { bytes: m.bytes, size: m.size };
+    this.updateSummary();
+  }
+
+  /** Fetches what is on screen again, keeping the scroll position and the selection. */
+  private reloadKeepingView(): void {
     const keep = this.scroller.scrollTop;
     this.cache.reset();
     this.requests.clear();
@@ -224,14 +256,32 @@ export class RolloutBrowser {
   }
 
   private setTotal(total: number): void {
-    if (total === this.total && this.summary.textContent) return;
     this.total = total;
-    const f = describeFilter(this.filter);
-    this.summary.textContent = `${total.toLocaleString('en-US')} rollouts${f ? ` · ${f}` : ''}`;
-    this.element.dataset.total = String(total);
+    this.updateSummary();
     if (this.restoreScroll > 0) {
+      // The list must be tall enough before the position can be set back.
+      this.spacer.style.height = `${computeWindow(total, ROW_HEIGHT, 0, this.scroller.clientHeight).scrollHeight}px`;
       this.scroller.scrollTop = this.restoreScroll;
       this.restoreScroll = 0;
+    }
+  }
+
+  private updateSummary(): void {
+    const f = describeFilter(this.filter);
+    const p = this.progress;
+    const pct = p && p.size > 0 ? Math.floor((100 * p.bytes) / p.size) : 0;
+    let text: string;
+    if (this.counting) text = `counting… rollouts${p ? ` · indexing ${pct} %` : ''}`;
+    else if (!this.answered && p) text = `indexing rollouts… ${pct} % (${fmt(p.bytes / 2 ** 20, 0)} / ${fmt(p.size / 2 ** 20, 0)} MiB)`;
+    else if (!this.answered) return;
+    else text = `${this.total.toLocaleString('en-US')} rollouts${f ? ` · ${f}` : ''}`;
+    if (this.summary.textContent !== text) this.summary.textContent = text;
+    if (this.counting) {
+      delete this.element.dataset.total;
+      this.element.dataset.counting = 'true';
+    } else if (this.answered) {
+      this.element.dataset.total = String(this.total);
+      delete this.element.dataset.counting;
     }
   }
 

@@ -56,7 +56,7 @@ class RunPanel {
     private readonly logs: RunLogs,
     onDispose: () => void,
   ) {
-    this.query = new RolloutQueryService(runDir);
+    this.query = new RolloutQueryService(runDir, { onIndexProgress: (p) => this.post({ type: 'indexProgress', ...p }) });
     this.acrossRuns = new QuestionAcrossRuns(runDir);
     this.files = readRunFiles(runDir);
     this.cacheDir = join(context.globalStorageUri.fsPath, 'images', createHash('sha1').update(runDir).digest('hex').slice(0, 16));
@@ -287,6 +287,9 @@ class RunPanel {
         if (m.protocol !== PROTOCOL_VERSION) throw new Error(`the panel speaks protocol ${m.protocol}, the extension ${PROTOCOL_VERSION}; reload the window`);
         return this.init();
       case 'queryRollouts': {
+        // While the first index build runs, the newest rows come from the file's tail at once.
+        const quick = this.query.indexed ? null : await this.query.newestPage(m.filter, m.sort, m.offset, m.limit);
+        if (quick) return this.post({ type: 'rolloutsPage', requestId: m.requestId, ...quick });
         await this.query.refresh();
         const page = await this.query.query(m.filter, m.sort, m.offset, m.limit);
         return this.post({ type: 'rolloutsPage', requestId: m.requestId, total: page.total, offset: page.offset, rows: page.rows });

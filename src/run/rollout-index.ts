@@ -2,10 +2,13 @@
  * A compact column index over events/rollouts.jsonl: for each rollout its byte range in the file
  * plus the few scalars the browser filters and sorts on, in typed arrays (about 40 bytes per
  * rollout, so a million-rollout run indexes in tens of MB while the texts stay on disk). The
- * index grows incrementally: `refresh` reads only bytes appended since the last call.
+ * index grows incrementally: `refresh` reads only bytes appended since the last call. With a
+ * cache file, the first refresh starts from the index saved by an earlier open (see
+ * rollout-index-cache.ts) and a build saves it again.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { readRange } from './jsonl-reader';
+import { allocateColumns, loadIndexCache, saveIndexCache, type IndexColumns } from './rollout-index-cache';
 
 const STREAM_CODE = { grounded: 0, textual: 1 } as const;
 export const STREAM_NAMES = ['grounded', 'textual'] as const;
@@ -20,35 +23,7 @@ export function hash32(s: string): number {
   return h >>> 0;
 }
 
-interface Columns {
-  offset: Float64Array;
-  length: Uint32Array;
-  step: Int32Array;
-  stream: Uint8Array;
-  correct: Uint8Array;
-  boxes: Uint16Array;
-  score: Float32Array;
-  advantage: Float32Array;
-  idHash: Uint32Array;
-  promptHash: Uint32Array;
-}
-
-function allocate(n: number): Columns {
-  return {
-    offset: new Float64Array(n),
-    length: new Uint32Array(n),
-    step: new Int32Array(n),
-    stream: new Uint8Array(n),
-    correct: new Uint8Array(n),
-    boxes: new Uint16Array(n),
-    score: new Float32Array(n),
-    advantage: new Float32Array(n),
-    idHash: new Uint32Array(n),
-    promptHash: new Uint32Array(n),
-  };
-}
-
-interface IndexedFields {
+export interface IndexedFields {
   id: string;
   step: number;
   stream: 'grounded' | 'textual';
@@ -59,7 +34,8 @@ interface IndexedFields {
   boxes: unknown[];
 }
 
-function indexedFields(r: Record<string, unknown>): IndexedFields | string {
+/** The fields the index keeps, or why the record cannot be a row. */
+export function indexedFields(r: Record<string, unknown>): IndexedFields | string {
   if (typeof r.id !== 'string') return 'field "id" must be a string';
   if (typeof r.step !== 'number') return 'field "step" must be a number';
   if (r.stream !== 'grounded' && r.stream !== 'textual') return 'field "stream" must be "grounded" or "textual"';
@@ -83,15 +59,45 @@ function firstLine(buf: Buffer, a: number, b: number): string {
   return buf.toString('utf8', a, nl === -1 || nl > b ? b : nl);
 }
 
+/** How far the first build got: bytes of the rollouts file read so far of its size. */
+export interface IndexProgress {
+  bytes: number;
+  size: number;
+  done: boolean;
+}
+
+export interface RolloutIndexOptions {
+  /** Where the index is saved after a build and loaded from on the first refresh. */
+  cacheFile?: string;
+  /** Progress of the first build, at most every 100 ms, then once with `done`. */
+  onProgress?: (p: IndexProgress) => void;
+  /** Where problems with the cache go (a cache ignored, a save that failed); by default to `warnings`. */
+  onCacheWarning?: (w: string) => void;
+}
+
+/** Save again once this many bytes were indexed since the last save (and at least an eighth more). */
+const RESAVE_BYTES = 4 << 20;
+
 export class RolloutIndex {
-  private cols: Columns = allocate(1024);
+  private cols: IndexColumns = allocateColumns(1024);
   private count = 0;
   private scanned = 0;
+  private isBuilt = false;
+  private cacheChecked = false;
+  private savedBytes = 0;
   /** Lines skipped so far, each naming the file, byte offset and reason. Capped to keep memory flat on a bad file. */
   readonly warnings: string[] = [];
   private refreshing: Promise<number> | null = null;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly options: RolloutIndexOptions = {},
+  ) {}
+
+  /** True once the whole file (as it was then) has been indexed; until then only the tail reader can answer. */
+  get built(): boolean {
+    return this.isBuilt;
+  }
 
   get size(): number {
     return this.count;
@@ -102,7 +108,7 @@ export class RolloutIndex {
     return this.scanned;
   }
 
-  get columns(): Readonly<Columns> {
+  get columns(): Readonly<IndexColumns> {
     return this.cols;
   }
 
@@ -114,14 +120,70 @@ export class RolloutIndex {
     return this.refreshing;
   }
 
+  /** Rows added since the last call, counting those a cache brought on the first one. */
   private async scan(): Promise<number> {
     const before = this.count;
+    if (!this.cacheChecked) {
+      this.cacheChecked = true;
+      await this.loadCache();
+    }
+    await this.scanFrom();
+    if (!this.isBuilt) {
+      this.isBuilt = true;
+      this.options.onProgress?.({ bytes: this.scanned, size: Math.max(this.scanned, await this.fileSize()), done: true });
+    }
+    await this.saveCache();
+    return this.count - before;
+  }
+
+  private async fileSize(): Promise<number> {
+    try {
+      return (await stat(this.file)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private async loadCache(): Promise<void> {
+    const cacheFile = this.options.cacheFile;
+    if (!cacheFile) return;
+    const r = await loadIndexCache(cacheFile, this.file, this.cols.offset.length);
+    if (!r.ok) {
+      if (r.reason !== 'none') this.cacheWarn(`${cacheFile}: ignored the rollout index cache (${r.reason}); rebuilding it from ${this.file}`);
+      return;
+    }
+    this.cols = r.index.columns;
+    this.count = r.index.count;
+    this.scanned = r.index.bytesIndexed;
+    this.savedBytes = this.scanned;
+  }
+
+  /** Saves after the first build and then after substantial growth; a run folder that cannot be written only costs a warning. */
+  private async saveCache(): Promise<void> {
+    const cacheFile = this.options.cacheFile;
+    const grown = this.scanned - this.savedBytes;
+    if (!cacheFile || this.count === 0 || grown <= 0) return;
+    if (this.savedBytes > 0 && (grown < RESAVE_BYTES || grown < this.savedBytes / 8)) return;
+    try {
+      await saveIndexCache(cacheFile, this.file, { columns: this.cols, count: this.count, bytesIndexed: this.scanned });
+      this.savedBytes = this.scanned;
+    } catch (e) {
+      this.savedBytes = this.scanned;
+      this.cacheWarn(`${cacheFile}: could not save the rollout index cache: ${(e as Error).message}`);
+    }
+  }
+
+  private async scanFrom(): Promise<void> {
+    const size = this.isBuilt ? 0 : await this.fileSize();
+    let reported = 0;
+    if (!this.isBuilt) this.options.onProgress?.({ bytes: this.scanned, size: Math.max(size, this.scanned), done: false });
     for (;;) {
       let r;
       try {
-        r = await readRange<Record<string, unknown>>(this.file, this.scanned, 8 << 20);
+        // Small windows keep each synchronous parse short, so requests are answered between them.
+        r = await readRange<Record<string, unknown>>(this.file, this.scanned, 2 << 20);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw e;
       }
       for (const w of r.warnings) this.warn(w);
@@ -133,10 +195,19 @@ export class RolloutIndex {
         if (typeof f === 'string') this.warn(`${this.file} @${line.offset}: skipped a rollout: ${f}`);
         else this.push(line.offset, end - line.offset, f);
       }
-      if (r.nextOffset === this.scanned) return this.count - before;
+      if (r.nextOffset === this.scanned) return;
       this.scanned = r.nextOffset;
-      if (r.eof) return this.count - before;
+      if (r.eof) return;
+      if (!this.isBuilt && performance.now() - reported >= 100) {
+        reported = performance.now();
+        this.options.onProgress?.({ bytes: this.scanned, size: Math.max(size, this.scanned), done: false });
+      }
     }
+  }
+
+  private cacheWarn(w: string): void {
+    if (this.options.onCacheWarning) this.options.onCacheWarning(w);
+    else this.warn(w);
   }
 
   private warn(w: string): void {
@@ -160,8 +231,8 @@ export class RolloutIndex {
   }
 
   private grow(): void {
-    const next = allocate(this.cols.offset.length * 2);
-    for (const k of Object.keys(next) as (keyof Columns)[]) next[k].set(this.cols[k] as never);
+    const next = allocateColumns(this.cols.offset.length * 2);
+    for (const k of Object.keys(next) as (keyof IndexColumns)[]) next[k].set(this.cols[k] as never);
     this.cols = next;
   }
 

@@ -17,13 +17,26 @@ import {
   type RolloutSort,
 } from '../core/protocol/webview';
 import { readRange } from './jsonl-reader';
-import { hash32, RolloutIndex, STREAM_NAMES } from './rollout-index';
+import { hash32, RolloutIndex, STREAM_NAMES, type IndexProgress } from './rollout-index';
+import { readNewestRollouts } from './rollout-tail';
 
 export interface RolloutPage {
   /** Rollouts matching the filter (not just this page). */
   total: number;
   offset: number;
   rows: RolloutRow[];
+  /** Set when `total` is an estimate: the page came from the file's tail while the index is still being built. */
+  counting?: true;
+}
+
+/** Deepest row the tail reader serves; further down waits for the index. */
+const MAX_TAIL_ROWS = 10_000;
+
+/** The browser's default view, the one the file's tail can answer: no filter, newest step first. */
+export function isNewestView(filter: RolloutFilter, sort: RolloutSort): boolean {
+  const { text, tags, ...rest } = filter;
+  const blank = (text === undefined || text.trim() === '') && (tags === undefined || tags.length === 0) && Object.values(rest).every((v) => v === undefined);
+  return blank && sort.key === 'step' && sort.dir === 'desc';
 }
 
 const PREVIEW_CHARS = 160;
@@ -69,11 +82,22 @@ export class RolloutQueryService {
   private current = new Map<string, AnnotationRecord>();
   private cache: CachedMatch | null = null;
   private text: TextMatches | null = null;
+  private annotationsReading: Promise<void> | null = null;
+  /** The records of the last page the tail answered, by id (only until the index is built). */
+  private tailRecords = new Map<string, Record<string, unknown>>();
   /** Problems met while reading the run's files (file, byte offset, why). */
   readonly warnings: string[] = [];
 
-  constructor(readonly runDir: string) {
-    this.index = new RolloutIndex(join(runDir, 'events', 'rollouts.jsonl'));
+  /** `onIndexProgress` follows the first index build (the panel shows it while a filter waits). */
+  constructor(
+    readonly runDir: string,
+    opts: { onIndexProgress?: (p: IndexProgress) => void } = {},
+  ) {
+    this.index = new RolloutIndex(join(runDir, 'events', 'rollouts.jsonl'), {
+      cacheFile: join(runDir, 'cache', 'rollout-index.bin'),
+      onCacheWarning: (w) => this.warnings.push(w),
+      ...(opts.onIndexProgress ? { onProgress: opts.onIndexProgress } : {}),
+    });
     this.annotationsFile = join(runDir, 'events', 'annotations.jsonl');
   }
 
@@ -86,6 +110,29 @@ export class RolloutQueryService {
 
   get total(): number {
     return this.index.size;
+  }
+
+  /** True once the first index build is complete (before, only `newestPage` answers without waiting for it). */
+  get indexed(): boolean {
+    return this.index.built;
+  }
+
+  /**
+   * The default view's page from the file's tail, while the index is not built yet: the rows equal
+   * the indexed answer, the total is an estimate (`counting`) unless the tail reached the file's
+   * start. Null for any other view, a deep page, a file out of step order, or once the index is built.
+   */
+  async newestPage(filter: RolloutFilter, sort: RolloutSort, offset: number, limit: number): Promise<RolloutPage | null> {
+    if (this.index.built || !isNewestView(filter, sort) || offset + limit > MAX_TAIL_ROWS) return null;
+    await this.refreshAnnotations();
+    if (this.index.built) return null;
+    const t = readNewestRollouts(this.index.file, offset + limit);
+    if (!t) return null;
+    const page = t.records.slice(offset);
+    // The detail view asks for these by id before the index can find them.
+    this.tailRecords = new Map(page.map((r) => [String(r.id), r]));
+    const rows = page.map((r) => toRow(r, this.tagsOf(String(r.id))));
+    return { total: t.total, offset, rows, ...(t.exact ? {} : { counting: true as const }) };
   }
 
   /** The annotation that is current per target. */
@@ -102,10 +149,20 @@ export class RolloutQueryService {
     }
     await mkdir(join(this.runDir, 'events'), { recursive: true });
     await appendFile(this.annotationsFile, JSON.stringify(r.data) + '\n');
+    // A read in flight may have started before the append: let it finish, then read again.
+    await this.annotationsReading;
     await this.refreshAnnotations();
   }
 
-  private async refreshAnnotations(): Promise<void> {
+  /** Picks up appended annotations only (cheap: the tail answer needs them before the index is built). Concurrent calls share one read. */
+  refreshAnnotations(): Promise<void> {
+    this.annotationsReading ??= this.readAnnotations().finally(() => {
+      this.annotationsReading = null;
+    });
+    return this.annotationsReading;
+  }
+
+  private async readAnnotations(): Promise<void> {
     let changed = false;
     for (;;) {
       let r;
@@ -158,12 +215,14 @@ export class RolloutQueryService {
 
   /** The full record with this id, or null. Throws when the line exists but is not a valid rollout. */
   async get(id: string): Promise<RolloutRecord | null> {
+    const fromTail = this.index.built ? undefined : this.tailRecords.get(id);
+    if (fromTail) return this.validated(fromTail, 'near the end');
     const h = hash32(id);
     const ids = this.index.columns.idHash;
     for (let i = this.index.size - 1; i >= 0; i--) {
       if (ids[i] !== h) continue;
       const [raw] = await this.index.read([i]);
-      if (raw?.id === id) return this.validated(raw, i);
+      if (raw?.id === id) return this.validated(raw, `@${this.index.columns.offset[i]}`);
     }
     return null;
   }
@@ -175,14 +234,15 @@ export class RolloutQueryService {
     const hits: number[] = [];
     for (let i = 0; i < this.index.size; i++) if (p[i] === h) hits.push(i);
     const raws = await this.index.read(hits);
-    return raws.flatMap((raw, k) => (raw.promptId === promptId ? [this.validated(raw, hits[k]!)] : []));
+    return raws.flatMap((raw, k) => (raw.promptId === promptId ? [this.validated(raw, `@${this.index.columns.offset[hits[k]!]}`)] : []));
   }
 
-  private validated(raw: Record<string, unknown>, row: number): RolloutRecord {
+  /** `where`: the line's place in the file, for the error. */
+  private validated(raw: Record<string, unknown>, where: string): RolloutRecord {
     const r = rolloutRecordSchema.safeParse(raw);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    throw new Error(`${this.index.file} @${this.index.columns.offset[row]}: rollout "${String(raw.id)}" invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    throw new Error(`${this.index.file} ${where}: rollout "${String(raw.id)}" invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
   }
 
   /** Row numbers matching the filter, sorted; the last answer is cached so paging through it is cheap. */

@@ -270,7 +270,10 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   }),
   /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
   z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),
-  z.object({ type: z.literal('rolloutsPage'), requestId, total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(rolloutRowSchema) }),
+  /** `counting`: the page came from the run file's tail while the index is still being built, and `total` is an estimate. */
+  z.object({ type: z.literal('rolloutsPage'), requestId, total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(rolloutRowSchema), counting: z.literal(true).optional() }),
+  /** The first rollout index build: bytes of events/rollouts.jsonl read of its size; `done` once it is complete. */
+  z.object({ type: z.literal('indexProgress'), bytes: z.number().int().nonnegative(), size: z.number().int().nonnegative(), done: z.boolean() }),
   /** The full record for `getRollout`; `record` is null when the id is unknown. Evidence comes from the dataset. */
   z.object({
     type: z.literal('rollout'),

@@ -39,6 +39,20 @@ export class HarnessHost {
    */
   tryPrompt: ((m: TryPromptRequest, progress: (message: string) => void, signal: AbortSignal) => Promise<TryPromptResult>) | null = null;
   private readonly running = new Map<number, AbortController>();
+  private indexGate: Promise<void> = Promise.resolve();
+
+  /** Holds the first index build until the returned function is called, so a test sees the panel before the index is done. */
+  holdIndex(): () => void {
+    let release = (): void => undefined;
+    this.indexGate = new Promise<void>((r) => (release = r));
+    return release;
+  }
+
+  /** As the extension's panel host does: the index builds in the background from the panel's first message. */
+  private async buildIndex(): Promise<void> {
+    await this.indexGate;
+    await this.service.refresh();
+  }
 
   constructor(
     readonly runDir: string,
@@ -50,7 +64,7 @@ export class HarnessHost {
     /** The other runs of the workspace, as the extension's registry would list them. */
     readonly otherRuns: RunRef[] = [],
   ) {
-    this.service = new RolloutQueryService(runDir);
+    this.service = new RolloutQueryService(runDir, { onIndexProgress: (p) => this.send([{ type: 'indexProgress', ...p }]) });
     this.acrossRuns = new QuestionAcrossRuns(runDir);
     for (const p of readJsonl<FixturePrompt>(join(datasetDir, 'dataset.jsonl'))) this.prompts.set(p.id, p);
     mkdirSync(cacheDir, { recursive: true });
@@ -77,7 +91,8 @@ export class HarnessHost {
     const s = this.service;
     switch (m.type) {
       case 'ready': {
-        await s.refresh();
+        await s.refreshAnnotations();
+        void this.buildIndex().catch((e: unknown) => this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e) }]));
         let summary: EvalSummaryRow[] = [];
         try {
           summary = (JSON.parse(readFileSync(join(this.runDir, 'eval-summary.json'), 'utf8')) as { rows: EvalSummaryRow[] }).rows;
@@ -94,6 +109,9 @@ export class HarnessHost {
         ];
       }
       case 'queryRollouts': {
+        const quick = s.indexed ? null : await s.newestPage(m.filter, m.sort, m.offset, m.limit);
+        if (quick) return [{ type: 'rolloutsPage', requestId: m.requestId, ...quick }];
+        await this.buildIndex();
         const page = await s.query(m.filter, m.sort, m.offset, m.limit);
         return [{ type: 'rolloutsPage', requestId: m.requestId, ...page }];
       }

@@ -31,11 +31,14 @@ export interface Harness {
   problems: string[];
   /** Messages posted to the page so far. */
   sent: HostMessage[];
+  /** Lets a held first index build (`holdIndex`) run. */
+  releaseIndex(): void;
   close(): Promise<void>;
 }
 
 /** `otherRuns`: further recorded runs the workspace holds (Compare shows those on the same dataset). */
-export async function openPanel(runDir: string, datasetDir: string, opts: { width?: number; height?: number; otherRuns?: RunRef[] } = {}): Promise<Harness> {
+/** `holdIndex`: the first index build waits for `releaseIndex()` (the panel answers from the file's tail until then). */
+export async function openPanel(runDir: string, datasetDir: string, opts: { width?: number; height?: number; otherRuns?: RunRef[]; holdIndex?: boolean } = {}): Promise<Harness> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'ivgr-panel-cache-'));
   const client = transformSync(readFileSync(join(import.meta.dirname, 'client.ts'), 'utf8'), { loader: 'ts', format: 'iife' }).code;
   let origin = '';
@@ -94,6 +97,7 @@ export async function openPanel(runDir: string, datasetDir: string, opts: { widt
     queue.push(...ms);
     flushing ??= flush();
   }, opts.otherRuns);
+  const releaseIndex = opts.holdIndex ? host.holdIndex() : (): void => undefined;
   await page.exposeBinding('__harnessPost', (_src, message: unknown) => host.handle(message));
   await page.goto(origin + '/');
   return {
@@ -103,6 +107,7 @@ export async function openPanel(runDir: string, datasetDir: string, opts: { widt
     url: origin + '/',
     problems,
     sent,
+    releaseIndex,
     async close() {
       await browser.close();
       await new Promise<void>((r) => server.close(() => r()));
