@@ -1,7 +1,8 @@
 /**
- * Panel benchmarks: the query service over 100k and 1M rollouts (index build, pages, sorts, text
- * search), the panel in Chromium (first paint, first rows, scroll frame times, page memory), and
- * how many live rollouts per second the panel absorbs. `IVGR_BENCH_ROWS=100000` limits the sizes.
+ * Panel benchmarks: the query service over 100k and 1M rollouts (index build, tail answer, reopen
+ * from the saved index, pages, sorts, text search), the panel in Chromium (first paint, first rows
+ * and exact total on first open and on reopen, scroll frame times, page memory), and how many live
+ * rollouts per second the panel absorbs. `IVGR_BENCH_ROWS=100000` limits the sizes.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { RolloutRow } from '../../src/core/protocol/webview';
 import { RolloutQueryService } from '../../src/run/rollout-query';
 import { writeFixtureRun, writeManyRollouts } from '../../test/webview/harness/fixture';
-import { chromiumAvailable, openPanel } from '../../test/webview/harness/panel';
+import { chromiumAvailable, openPanel, type Harness } from '../../test/webview/harness/panel';
 
 const sizes = (process.env.IVGR_BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
 const ms = (t0: number) => Math.round(performance.now() - t0);
@@ -20,12 +21,28 @@ function pct(values: number[], p: number): number {
 }
 
 async function benchService(runDir: string, n: number): Promise<void> {
-  const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const cacheFile = join(runDir, 'cache', 'rollout-index.bin');
+  rmSync(join(runDir, 'cache'), { recursive: true, force: true });
   let t = performance.now();
+  const tail = await new RolloutQueryService(runDir).newestPage({}, { key: 'step', dir: 'desc' }, 0, 100);
+  const tailMs = ms(t);
+  if (!tail) throw new Error('the tail gave no answer for the default view');
+  const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  t = performance.now();
   const s = new RolloutQueryService(runDir);
   await s.refresh();
   const build = ms(t);
   const heap = (process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heap0) / 2 ** 20;
+  t = performance.now();
+  const reopened = new RolloutQueryService(runDir);
+  await reopened.refresh();
+  await reopened.query({}, { key: 'step', dir: 'desc' }, 0, 100);
+  const reopen = ms(t);
+  if (reopened.total !== n || reopened.warnings.length > 0) throw new Error(`reopen from the cache: ${reopened.total} rollouts, ${reopened.warnings.join('; ')}`);
+  console.log(
+    `service ${n.toLocaleString('en-US')} rollouts: first page from the tail ${tailMs} ms (total estimated ${tail.total}), ` +
+      `index build + save ${build} ms, reopen from the cache (${(statSync(cacheFile).size / 2 ** 20).toFixed(1)} MiB) + first page ${reopen} ms`,
+  );
   t = performance.now();
   await s.query({}, { key: 'step', dir: 'desc' }, 0, 100);
   const first = ms(t);
@@ -50,16 +67,31 @@ async function benchService(runDir: string, n: number): Promise<void> {
   );
 }
 
+/**
+ * Opens a fresh harness (a new service, as a new window would) straight on the rollout browser,
+ * as a restored panel would: the index build starts with the reload. Times the first rows and the
+ * exact total.
+ */
+async function openTimed(runDir: string, datasetDir: string): Promise<{ h: Harness; rowsMs: number; exactMs: number }> {
+  const h = await openPanel(runDir, datasetDir, { width: 1400, height: 900, holdIndex: true });
+  const page = h.page;
+  await page.evaluate(() => sessionStorage.setItem('ivgr-harness-state', JSON.stringify({ v: 1, tab: 'rollouts' })));
+  const t0 = Date.now();
+  h.releaseIndex();
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('.list .row:not(.loading):not([hidden])') !== null, undefined, { timeout: 120_000, polling: 16 });
+  const rowsMs = Date.now() - t0;
+  await page.waitForFunction(() => (document.querySelector('.browser') as HTMLElement).dataset.total !== undefined, undefined, { timeout: 120_000, polling: 16 });
+  return { h, rowsMs, exactMs: Date.now() - t0 };
+}
+
 async function benchPanel(runDir: string, datasetDir: string, n: number): Promise<void> {
-  const h = await openPanel(runDir, datasetDir, { width: 1400, height: 900 });
+  rmSync(join(runDir, 'cache'), { recursive: true, force: true });
+  const cold = await openTimed(runDir, datasetDir);
+  await cold.h.close();
+  const { h, rowsMs, exactMs } = await openTimed(runDir, datasetDir);
   try {
     const page = h.page;
-    // Open straight on the rollout browser, as a restored panel would.
-    await page.evaluate(() => sessionStorage.setItem('ivgr-harness-state', JSON.stringify({ v: 1, tab: 'rollouts' })));
-    const t0 = Date.now();
-    await page.reload();
-    await page.waitForFunction(() => document.querySelector('.list .row:not(.loading):not([hidden])') !== null, undefined, { timeout: 120_000, polling: 16 });
-    const rowsMs = Date.now() - t0;
     const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
     const scroll = (mode: 'smooth' | 'jump') =>
       page.evaluate(async (m) => {
@@ -85,7 +117,8 @@ async function benchPanel(runDir: string, datasetDir: string, n: number): Promis
     const heap = (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN) / 2 ** 20;
     const nodes = metrics.find((m) => m.name === 'Nodes')?.value ?? NaN;
     console.log(
-      `panel ${n.toLocaleString('en-US')} rollouts: first contentful paint ${fcp.toFixed(0)} ms, first rows ${rowsMs} ms after reload, ` +
+      `panel ${n.toLocaleString('en-US')} rollouts: first open (no cache): first rows ${cold.rowsMs} ms, exact total ${cold.exactMs} ms after reload; ` +
+        `reopen (cache): first rows ${rowsMs} ms, exact total ${exactMs} ms, first contentful paint ${fcp.toFixed(0)} ms, ` +
         `scroll frames smooth p50 ${pct(smooth, 50).toFixed(1)} / p95 ${pct(smooth, 95).toFixed(1)} / max ${Math.max(...smooth).toFixed(1)} ms, ` +
         `random jumps p50 ${pct(jump, 50).toFixed(1)} / p95 ${pct(jump, 95).toFixed(1)} / max ${Math.max(...jump).toFixed(1)} ms, JS heap ${heap.toFixed(1)} MiB, DOM nodes ${nodes}`,
     );
