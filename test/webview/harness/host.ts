@@ -1,18 +1,19 @@
 /**
  * The harness's stand-in for the extension's panel host: answers the panel's messages from a run
- * directory with the real RolloutQueryService, serves thumbnails, crops and tiles through the real
- * image cache (src/extension/image-cache.ts), and records every message the panel sent so tests
- * can assert on them.
+ * directory (generated, or recorded from the worker) with the real RolloutQueryService, serves
+ * thumbnails, crops and tiles through the real image cache (src/extension/image-cache.ts), and
+ * records every message the panel sent so tests can assert on them.
  */
 import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest, type TryPromptResult } from '../../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
-import type { EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
+import type { CoordConvention, DatasetRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
 import { resolveInside } from '../../../src/data/loaders/resolve';
 import { serveImage, serveTile } from '../../../src/extension/image-cache';
 import { TileQueue } from '../../../src/extension/tile-queue';
 import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/question-runs';
+import { readRunFiles } from '../../../src/extension/run-files';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
 import { TAGS, type FixturePrompt } from './fixture';
 
@@ -32,6 +33,8 @@ export class HarnessHost {
   /** Messages the panel sent that failed validation. */
   readonly invalid: string[] = [];
   private readonly prompts = new Map<string, FixturePrompt>();
+  /** How the run's model writes boxes (a generated run's traces are in pixels). */
+  private readonly convention: CoordConvention;
   private readonly tiles = new TileQueue();
   /**
    * Answers a Try prompt request, as the extension does with the ORT engine; tests set it. Unset,
@@ -67,6 +70,11 @@ export class HarnessHost {
     this.service = new RolloutQueryService(runDir, { onIndexProgress: (p) => this.send([{ type: 'indexProgress', ...p }]) });
     this.acrossRuns = new QuestionAcrossRuns(runDir);
     for (const p of readJsonl<FixturePrompt>(join(datasetDir, 'dataset.jsonl'))) this.prompts.set(p.id, p);
+    // A recorded run's dataset is the worker's own: split files of records with `evidenceLabels`.
+    for (const split of ['train', 'val', 'test']) {
+      for (const r of readJsonl<DatasetRecord>(join(datasetDir, `${split}.jsonl`))) this.prompts.set(r.id, { ...r, labels: r.evidenceLabels ?? [] });
+    }
+    this.convention = readRunFiles(runDir).convention ?? 'pixels';
     mkdirSync(cacheDir, { recursive: true });
   }
 
@@ -101,7 +109,7 @@ export class HarnessHost {
         }
         const metrics = readJsonl<MetricsRecord>(join(this.runDir, 'events', 'metrics.jsonl'));
         return [
-          { type: 'init', protocol: PROTOCOL_VERSION, run: { id: 'fixture-run', name: 'fixture run' }, config: {}, status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' }, tags: TAGS, convention: 'pixels' },
+          { type: 'init', protocol: PROTOCOL_VERSION, run: { id: 'fixture-run', name: 'fixture run' }, config: {}, status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' }, tags: TAGS, convention: this.convention },
           { type: 'metrics', records: metrics, reset: true },
           { type: 'evalSummary', rows: summary },
           { type: 'annotations', records: s.annotations() },
