@@ -7,13 +7,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { summarizeEval } from '../../src/core/stats';
 import type { EvalRecord, MetricsRecord, RolloutRecord } from '../../src/core/types';
 import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-import { RECORDED_RUN, recordedLines, recordedQuestions } from './harness/recorded';
+import { copyRecordedRun, recordedLines, recordedQuestions } from './harness/recorded';
 
 const ARTIFACTS = join('test-artifacts', 'webview');
 const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
@@ -64,18 +65,22 @@ function pct(n: number): string {
 }
 
 describe('panel on a run recorded from the worker', { skip }, () => {
+  let root: string;
   let h: Harness;
   let page: Page;
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    h = await openPanel(RECORDED_RUN.runDir, RECORDED_RUN.datasetDir);
+    root = mkdtempSync(join(tmpdir(), 'ivgr-recorded-'));
+    const run = copyRecordedRun(root);
+    h = await openPanel(run.runDir, run.datasetDir);
     page = h.page;
     await page.waitForSelector('.chart canvas');
   });
 
   after(async () => {
     await h?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   test('the charts span the recorded steps with the recorded rewards', async () => {

@@ -2,7 +2,7 @@
  * The run recorded from the real worker (see record-fixture.ts): where it lies and its event
  * files as written, for the panel tests and the schema check that opens it.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import type { DatasetRecord } from '../../../src/core/types';
 import { join } from 'node:path';
 
@@ -13,6 +13,15 @@ export const RECORDED_RUN = {
   runDir: join(root, 'run'),
   datasetDir: join(root, 'dataset'),
 };
+
+/**
+ * A copy of the recorded run and its dataset under `root`, for a panel to open: the query service
+ * writes its index cache (and a test its annotations) into the run folder, never into the fixture.
+ */
+export function copyRecordedRun(root: string): { runDir: string; datasetDir: string } {
+  cpSync(RECORDED_RUN.root, root, { recursive: true });
+  return { runDir: join(root, 'run'), datasetDir: join(root, 'dataset') };
+}
 
 /** The raw lines of one of the recorded run's event files, blank lines left out. */
 export function recordedLines(file: 'rollouts' | 'metrics' | 'eval'): string[] {
