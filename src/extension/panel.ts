@@ -27,8 +27,6 @@ import { TileQueue } from './tile-queue';
 import { TryPromptRunner, tryTargetOf } from './try-prompt';
 
 export const PANEL_VIEW_TYPE = 'ivgr.run';
-/** The failure tags the annotation form offers; "good" marks an approved trace (see annotation-export.ts). */
-export const ANNOTATION_TAGS = ['good', 'wrong-answer', 'wrong-region', 'hallucinated-box', 'missed-detail', 'format', 'lazy-reasoning'];
 const PANEL_RUNS_KEY = 'ivgr.panelRuns';
 const METRICS_CHUNK = 2000;
 
@@ -139,7 +137,8 @@ class RunPanel {
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
     const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: ANNOTATION_TAGS, maxRows: readSettings().maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
+    const settings = readSettings();
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: settings.annotationTags, maxRows: settings.maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
     let offset = 0;
     let batch: MetricsRecord[] = [];
     let first = true;
