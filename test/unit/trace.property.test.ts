@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { smartResize } from '../../src/core/boxes';
 import { PROBLEM_CODES, parseTrace } from '../../src/core/trace';
 import type { CoordConvention, ParseOptions, ParseResult } from '../../src/core/types';
 
@@ -95,8 +96,15 @@ test('parseTrace never throws on mutated valid traces, and boxes stay inside the
 });
 
 test('the unmutated valid trace parses cleanly in every convention', () => {
-  const r = parseTrace(VALID, { convention: 'qwen2-1000', original: { width: 1000, height: 1000 } });
-  assert.deepEqual(r.problems, []);
-  assert.equal(r.boxes.length, 3);
-  assert.equal(r.toolCalls.length, 1);
+  // The same trace with its coordinates written as 0-1 fractions, for the relative convention.
+  const relative = VALID.replace(/(?<![\w.])\d+/g, (n) => String(Number(n) / 1000));
+  for (const convention of conventions) {
+    const r = parseTrace(convention === 'relative' ? relative : VALID, { convention, original: { width: 1000, height: 1000 } });
+    assert.deepEqual(r.problems, [], convention);
+    assert.equal(r.boxes.length, 3, convention);
+    assert.equal(r.toolCalls.length, 1, convention);
+    // The first box in original pixels: qwen25-abs coordinates are of the smart-resized input.
+    const scale = convention === 'qwen25-abs' ? 1000 / smartResize({ width: 1000, height: 1000 }).width : 1;
+    r.boxes[0]!.forEach((v, i) => assert.ok(Math.abs(v - [100, 200, 300, 400][i]! * scale) < 1e-6, `${convention}: ${r.boxes[0]!.join(',')}`));
+  }
 });
