@@ -7,7 +7,8 @@
  * boundaries, SFT steps of the warm start included; checkpoints hold engine
  * state plus the worker's cursor, PRNG and warm-start position, so a resumed
  * run draws exactly the next step an uninterrupted run would.
- * If the engine dies, the loop restarts it from the last checkpoint (bounded).
+ * If the engine dies, in RL or in the warm start, the loop restarts it from the
+ * last checkpoint (bounded); a warm start with none yet begins again from the base model.
  */
 import { join } from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -120,7 +121,7 @@ export class Trainer {
       this.hooks.log('info', `resumed from checkpoint ${latest.step}`);
       return;
     }
-    this.state = { step: 0, cursor: { epoch: 0, index: 0 }, rng: Prng.fromSeed(this.config.seed), sftDone: null };
+    this.state = this.initialState(null);
     if (this.config.initFrom) {
       await this.engine.restore(this.config.initFrom);
       this.hooks.log('info', `initialised from ${this.config.initFrom}`);
@@ -130,6 +131,11 @@ export class Trainer {
     } else {
       await this.checkpoint('base');
     }
+  }
+
+  /** The position before the first step, as the seed gives it. */
+  private initialState(sftDone: number | null): LoopState {
+    return { step: 0, cursor: { epoch: 0, index: 0 }, rng: Prng.fromSeed(this.config.seed), sftDone };
   }
 
   private async restoreFrom(dir: string, s: WorkerState): Promise<void> {
@@ -161,16 +167,22 @@ export class Trainer {
       this.hooks.log('warn', 'warm start skipped: the training split has no reference traces');
       return 'finished';
     }
-    const order = new SftOrder(examples.length, this.config.sft.batchSize, this.config.seed ^ 0x5f7);
-    const start = this.state.sftDone ?? 0;
-    // The order depends only on the seed, so replaying the batches already trained finds the next one.
-    for (let i = 0; i < start; i++) order.next();
+    let order = this.sftOrderAt(examples.length);
     let recent: number[] = [];
-    for (let i = start; i < this.config.sft.steps; i++) {
+    while (this.state.sftDone! < this.config.sft.steps) {
+      const i = this.state.sftDone!;
       if ((await this.hooks.boundary('sft')) === 'stop') return 'stopped';
       const batch = order.next().map((k) => examples[k]!);
       this.hooks.progress({ step: 0, phase: 'sft', message: `warm start ${i + 1}/${this.config.sft.steps}` });
-      const r = await this.engine.sftStep({ examples: batch, learningRate: this.config.sft.learningRate, microBatch: this.config.microBatch });
+      let r: { loss: number };
+      try {
+        r = await this.engine.sftStep({ examples: batch, learningRate: this.config.sft.learningRate, microBatch: this.config.microBatch });
+      } catch (err) {
+        await this.recover(err, `in the warm start at SFT step ${i + 1}/${this.config.sft.steps}`);
+        order = this.sftOrderAt(examples.length);
+        recent = [];
+        continue;
+      }
       this.state.sftDone = i + 1;
       recent.push(r.loss);
       if ((i + 1) % 10 === 0 || i + 1 === this.config.sft.steps) {
@@ -179,6 +191,14 @@ export class Trainer {
       }
     }
     return 'finished';
+  }
+
+  /** The SFT batch order positioned at the next batch the warm start trains. */
+  private sftOrderAt(examples: number): SftOrder {
+    const order = new SftOrder(examples, this.config.sft.batchSize, this.config.seed ^ 0x5f7);
+    // The order depends only on the seed, so replaying the batches already trained finds the next one.
+    for (let i = 0; i < (this.state.sftDone ?? 0); i++) order.next();
+    return order;
   }
 
   /**
@@ -237,10 +257,14 @@ export class Trainer {
     return 'finished';
   }
 
-  private async recover(err: unknown): Promise<void> {
+  /**
+   * Restarts a failed engine (bounded by `maxRestarts`) and goes back to the last checkpoint. A
+   * warm start that failed before any checkpoint restarts from the base model the fresh engine loaded.
+   */
+  private async recover(err: unknown, where = `at step ${this.state.step + 1}`): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     this.restarts += 1;
-    this.hooks.log('error', `engine failed at step ${this.state.step + 1}: ${message}`);
+    this.hooks.log('error', `engine failed ${where}: ${message}`);
     if (this.restarts > this.config.maxRestarts) throw new Error(`engine failed ${this.restarts} times (limit ${this.config.maxRestarts}); last error: ${message}`);
     // Lines of the failed step that were never flushed are dropped; flushed ones stay.
     await this.engine.shutdown().catch(() => undefined);
@@ -248,9 +272,16 @@ export class Trainer {
     this.engine = started.engine;
     this.info = started.info;
     const latest = latestCheckpoint(this.runDir);
-    if (!latest) throw new Error(`engine failed before the first checkpoint: ${message}`);
-    await this.restoreFrom(latest.dir, latest.state);
-    this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); continuing from checkpoint ${latest.step}`);
+    const inWarmStart = this.state.sftDone !== null;
+    if (!latest && !inWarmStart) throw new Error(`engine failed before the first checkpoint: ${message}`);
+    if (latest) {
+      await this.restoreFrom(latest.dir, latest.state);
+      this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); continuing from checkpoint ${latest.step}`);
+    } else {
+      this.state = this.initialState(0);
+      this.savedAt = null;
+      this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); the warm start begins again from the base model`);
+    }
   }
 
   private async rlStep(): Promise<void> {

@@ -27,6 +27,8 @@ class ScriptedEngine implements Engine {
   updates = 0;
   failGenerateAt: number | null = null;
   calls = 0;
+  failSftAt: number | null = null;
+  sftCalls = 0;
   /** The questions of each SFT batch, in order. */
   sftBatches: string[][] = [];
   async load(): Promise<ModelInfo> {
@@ -55,6 +57,8 @@ class ScriptedEngine implements Engine {
     return { loss: 0.1, kl: 0, clipFraction: 0, gradNorm: 1, seconds: 0 };
   }
   async sftStep(req: SftRequest) {
+    this.sftCalls += 1;
+    if (this.failSftAt === this.sftCalls) throw new Error('engine process exited (signal SIGKILL)');
     this.sftBatches.push(req.examples.map((e) => e.messages.at(-1)!.text));
     this.version += 1;
     return { loss: 1, seconds: 0 };
@@ -211,4 +215,57 @@ test('an engine crash restarts from the last checkpoint, keeps written lines and
   await r.trainer.open();
   t.engines[0]!.failGenerateAt = 1;
   await assert.rejects(r.trainer.run(), /engine failed 1 times \(limit 0\)/);
+});
+
+test('an engine crash in the warm start restarts it: before any checkpoint from the base model, after one from it; the run equals an uninterrupted one', async () => {
+  const cfg = { sft: { steps: 5, batchSize: 4 } };
+  const a = setup(cfg);
+  const ra = a.make();
+  await ra.trainer.open();
+  await ra.trainer.run();
+  ra.events.close();
+  const ck = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
+  const strip = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+  const rollouts = await strip(a.dir);
+
+  // No checkpoint yet: the second SFT step fails, the warm start begins again on a fresh engine.
+  const b = setup(cfg);
+  const rb = b.make();
+  await rb.trainer.open();
+  b.engines[0]!.failSftAt = 2;
+  assert.equal(await rb.trainer.run(), 'finished');
+  rb.events.close();
+  assert.equal(b.engines.length, 2, 'a second engine was started');
+  assert.ok(b.logs.some((l) => /engine failed in the warm start at SFT step 2\/5/.test(l)));
+  assert.ok(b.logs.some((l) => /warm start begins again from the base model/.test(l)));
+  assert.deepEqual(b.engines[1]!.sftBatches, a.engines[0]!.sftBatches);
+  assert.equal(b.engines[1]!.version, a.engines[0]!.version);
+  assert.deepEqual(ck(b.dir), ck(a.dir));
+  assert.deepEqual(await strip(b.dir), rollouts);
+
+  // Stopped after SFT step 3 (checkpoint 0 inside the warm start), resumed, then SFT step 4 fails.
+  const c = setup(cfg);
+  const first = c.make(undefined, 3);
+  await first.trainer.open();
+  assert.equal(await first.trainer.run(), 'stopped');
+  await first.trainer.checkpointOnce();
+  first.events.close();
+  const second = c.make();
+  await second.trainer.open();
+  c.engines[1]!.failSftAt = 1;
+  assert.equal(await second.trainer.run(), 'finished');
+  second.events.close();
+  assert.equal(c.engines.length, 3);
+  assert.ok(c.logs.some((l) => /engine failed in the warm start at SFT step 4\/5/.test(l)));
+  assert.ok(c.logs.some((l) => /continuing from checkpoint 0/.test(l)));
+  assert.deepEqual([...c.engines[0]!.sftBatches, ...c.engines[2]!.sftBatches], a.engines[0]!.sftBatches, 'the batches after the checkpoint are the uninterrupted run\'s');
+  assert.equal(c.engines[2]!.version, a.engines[0]!.version);
+  assert.deepEqual(ck(c.dir), ck(a.dir));
+  assert.deepEqual(await strip(c.dir), rollouts);
+
+  const d = setup({ ...cfg, maxRestarts: 0 });
+  const rd = d.make();
+  await rd.trainer.open();
+  d.engines[0]!.failSftAt = 1;
+  await assert.rejects(rd.trainer.run(), /engine failed 1 times \(limit 0\)/);
 });
