@@ -59,6 +59,8 @@ export class DetailView {
   private readonly history = new Map<string, (AnnotationRecord | null)[]>();
   private corrected: Box[] = [];
   private tags: string[] = [];
+  /** The annotation form's controls, while a form is shown. */
+  private draft: { note: ui.Control<string>; boxes: ui.Control<boolean>[] } | null = null;
   convention: CoordConvention = 'qwen25-abs';
 
   constructor(
@@ -86,8 +88,16 @@ export class DetailView {
   }
 
   setTags(tags: string[]): void {
+    // A tag set changed while the user is writing keeps the note and the ticks that still exist.
+    const draft = this.draft ? { note: this.draft.note.value, ticked: this.tags.filter((_, j) => this.draft!.boxes[j]?.value) } : null;
     this.tags = tags;
-    if (this.subject) this.renderForm();
+    if (!this.subject) return;
+    this.renderForm();
+    if (!draft || !this.draft) return;
+    this.draft.note.value = draft.note;
+    this.tags.forEach((t, j) => {
+      if (draft.ticked.includes(t)) this.draft!.boxes[j]!.value = true;
+    });
   }
 
   get current(): Subject | null {
@@ -196,11 +206,13 @@ export class DetailView {
 
   private renderForm(): void {
     const s = this.subject!;
+    this.draft = null;
     if (s.kind === 'try' || s.run !== undefined) return this.form.replaceChildren();
     const kind = s.kind;
     const current = new Set(this.annotation?.tags ?? []);
     const boxes = this.tags.map((t) => ui.checkbox(t, current.has(t), () => {}, { id: `tag-${t}`, value: t }));
     const note = ui.textArea({ placeholder: 'Note (why this is a failure, what the model should have done)…', value: this.annotation?.note ?? '', id: 'annotation-note' });
+    this.draft = { note, boxes };
     this.correctedCount = h('span', { class: 'muted', data: { role: 'corrected' } });
     this.renderCorrectedCount();
     let drawing = false;

@@ -211,6 +211,10 @@ host.on('init', (m) => {
   if (state.evalCell) evalView.openCell(state.evalCell);
   if (state.comparePrompt) host.post({ type: 'compare', promptId: state.comparePrompt });
 });
+host.on('tags', (m) => {
+  detail.setTags(m.tags);
+  browser.setTags(m.tags);
+});
 function setStatus(s: { status: string; step: number; totalSteps: number; phase: string; message?: string }): void {
   statusText.textContent = `${s.status} · step ${s.step}/${s.totalSteps} · ${s.phase}${s.message ? ` · ${s.message}` : ''}`;
   statusText.dataset.status = s.status;

@@ -64,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ivgr.annotation.tags')) panels.setTags(readSettings().annotationTags);
       if (!e.affectsConfiguration('ivgr.runsFolder')) return;
       registry.setRoots(runsRoots(readSettings()));
       void registry.refresh();

@@ -106,6 +106,10 @@ class RunPanel {
     void this.panel.webview.postMessage(m);
   }
 
+  sendTags(tags: string[]): void {
+    this.post({ type: 'tags', tags });
+  }
+
   private sendStatus(): void {
     const run = this.registry.get(this.runDir);
     if (run) this.post({ type: 'status', status: { status: run.status, step: run.step, totalSteps: run.totalSteps, phase: run.phase ?? 'idle', message: run.message } });
@@ -394,6 +398,11 @@ export class PanelHost implements vscode.Disposable {
     const id = panelRunId(runDir, this.registry.get(runDir));
     const known = this.context.workspaceState.get<Record<string, string>>(PANEL_RUNS_KEY, {});
     await this.context.workspaceState.update(PANEL_RUNS_KEY, { ...known, [id]: runDir });
+  }
+
+  /** Sends a changed tag setting to every open panel. */
+  setTags(tags: string[]): void {
+    for (const p of this.panels.values()) p.sendTags(tags);
   }
 
   private adopt(panel: vscode.WebviewPanel, runDir: string): void {

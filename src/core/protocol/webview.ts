@@ -268,6 +268,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     /** Most rollout rows the panel keeps in memory (the `ivgr.panel.maxRollouts` setting). */
     maxRows: z.number().int().min(100).optional(),
   }),
+  /** The annotation tags changed in the settings: the form and the tag filter offer these from now on. */
+  z.object({ type: z.literal('tags'), tags: z.array(z.string().min(1)) }),
   /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
   z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),
   /** `counting`: the page came from the run file's tail while the index is still being built, and `total` is an estimate. */

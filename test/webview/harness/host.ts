@@ -201,6 +201,11 @@ export class HarnessHost {
     this.send([{ type: 'metrics', records }]);
   }
 
+  /** Sends a changed tag setting, as the extension does when `ivgr.annotation.tags` changes. */
+  setTags(tags: string[]): void {
+    this.send([{ type: 'tags', tags }]);
+  }
+
   currentAnnotations() {
     return currentAnnotations(readJsonl(join(this.runDir, 'events', 'annotations.jsonl')));
   }
