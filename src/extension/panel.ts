@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { evalRecordSchema, metricsRecordSchema, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest } from '../core/protocol/webview';
 import { PROTOCOL_VERSION } from '../core/protocol/version';
 import type { Box, EvalRecord, MetricsRecord } from '../core/types';
-import { loadDataset, type DatasetFormat } from '../data/loaders/load';
 import { resolveInside } from '../data/loaders/resolve';
 import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
@@ -19,7 +18,7 @@ import { serveImage, serveTile } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
 import { panelRunId, resolvePanelRun } from './panel-restore';
 import { QuestionAcrossRuns } from './question-runs';
-import { readRunFiles, type RunFiles } from './run-files';
+import { datasetImagePath, loadRunEvidence, readRunFiles, type RunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import { readEvalSummary, type RunRegistry } from './run-registry';
 import { openProviderSetting, providerUnavailable, readSettings, workerEnv } from './settings';
@@ -58,7 +57,7 @@ class RunPanel {
     this.acrossRuns = new QuestionAcrossRuns(runDir);
     this.files = readRunFiles(runDir);
     this.cacheDir = join(context.globalStorageUri.fsPath, 'images', createHash('sha1').update(runDir).digest('hex').slice(0, 16));
-    const roots = [join(context.extensionPath, 'dist'), join(context.extensionPath, 'media'), runDir, this.cacheDir, ...(this.files.datasetRoot ? [this.files.datasetRoot] : [])];
+    const roots = [join(context.extensionPath, 'dist'), join(context.extensionPath, 'media'), runDir, this.cacheDir, ...this.files.datasets.map((d) => d.root)];
     panel.webview.options = { enableScripts: true, localResourceRoots: roots.map((r) => vscode.Uri.file(r)) };
     const run = registry.get(runDir);
     panel.title = `iVGR: ${run?.name ?? run?.id ?? runDir}`;
@@ -240,27 +239,27 @@ class RunPanel {
     }
   }
 
-  /** Ground-truth boxes by question id, read once from the run's dataset (rollouts do not carry them). */
+  /** Ground-truth boxes by question id, read once from the run's datasets (rollouts do not carry them). */
   private async evidenceFor(promptId: string): Promise<{ evidence: Box[]; evidenceLabels?: string[] } | undefined> {
-    const path = this.files.datasetPath;
-    if (!path) return undefined;
-    this.evidence ??= loadDataset(path, this.files.datasetFormat ? { format: this.files.datasetFormat as DatasetFormat } : {})
-      .then((d) => new Map(d.records.map((r) => [r.id, { evidence: r.evidence, ...(r.evidenceLabels ? { evidenceLabels: r.evidenceLabels } : {}) }])))
-      .catch(async (err: unknown) => {
+    if (this.files.datasets.length === 0) return undefined;
+    this.evidence ??= loadRunEvidence(this.files).then(async ({ byId, errors }) => {
+      if (errors.length > 0) {
         const ch = await this.logs.channel(this.runDir, this.registry.get(this.runDir)?.id ?? this.runDir);
-        ch.warn(`ground-truth boxes unavailable: ${err instanceof Error ? err.message : String(err)}`);
-        return new Map();
-      });
+        for (const e of errors) ch.warn(`ground-truth boxes unavailable: ${e}`);
+      }
+      return byId;
+    });
     return (await this.evidence).get(promptId);
   }
 
-  /** A path a record names, resolved inside the dataset root, else inside the run folder (zoom crops). */
+  /** A path a record names, resolved inside the run's dataset roots, else inside the run folder (zoom crops). */
   private imagePath(rel: string): string {
-    const roots = [this.files.datasetRoot, this.runDir].filter((r): r is string => r !== null);
+    const where: Array<[string, () => string]> = [[this.runDir, () => resolveInside(this.runDir, rel)]];
+    if (this.files.datasetRoot) where.unshift([this.files.datasetRoot, () => datasetImagePath(this.files, rel)]);
     let lastError = '';
-    for (const root of roots) {
+    for (const [root, resolvePath] of where) {
       try {
-        const p = resolveInside(root, rel);
+        const p = resolvePath();
         if (existsSync(p)) return p;
         lastError = `${rel}: not found under ${root}`;
       } catch (err) {

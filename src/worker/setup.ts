@@ -6,12 +6,13 @@
  * start the engine with it loaded.
  */
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DatasetRecord } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
-import { corpusLines, DATASET_FORMATS, ensureSyntheticDataset, loadDataset, type DatasetFormat } from '../data';
+import { corpusLines, ensureSyntheticDataset, type LoadedDataset } from '../data';
 import { createTorchEngine, ensureTinyModel } from '../engine/torch';
-import { runDatasets, type RunConfig, type RunDataset } from '../run/config-schema';
+import type { RunConfig } from '../run/config-schema';
+import { commonRoot, loadRunDataset, recordsInRun, runDatasetEntries } from '../run/run-datasets';
 import type { RunJson } from '../run/run-dir';
 import { promptCorpus } from './prompts';
 
@@ -31,21 +32,8 @@ export interface RunData {
 /** The coordinate convention of the built-in tiny model's traces. */
 export const TINY_CONVENTION = 'qwen2-1000' as const;
 
-export function datasetPathOf(run: Pick<RunJson, 'configFile'>, dataset: Pick<RunDataset, 'path'>): string {
-  const p = dataset.path;
-  if (isAbsolute(p)) return p;
-  return run.configFile ? resolve(dirname(run.configFile), p) : resolve(p);
-}
-
-/** The deepest folder that holds every one of `dirs`. */
-function commonRoot(dirs: readonly string[]): string {
-  let root = dirs[0]!;
-  while (!dirs.every((d) => d === root || d.startsWith(root.endsWith(sep) ? root : root + sep))) root = dirname(root);
-  return root;
-}
-
 export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunConfig, log: (text: string) => void): Promise<RunData> {
-  const entries = runDatasets(config).map((d, i) => ({ ...d, path: datasetPathOf(run, d), field: config.datasets ? `datasets.${i}` : 'dataset' }));
+  const entries = runDatasetEntries(config, run.configFile ? dirname(run.configFile) : process.cwd());
   const path = entries[0]!.path;
   if (config.synthetic) {
     const s = config.synthetic;
@@ -61,43 +49,25 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
     });
     log(`synthetic dataset at ${path}: ${r.rendered} images drawn, ${r.cached} reused`);
   }
-  for (const e of entries) {
-    if (e.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(e.format)) {
-      throw new Error(`config ${e.field}.format: '${e.format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
-    }
-  }
-  const cache = new Map<string, { records: DatasetRecord[]; root: string }>();
+  const cache = new Map<string, LoadedDataset>();
   const load = async (i: number, split: string) => {
     const e = entries[i]!;
     let hit = cache.get(`${i}\u0000${split}`);
     if (!hit) {
-      const r = await loadDataset(e.path, { ...(e.format ? { format: e.format as DatasetFormat } : {}), split }).catch((err: unknown) => {
-        throw new Error(`config ${e.field} (${e.path}): ${err instanceof Error ? err.message : String(err)}`);
-      });
-      for (const s of r.skipped.slice(0, 3)) log(`dataset${e.name ? ` ${e.name}` : ''}: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
-      hit = { records: r.records, root: r.root };
+      hit = await loadRunDataset(e, split);
+      for (const s of hit.skipped.slice(0, 3)) log(`dataset${e.name ? ` ${e.name}` : ''}: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
       cache.set(`${i}\u0000${split}`, hit);
     }
     return hit;
   };
   const train = await Promise.all(entries.map((_, i) => load(i, config.splits.train)));
   const root = commonRoot(train.map((t) => t.root));
-  // Several datasets: ids get the dataset's name so they stay unique, images a path from the common root.
-  const named = (i: number, records: DatasetRecord[], from: string): DatasetRecord[] => {
-    const name = entries[i]!.name;
-    return name === null ? records : records.map((r) => ({ ...r, id: `${name}/${r.id}`, image: relative(root, join(from, r.image)) }));
-  };
-  const trainRecords = train.flatMap((t, i) => named(i, t.records, t.root));
+  const trainRecords = train.flatMap((t, i) => recordsInRun(entries[i]!, root, t));
   entries.forEach((e, i) => log(`dataset ${e.name ? `${e.name} ` : ''}${e.path}: ${train[i]!.records.length} training questions (split '${config.splits.train}')`));
   const split = async (name: string, dataset?: string): Promise<DatasetRecord[]> => {
     const which = dataset === undefined ? entries.map((_, i) => i) : [entries.findIndex((e) => e.name === dataset)];
     if (which[0] === -1) throw new Error(`no dataset named '${dataset}' in this run (its datasets: ${entries.map((e) => e.name ?? '(unnamed)').join(', ')})`);
-    const parts = await Promise.all(
-      which.map(async (i) => {
-        const l = await load(i, name);
-        return named(i, l.records, l.root);
-      }),
-    );
+    const parts = await Promise.all(which.map(async (i) => recordsInRun(entries[i]!, root, await load(i, name))));
     return parts.flat();
   };
   return { config, path, root, datasets: entries.map((e) => ({ name: e.name, path: e.path })), train: trainRecords, split };

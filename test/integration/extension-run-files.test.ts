@@ -2,6 +2,7 @@
  * The panel finds a run's images where the loader put them: an HR-Bench TSV whose
  * folder cannot be written has its images decoded into a temp cache, and the
  * run's dataset root (the panel's image root and resource root) is that cache.
+ * A run over several datasets reads them as the worker trains on them.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -10,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { loadDataset, resolveInside } from '../../src/data';
+import { ensureSyntheticDataset, loadDataset, resolveInside } from '../../src/data';
 import { serveImage } from '../../src/extension/image-cache';
-import { readRunFiles } from '../../src/extension/run-files';
+import { datasetImagePath, loadRunEvidence, readRunFiles } from '../../src/extension/run-files';
 import { createRunDir } from '../../src/run/run-dir';
 import { parseConfigText } from '../../src/run/config-load';
+import { openRunData } from '../../src/worker/setup';
 
 const tmp = await mkdtemp(join(tmpdir(), 'ivgr-run-files-'));
 const roots: string[] = [];
@@ -32,12 +34,14 @@ async function hrbenchTsv(dir: string, blocked: boolean): Promise<string> {
   return tsv;
 }
 
-function runWithDataset(name: string, dataset: Record<string, string>): string {
+function runWithConfig(name: string, config: Record<string, unknown>, configFile?: string): string {
   const dir = join(tmp, 'runs', name);
-  const { given, resolved } = parseConfigText(JSON.stringify({ steps: 5, dataset }), 'c.json');
-  createRunDir(dir, { id: name, given, config: resolved, engine: 'torch' });
+  const { given, resolved } = parseConfigText(JSON.stringify({ steps: 5, ...config }), 'c.json');
+  createRunDir(dir, { id: name, given, config: resolved, engine: 'torch', ...(configFile ? { configFile } : {}) });
   return dir;
 }
+
+const runWithDataset = (name: string, dataset: Record<string, string>): string => runWithConfig(name, { dataset });
 
 describe('a run on an HR-Bench TSV', () => {
   it('in a folder that cannot be written: the panel resolves and serves the images from the loader\'s cache', async () => {
@@ -63,5 +67,37 @@ describe('a run on an HR-Bench TSV', () => {
     const files = readRunFiles(runWithDataset('writable', { path: tsv }));
     assert.equal(files.datasetRoot, loaded.root);
     assert.ok(existsSync(resolveInside(files.datasetRoot!, loaded.records[0]!.image)));
+  });
+});
+
+describe('a run on several datasets', () => {
+  it('resolves the prefixed records of each: images from the common root, evidence, and one resource root per dataset', async () => {
+    const one = join(tmp, 'several', 'sets', 'one');
+    const two = join(tmp, 'several', 'more', 'two');
+    const synth = { counts: { train: 2, val: 1, test: 1 }, size: 128, convention: 'qwen2-1000' as const };
+    await ensureSyntheticDataset(one, { ...synth, seed: 1 });
+    await ensureSyntheticDataset(two, { ...synth, seed: 2 });
+    // The second path is relative to the config file, as a user writes it.
+    const configFile = join(tmp, 'several', 'more', 'run.yaml');
+    const config = { datasets: [{ path: one }, { path: 'two', name: 'second' }] };
+    const dir = runWithConfig('several', config, configFile);
+    const files = readRunFiles(dir);
+    assert.equal(files.datasetRoot, join(tmp, 'several'));
+    assert.deepEqual(files.datasets.map((d) => [d.name, d.root]), [['one', one], ['second', two]]);
+
+    const data = await openRunData({ configFile }, parseConfigText(JSON.stringify(config), 'c.json').resolved, () => undefined);
+    assert.equal(data.root, files.datasetRoot, 'the panel reads images from the root the worker trained with');
+    const { byId, errors } = await loadRunEvidence(files);
+    assert.deepEqual(errors, []);
+    const records = [...data.train, ...(await data.split('test'))];
+    assert.deepEqual(new Set(records.map((r) => r.id.split('/')[0])), new Set(['one', 'second']));
+    for (const r of records) {
+      const image = datasetImagePath(files, r.image);
+      assert.ok(existsSync(image), `${r.id}: ${image} exists`);
+      assert.ok(image.startsWith(r.id.startsWith('one/') ? one : two), `${r.id}: inside its own dataset`);
+      assert.deepEqual(byId.get(r.id)?.evidence, r.evidence, `${r.id}: ground-truth boxes`);
+    }
+    assert.throws(() => datasetImagePath(files, join('more', 'run.yaml')), /inside none of the run's dataset folders/);
+    assert.throws(() => datasetImagePath(files, join('..', 'x.png')), /leaves the dataset root/);
   });
 });
