@@ -1,5 +1,5 @@
 /**
- * The evaluation table: one row per checkpoint and engine, one column per mode (textual, mandated
+ * The evaluation table: one row per checkpoint and engine (and dataset, in a run with several), one column per mode (textual, mandated
  * grounded, tool-assisted) with accuracy and its confidence interval, mean IoU and hit rate. Each
  * cell names the engine that produced it (PyTorch or ONNX Runtime). Clicking a cell lists that
  * cell's samples; clicking a sample opens it.
@@ -18,6 +18,8 @@ export interface EvalCell {
   mode: EvalMode;
   /** Absent in state saved before engines were told apart: the cell of any engine. */
   engine?: EngineKind;
+  /** The row's dataset, null for the rows of every dataset; absent (a run with one dataset, older state): any. */
+  dataset?: string | null;
 }
 
 /** A small label naming the engine, e.g. on a table row or a sample list. */
@@ -25,11 +27,20 @@ export function engineTag(engine: EngineKind): HTMLElement {
   return h('span', { class: `engine-tag ${engine}`, data: { engine }, title: `produced by the ${ENGINE_LABEL[engine]} engine` }, ENGINE_LABEL[engine]);
 }
 
+/** How the table names the rows of every dataset of a run. */
+const ALL = 'all';
+
+/** A row's name: its checkpoint, and its dataset when the table tells datasets apart. */
+function cellName(c: { checkpoint: string; dataset?: string | null }): string {
+  return c.dataset === undefined ? c.checkpoint : `${c.checkpoint} · ${c.dataset ?? ALL}`;
+}
+
 export class EvalView {
   readonly element: HTMLElement;
   private readonly table: HTMLElement;
   private readonly samples: HTMLElement;
   private rows: EvalSummaryRow[] = [];
+  private byDataset = false;
   private pending = -1;
   private cell: EvalCell | null = null;
   private records: EvalRecord[] = [];
@@ -49,8 +60,10 @@ export class EvalView {
     });
   }
 
-  setRows(rows: EvalSummaryRow[]): void {
+  /** `byDataset`: the run has several datasets, so rows are named by dataset too ("all" for every one). */
+  setRows(rows: EvalSummaryRow[], byDataset = false): void {
     this.rows = rows;
+    this.byDataset = byDataset;
     this.renderTable();
   }
 
@@ -59,8 +72,8 @@ export class EvalView {
     this.cell = cell;
     this.onCell(cell);
     this.pending = this.host.requestId();
-    this.host.post({ type: 'evalSamples', requestId: this.pending, checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}) });
-    fill(this.samples, h('p', { class: 'muted' }, `Loading ${cell.checkpoint} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`));
+    this.host.post({ type: 'evalSamples', requestId: this.pending, checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}), ...(cell.dataset !== undefined ? { dataset: cell.dataset } : {}) });
+    fill(this.samples, h('p', { class: 'muted' }, `Loading ${cellName(cell)} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`));
     this.renderTable();
   }
 
@@ -70,18 +83,32 @@ export class EvalView {
 
   private renderTable(): void {
     if (this.rows.length === 0) return;
-    // One line per checkpoint and engine, in the order the summary lists them.
-    const lines = [...new Map(this.rows.map((r) => [`${r.checkpoint}\u0000${r.engine}`, { checkpoint: r.checkpoint, engine: r.engine }])).values()];
-    const cell = (c: string, e: EngineKind, m: EvalMode) => {
-      const r = this.rows.find((x) => x.checkpoint === c && x.mode === m && x.engine === e);
+    // One line per checkpoint, engine and dataset, in the order the summary lists them.
+    const lines = [
+      ...new Map(
+        this.rows.map((r) => {
+          const line = { checkpoint: r.checkpoint, engine: r.engine, ...(this.byDataset ? { dataset: r.dataset ?? null } : {}) };
+          return [JSON.stringify(line), line];
+        }),
+      ).values(),
+    ];
+    const cell = (l: (typeof lines)[number], m: EvalMode) => {
+      const { checkpoint: c, engine: e } = l;
+      const d = l.dataset;
+      const r = this.rows.find((x) => x.checkpoint === c && x.mode === m && x.engine === e && (d === undefined || (x.dataset ?? null) === d));
       if (!r) return h('td', { class: 'muted' }, '–');
-      const active = this.cell?.checkpoint === c && this.cell.mode === m && (this.cell.engine ?? e) === e;
+      const active = this.cell?.checkpoint === c && this.cell.mode === m && (this.cell.engine ?? e) === e && (this.cell.dataset === undefined || d === undefined || this.cell.dataset === d);
       return h(
         'td',
         {},
         h(
           'button',
-          { class: `cell${active ? ' active' : ''}`, data: { checkpoint: c, mode: m, engine: e }, title: `${r.n} samples, ${ENGINE_LABEL[e]} engine; click to list them`, on: { click: () => this.openCell({ checkpoint: c, mode: m, engine: e }) } },
+          {
+            class: `cell${active ? ' active' : ''}`,
+            data: { checkpoint: c, mode: m, engine: e, ...(d !== undefined ? { dataset: d ?? ALL } : {}) },
+            title: `${r.n} samples, ${ENGINE_LABEL[e]} engine; click to list them`,
+            on: { click: () => this.openCell({ checkpoint: c, mode: m, engine: e, ...(d !== undefined ? { dataset: d } : {}) }) },
+          },
           h('span', { class: 'acc' }, pct(r.accuracy)),
           h('span', { class: 'ci muted' }, ` [${pct(r.ciLow)}–${pct(r.ciHigh)}]`),
           h('span', { class: 'sub muted' }, r.meanIou === null ? `n=${r.n}` : `IoU ${fmt(r.meanIou, 2)} · hit ${pct(r.hitRate)} · n=${r.n}`),
@@ -95,7 +122,18 @@ export class EvalView {
         'table',
         { class: 'summary' },
         h('thead', {}, h('tr', {}, h('th', {}, 'checkpoint'), ...MODES.map((m) => h('th', {}, MODE_LABEL[m])))),
-        h('tbody', {}, ...lines.map((l) => h('tr', { data: { checkpoint: l.checkpoint, engine: l.engine } }, h('th', {}, l.checkpoint), ...MODES.map((m) => cell(l.checkpoint, l.engine, m))))),
+        h(
+          'tbody',
+          {},
+          ...lines.map((l) =>
+            h(
+              'tr',
+              { data: { checkpoint: l.checkpoint, engine: l.engine, ...(l.dataset !== undefined ? { dataset: l.dataset ?? ALL } : {}) } },
+              h('th', {}, cellName(l)),
+              ...MODES.map((m) => cell(l, m)),
+            ),
+          ),
+        ),
       ),
       h('p', { class: 'muted' }, 'Accuracy with a 95% confidence interval; IoU of cited or zoomed boxes against the evidence.'),
     );
@@ -107,7 +145,7 @@ export class EvalView {
     const engines = [...new Set(this.records.map((r) => r.engine))];
     fill(
       this.samples,
-      h('h3', { data: { role: 'eval-samples-title' } }, `${c.checkpoint} · ${MODE_LABEL[c.mode]} · `, ...engines.flatMap((e) => [engineTag(e), ' ']), `· ${this.records.length} samples, ${wrong} wrong`),
+      h('h3', { data: { role: 'eval-samples-title' } }, `${cellName(c)} · ${MODE_LABEL[c.mode]} · `, ...engines.flatMap((e) => [engineTag(e), ' ']), `· ${this.records.length} samples, ${wrong} wrong`),
       h(
         'table',
         { class: 'sample-list' },

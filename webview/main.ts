@@ -242,7 +242,7 @@ host.on('liveRollouts', (m) => {
   browser.liveGrew();
 });
 host.on('indexProgress', (m) => browser.indexProgress(m));
-host.on('evalSummary', (m) => evalView.setRows(m.rows));
+host.on('evalSummary', (m) => evalView.setRows(m.rows, m.byDataset === true));
 host.on('evalSamples', (m) => {
   if (state.selected?.kind === 'eval' && !state.selected.run) {
     const r = m.samples.find((s) => s.id === state.selected!.id);

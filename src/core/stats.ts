@@ -35,18 +35,18 @@ const collator = new Intl.Collator('en', { numeric: true });
 export const HIT_IOU = 0.5;
 
 /**
- * One row per checkpoint × mode × engine: n, accuracy with its Wilson 95 %
+ * One row per checkpoint × mode × engine × dataset (one named dataset, or all of a run's): n, accuracy with its Wilson 95 %
  * interval, mean IoU and hit-rate@0.5 over the samples that produced a box
  * (null when none did). A sample evaluated twice under the same checkpoint,
- * mode and engine counts once, by its latest record. Rows are ordered by
- * checkpoint (numeric-aware), mode (textual, grounded, tool), engine.
+ * mode, engine and dataset counts once, by its latest record. Rows are ordered by
+ * checkpoint (numeric-aware), dataset (all first), mode (textual, grounded, tool), engine.
  */
 export function summarizeEval(records: readonly EvalRecord[]): EvalSummaryRow[] {
   const latest = new Map<string, EvalRecord>();
-  for (const r of records) latest.set(JSON.stringify([r.checkpoint, r.mode, r.engine, r.split, r.promptId]), r);
+  for (const r of records) latest.set(JSON.stringify([r.checkpoint, r.mode, r.engine, r.dataset ?? null, r.split, r.promptId]), r);
   const groups = new Map<string, EvalRecord[]>();
   for (const r of latest.values()) {
-    const key = JSON.stringify([r.checkpoint, r.mode, r.engine]);
+    const key = JSON.stringify([r.checkpoint, r.mode, r.engine, r.dataset ?? null]);
     const g = groups.get(key);
     if (g) g.push(r);
     else groups.set(key, [r]);
@@ -61,6 +61,7 @@ export function summarizeEval(records: readonly EvalRecord[]): EvalSummaryRow[] 
       checkpoint: head.checkpoint,
       mode: head.mode,
       engine: head.engine,
+      ...(head.dataset !== undefined ? { dataset: head.dataset } : {}),
       n: g.length,
       accuracy: correct / g.length,
       ciLow: ci.low,
@@ -70,6 +71,11 @@ export function summarizeEval(records: readonly EvalRecord[]): EvalSummaryRow[] 
     });
   }
   return rows.sort(
-    (a, b) => collator.compare(a.checkpoint, b.checkpoint) || MODE_ORDER[a.mode] - MODE_ORDER[b.mode] || a.engine.localeCompare(b.engine),
+    (a, b) =>
+      collator.compare(a.checkpoint, b.checkpoint) ||
+      (a.dataset === undefined ? -1 : 0) + (b.dataset === undefined ? 1 : 0) ||
+      collator.compare(a.dataset ?? '', b.dataset ?? '') ||
+      MODE_ORDER[a.mode] - MODE_ORDER[b.mode] ||
+      a.engine.localeCompare(b.engine),
   );
 }

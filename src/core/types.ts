@@ -119,6 +119,8 @@ export interface EvalRecord {
   checkpoint: string;
   engine: 'torch' | 'ort';
   split: string;
+  /** The one dataset of a run with several that this evaluation covered (`ivgr eval --dataset`); absent: all of them. */
+  dataset?: string;
   promptId: string;
   image?: string;
   question: string;
@@ -153,6 +155,8 @@ export interface EvalSummaryRow {
   checkpoint: string;
   mode: EvalMode;
   engine: 'torch' | 'ort';
+  /** As on the eval records: the one dataset evaluated; absent: every dataset of the run. */
+  dataset?: string;
   n: number;
   accuracy: number;
   ciLow: number;

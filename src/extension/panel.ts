@@ -74,7 +74,7 @@ class RunPanel {
         const r = metricsRecordSchema.safeParse(m.record);
         if (r.success) this.post({ type: 'metrics', records: [r.data] });
       } else if (m.file === 'rollouts') this.later('rollouts', 400, () => this.sendLiveRollouts());
-      else if (m.file === 'eval') this.later('eval', 1000, () => this.post({ type: 'evalSummary', rows: readEvalSummary(runDir) }));
+      else if (m.file === 'eval') this.later('eval', 1000, () => this.sendEvalSummary(true));
       else this.later('annotations', 300, () => this.sendAnnotations());
     }));
     this.subscriptions.push(registry.on('ended', (dir) => {
@@ -177,7 +177,7 @@ class RunPanel {
     const key = JSON.stringify(rows);
     if (!always && key === this.sentEvalSummary) return;
     this.sentEvalSummary = key;
-    this.post({ type: 'evalSummary', rows });
+    this.post({ type: 'evalSummary', rows, ...(this.files.datasets.length > 1 ? { byDataset: true as const } : {}) });
   }
 
   /** The run's checkpoint steps, for the Try prompt box: on load, and whenever a new one appears. */
@@ -338,7 +338,9 @@ class RunPanel {
         return this.post({ type: 'compareRuns', promptId: m.promptId, runs: await this.acrossRuns.question(m.promptId, this.registry.all()) });
       }
       case 'evalSamples': {
-        const samples = (await this.loadEvals()).filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine));
+        const samples = (await this.loadEvals()).filter(
+          (e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine) && (m.dataset === undefined || (e.dataset ?? null) === m.dataset),
+        );
         return this.post({ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, ...(m.engine ? { engine: m.engine } : {}), samples });
       }
       case 'tryPrompt':

@@ -119,9 +119,12 @@ async function evaluateTarget(runDir: string, ev: Evaluator, records: DatasetRec
       workDir: join(runDir, 'eval-crops'),
       onProgress: (done, total) => opts.onProgress?.(`eval ${target.label}/${mode}`, done, total),
     });
-    for (const r of rs) opts.events.append('eval', r);
+    // Only a run with several datasets tells one of them apart from all.
+    const dataset = data.datasets.length > 1 ? opts.dataset : undefined;
+    const tagged = dataset !== undefined ? rs.map((r) => ({ ...r, dataset })) : rs;
+    for (const r of tagged) opts.events.append('eval', r);
     opts.events.flush();
-    out.push(...rs);
+    out.push(...tagged);
     const acc = rs.filter((r) => r.correct).length / rs.length;
     opts.log(`eval ${target.label} ${mode} on ${opts.split} (${ev.engine.kind}): accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
   }
@@ -139,12 +142,14 @@ export async function writeEvalSummary(runDir: string, split: string): Promise<E
   return summary;
 }
 
-/** The evaluation table as aligned text. */
-export function formatEvalTable(rows: readonly EvalSummaryRow[]): string {
+/** The evaluation table as aligned text; `byDataset` (a run with several datasets) adds the dataset column ("all" for every one). */
+export function formatEvalTable(rows: readonly EvalSummaryRow[], opts: { byDataset?: boolean } = {}): string {
   const pct = (v: number): string => (v * 100).toFixed(1);
-  const header = ['checkpoint', 'mode', 'engine', 'n', 'acc %', '95% CI', 'mean IoU', 'hit@0.5'];
+  const byDataset = opts.byDataset === true;
+  const header = ['checkpoint', ...(byDataset ? ['dataset'] : []), 'mode', 'engine', 'n', 'acc %', '95% CI', 'mean IoU', 'hit@0.5'];
   const body = rows.map((r) => [
     r.checkpoint,
+    ...(byDataset ? [r.dataset ?? 'all'] : []),
     r.mode,
     r.engine ?? 'torch',
     String(r.n),
@@ -154,6 +159,7 @@ export function formatEvalTable(rows: readonly EvalSummaryRow[]): string {
     r.hitRate === null ? '-' : pct(r.hitRate),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const text = byDataset ? 4 : 3;
+  const line = (cells: string[]): string => cells.map((c, i) => (i < text ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -1,8 +1,9 @@
 // The `ivgr` command line as real processes (src/cli/main.ts under tsx) on a scripted engine
 // process (fixtures/scripted-engine.mjs passed as --python), so no model is needed: Ctrl-C
 // during `ivgr train` pauses with a checkpoint and `ivgr resume` continues it, `ivgr eval --json`,
-// `ivgr runs`, `ivgr import` of verl and TRL dumps, the zoom-call cap of the tool mode, and the
-// plain progress lines a run writes when stderr is not a terminal.
+// `ivgr eval --dataset` beside a full evaluation, `ivgr runs`, `ivgr import` of verl and TRL
+// dumps, the zoom-call cap of the tool mode, and the plain progress lines a run writes when
+// stderr is not a terminal.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { readAll } from '../../src/run/jsonl-reader';
 import { readRunJson } from '../../src/run/run-dir';
 import { listRuns } from '../../src/run/run-list';
 import { RolloutQueryService } from '../../src/run/rollout-query';
+import { ensureSyntheticDataset } from '../../src/data';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const cli = join(repo, 'src', 'cli', 'main.ts');
@@ -160,6 +162,41 @@ test('ivgr eval --json prints eval-summary.json; the tool mode ends a sample at 
     assert.equal(r.correct, false);
     assert.equal((r.output.match(/Zoomed view of \[0,0,32,32\]/g) ?? []).length, 2);
   }
+});
+
+test('ivgr eval --dataset and a full evaluation of the same checkpoint stay apart in eval-summary.json and the table', { timeout: 120_000 }, async () => {
+  const cfg = join(root, 'two-datasets.yaml');
+  writeFileSync(
+    cfg,
+    `name: two
+model: scripted
+datasets: [{ path: data-one, name: one }, { path: data-two, name: two }]
+synthetic: { seed: 5, counts: { train: 2, val: 1, test: 2 }, size: 112 }
+batchSize: 2
+steps: 1
+checkpointEvery: 0
+sft: { steps: 0 }
+`,
+  );
+  await ensureSyntheticDataset(join(root, 'data-two'), { seed: 6, counts: { train: 2, val: 1, test: 3 }, size: 112, convention: 'qwen2-1000' });
+  await ok(['train', cfg, '--runs-dir', runs, '--run-id', 'two', '--python', engine]);
+  const dir = join(runs, 'two');
+  const evalArgs = ['eval', dir, '--mode', 'textual', '--split', 'test', '--python', engine];
+  const one = await ok([...evalArgs, '--dataset', 'two']);
+  assert.match(one.stdout, /^checkpoint\s+dataset\s+mode\s+engine\s+n\b/);
+  assert.match(one.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
+  const all = await ok(evalArgs);
+  assert.match(all.stdout, /\nstep-1\s+all\s+textual\s+torch\s+5\s/);
+  assert.match(all.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
+  const summary = JSON.parse(readFileSync(join(dir, 'eval-summary.json'), 'utf8')) as { rows: Array<{ checkpoint: string; dataset?: string; n: number }> };
+  assert.deepEqual(summary.rows.map((r) => [r.checkpoint, r.dataset ?? 'all', r.n]), [['step-1', 'all', 5], ['step-1', 'two', 3]]);
+  const records = (await readAll<EvalRecord>(join(dir, 'events', 'eval.jsonl'))).records;
+  assert.deepEqual(records.map((r) => r.dataset ?? 'all'), ['two', 'two', 'two', 'all', 'all', 'all', 'all', 'all']);
+
+  // A run with one dataset keeps its table and records as they were.
+  const single = await ok(['eval', baseline, '--mode', 'textual', '--split', 'test', '--python', engine]);
+  assert.match(single.stdout, /^checkpoint\s+mode\s+engine\s+n\b/);
+  assert.ok((await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.every((r) => !('dataset' in r)));
 });
 
 test('ivgr runs lists every run with its status, a dead worker as crashed', { timeout: 60_000 }, async () => {

@@ -64,3 +64,18 @@ test('a sample evaluated twice counts once, by its latest record', () => {
   assert.equal(rows[0]!.n, 1);
   assert.equal(rows[0]!.accuracy, 1);
 });
+
+test('summarizeEval keeps an evaluation of one dataset apart from the full one of the same checkpoint; records without a dataset read as before', () => {
+  const rows = summarizeEval([
+    rec({ checkpoint: 'sft', promptId: 'one/a', dataset: 'one', correct: false }),
+    rec({ checkpoint: 'sft', promptId: 'one/a' }),
+    rec({ checkpoint: 'sft', promptId: 'two/a' }),
+    rec({ checkpoint: 'sft', promptId: 'two/a', dataset: 'two' }),
+    rec({ checkpoint: 'sft', promptId: 'two/b', dataset: 'two', correct: false }),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.checkpoint, r.dataset, r.n, r.accuracy]),
+    [['sft', undefined, 2, 1], ['sft', 'one', 1, 0], ['sft', 'two', 2, 0.5]],
+  );
+  assert.ok(!('dataset' in rows[0]!), 'the full evaluation row has no dataset field, like an old one');
+});

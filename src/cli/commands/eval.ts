@@ -19,8 +19,8 @@ const USAGE = `usage: ivgr eval <run|checkpoint> [options]
 
 Evaluates a checkpoint (default: the run's latest) on a split, appends each
 sample to <run>/events/eval.jsonl, rewrites <run>/eval-summary.json and
-prints the table (checkpoint x mode x engine: n, accuracy, 95% CI, mean IoU,
-hit@0.5).
+prints the table (checkpoint x mode x engine, and dataset when the run has
+several: n, accuracy, 95% CI, mean IoU, hit@0.5).
 
   --mode <m,..>     textual, grounded, tool (default: all three)
   --split <name>    dataset split (default: test)
@@ -141,7 +141,7 @@ export const evalCommand: Command = {
     }
     const summary = await writeEvalSummary(runDir, values.split);
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else process.stdout.write(formatEvalTable(summary.rows) + '\n');
+    else process.stdout.write(formatEvalTable(summary.rows, { byDataset: data.datasets.length > 1 }) + '\n');
     return 0;
   },
 };

@@ -73,6 +73,7 @@ export const evalRecordSchema: z.ZodType<EvalRecord> = z.object({
   // Files written before evaluation could run on ONNX Runtime have no engine: PyTorch made them.
   engine: engineKind.default('torch'),
   split: z.string(),
+  dataset: z.string().optional(),
   promptId: z.string(),
   image: z.string().optional(),
   question: z.string(),
@@ -101,6 +102,7 @@ export const evalSummaryRowSchema: z.ZodType<EvalSummaryRow> = z.object({
   checkpoint: z.string(),
   mode: evalMode,
   engine: engineKind.default('torch'),
+  dataset: z.string().optional(),
   n: z.number().int().nonnegative(),
   accuracy: z.number(),
   ciLow: z.number(),
@@ -217,7 +219,8 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('annotate'), record: annotationRecordSchema }),
   z.object({ type: z.literal('compare'), promptId: z.string() }),
   /** The samples of one evaluation table cell; `engine` narrows to the engine that produced them. */
-  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional() }),
+  /** `dataset`: a name, or null for the rows of every dataset; absent: any. */
+  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional(), dataset: z.string().nullable().optional() }),
   z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
   tryPromptRequestSchema,
   z.object({ type: z.literal('cancelTryPrompt'), requestId }),
@@ -289,7 +292,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   }),
   /** New rollouts were appended while the run is live: `count` is the run's total so far. */
   z.object({ type: z.literal('liveRollouts'), count: z.number().int().nonnegative(), latest: z.array(rolloutRowSchema) }),
-  z.object({ type: z.literal('evalSummary'), rows: z.array(evalSummaryRowSchema) }),
+  /** `byDataset`: the run has several datasets, so the table names each row's dataset ("all" for the rows of every one). */
+  z.object({ type: z.literal('evalSummary'), rows: z.array(evalSummaryRowSchema), byDataset: z.literal(true).optional() }),
   z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional(), samples: z.array(evalRecordSchema) }),
   /** One question's rollouts of both streams (every step), and its evaluation samples across checkpoints. */
   z.object({
