@@ -118,16 +118,17 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
         if (pending === 'pause') {
           await t.checkpointOnce();
           pending = null;
-          setStatus({ status: 'paused', phase: 'idle' });
+          // run.json first: a client that sees the broadcast and then reads the folder finds the same state.
           updateRunJson(runDir, { status: 'paused', step });
+          setStatus({ status: 'paused', phase: 'idle' });
           log('info', `paused ${where} with a checkpoint`);
           while (pending === null) await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
           if ((pending as Request | null) === 'resume') {
             pending = null;
             interrupts = 0;
-            setStatus({ status: 'running' });
             updateRunJson(runDir, { status: 'running' });
+            setStatus({ status: 'running' });
             log('info', `resumed ${where}`);
           }
         }
