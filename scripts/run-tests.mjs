@@ -11,6 +11,7 @@ if (files.length === 0) {
   process.exit(0);
 }
 const serial = suite !== 'unit';
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...(serial ? ['--test-concurrency=1'] : []), ...extra, ...files];
+// --test-force-exit: a failed test that leaves a socket or child handle open must not hang the suite.
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', ...(serial ? ['--test-concurrency=1'] : []), ...extra, ...files];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);

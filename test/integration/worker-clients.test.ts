@@ -15,7 +15,10 @@ const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');
 const engine = join(import.meta.dirname, 'fixtures', 'scripted-engine.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ivgr-worker-clients-'));
 const started: number[] = [];
+const attachments: RunAttachment[] = [];
+// Open sockets would keep this file's process alive after a failed assertion.
 after(() => {
+  for (const a of attachments) a.dispose();
   for (const pid of started) if (isPidAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
@@ -50,6 +53,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 /** A client and the offsets of the metrics events it has received live. */
 function attach(runDir: string): { a: RunAttachment; metrics: number[]; states: ConnectionState['kind'][] } {
   const a = new RunAttachment(runDir);
+  attachments.push(a);
   const metrics: number[] = [];
   const states: ConnectionState['kind'][] = [];
   a.onMessage((m: WorkerMessage) => {
@@ -91,6 +95,7 @@ test('two clients attached at once share live events and pause, and one detachin
   const seenBySecond = two.a.connection!.waitFor(paused, 30_000);
   one.a.send({ type: 'pause' });
   await Promise.all([seenByOne, seenBySecond]);
+  // The worker writes run.json before it tells its clients, so the folder already says paused.
   assert.equal((await inspectRun(runDir)).effective, 'paused');
 
   // The first detaches; the second stays connected and drives the run on.
