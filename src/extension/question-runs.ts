@@ -1,16 +1,18 @@
 /**
- * One question across the runs of a workspace: the other runs trained or evaluated on the same
- * dataset, each with its latest step's rollouts of that question and its evaluation samples.
+ * One question across the runs of a workspace: the other runs trained or evaluated on the
+ * question's dataset, each with its latest step's rollouts of that question and its evaluation
+ * samples. Runs name a dataset's records differently (`<name>/<id>` with several datasets, images
+ * from the common root), so another run's records come back named as this run names them.
  * Lazy: a run's rollouts are reached through its column index and only the lines of the asked
  * question are read; eval files are streamed and only matching samples kept. No vscode import, so
  * the panel harness drives the same code.
  */
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { evalRecordSchema, type OtherRunQuestion } from '../core/protocol/webview';
 import type { EvalRecord, RolloutRecord } from '../core/types';
 import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
-import { readRunFiles } from './run-files';
+import { readRunFiles, type RunFiles, type RunFilesDataset } from './run-files';
 
 /** A run the workspace knows (from the registry or the run list). */
 export interface RunRef {
@@ -22,10 +24,36 @@ export interface RunRef {
 /** Rows read to find a question's latest step; a group larger than this is cut to it. */
 const LATEST_ROWS = 256;
 
-/** The dataset a run was configured with, as one comparable absolute path; null when it names none. */
-export function runDataset(runDir: string): string | null {
-  const path = readRunFiles(runDir).datasetPath;
-  return path === null ? null : resolve(path);
+/** The datasets a run was configured with, as comparable absolute paths; empty when it names none. */
+export function runDatasetPaths(runDir: string): string[] {
+  return readRunFiles(runDir).datasets.map((d) => resolve(d.path));
+}
+
+/** The dataset of a run that holds question `promptId` (the one its `<name>/` prefix names), with the id inside that dataset. */
+export function questionDataset(files: Pick<RunFiles, 'datasets'>, promptId: string): { dataset: RunFilesDataset; id: string } | null {
+  let best: { dataset: RunFilesDataset; id: string } | null = null;
+  for (const d of files.datasets) {
+    if (d.name === null) return { dataset: d, id: promptId };
+    // The longest name wins, so datasets named "a" and "a/b" stay apart.
+    if (promptId.startsWith(`${d.name}/`) && (best === null || d.name.length > (best.dataset.name ?? '').length)) best = { dataset: d, id: promptId.slice(d.name.length + 1) };
+  }
+  return best;
+}
+
+/** Rewrites another run's records of one dataset into this run's names: question id and image path. */
+interface Renamer {
+  promptId: string;
+  image: (image: string) => string;
+}
+
+function renamer(here: Pick<RunFiles, 'datasetRoot'>, there: Pick<RunFiles, 'datasetRoot'>, promptId: string): Renamer {
+  const from = there.datasetRoot;
+  const to = here.datasetRoot;
+  return { promptId, image: (image) => (from === null || to === null ? image : relative(to, join(from, image))) };
+}
+
+function renamed<T extends { promptId: string; image?: string }>(r: T, as: Renamer): T {
+  return { ...r, promptId: as.promptId, ...(r.image !== undefined ? { image: as.image(r.image) } : {}) };
 }
 
 export class QuestionAcrossRuns {
@@ -33,15 +61,18 @@ export class QuestionAcrossRuns {
 
   constructor(private readonly runDir: string) {}
 
-  /** The other runs on this run's dataset, keyed by run id (made unique when two runs share one). */
+  /**
+   * The other runs sharing a dataset with this run, keyed by run id (made unique when two runs
+   * share one). Keys come from this list, not from one question's, so a rollout's key stays valid.
+   */
   matching(runs: readonly RunRef[]): (RunRef & { key: string })[] {
-    const dataset = runDataset(this.runDir);
-    if (dataset === null) return [];
+    const mine = new Set(runDatasetPaths(this.runDir));
+    if (mine.size === 0) return [];
     const self = resolve(this.runDir);
     const used = new Set<string>();
     const out: (RunRef & { key: string })[] = [];
     for (const r of runs) {
-      if (resolve(r.dir) === self || runDataset(r.dir) !== dataset) continue;
+      if (resolve(r.dir) === self || !runDatasetPaths(r.dir).some((p) => mine.has(p))) continue;
       let key = r.id;
       for (let n = 2; used.has(key); n++) key = `${r.id}#${n}`;
       used.add(key);
@@ -50,13 +81,29 @@ export class QuestionAcrossRuns {
     return out;
   }
 
-  /** The question `promptId` in every matching run; a run that cannot be read says why instead. */
+  /** The matching runs on the dataset of question `promptId`, each with the question's id in that run. */
+  private onQuestion(promptId: string, runs: readonly RunRef[]): Array<RunRef & { key: string; files: RunFiles; there: string }> {
+    const q = questionDataset(readRunFiles(this.runDir), promptId);
+    if (q === null) return [];
+    const path = resolve(q.dataset.path);
+    return this.matching(runs).flatMap((r) => {
+      const files = readRunFiles(r.dir);
+      const d = files.datasets.find((e) => resolve(e.path) === path);
+      return d ? [{ ...r, files, there: d.name === null ? q.id : `${d.name}/${q.id}` }] : [];
+    });
+  }
+
+  /** The question `promptId` in every run on its dataset, named as this run names it; a run that cannot be read says why instead. */
   async question(promptId: string, runs: readonly RunRef[]): Promise<OtherRunQuestion[]> {
+    const here = readRunFiles(this.runDir);
     return Promise.all(
-      this.matching(runs).map(async (r): Promise<OtherRunQuestion> => {
+      this.onQuestion(promptId, runs).map(async (r): Promise<OtherRunQuestion> => {
         const run = { id: r.key, ...(r.name ? { name: r.name } : {}) };
+        const as = renamer(here, r.files, promptId);
         try {
-          return { run, ...(await this.latestGroup(r.dir, promptId)), evals: await evalsFor(r.dir, promptId) };
+          const group = await this.latestGroup(r.dir, r.there);
+          const evals = await evalsFor(r.dir, r.there);
+          return { run, ...group, rollouts: group.rollouts.map((x) => renamed(x, as)), evals: evals.map((x) => renamed(x, as)) };
         } catch (err) {
           return { run, total: 0, step: null, rollouts: [], evals: [], error: err instanceof Error ? err.message : String(err) };
         }
@@ -64,11 +111,18 @@ export class QuestionAcrossRuns {
     );
   }
 
-  /** A rollout of a matching run, by the key `question` gave it (also after a panel reload). */
+  /** A rollout of a matching run, by the key `question` gave it (also after a panel reload), named as this run names its question. */
   async rollout(key: string, id: string, runs: readonly RunRef[]): Promise<RolloutRecord | null> {
     const run = this.matching(runs).find((r) => r.key === key);
-    if (!run) throw new Error(`run "${key}" is not a run of the workspace on this run's dataset`);
-    return (await this.service(run.dir)).get(id);
+    if (!run) throw new Error(`run "${key}" is not a run of the workspace on this run's datasets`);
+    const record = await (await this.service(run.dir)).get(id);
+    if (record === null) return null;
+    const there = readRunFiles(run.dir);
+    const q = questionDataset(there, record.promptId);
+    const here = readRunFiles(this.runDir);
+    const d = q && here.datasets.find((e) => resolve(e.path) === resolve(q.dataset.path));
+    if (!q || !d) return record;
+    return renamed(record, renamer(here, there, d.name === null ? q.id : `${d.name}/${q.id}`));
   }
 
   private async service(dir: string): Promise<RolloutQueryService> {

@@ -71,3 +71,40 @@ test('a run that cannot be read says why, the others still answer; an unknown ru
   const none = await q.question('q-unknown', runs.slice(0, 2));
   assert.deepEqual([none[0]!.total, none[0]!.step, none[0]!.rollouts, none[0]!.evals], [0, null, [], []]);
 });
+
+/** Rewrites a fixture run on `a`'s data into one on two datasets, as the worker names their records. */
+function onTwoDatasets(run: FixtureRun): void {
+  const rename = <T extends { promptId: string; image?: string }>(r: T): T => ({ ...r, promptId: `shapes/${r.promptId}`, ...(r.image ? { image: join('dataset', r.image) } : {}) });
+  writeFileSync(join(run.runDir, 'run.json'), JSON.stringify({ id: 'run-m', status: 'stopped', config: { datasets: [{ path: join(root, 'second'), name: 'second' }, { path: a.datasetDir, name: 'shapes' }] } }));
+  writeFileSync(join(run.runDir, 'events', 'rollouts.jsonl'), run.rollouts.map((r) => JSON.stringify(rename(r))).join('\n') + '\n');
+  writeFileSync(join(run.runDir, 'events', 'eval.jsonl'), run.evals.map((e) => JSON.stringify(rename(e))).join('\n') + '\n');
+}
+
+test('a question shows across runs on `dataset` and on `datasets`, named as the asking run names it', async () => {
+  const m = await writeFixtureRun(root, { id: 'run-m', steps: 2, prompts: 2, samples: 1, dataset: a.datasetDir, seed: 3 });
+  onTwoDatasets(m);
+  const all = [...runs.slice(0, 2), { id: 'run-m', dir: m.runDir }];
+  const image = a.prompts.find((p) => p.id === 'q1')!.image;
+
+  // From the one-dataset run: run M's "shapes/q1" is its q1, with the image path of its own root.
+  const fromA = await new QuestionAcrossRuns(a.runDir).question('q1', all);
+  assert.deepEqual(fromA.map((o) => o.run.id), ['run-b', 'run-m']);
+  const inM = fromA[1]!;
+  assert.equal(inM.error, undefined);
+  assert.equal(inM.step, 2);
+  assert.equal(inM.total, m.rollouts.filter((r) => r.promptId === 'q1').length);
+  assert.deepEqual(new Set(inM.rollouts.map((r) => `${r.promptId} ${r.image}`)), new Set([`q1 ${image}`]));
+  assert.deepEqual(inM.evals.map((e) => [e.id, e.promptId, e.image]), m.evals.filter((e) => e.promptId === 'q1').map((e) => [e.id, 'q1', image]));
+
+  // From the two-dataset run: the question's dataset is the one its prefix names.
+  const q = new QuestionAcrossRuns(m.runDir);
+  const fromM = await q.question('shapes/q1', all);
+  assert.deepEqual(fromM.map((o) => o.run.id), ['fixture-run', 'run-b']);
+  const inA = fromM[0]!;
+  assert.deepEqual(inA.rollouts.map((r) => r.id).sort(), a.rollouts.filter((r) => r.promptId === 'q1' && r.step === 3).map((r) => r.id).sort());
+  assert.deepEqual(new Set(inA.rollouts.map((r) => `${r.promptId} ${r.image}`)), new Set([`shapes/q1 ${join('dataset', image)}`]));
+  const one = inA.rollouts[0]!;
+  assert.deepEqual(await q.rollout('fixture-run', one.id, all), one, 'an opened rollout is named as the list named it');
+  assert.deepEqual(await q.question('second/q1', all), [], 'no other run trains on the second dataset');
+  assert.deepEqual(await q.question('q1', all), [], 'an id without a dataset prefix names no dataset of this run');
+});
