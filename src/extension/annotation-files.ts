@@ -1,17 +1,17 @@
 /**
- * Export Annotations on disk: reads a run's event files and its dataset, lets annotation-export.ts
+ * Export Annotations on disk: reads a run's event files and its datasets, lets annotation-export.ts
  * decide what goes out, and writes `<run>/exports/annotations-<format>.jsonl`. No vscode, so the
  * command is glue and this part is tested on real run folders.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
 import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
-import { DATASET_FORMATS, loadDataset, type DatasetFormat } from '../data/loaders/load';
+import { loadRunDataset, recordsInRun } from '../run/run-datasets';
 import { readEventLines } from '../run/supervisor';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
-import { readRunFiles } from './run-files';
+import { datasetImagePath, readRunFiles, type RunFiles } from './run-files';
 
 export type ExportFormat = 'sft' | 'dpo' | 'failures';
 
@@ -68,36 +68,44 @@ export async function readExportInput(runDir: string, signal?: AbortSignal): Pro
 }
 
 /**
- * What failure cases need beyond the events: the run's dataset records of the annotated questions
- * (reference answer, options, family, evidence) and, for questions not in it, image sizes read
- * from the images under the dataset root.
+ * What failure cases need beyond the events: the records of the annotated questions from every
+ * dataset of the run (reference answer, options, family, evidence), named as the run names them,
+ * and, for questions in none, image sizes read from the images under the dataset roots.
  */
 export async function readFailureSources(runDir: string, input: ExportInput, signal?: AbortSignal): Promise<FailureSources & { warnings: string[] }> {
   const files = readRunFiles(runDir);
   const warnings: string[] = [];
   const dataset = new Map<string, DatasetRecord>();
   const wanted = new Set([...input.rollouts, ...input.evals].map((r) => r.promptId));
-  if (files.datasetPath) {
-    const format = files.datasetFormat;
-    try {
-      if (format !== null && !(DATASET_FORMATS as readonly string[]).includes(format)) throw new Error(`run.json config.dataset.format: '${format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
-      const loaded = await loadDataset(files.datasetPath, format ? { format: format as DatasetFormat } : {});
-      for (const r of loaded.records) if (wanted.has(r.id)) dataset.set(r.id, r);
-    } catch (err) {
-      warnings.push(`dataset ${files.datasetPath} could not be read, so rollouts have no reference answer: ${err instanceof Error ? err.message : String(err)}`);
+  const root = files.datasetRoot;
+  if (root !== null) {
+    for (const d of files.datasets) {
+      signal?.throwIfAborted();
+      try {
+        for (const r of recordsInRun(d, root, await loadRunDataset(d))) if (wanted.has(r.id)) dataset.set(r.id, r);
+      } catch (err) {
+        warnings.push(`run.json ${err instanceof Error ? err.message : String(err)}; its rollouts have no reference answer`);
+      }
     }
   }
   signal?.throwIfAborted();
   const sizes = new Map<string, ImageSize>();
-  if (files.datasetRoot) {
-    const images = new Set([...input.rollouts, ...input.evals].filter((r) => !dataset.has(r.promptId)).map((r) => r.image).filter((p): p is string => typeof p === 'string'));
-    for (const image of images) {
-      signal?.throwIfAborted();
-      const meta = await sharp(join(files.datasetRoot, image)).metadata().catch(() => null);
-      if (meta?.width && meta.height) sizes.set(image, { width: meta.width, height: meta.height });
-    }
+  const images = new Set([...input.rollouts, ...input.evals].filter((r) => !dataset.has(r.promptId)).map((r) => r.image).filter((p): p is string => typeof p === 'string'));
+  for (const image of images) {
+    signal?.throwIfAborted();
+    const meta = await imageMeta(files, image);
+    if (meta?.width && meta.height) sizes.set(image, { width: meta.width, height: meta.height });
   }
   return { dataset, imageSize: (p) => sizes.get(p), warnings };
+}
+
+/** An image's header, when the path names a readable image inside one of the run's dataset roots. */
+async function imageMeta(files: RunFiles, image: string): Promise<Metadata | null> {
+  try {
+    return await sharp(datasetImagePath(files, image)).metadata();
+  } catch {
+    return null;
+  }
 }
 
 /** Writes the chosen exports; nothing is written when `signal` aborts first. */

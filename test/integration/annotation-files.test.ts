@@ -1,11 +1,12 @@
-// Export Annotations on a real run folder whose config names a synthetic dataset: an annotated
-// rollout becomes a failure case carrying the dataset's reference answer, options and family.
+// Export Annotations on real run folders whose config names synthetic datasets (one, or two): an
+// annotated rollout or eval sample becomes a failure case carrying its dataset's reference answer,
+// options and family.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AnnotationRecord, DatasetRecord, RolloutRecord } from '../../src/core/types';
+import type { AnnotationRecord, DatasetRecord, EvalRecord, RolloutRecord } from '../../src/core/types';
 import { ensureSyntheticDataset, loadDataset } from '../../src/data';
 import { exportAnnotationFiles } from '../../src/extension/annotation-files';
 import { runConfigSchema } from '../../src/run/config-schema';
@@ -20,14 +21,20 @@ const rollout = (id: string, q: DatasetRecord, over: Partial<RolloutRecord>): Ro
 });
 const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({ v: 1, target: { kind: 'rollout', id }, tags, note: '', correctedBoxes: [], time: 2, ...over });
 
-/** A run folder on `datasetPath` with the given rollouts and annotations in its event files. */
-function runFolder(name: string, datasetPath: string, rollouts: RolloutRecord[], annotations: AnnotationRecord[]): string {
+const evalSample = (id: string, q: DatasetRecord, over: Partial<EvalRecord>): EvalRecord => ({
+  v: 1, id, mode: 'grounded', checkpoint: 'step-3', engine: 'torch', split: 'val', promptId: q.id, image: q.image, question: q.question, output: `trace ${id}`,
+  answer: 'A', expected: q.answer, correct: false, boxes: [], evidence: q.evidence, iou: null, toolCalls: 0, time: 1, ...over,
+});
+
+/** A run folder on `datasets` (a path: the one `dataset`) with the given records in its event files. */
+function runFolder(name: string, datasets: string | Array<{ path: string; name: string }>, rollouts: RolloutRecord[], annotations: AnnotationRecord[], evals: EvalRecord[] = []): string {
   const dir = join(work, 'runs', name);
-  const config = runConfigSchema.parse({ name, model: 'builtin:tiny', dataset: { path: datasetPath } });
+  const config = runConfigSchema.parse({ name, model: 'builtin:tiny', ...(typeof datasets === 'string' ? { dataset: { path: datasets } } : { datasets }) });
   createRunDir(dir, { id: name, given: {}, config, engine: 'torch' });
   const p = runPaths(dir);
   appendFileSync(p.event('rollouts'), rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
   appendFileSync(p.event('annotations'), annotations.map((a) => JSON.stringify(a) + '\n').join(''));
+  appendFileSync(p.event('eval'), evals.map((e) => JSON.stringify(e) + '\n').join(''));
   return dir;
 }
 
@@ -35,13 +42,17 @@ const readJsonl = (file: string): unknown[] => readFileSync(file, 'utf8').split(
 
 describe('annotation export on a run folder', () => {
   const data = join(work, 'data');
+  const other = join(work, 'other-data');
   let train: DatasetRecord[] = [];
+  let otherTrain: DatasetRecord[] = [];
 
   before(async () => {
     // No free-form questions, so every record has options to carry over.
     await ensureSyntheticDataset(data, { seed: 5, counts: { train: 3, val: 1, test: 0 }, size: 256, convention: 'qwen2-1000', freeFormRatio: 0 });
     train = (await loadDataset(data, { split: 'train' })).records;
     assert.equal(train.length, 3);
+    await ensureSyntheticDataset(other, { seed: 6, counts: { train: 2, val: 1, test: 0 }, size: 192, convention: 'qwen2-1000', freeFormRatio: 0 });
+    otherTrain = (await loadDataset(other, { split: 'train' })).records;
   });
 
   it('writes an annotated failing rollout as a failure case with its reference answer, options and family', async () => {
@@ -75,9 +86,38 @@ describe('annotation export on a run folder', () => {
     const dir = runFolder('moved-dataset', join(work, 'moved'), [rollout('r-bad', q, {})], [note('r-bad', ['format'])]);
     const { written, warnings } = await exportAnnotationFiles(dir, ['failures']);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /dataset .*moved could not be read, so rollouts have no reference answer: dataset not found/);
+    assert.match(warnings[0]!, /^run\.json config dataset \(.*moved\): dataset not found: .*moved; its rollouts have no reference answer$/);
     assert.equal(written[0]!.n, 0);
     assert.deepEqual(written[0]!.skipped, [`rollout r-bad: question ${q.id} has no known image and size`]);
+  });
+
+  it('on a run with two datasets, finds each annotated question in its own dataset by its <name>/<id>', async () => {
+    const left = train[0]!;
+    const right = otherTrain[1]!;
+    // As the worker names them: prefixed ids, images from the folder holding both datasets.
+    const inRun = (name: string, dir: string, q: DatasetRecord): DatasetRecord => ({ ...q, id: `${name}/${q.id}`, image: join(dir, q.image) });
+    const l = inRun('left', 'data', left);
+    const r = inRun('right', 'other-data', right);
+    const dir = runFolder(
+      'two-datasets',
+      [{ path: data, name: 'left' }, { path: other, name: 'right' }],
+      [rollout('r-bad', r, { answer: right.answer === 'A' ? 'B' : 'A' })],
+      [note('r-bad', ['wrong-region']), { ...note('e-bad', ['hallucinated-box']), target: { kind: 'eval', id: 'e-bad' } }],
+      [evalSample('e-bad', l, { answer: left.answer === 'A' ? 'B' : 'A' })],
+    );
+    const { written, warnings } = await exportAnnotationFiles(dir, ['failures']);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(written[0]!.skipped, []);
+    const records = readJsonl(written[0]!.file) as DatasetRecord[];
+    assert.deepEqual(records.map((x) => x.id).sort(), [l.id, r.id]);
+    for (const [want, source] of [[l, 'eval:e-bad'], [r, 'rollout:r-bad']] as const) {
+      const got = records.find((x) => x.id === want.id)!;
+      assert.equal(got.meta?.source, source);
+      assert.deepEqual([got.image, got.width, got.height, got.question, got.answer, got.family], [want.image, want.width, want.height, want.question, want.answer, want.family]);
+      assert.deepEqual(got.options, want.options);
+      assert.deepEqual(got.evidence, want.evidence);
+    }
+    assert.notDeepEqual(left.evidence, right.evidence, 'the two questions are told apart by their own records');
   });
 
   it('writes nothing once cancelled', async () => {
