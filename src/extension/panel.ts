@@ -14,6 +14,7 @@ import type { Box, EvalRecord, MetricsRecord } from '../core/types';
 import { resolveInside } from '../data/loaders/resolve';
 import { RolloutQueryService } from '../run/rollout-query';
 import { readEventLines } from '../run/supervisor';
+import { cellSamples, evalSummaryMessage } from './eval-table';
 import { serveImage, serveTile } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
 import { panelRunId, resolvePanelRun } from './panel-restore';
@@ -177,7 +178,7 @@ class RunPanel {
     const key = JSON.stringify(rows);
     if (!always && key === this.sentEvalSummary) return;
     this.sentEvalSummary = key;
-    this.post({ type: 'evalSummary', rows, ...(this.files.datasets.length > 1 ? { byDataset: true as const } : {}) });
+    this.post(evalSummaryMessage(rows, this.files));
   }
 
   /** The run's checkpoint steps, for the Try prompt box: on load, and whenever a new one appears. */
@@ -338,9 +339,7 @@ class RunPanel {
         return this.post({ type: 'compareRuns', promptId: m.promptId, runs: await this.acrossRuns.question(m.promptId, this.registry.all()) });
       }
       case 'evalSamples': {
-        const samples = (await this.loadEvals()).filter(
-          (e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine) && (m.dataset === undefined || (e.dataset ?? null) === m.dataset),
-        );
+        const samples = cellSamples(await this.loadEvals(), m);
         return this.post({ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, ...(m.engine ? { engine: m.engine } : {}), samples });
       }
       case 'tryPrompt':

@@ -10,6 +10,7 @@ import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMess
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { CoordConvention, DatasetRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
 import { resolveInside } from '../../../src/data/loaders/resolve';
+import { cellSamples, evalSummaryMessage } from '../../../src/extension/eval-table';
 import { serveImage, serveTile } from '../../../src/extension/image-cache';
 import { TileQueue } from '../../../src/extension/tile-queue';
 import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/question-runs';
@@ -111,7 +112,7 @@ export class HarnessHost {
         return [
           { type: 'init', protocol: PROTOCOL_VERSION, run: { id: 'fixture-run', name: 'fixture run' }, config: {}, status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' }, tags: TAGS, convention: this.convention },
           { type: 'metrics', records: metrics, reset: true },
-          { type: 'evalSummary', rows: summary },
+          evalSummaryMessage(summary, readRunFiles(this.runDir)),
           { type: 'annotations', records: s.annotations() },
           { type: 'checkpoints', steps: [3, 6] },
         ];
@@ -160,7 +161,7 @@ export class HarnessHost {
         ];
       }
       case 'evalSamples':
-        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: this.evals().filter((e) => e.checkpoint === m.checkpoint && e.mode === m.mode && (m.engine === undefined || e.engine === m.engine)) }];
+        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: cellSamples(this.evals(), m) }];
       case 'tryPrompt': {
         if (!this.tryPrompt) throw new Error('no ONNX Runtime engine in this harness');
         const abort = new AbortController();
