@@ -3,18 +3,14 @@
  * resize handles; dragging a corner or an edge resizes it, dragging its inside moves it, and what
  * is saved is the box as last shown.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { AnnotationRecord, Box } from '../../src/core/types';
-import { writeFixtureRun, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { writeFixtureRun } from './harness/fixture';
+import { panelSuite, shot, skip, tab } from './harness/suite';
 
 /** The corrected boxes the form lists ("1 corrected box: [x1, y1, x2, y2]"). */
 async function shownBoxes(page: Page): Promise<Box[]> {
@@ -36,31 +32,18 @@ async function drag(page: Page, from: { x: number; y: number }, dx: number, dy: 
 }
 
 describe('corrected boxes', { skip }, () => {
-  let root: string;
-  let fx: FixtureRun;
-  let h: Harness;
-  let page: Page;
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-boxes-'));
-    // Small images only, so one screen pixel is about one image pixel.
-    fx = await writeFixtureRun(root, { steps: 2, prompts: 2, samples: 1, bigImage: false });
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.click('vscode-tab-header[data-tab=rollouts]');
-    await page.waitForSelector('.list .row[data-index="0"]:not(.loading)');
-    await page.click('.list .row[data-index="0"]');
-    await page.waitForSelector('.detail .viewport');
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.stage img')?.naturalWidth ?? 0) > 0);
+  // Small images only, so one screen pixel is about one image pixel.
+  const panel = panelSuite('ivgr-boxes-', (root) => writeFixtureRun(root, { steps: 2, prompts: 2, samples: 1, bigImage: false }), {
+    ready: async (page) => {
+      await tab(page, 'rollouts');
+      await page.waitForSelector('.list .row[data-index="0"]:not(.loading)');
+      await page.click('.list .row[data-index="0"]');
+      await page.waitForSelector('.detail .viewport');
+      await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.stage img')?.naturalWidth ?? 0) > 0);
+    },
   });
 
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('a drawn box gets handles; corners and edges resize it, its inside moves it; the saved box is the one shown', async () => {
+  panel.test('a drawn box gets handles; corners and edges resize it, its inside moves it; the saved box is the one shown', async ({ page, h, fx }) => {
     await page.click('#draw-box');
     // Measured after the click: clicking the button may scroll the detail pane.
     const img = (await page.locator('.stage img').boundingBox())!;
@@ -94,7 +77,7 @@ describe('corrected boxes', { skip }, () => {
     assert.equal(moved![2] - moved![0], wider![2] - wider![0]);
     assert.equal(moved![3] - moved![1], wider![3] - wider![1]);
     assert.ok(moved![0] > wider![0] && moved![1] < wider![1], `move: ${wider} -> ${moved}`);
-    await page.screenshot({ path: join(ARTIFACTS, '20-corrected-box-resized.png') });
+    await shot(page, '20-corrected-box-resized');
 
     await page.locator('#tag-wrong-region').click();
     await page.click('#save-annotation');
@@ -105,7 +88,7 @@ describe('corrected boxes', { skip }, () => {
     assert.deepEqual(h.problems, []);
   });
 
-  test('handles stay the same size on screen when zoomed, and follow the box', async () => {
+  panel.test('handles stay the same size on screen when zoomed, and follow the box', async ({ page }) => {
     const before = (await page.locator('.overlay rect.handle.nw').boundingBox())!;
     await page.locator('.viewport').focus();
     await page.keyboard.press('+');

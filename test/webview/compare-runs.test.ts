@@ -3,57 +3,40 @@
  * (and a third on another dataset); Compare shows the question's latest step and evaluations in
  * the second run only, and its rollouts and samples open read-only, as that run recorded them.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { fmt } from '../../webview/dom';
-import { writeFixtureRun, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { writeFixtureRun } from './harness/fixture';
+import { openRollout, panelSuite, shot, skip } from './harness/suite';
 
 describe('compare across runs', { skip }, () => {
-  let root: string;
-  let a: FixtureRun;
-  let b: FixtureRun;
-  let h: Harness;
-  let page: Page;
+  const panel = panelSuite(
+    'ivgr-compare-runs-',
+    async (root) => {
+      const a = await writeFixtureRun(root, { steps: 3, prompts: 3, samples: 2, bigImage: false });
+      // Longer, with other answers: its latest step (5) has rollout ids this run does not have.
+      const b = await writeFixtureRun(root, { id: 'run-b', name: 'run B', steps: 5, prompts: 3, samples: 2, dataset: a.datasetDir, seed: 99 });
+      const elsewhere = await writeFixtureRun(join(root, 'elsewhere'), { id: 'run-c', steps: 2, prompts: 3, samples: 2, bigImage: false });
+      return { ...a, b, elsewhere };
+    },
+    {
+      options: (a) => ({
+        otherRuns: [
+          { id: 'fixture-run', dir: a.runDir },
+          { id: 'run-b', name: 'run B', dir: a.b.runDir },
+          { id: 'run-c', dir: a.elsewhere.runDir },
+        ],
+      }),
+      ready: async (page, a) => {
+        await openRollout(page, a.rollouts.find((r) => r.promptId === 'q2')!.id, '#compare-button');
+        await page.click('#compare-button');
+        await page.waitForSelector('.other-run[data-run="run-b"] .card');
+      },
+    },
+  );
 
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-compare-runs-'));
-    a = await writeFixtureRun(root, { steps: 3, prompts: 3, samples: 2, bigImage: false });
-    // Longer, with other answers: its latest step (5) has rollout ids this run does not have.
-    b = await writeFixtureRun(root, { id: 'run-b', name: 'run B', steps: 5, prompts: 3, samples: 2, dataset: a.datasetDir, seed: 99 });
-    const elsewhere = await writeFixtureRun(join(root, 'elsewhere'), { id: 'run-c', steps: 2, prompts: 3, samples: 2, bigImage: false });
-    h = await openPanel(a.runDir, a.datasetDir, {
-      otherRuns: [
-        { id: 'fixture-run', dir: a.runDir },
-        { id: 'run-b', name: 'run B', dir: b.runDir },
-        { id: 'run-c', dir: elsewhere.runDir },
-      ],
-    });
-    page = h.page;
-    await page.click('vscode-tab-header[data-tab=rollouts]');
-    const first = a.rollouts.find((r) => r.promptId === 'q2')!;
-    await page.locator('#filter-text').locator('input').fill(first.id);
-    await page.waitForSelector(`.list .row[data-index="0"][data-id="${first.id}"]`);
-    await page.click(`.list .row[data-index="0"][data-id="${first.id}"]`);
-    await page.waitForSelector(`.detail[data-id="${first.id}"] #compare-button`);
-    await page.click('#compare-button');
-    await page.waitForSelector('.other-run[data-run="run-b"] .card');
-  });
-
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('the same question in the other run on this dataset: latest step per stream, rewards, correctness, evaluations', async () => {
+  panel.test('the same question in the other run on this dataset: latest step per stream, rewards, correctness, evaluations', async ({ page, fx: { b } }) => {
     assert.deepEqual(await page.$$eval('.other-run', (els) => els.map((e) => (e as HTMLElement).dataset.run)), ['run-b'], 'the run on another dataset and this run itself are left out');
     const latest = b.rollouts.filter((r) => r.promptId === 'q2' && r.step === 5);
     const section = page.locator('.other-run[data-run="run-b"]');
@@ -72,10 +55,10 @@ describe('compare across runs', { skip }, () => {
       cells.sort(),
       evals.map((e) => [e.id, `${e.correct ? '✓' : '✗'} ${e.answer}${e.iou !== null ? ` · IoU ${fmt(e.iou, 2)}` : ''}`]).sort(),
     );
-    await page.screenshot({ path: join(ARTIFACTS, '30-compare-runs.png') });
+    await shot(page, '30-compare-runs');
   });
 
-  test("a rollout of the other run opens as that run recorded it, without this run's annotation form", async () => {
+  panel.test("a rollout of the other run opens as that run recorded it, without this run's annotation form", async ({ page, h, fx: { b } }) => {
     const target = b.rollouts.find((r) => r.promptId === 'q2' && r.step === 5 && r.stream === 'grounded')!;
     await page.click(`.other-run[data-run="run-b"] .card[data-id="${target.id}"]`);
     await page.waitForSelector(`.detail[data-run="run-b"][data-id="${target.id}"] .reward-table`);

@@ -3,56 +3,46 @@
  * ("all" for a full evaluation, the dataset's name for `ivgr eval --dataset`), each cell's accuracy
  * as summarizeEval computes it, and a click on a cell lists only that dataset's samples.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { summarizeEval } from '../../src/core/stats';
-import type { EvalRecord, EvalSummaryRow } from '../../src/core/types';
+import type { EvalRecord } from '../../src/core/types';
 import { pct } from '../../webview/dom';
 import { writeFixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { panelSuite, skip, tab } from './harness/suite';
 
 describe('evaluation table of a run on several datasets', { skip }, () => {
-  let root: string;
-  let h: Harness;
-  let page: Page;
-  let evals: EvalRecord[];
-  let rows: EvalSummaryRow[];
+  const panel = panelSuite(
+    'ivgr-eval-datasets-',
+    async (root) => {
+      const fx = await writeFixtureRun(root, { steps: 2, prompts: 4, samples: 1, bigImage: false });
+      writeFileSync(join(fx.runDir, 'run.json'), JSON.stringify({ id: 'fixture-run', status: 'running', config: { datasets: [{ path: fx.datasetDir, name: 'shapes' }, { path: join(root, 'signs'), name: 'signs' }] } }));
+      // The worker's records: ids prefixed by dataset; step-3 a full evaluation, step-6 one `ivgr eval --dataset` per dataset.
+      // The signs questions fail where the shapes ones pass, so the two datasets' cells differ.
+      const of = (e: EvalRecord, name: string, dataset: boolean): EvalRecord => ({
+        ...e,
+        id: `${e.id}-${name}`,
+        promptId: `${name}/${e.promptId}`,
+        correct: name === 'signs' ? !e.correct : e.correct,
+        ...(dataset ? { dataset: name } : {}),
+      });
+      const evals = ['shapes', 'signs'].flatMap((name) => fx.evals.map((e) => of(e, name, e.checkpoint === 'step-6')));
+      writeFileSync(join(fx.runDir, 'events', 'eval.jsonl'), evals.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const rows = summarizeEval(evals);
+      writeFileSync(join(fx.runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows }));
+      return { runDir: fx.runDir, datasetDir: fx.datasetDir, evals, rows };
+    },
+    {
+      ready: async (page) => {
+        await tab(page, 'eval');
+        await page.waitForSelector('.eval-table table.summary');
+      },
+    },
+  );
 
-  before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ivgr-eval-datasets-'));
-    const fx = await writeFixtureRun(root, { steps: 2, prompts: 4, samples: 1, bigImage: false });
-    writeFileSync(join(fx.runDir, 'run.json'), JSON.stringify({ id: 'fixture-run', status: 'running', config: { datasets: [{ path: fx.datasetDir, name: 'shapes' }, { path: join(root, 'signs'), name: 'signs' }] } }));
-    // The worker's records: ids prefixed by dataset; step-3 a full evaluation, step-6 one `ivgr eval --dataset` per dataset.
-    // The signs questions fail where the shapes ones pass, so the two datasets' cells differ.
-    const of = (e: EvalRecord, name: string, dataset: boolean): EvalRecord => ({
-      ...e,
-      id: `${e.id}-${name}`,
-      promptId: `${name}/${e.promptId}`,
-      correct: name === 'signs' ? !e.correct : e.correct,
-      ...(dataset ? { dataset: name } : {}),
-    });
-    evals = ['shapes', 'signs'].flatMap((name) => fx.evals.map((e) => of(e, name, e.checkpoint === 'step-6')));
-    writeFileSync(join(fx.runDir, 'events', 'eval.jsonl'), evals.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    rows = summarizeEval(evals);
-    writeFileSync(join(fx.runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows }));
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.click('vscode-tab-header[data-tab=eval]');
-    await page.waitForSelector('.eval-table table.summary');
-  });
-
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('one row per checkpoint and dataset, "all" for the full evaluation, accuracy as summarizeEval gives it', async () => {
+  panel.test('one row per checkpoint and dataset, "all" for the full evaluation, accuracy as summarizeEval gives it', async ({ page, fx: { rows } }) => {
     const names = await page.$$eval('.eval-table tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.dataset, tr.querySelector('th')?.textContent]));
     assert.deepEqual(names, [
       ['all', 'step-3 · all'],
@@ -69,7 +59,7 @@ describe('evaluation table of a run on several datasets', { skip }, () => {
     assert.notEqual(acc('shapes'), acc('signs'), 'the datasets are told apart');
   });
 
-  test("a click on a dataset's cell lists only that dataset's samples; the full evaluation's lists every dataset", async () => {
+  panel.test("a click on a dataset's cell lists only that dataset's samples; the full evaluation's lists every dataset", async ({ page, h, fx: { evals } }) => {
     await page.click('button.cell[data-checkpoint=step-6][data-mode=grounded][data-dataset=signs]');
     await page.waitForFunction(() => document.querySelector('[data-role=eval-samples-title]')?.textContent?.startsWith('step-6 · signs'));
     const signs = evals.filter((e) => e.checkpoint === 'step-6' && e.mode === 'grounded' && e.dataset === 'signs');

@@ -3,18 +3,12 @@
  * pyramid tiles covering the view (never a full-resolution image), drops requests the view moved
  * past, draws the tiles over the thumbnail, follows a pan and lets go of the tiles when fitted again.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { PanelMessage } from '../../src/core/protocol/webview';
-import { writeFixtureRun, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { writeFixtureRun } from './harness/fixture';
+import { panelSuite, shot, skip, tab } from './harness/suite';
 
 type GetTile = Extract<PanelMessage, { type: 'getTile' }>;
 
@@ -38,28 +32,13 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('image tiles', { skip }, () => {
-  let root: string;
-  let fx: FixtureRun;
-  let h: Harness;
-  let page: Page;
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-tiles-'));
-    fx = await writeFixtureRun(root, { steps: 1, prompts: 2, samples: 1, bigImage: true });
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.waitForSelector('.chart canvas');
+  const panel = panelSuite('ivgr-tiles-', (root) => writeFixtureRun(root, { steps: 1, prompts: 2, samples: 1, bigImage: true }), {
+    ready: (page) => page.waitForSelector('.chart canvas'),
   });
 
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('zooming into an 8K image requests and draws the tiles of the view, not a full-resolution image', async () => {
+  panel.test('zooming into an 8K image requests and draws the tiles of the view, not a full-resolution image', async ({ page, h, fx }) => {
     const target = fx.rollouts.find((r) => r.promptId === 'q0')!;
-    await page.click('vscode-tab-header[data-tab=rollouts]');
+    await tab(page, 'rollouts');
     await page.click(`.list .row[data-id="${target.id}"]`);
     await page.waitForFunction(() => document.querySelector('.img-status')?.textContent === '7680×4320 · preview 1280×720');
     assert.equal(await page.$$eval('.tiles img.tile', (e) => e.length), 0, 'fitted, the thumbnail is enough');
@@ -106,10 +85,10 @@ describe('image tiles', { skip }, () => {
     const images = h.host.received.filter((m) => m.type === 'getImage');
     assert.ok(images.every((m) => m.maxSide <= 1280 && (m.region === undefined || m.maxSide <= 240)), JSON.stringify(images));
     assert.deepEqual(h.problems, []);
-    await page.screenshot({ path: join(ARTIFACTS, '30-image-tiles.png') });
+    await shot(page, '30-image-tiles');
   });
 
-  test('panning asks for the tiles that come into view and removes those that leave it', async () => {
+  panel.test('panning asks for the tiles that come into view and removes those that leave it', async ({ page, h }) => {
     const before = h.host.received.filter((m) => m.type === 'getTile').length;
     const first = new Set((await drawnTiles(page)).map((t) => t.key));
     const vp = (await page.locator('.viewport').boundingBox())!;

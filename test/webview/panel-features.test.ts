@@ -4,53 +4,21 @@
  * and colour legend, the smoothing control changing the plotted values, charts following live
  * metrics, and an annotation of an evaluation sample.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AnnotationRecord, MetricsRecord, RolloutRecord } from '../../src/core/types';
+import type { AnnotationRecord, MetricsRecord } from '../../src/core/types';
 import { fmt } from '../../webview/dom';
 import { smooth } from '../../webview/metrics-series';
-import { makeMetrics, TAGS, writeFixtureRun, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
-
-async function tab(page: Page, id: string): Promise<void> {
-  await page.click(`vscode-tab-header[data-tab=${id}]`);
-}
-
-async function openRollout(page: Page, r: RolloutRecord): Promise<void> {
-  await tab(page, 'rollouts');
-  await page.locator('#filter-text').locator('input').fill(r.id);
-  await page.click(`.list .row[data-index="0"][data-id="${r.id}"]`);
-  await page.waitForSelector(`.detail[data-id="${r.id}"] .reward-table`);
-}
-
-async function setSmoothing(page: Page, w: number): Promise<void> {
-  await page.$eval(
-    '#smoothing',
-    (el, v) => {
-      (el as HTMLInputElement).value = String(v);
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    },
-    w,
-  );
-}
+import { makeMetrics, TAGS, writeFixtureRun } from './harness/fixture';
+import { openRollout, panelSuite, rewardLegend, setSmoothing, shot, skip, tab } from './harness/suite';
 
 /** Hovers the last step of the reward chart and reads its legend: the step and the grounded value. */
 async function rewardAtLastStep(page: Page): Promise<{ step: string; grounded: number }> {
-  const plot = page.locator('.chart[data-chart=reward] .u-over');
-  const box = (await plot.boundingBox())!;
-  // Leave and come back, so the legend is read fresh after a redraw.
-  await page.mouse.move(0, 0);
-  await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-  const cells = await page.locator('.chart[data-chart=reward] .u-legend .u-series').evaluateAll((rows) => rows.map((r) => [r.querySelector('.u-label')?.textContent ?? '', r.querySelector('.u-value')?.textContent ?? '']));
-  const value = (label: string) => cells.find(([l]) => l === label)?.[1] ?? '';
-  return { step: value('step'), grounded: Number(value('grounded').replace(/,/g, '')) };
+  const legend = await rewardLegend(page, 'last');
+  return { step: legend.step ?? '', grounded: Number((legend.grounded ?? '').replace(/,/g, '')) };
 }
 
 /** What the reward chart should show at its last step for grounded, with smoothing `w`. */
@@ -59,27 +27,12 @@ function expectedGrounded(records: MetricsRecord[], w: number): number {
 }
 
 describe('panel features', { skip }, () => {
-  let root: string;
-  let fx: FixtureRun;
-  let h: Harness;
-  let page: Page;
   const metrics = Array.from({ length: 6 }, (_, i) => makeMetrics(i + 1));
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-panel-features-'));
-    fx = await writeFixtureRun(root, { steps: 6, prompts: 2, samples: 2, bigImage: false });
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.waitForSelector('.chart canvas');
+  const panel = panelSuite('ivgr-panel-features-', (root) => writeFixtureRun(root, { steps: 6, prompts: 2, samples: 2, bigImage: false }), {
+    ready: (page) => page.waitForSelector('.chart canvas'),
   });
 
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('the smoothing control changes the plotted values, not only its label', async () => {
+  panel.test('the smoothing control changes the plotted values, not only its label', async ({ page }) => {
     await setSmoothing(page, 0);
     const raw = await rewardAtLastStep(page);
     assert.equal(raw.step, '6');
@@ -90,10 +43,10 @@ describe('panel features', { skip }, () => {
     assert.ok(Math.abs(want - metrics[5]!.reward.grounded!) > 0.005, 'the fixture makes smoothing visible');
     const smoothed = await rewardAtLastStep(page);
     assert.ok(Math.abs(smoothed.grounded - want) < 6e-4, `smoothed ${smoothed.grounded} vs ${want}`);
-    await page.screenshot({ path: join(ARTIFACTS, '40-smoothing-0.9.png') });
+    await shot(page, '40-smoothing-0.9');
   });
 
-  test('live metrics messages extend the charts', async () => {
+  panel.test('live metrics messages extend the charts', async ({ page, h }) => {
     const live = [makeMetrics(7), makeMetrics(8)];
     h.host.appendMetrics(live);
     // The charts redraw on the next animation frame.
@@ -112,9 +65,9 @@ describe('panel features', { skip }, () => {
     await setSmoothing(page, 0.6);
   });
 
-  test('the reward breakdown lists each term with value, weight, weighted value and its explanation', async () => {
+  panel.test('the reward breakdown lists each term with value, weight, weighted value and its explanation', async ({ page, fx }) => {
     const r = fx.rollouts.find((x) => x.stream === 'grounded' && x.correct)!;
-    await openRollout(page, r);
+    await openRollout(page, r.id, '.reward-table');
     const rows = await page.$$eval('.detail .reward-table tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.term, ...[...tr.children].map((c) => c.textContent)]));
     const terms = ['accuracy', 'format', 'grounding', 'consistency', 'tool'] as const;
     const want = terms.flatMap((t) => {
@@ -125,7 +78,7 @@ describe('panel features', { skip }, () => {
     assert.ok(rows.some((row) => row[0] === 'grounding') && !rows.some((row) => row[0] === 'consistency'), 'a grounded rollout has a grounding term and no consistency term');
   });
 
-  test('<think> and <answer> are highlighted from the parser spans, and the trace reads exactly as the output', async () => {
+  panel.test('<think> and <answer> are highlighted from the parser spans, and the trace reads exactly as the output', async ({ page, fx }) => {
     const r = fx.rollouts.find((x) => x.stream === 'grounded' && x.correct)!;
     const segs = await page.$$eval('.detail .trace > span', (els) => els.map((e) => ({ cls: e.className, text: e.textContent ?? '' })));
     assert.equal(segs.map((s) => s.text).join(''), r.output, 'the spans tile the output');
@@ -146,7 +99,7 @@ describe('panel features', { skip }, () => {
     assert.notEqual(tag.color, think.color, 'tags are dimmed');
   });
 
-  test('image layers toggle predicted and ground-truth boxes, the choice is kept, and the legend matches the box colours', async () => {
+  panel.test('image layers toggle predicted and ground-truth boxes, the choice is kept, and the legend matches the box colours', async ({ page, fx }) => {
     await page.waitForSelector('.overlay g.box.predicted');
     const count = (kind: string) => page.locator(`.overlay g.box.${kind}`).count();
     assert.equal(await count('predicted'), 1);
@@ -169,10 +122,10 @@ describe('panel features', { skip }, () => {
       const s = JSON.parse(sessionStorage.getItem('ivgr-harness-state') ?? 'null') as { layers?: { predicted: boolean; evidence: boolean } } | null;
       return s?.layers?.predicted === false && s.layers.evidence === false;
     });
-    await page.screenshot({ path: join(ARTIFACTS, '41-layers-hidden.png') });
+    await shot(page, '41-layers-hidden');
     // Another rollout keeps the user's choice.
     const other = fx.rollouts.find((x) => x.stream === 'grounded' && x.promptId === 'q1')!;
-    await openRollout(page, other);
+    await openRollout(page, other.id, '.reward-table');
     assert.equal(await count('predicted'), 0);
     assert.equal(await count('evidence'), 0);
     await page.click('#layer-predicted');
@@ -181,7 +134,7 @@ describe('panel features', { skip }, () => {
     assert.equal(await count('evidence'), 1);
   });
 
-  test('an evaluation sample is annotated: the record targets the eval sample and comes back when reopened', async () => {
+  panel.test('an evaluation sample is annotated: the record targets the eval sample and comes back when reopened', async ({ page, h, fx }) => {
     const sample = fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded' && !e.correct) ?? fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded')!;
     const tag = TAGS[TAGS.length - 1]!;
     await tab(page, 'eval');

@@ -3,67 +3,20 @@
  * trace ⇄ image hover linking, annotation saved and restored after reload, evaluation drill-down,
  * compare, live updates, and hostile model text that must never execute.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import type { AnnotationRecord } from '../../src/core/types';
-import { makeRollout, prompts, writeFixtureRun, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-async function tab(page: Page, id: string): Promise<void> {
-  await page.click(`vscode-tab-header[data-tab=${id}]`);
-}
-
-async function setSelect(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(
-    `#${id}`,
-    (el, v) => {
-      (el as HTMLElement & { value: string }).value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    value,
-  );
-}
-
-async function typeInto(page: Page, id: string, text: string): Promise<void> {
-  await page.locator(`#${id}`).locator('input').fill(text);
-}
-
-async function waitTotal(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === String(want), n, { timeout: 10_000 });
-}
+import { makeRollout, prompts, writeFixtureRun } from './harness/fixture';
+import { panelSuite, setSelect, shot, skip, tab, typeInto, waitTotal } from './harness/suite';
 
 describe('run panel', { skip }, () => {
-  let root: string;
-  let fx: FixtureRun;
-  let h: Harness;
-  let page: Page;
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-panel-'));
-    fx = await writeFixtureRun(root, { steps: 6, prompts: 4, samples: 4, bigImage: true });
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.waitForSelector('.chart canvas');
+  const panel = panelSuite('ivgr-panel-', (root) => writeFixtureRun(root, { steps: 6, prompts: 4, samples: 4, bigImage: true }), {
+    ready: (page) => page.waitForSelector('.chart canvas'),
   });
 
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('charts draw every metric with a smoothing control, in theme colours', async () => {
+  panel.test('charts draw every metric with a smoothing control, in theme colours', async ({ page }) => {
     const charts = await page.$$eval('.chart', (els) => els.map((e) => (e as HTMLElement).dataset.chart));
     assert.deepEqual(charts, ['reward', 'terms', 'accuracy', 'kl', 'clip', 'length', 'tps']);
     // Hovering a chart shows the values of that step in its legend.
@@ -75,7 +28,7 @@ describe('run panel', { skip }, () => {
     await shot(page, '01-charts');
   });
 
-  test('filters narrow the list to what the run holds', async () => {
+  panel.test('filters narrow the list to what the run holds', async ({ page, fx }) => {
     await tab(page, 'rollouts');
     await waitTotal(page, fx.rollouts.length);
     await setSelect(page, 'filter-stream', 'textual');
@@ -109,7 +62,7 @@ describe('run panel', { skip }, () => {
     await setSelect(page, 'sort', 'step:desc');
   });
 
-  test('hovering a box in the trace highlights it on the image, and the reverse', async () => {
+  panel.test('hovering a box in the trace highlights it on the image, and the reverse', async ({ page, fx }) => {
     const target = fx.rollouts.find((r) => r.stream === 'grounded' && r.output.includes('zoom_in') && r.promptId === 'q0')!;
     await typeInto(page, 'filter-text', target.id);
     await waitTotal(page, 1);
@@ -137,7 +90,7 @@ describe('run panel', { skip }, () => {
     await shot(page, '03-trace-image-linked');
   });
 
-  test('an annotation is sent, saved as a record, shown in filters, and restored after reload', async () => {
+  panel.test('an annotation is sent, saved as a record, shown in filters, and restored after reload', async ({ page, h, fx }) => {
     const id = await page.$eval('.detail', (e) => (e as HTMLElement).dataset.id!);
     await page.locator('#tag-wrong-region').click();
     await page.locator('#annotation-note').locator('textarea').fill('looks at the yellow sun instead of the sign');
@@ -195,7 +148,7 @@ describe('run panel', { skip }, () => {
     await waitTotal(page, fx.rollouts.length);
   });
 
-  test('compare shows both streams of a question and its evaluation across checkpoints', async () => {
+  panel.test('compare shows both streams of a question and its evaluation across checkpoints', async ({ page }) => {
     await page.click('#compare-button');
     await page.waitForSelector('.group.grounded .card');
     const g = await page.$$eval('.group.grounded .card', (c) => c.length);
@@ -206,7 +159,7 @@ describe('run panel', { skip }, () => {
     await shot(page, '06-compare');
   });
 
-  test('evaluation table drills down to samples and opens one', async () => {
+  panel.test('evaluation table drills down to samples and opens one', async ({ page, fx }) => {
     await tab(page, 'eval');
     await page.click('button.cell[data-checkpoint=step-6][data-mode=grounded]');
     await page.waitForSelector('.sample-list tr.sample');
@@ -217,7 +170,7 @@ describe('run panel', { skip }, () => {
     await shot(page, '07-eval-drilldown');
   });
 
-  test('model text with script payloads is shown as text and never runs', async () => {
+  panel.test('model text with script payloads is shown as text and never runs', async ({ page, h, fx }) => {
     // The eval sample just opened carries an <img onerror> payload in its output.
     assert.match(await page.locator('.tab-body .detail .trace').last().innerText(), /<img src=x onerror=/);
     await tab(page, 'rollouts');
@@ -239,7 +192,7 @@ describe('run panel', { skip }, () => {
     await typeInto(page, 'filter-text', '');
   });
 
-  test('live rollouts update the counter and the list', async () => {
+  panel.test('live rollouts update the counter and the list', async ({ page, h, fx }) => {
     const before = fx.rollouts.length;
     const rand = () => 0.5;
     const p = prompts(4, true)[1]!;
@@ -250,7 +203,7 @@ describe('run panel', { skip }, () => {
     await page.waitForFunction(() => document.querySelector('.list .row[data-index="0"]:not(.loading) span:nth-child(1)')?.textContent === '7');
   });
 
-  test('both sides reject messages that do not match the protocol', async () => {
+  panel.test('both sides reject messages that do not match the protocol', async ({ page, h }) => {
     await page.evaluate(() => window.postMessage({ type: 'rolloutsPage', requestId: 'x', total: 1, offset: 0, rows: [] }, '*'));
     await page.waitForFunction(() => document.querySelector('.errors')?.textContent?.includes('invalid at requestId'));
     await page.evaluate(() => (window as unknown as { __harnessPost(m: unknown): Promise<void> }).__harnessPost({ type: 'getImage', requestId: 1, path: 'a.png', maxSide: -5 }));
@@ -258,7 +211,7 @@ describe('run panel', { skip }, () => {
     await page.evaluate(() => document.querySelector('.errors')?.replaceChildren());
   });
 
-  test('the list is driven by the keyboard', async () => {
+  panel.test('the list is driven by the keyboard', async ({ page }) => {
     await tab(page, 'rollouts');
     await page.waitForSelector('.list .row[data-index="2"]:not(.loading)');
     await page.click('.list .row[data-index="0"]');

@@ -5,90 +5,30 @@
  * drawn where the record puts them, the evaluation table agrees with summarizeEval, and traces
  * read exactly as the model wrote them.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { summarizeEval } from '../../src/core/stats';
 import type { EvalRecord, MetricsRecord, RolloutRecord } from '../../src/core/types';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
 import { copyRecordedRun, recordedLines, recordedQuestions } from './harness/recorded';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { openRollout, panelSuite, rewardLegend, setSelect, setSmoothing, shot, skip, tab, waitTotal } from './harness/suite';
 
 const rolloutLines = recordedLines('rollouts');
 const rollouts = rolloutLines.map((l) => JSON.parse(l) as RolloutRecord);
 const metrics = recordedLines('metrics').map((l) => JSON.parse(l) as MetricsRecord);
 const evals = recordedLines('eval').map((l) => JSON.parse(l) as EvalRecord);
 
-async function tab(page: Page, id: string): Promise<void> {
-  await page.click(`vscode-tab-header[data-tab=${id}]`);
-}
-
-async function setSelect(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(
-    `#${id}`,
-    (el, v) => {
-      (el as HTMLElement & { value: string }).value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    value,
-  );
-}
-
-async function waitTotal(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === String(want), n, { timeout: 10_000 });
-}
-
-async function openRollout(page: Page, r: RolloutRecord): Promise<void> {
-  await tab(page, 'rollouts');
-  await page.locator('#filter-text').locator('input').fill(r.id);
-  await waitTotal(page, 1);
-  await page.click(`.list .row[data-index="0"][data-id="${r.id}"]`);
-  await page.waitForSelector(`.detail[data-id="${r.id}"] .trace`);
-}
-
-/** Hovers the reward chart at its left or right edge and reads the legend: step and per-stream value. */
-async function rewardLegend(page: Page, edge: 'first' | 'last'): Promise<Record<string, string>> {
-  const box = (await page.locator('.chart[data-chart=reward] .u-over').boundingBox())!;
-  await page.mouse.move(0, 0);
-  await page.mouse.move(edge === 'first' ? box.x + 2 : box.x + box.width - 2, box.y + box.height / 2);
-  const cells = await page.locator('.chart[data-chart=reward] .u-legend .u-series').evaluateAll((rows) => rows.map((r) => [r.querySelector('.u-label')?.textContent ?? '', r.querySelector('.u-value')?.textContent ?? '']));
-  return Object.fromEntries(cells);
-}
-
 function pct(n: number): string {
   return `${(n * 100).toFixed(1)}%`;
 }
 
 describe('panel on a run recorded from the worker', { skip }, () => {
-  let root: string;
-  let h: Harness;
-  let page: Page;
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-recorded-'));
-    const run = copyRecordedRun(root);
-    h = await openPanel(run.runDir, run.datasetDir);
-    page = h.page;
-    await page.waitForSelector('.chart canvas');
+  const panel = panelSuite('ivgr-recorded-', (root) => Promise.resolve(copyRecordedRun(root)), {
+    ready: (page) => page.waitForSelector('.chart canvas'),
   });
 
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('the charts span the recorded steps with the recorded rewards', async () => {
+  panel.test('the charts span the recorded steps with the recorded rewards', async ({ page }) => {
     assert.ok(metrics.length >= 3, 'the fixture holds several RL steps');
-    await page.$eval('#smoothing', (el) => {
-      (el as HTMLInputElement).value = '0';
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    });
+    await setSmoothing(page, 0);
     for (const [edge, m] of [['first', metrics[0]!], ['last', metrics.at(-1)!]] as const) {
       const legend = await rewardLegend(page, edge);
       assert.equal(legend.step, String(m.step), `${edge} step on the chart`);
@@ -97,10 +37,10 @@ describe('panel on a run recorded from the worker', { skip }, () => {
         assert.ok(Math.abs(shown - m.reward[stream]!) < 6e-4, `${stream} reward at step ${m.step}: ${legend[stream]} vs ${m.reward[stream]}`);
       }
     }
-    await page.screenshot({ path: join(ARTIFACTS, '50-recorded-charts.png') });
+    await shot(page, '50-recorded-charts');
   });
 
-  test('the rollout list holds exactly the recorded rollouts, and the stream filter splits them', async () => {
+  panel.test('the rollout list holds exactly the recorded rollouts, and the stream filter splits them', async ({ page }) => {
     await tab(page, 'rollouts');
     await waitTotal(page, rolloutLines.length);
     const grounded = rollouts.filter((r) => r.stream === 'grounded');
@@ -122,11 +62,11 @@ describe('panel on a run recorded from the worker', { skip }, () => {
     await waitTotal(page, rolloutLines.length);
   });
 
-  test('a grounded rollout with boxes has them drawn on the image where the record puts them', async () => {
+  panel.test('a grounded rollout with boxes has them drawn on the image where the record puts them', async ({ page }) => {
     const r = rollouts.find((x) => x.stream === 'grounded' && x.boxes.length > 0);
     assert.ok(r, 'the recorded run has a grounded rollout that cites a box');
     const size = recordedQuestions().find((q) => q.id === r.promptId)!;
-    await openRollout(page, r);
+    await openRollout(page, r.id, '.trace');
     await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.stage img')?.naturalWidth ?? 0) > 0);
     await page.waitForFunction((n) => document.querySelectorAll('.overlay g.box.predicted').length === n, r.boxes.length);
     const img = (await page.locator('.stage img').boundingBox())!;
@@ -148,20 +88,20 @@ describe('panel on a run recorded from the worker', { skip }, () => {
         assert.ok(Math.abs(rect[k] - want[k]) <= 1.5, `box p${i} ${k}: drawn ${rect[k].toFixed(1)}, record ${want[k].toFixed(1)}`);
       }
     }
-    await page.screenshot({ path: join(ARTIFACTS, '51-recorded-boxes.png') });
+    await shot(page, '51-recorded-boxes');
   });
 
-  test('the trace viewer shows the recorded output exactly, for rollouts of both streams', async () => {
+  panel.test('the trace viewer shows the recorded output exactly, for rollouts of both streams', async ({ page }) => {
     for (const stream of ['grounded', 'textual'] as const) {
       const r = rollouts.find((x) => x.stream === stream)!;
-      await openRollout(page, r);
+      await openRollout(page, r.id, '.trace');
       const text = await page.$$eval('.detail .trace > span', (els) => els.map((e) => e.textContent ?? '').join(''));
       assert.equal(text, r.output);
     }
     await page.locator('#filter-text').locator('input').fill('');
   });
 
-  test('the evaluation table shows what summarizeEval makes of the recorded eval.jsonl, in the three modes', async () => {
+  panel.test('the evaluation table shows what summarizeEval makes of the recorded eval.jsonl, in the three modes', async ({ page, h }) => {
     const rows = summarizeEval(evals);
     assert.deepEqual([...new Set(rows.map((r) => r.mode))].sort(), ['grounded', 'textual', 'tool']);
     await tab(page, 'eval');
@@ -181,7 +121,7 @@ describe('panel on a run recorded from the worker', { skip }, () => {
     await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"] .trace`);
     const text = await page.$$eval(`.detail[data-kind=eval][data-id="${sample.id}"] .trace > span`, (els) => els.map((e) => e.textContent ?? '').join(''));
     assert.equal(text, sample.output);
-    await page.screenshot({ path: join(ARTIFACTS, '52-recorded-eval.png') });
+    await shot(page, '52-recorded-eval');
     assert.deepEqual(h.problems, [], 'no dialogs, page errors or CSP violations');
   });
 });

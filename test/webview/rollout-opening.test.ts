@@ -1,30 +1,26 @@
 /** Opening a run before its rollout index is built: the newest rows show at once with a counting total, then the exact one, keeping scroll and selection. */
-import { after, before, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFixtureRun, writeManyRollouts, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel } from './harness/panel';
+import { writeFixtureRun, writeManyRollouts } from './harness/fixture';
+import { panelSuite, skip, tab } from './harness/suite';
 
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
 const N = 3000;
 const PER_STEP = 64;
 
-let root: string;
-let fx: FixtureRun;
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ivgr-opening-'));
-  fx = await writeFixtureRun(root, { steps: 2, prompts: 4, samples: 2, bigImage: false });
-  await writeManyRollouts(join(fx.runDir, 'events', 'rollouts.jsonl'), N, PER_STEP);
-});
-after(() => rmSync(root, { recursive: true, force: true }));
+describe('opening a large run', { skip }, () => {
+  const panel = panelSuite(
+    'ivgr-opening-',
+    async (root) => {
+      const fx = await writeFixtureRun(root, { steps: 2, prompts: 4, samples: 2, bigImage: false });
+      await writeManyRollouts(join(fx.runDir, 'events', 'rollouts.jsonl'), N, PER_STEP);
+      return fx;
+    },
+    { options: () => ({ holdIndex: true }) },
+  );
 
-test('rows and a counting total show before the index is done, then the exact total in the same place', { skip }, async () => {
-  const h = await openPanel(fx.runDir, fx.datasetDir, { holdIndex: true });
-  try {
-    const page = h.page;
-    await page.click('vscode-tab-header[data-tab=rollouts]');
+  panel.test('rows and a counting total show before the index is done, then the exact total in the same place', async ({ page, h }) => {
+    await tab(page, 'rollouts');
     await page.waitForSelector('.list .row:not(.loading):not([hidden])');
     const browser = page.locator('.browser');
     assert.equal(await browser.getAttribute('data-counting'), 'true');
@@ -49,7 +45,5 @@ test('rows and a counting total show before the index is done, then the exact to
     assert.equal(await page.getAttribute('.list .row.selected', 'data-id'), selected, 'the selection is kept');
     assert.equal(await page.getAttribute('.list .row[data-index="45"]', 'data-id'), selected, 'the indexed answer has the same row there');
     assert.deepEqual(h.problems, []);
-  } finally {
-    await h.close();
-  }
+  });
 });

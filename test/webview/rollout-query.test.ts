@@ -1,21 +1,16 @@
 /** The rollout query service over a real events/rollouts.jsonl: paging, filters, sort, tags, growth, bad lines. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RolloutQueryService } from '../../src/run/rollout-query';
-import { makeRollout, prompts, writeFixtureRun, type FixtureRun } from './harness/fixture';
+import { makeRollout, prompts, writeFixtureRun } from './harness/fixture';
+import { fixtureSuite } from './harness/suite';
 
-let root: string;
-let fx: FixtureRun;
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ivgr-query-'));
-  fx = await writeFixtureRun(root, { steps: 5, prompts: 3, samples: 4, bigImage: false });
-});
-after(() => rmSync(root, { recursive: true, force: true }));
+const run = fixtureSuite('ivgr-query-', (root) => writeFixtureRun(root, { steps: 5, prompts: 3, samples: 4, bigImage: false }));
 
-test('pages, filters and sorts agree with the records in the file', async () => {
+run.test('pages, filters and sorts agree with the records in the file', async ({ fx }) => {
   const s = new RolloutQueryService(fx.runDir);
   assert.deepEqual(await s.refresh(), { added: fx.rollouts.length, total: fx.rollouts.length });
   const all = await s.query({}, { key: 'step', dir: 'asc' }, 0, 1000);
@@ -44,7 +39,7 @@ test('pages, filters and sorts agree with the records in the file', async () => 
   assert.equal((await s.forPrompt('q1')).length, prompt.total);
 });
 
-test('get returns the full record by id, null for an unknown id', async () => {
+run.test('get returns the full record by id, null for an unknown id', async ({ fx }) => {
   const s = new RolloutQueryService(fx.runDir);
   await s.refresh();
   const target = fx.rollouts[17]!;
@@ -52,7 +47,7 @@ test('get returns the full record by id, null for an unknown id', async () => {
   assert.equal(await s.get('nope'), null);
 });
 
-test('annotations drive the tag filter and the row tags; undo withdraws', async () => {
+run.test('annotations drive the tag filter and the row tags; undo withdraws', async ({ fx }) => {
   const s = new RolloutQueryService(fx.runDir);
   await s.refresh();
   const id = fx.rollouts[3]!.id;

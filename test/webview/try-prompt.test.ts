@@ -5,24 +5,20 @@
  * fixtures/record-try-prompt.ts), turned into the panel's result by the extension's own
  * `tryResultOf` for whichever image the panel asked about.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { TryPromptRequest, TryPromptResult } from '../../src/core/protocol/webview';
 import { summarizeEval } from '../../src/core/stats';
 import { parseTrace } from '../../src/core/trace';
-import type { EvalRecord } from '../../src/core/types';
 import type { GeneratedSample, ModelInfo } from '../../src/engine/engine';
 import { tryResultOf } from '../../src/extension/try-prompt';
 import { promptInput, promptMessages } from '../../src/worker/prompts';
-import { writeFixtureRun, XSS, type FixtureRun } from './harness/fixture';
-import { chromiumAvailable, openPanel, type Harness } from './harness/panel';
-
-const ARTIFACTS = join('test-artifacts', 'webview');
-const skip = chromiumAvailable() ? false : 'needs /usr/bin/chromium and a built dist/webview.js (npm run build)';
+import { writeFixtureRun, XSS } from './harness/fixture';
+import type { Harness } from './harness/panel';
+import { panelSuite, setSelect, shot, skip, tab } from './harness/suite';
 
 interface Recorded {
   recorded: string;
@@ -35,48 +31,26 @@ interface Recorded {
 }
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'try-prompt-recorded.json'), 'utf8')) as Recorded;
 
-async function setSelect(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(
-    `#${id}`,
-    (el, v) => {
-      (el as HTMLElement & { value: string }).value = v;
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    },
-    value,
-  );
-}
-
 const tryState = (page: Page, state: string) => page.waitForFunction((s) => document.querySelector('[data-role=try-status]')?.getAttribute('data-state') === s, state, { timeout: 10_000 });
 const tryStatus = (page: Page) => page.locator('[data-role=try-status]').innerText();
 const lastTry = (h: Harness) => h.host.received.filter((m): m is TryPromptRequest => m.type === 'tryPrompt').at(-1);
 
 describe('Try prompt and engine labels', { skip }, () => {
-  let root: string;
-  let fx: FixtureRun;
-  let h: Harness;
-  let page: Page;
-  let ortEvals: EvalRecord[];
+  const panel = panelSuite(
+    'ivgr-try-',
+    async (root) => {
+      const fx = await writeFixtureRun(root, { steps: 3, prompts: 3, samples: 2, bigImage: false });
+      // The same checkpoint evaluated again on ONNX Runtime: its rows sit beside PyTorch's.
+      const ortEvals = fx.evals.filter((e) => e.checkpoint === 'step-6').map((e) => ({ ...e, id: `ort-${e.id}`, engine: 'ort' as const, correct: !e.correct }));
+      appendFileSync(join(fx.runDir, 'events', 'eval.jsonl'), ortEvals.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      writeFileSync(join(fx.runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows: summarizeEval([...fx.evals, ...ortEvals]) }));
+      return { ...fx, ortEvals };
+    },
+    { ready: (page) => page.waitForSelector('.chart canvas') },
+  );
 
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    root = mkdtempSync(join(tmpdir(), 'ivgr-try-'));
-    fx = await writeFixtureRun(root, { steps: 3, prompts: 3, samples: 2, bigImage: false });
-    // The same checkpoint evaluated again on ONNX Runtime: its rows sit beside PyTorch's.
-    ortEvals = fx.evals.filter((e) => e.checkpoint === 'step-6').map((e) => ({ ...e, id: `ort-${e.id}`, engine: 'ort' as const, correct: !e.correct }));
-    appendFileSync(join(fx.runDir, 'events', 'eval.jsonl'), ortEvals.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    writeFileSync(join(fx.runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows: summarizeEval([...fx.evals, ...ortEvals]) }));
-    h = await openPanel(fx.runDir, fx.datasetDir);
-    page = h.page;
-    await page.waitForSelector('.chart canvas');
-  });
-
-  after(async () => {
-    await h?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  test('evaluation cells, sample lists and samples name the engine that produced them', async () => {
-    await page.click('vscode-tab-header[data-tab=eval]');
+  panel.test('evaluation cells, sample lists and samples name the engine that produced them', async ({ page, h, fx: { ortEvals } }) => {
+    await tab(page, 'eval');
     await page.waitForSelector('table.summary');
     assert.equal(await page.locator('table.summary tbody tr[data-checkpoint=step-6]').count(), 2, 'one row per engine');
     const torchCell = page.locator('button.cell[data-checkpoint=step-6][data-mode=grounded][data-engine=torch]');
@@ -93,11 +67,11 @@ describe('Try prompt and engine labels', { skip }, () => {
     await page.click('.sample-list tr.sample >> nth=0');
     await page.waitForSelector('.detail[data-kind=eval] [data-fact=engine]');
     assert.equal(await page.locator('.detail [data-fact=engine]').innerText(), 'engine ONNX Runtime');
-    await page.screenshot({ path: join(ARTIFACTS, '21-eval-engines.png') });
+    await shot(page, '21-eval-engines');
   });
 
-  test('a question about the shown image is sent, shows progress while busy, and its answer is drawn like a rollout', async () => {
-    await page.click('vscode-tab-header[data-tab=rollouts]');
+  panel.test('a question about the shown image is sent, shows progress while busy, and its answer is drawn like a rollout', async ({ page, h, fx }) => {
+    await tab(page, 'rollouts');
     const row = page.locator('.list .row[data-stream=grounded]').first();
     await row.waitFor();
     const rolloutId = (await row.getAttribute('data-id'))!;
@@ -133,7 +107,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     await page.waitForFunction(() => document.querySelector('[data-role=try-status]')?.textContent?.includes('Exporting step 3 to ONNX'));
     assert.equal(await page.$eval('#try-run', (b) => b.hasAttribute('disabled')), true, 'no second question while one runs');
     assert.equal(await page.$eval('#try-cancel', (b) => (b as HTMLElement).hidden), false);
-    await page.screenshot({ path: join(ARTIFACTS, '22-try-prompt-busy.png') });
+    await shot(page, '22-try-prompt-busy');
     assert.deepEqual(lastTry(h), { type: 'tryPrompt', requestId: lastTry(h)!.requestId, image: rollout.image, question: recorded.question, kind: recorded.kind, checkpoint: 3 });
 
     release();
@@ -153,7 +127,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     // Hover linking works as for rollouts.
     await page.hover('.seg.box[data-key=p0]');
     await page.waitForSelector('.overlay g.box.predicted.hot[data-key=p0]');
-    await page.screenshot({ path: join(ARTIFACTS, '23-try-prompt-answer.png') });
+    await shot(page, '23-try-prompt-answer');
 
     await page.click('#try-back');
     await page.waitForSelector(`.detail[data-id="${rolloutId}"][data-kind=rollout]`);
@@ -161,7 +135,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     h.host.tryPrompt = null;
   });
 
-  test('an engine error is shown in the box, which can be used again', async () => {
+  panel.test('an engine error is shown in the box, which can be used again', async ({ page, h }) => {
     const message = 'ort engine: the cuda execution provider is not available in this onnxruntime-node (it has cpu); set ivgr.ort.provider to cpu';
     h.host.tryPrompt = () => Promise.reject(new Error(message));
     await page.click('#try-run');
@@ -170,10 +144,10 @@ describe('Try prompt and engine labels', { skip }, () => {
     assert.equal(await page.locator('.errors').innerText(), '', 'shown once, in the box');
     assert.equal(await page.$eval('#try-run', (b) => b.hasAttribute('disabled')), false);
     assert.equal(await page.$eval('#try-cancel', (b) => (b as HTMLElement).hidden), true);
-    await page.screenshot({ path: join(ARTIFACTS, '24-try-prompt-error.png') });
+    await shot(page, '24-try-prompt-error');
   });
 
-  test('a blank question is explained in place and not sent', async () => {
+  panel.test('a blank question is explained in place and not sent', async ({ page, h }) => {
     const before = h.host.received.length;
     await page.locator('#try-question').locator('textarea').fill('  \n ');
     await page.click('#try-run');
@@ -182,7 +156,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     assert.equal(h.host.received.slice(before).filter((m) => m.type === 'tryPrompt').length, 0);
   });
 
-  test('Cancel stops a running question', async () => {
+  panel.test('Cancel stops a running question', async ({ page, h }) => {
     h.host.tryPrompt = (_m, progress, signal) =>
       new Promise((_resolve, reject) => {
         progress('Generating…');
@@ -197,7 +171,7 @@ describe('Try prompt and engine labels', { skip }, () => {
     assert.equal(h.host.received.at(-1)?.type, 'cancelTryPrompt');
   });
 
-  test('model text with script payloads in an answer is shown as text and never runs', async () => {
+  panel.test('model text with script payloads in an answer is shown as text and never runs', async ({ page, h }) => {
     // Crafted, not recorded: the recorded answer with a payload appended.
     const text = `${recorded.sample.text}${XSS[1]}${XSS[0]}`;
     h.host.tryPrompt = (m) => Promise.resolve(tryResultOf({ ...recorded.sample, text }, { engine: 'ort', convention: recorded.convention, checkpoint: 6, kind: m.kind, image: m.image, imageSize: { width: 640, height: 480 }, input: m.question, seconds: 0.1 }));

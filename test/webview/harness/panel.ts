@@ -36,9 +36,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `otherRuns`: further recorded runs the workspace holds (Compare shows those on the same dataset). */
-/** `holdIndex`: the first index build waits for `releaseIndex()` (the panel answers from the file's tail until then). */
-export async function openPanel(runDir: string, datasetDir: string, opts: { width?: number; height?: number; otherRuns?: RunRef[]; holdIndex?: boolean } = {}): Promise<Harness> {
+export interface PanelOptions {
+  width?: number;
+  height?: number;
+  /** Further recorded runs the workspace holds (Compare shows those on the same dataset). */
+  otherRuns?: RunRef[];
+  /** The first index build waits for `releaseIndex()` (the panel answers from the file's tail until then). */
+  holdIndex?: boolean;
+}
+
+export async function openPanel(runDir: string, datasetDir: string, opts: PanelOptions = {}): Promise<Harness> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'ivgr-panel-cache-'));
   const client = transformSync(readFileSync(join(import.meta.dirname, 'client.ts'), 'utf8'), { loader: 'ts', format: 'iife' }).code;
   let origin = '';
