@@ -1,5 +1,6 @@
 /** `ivgr data synth|check`: write the synthetic benchmark, or load any dataset and summarise it. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { CoordConvention, QuestionFamily } from '../../core/types';
 import { DATASET_FORMATS, ensureSyntheticDataset, formatSummary, loadDataset, summarize, SYNTHETIC_FAMILIES, type DatasetFormat } from '../../data';
@@ -42,12 +43,8 @@ export function splitCounts(n: number): { train: number; val: number; test: numb
 }
 
 function parse(args: string[], options: ParseArgsConfig['options'], positionals: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options, strict: true, allowPositionals: positionals });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\n${USAGE}`);
-  }
+  const r = parseCommandArgs({ args, options, strict: true, allowPositionals: positionals }, USAGE);
+  return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
 }
 
 async function synth(args: string[]): Promise<number> {

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
+import { printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode, MetricsRecord } from '../../core/types';
 import { demoFindings } from '../../core/demo-findings';
@@ -55,10 +56,7 @@ export const demoCommand: Command = {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+    if (printedHelp(values.help, USAGE)) return 0;
     const t0 = performance.now();
     const modes: EvalMode[] = parseModes(values.modes);
     const steps = parseStep(values.steps, '--steps');

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode } from '../../core/types';
 import { readRunJson } from '../../run/run-dir';
@@ -81,10 +82,7 @@ export const evalCommand: Command = {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+    if (printedHelp(values.help, USAGE)) return 0;
     const target = positionals[0];
     if (!target || positionals.length > 1) throw new CliError(`expected a run or checkpoint folder\n\n${USAGE}`);
     const modes = parseModes(values.mode);

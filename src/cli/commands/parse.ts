@@ -1,6 +1,6 @@
 /** `ivgr parse`: one model output from stdin -> its ParseResult as JSON. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { parseTrace } from '../../core/trace';
 import type { CoordConvention, ImageSize, ParseOptions } from '../../core/types';
@@ -36,9 +36,8 @@ function resizedSize(width: string | undefined, height: string | undefined): Ima
 export const parseCommand: Command = {
   summary: 'parse one model output (stdin) into segments, answer, boxes and format problems',
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseCommandArgs(
+      {
         args,
         strict: true,
         allowPositionals: false,
@@ -51,16 +50,11 @@ export const parseCommand: Command = {
           pretty: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h' },
         },
-      }));
-    } catch (err) {
-      throw new CliError(`${(err as Error).message}\n${USAGE}`);
-    }
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
-    const convention = values.convention as CoordConvention;
-    if (!CONVENTIONS.includes(convention)) throw new CliError(`--convention must be one of ${CONVENTIONS.join(', ')}, got '${values.convention}'`);
+      },
+      USAGE,
+    );
+    if (printedHelp(values.help, USAGE)) return 0;
+    const convention = conventionFlag(values.convention, CONVENTIONS);
     const opts: ParseOptions = { convention, original: { width: size('width', values.width), height: size('height', values.height) } };
     const resized = resizedSize(values['resized-width'], values['resized-height']);
     if (resized) opts.resized = resized;

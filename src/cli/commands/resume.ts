@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { connect } from 'node:net';
+import { detachedWorkerArgs, foregroundWorkerOptions, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { readRunJson, runPaths } from '../../run/run-dir';
 import { summarizeRun } from '../../run/run-list';
@@ -34,10 +35,7 @@ export const resumeCommand: Command = {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+    if (printedHelp(values.help, USAGE)) return 0;
     const arg = positionals[0];
     if (!arg || positionals.length > 1) throw new CliError(`expected one run folder\n\n${USAGE}`);
     const runDir = resolve(arg);
@@ -55,15 +53,15 @@ export const resumeCommand: Command = {
     }
     if (summary.status === 'running' && run.pid !== process.pid) throw new CliError(`${runDir}: a worker (pid ${run.pid}) is already running it`);
     if (summary.status === 'finished' && !values.foreground) throw new CliError(`${runDir}: the run has finished (${summary.step}/${summary.totalSteps} steps)`);
-    const until = parseStep(values.until, '--until');
+    const flags = { until: parseStep(values.until, '--until'), python: values.python };
     if (values.detach) {
-      const pid = spawnDetachedWorker(runDir, [...(until !== undefined ? ['--until', String(until)] : []), ...(values.python ? ['--python', values.python] : [])]);
+      const pid = spawnDetachedWorker(runDir, detachedWorkerArgs(flags));
       process.stderr.write(`worker ${pid} started\n`);
       return 0;
     }
     const from = latestCheckpoint(runDir);
     process.stderr.write(`run ${runDir}: ${from ? `continuing from checkpoint ${from.step}` : 'starting'}\n`);
-    const status = await runWorker(runDir, { signals: true, ...(until !== undefined ? { untilStep: until } : {}), ...(values.python ? { python: values.python } : {}) });
+    const status = await runWorker(runDir, foregroundWorkerOptions(flags));
     return status === 'crashed' ? 1 : 0;
   },
 };

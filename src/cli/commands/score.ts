@@ -1,6 +1,6 @@
 /** `ivgr score`: the iVGR reward breakdown of one trace against one dataset record, as JSON. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { DEFAULT_REWARD_CONFIG, parseWeightSpec, validateRewardConfig, type ConsistencyReference, type RewardConfig } from '../../core/rewards';
 import { scoreGrounded, scoreTextual } from '../../core/score';
@@ -74,9 +74,8 @@ function rewardConfig(spec: string | undefined): RewardConfig {
 export const scoreCommand: Command = {
   summary: 'score one trace against a dataset record with the iVGR reward terms',
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseCommandArgs(
+      {
         args,
         strict: true,
         allowPositionals: false,
@@ -89,20 +88,15 @@ export const scoreCommand: Command = {
           weights: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
-      }));
-    } catch (err) {
-      throw new CliError(`${(err as Error).message}\n${USAGE}`);
-    }
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+      },
+      USAGE,
+    );
+    if (printedHelp(values.help, USAGE)) return 0;
     if (values.trace === undefined) throw new CliError(`--trace is required\n${USAGE}`);
     if (values.record === undefined) throw new CliError(`--record is required\n${USAGE}`);
     const stream = values.stream as Stream;
     if (stream !== 'grounded' && stream !== 'textual') throw new CliError(`--stream must be grounded or textual, got '${values.stream}'`);
-    const convention = values.convention as CoordConvention;
-    if (!CONVENTIONS.includes(convention)) throw new CliError(`--convention must be one of ${CONVENTIONS.join(', ')}, got '${values.convention}'`);
+    const convention = conventionFlag(values.convention, CONVENTIONS);
     if (values.references !== undefined && stream !== 'textual') throw new CliError('--references applies to --stream textual only');
     const config = rewardConfig(values.weights);
 

@@ -1,6 +1,7 @@
 /** `ivgr train <config>`: creates a run directory from a config and trains it. */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
+import { detachedWorkerArgs, foregroundWorkerOptions, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { ConfigError, loadConfigFile } from '../../run/config-load';
 import { createRunDir, newRunId } from '../../run/run-dir';
@@ -33,10 +34,7 @@ export const trainCommand: Command = {
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+    if (printedHelp(values.help, USAGE)) return 0;
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
     let loaded;
@@ -46,18 +44,18 @@ export const trainCommand: Command = {
       if (err instanceof ConfigError) throw new CliError(err.message);
       throw err;
     }
-    const until = parseStep(values.until, '--until');
+    const flags = { until: parseStep(values.until, '--until'), python: values.python };
     const id = values['run-id'] ?? newRunId(loaded.resolved.name);
     const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
     createRunDir(runDir, { id, given: loaded.given, config: loaded.resolved, configFile: resolve(file), engine: loaded.resolved.engine });
     if (values.detach) {
-      const pid = spawnDetachedWorker(runDir, [...(until !== undefined ? ['--until', String(until)] : []), ...(values.python ? ['--python', values.python] : [])]);
+      const pid = spawnDetachedWorker(runDir, detachedWorkerArgs(flags));
       process.stdout.write(`${runDir}\n`);
       process.stderr.write(`worker ${pid} started; output in ${join(runDir, 'worker.log')}\n`);
       return 0;
     }
     process.stderr.write(`run ${runDir}\n`);
-    const status = await runWorker(runDir, { signals: true, ...(until !== undefined ? { untilStep: until } : {}), ...(values.python ? { python: values.python } : {}) });
+    const status = await runWorker(runDir, foregroundWorkerOptions(flags));
     process.stdout.write(`${runDir}\n`);
     return status === 'finished' || status === 'stopped' || status === 'paused' ? 0 : 1;
   },

@@ -1,0 +1,43 @@
+/** What the subcommands share in reading their flags: parse errors, --help, the coordinate convention and the worker's flags. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CoordConvention } from '../core/types';
+import type { WorkerOptions } from '../worker/worker';
+import { CliError } from './cli-error';
+
+/** node:util parseArgs, a parse error reported as bad usage followed by the command's usage. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n${usage}`);
+  }
+}
+
+/** Prints the usage when --help was given; the command then exits 0. */
+export function printedHelp(help: boolean | undefined, usage: string): boolean {
+  if (help) process.stdout.write(usage + '\n');
+  return help === true;
+}
+
+/** --convention, one of `allowed` (listed in the error in that order). */
+export function conventionFlag(value: string, allowed: readonly CoordConvention[]): CoordConvention {
+  const convention = value as CoordConvention;
+  if (!allowed.includes(convention)) throw new CliError(`--convention must be one of ${allowed.join(', ')}, got '${value}'`);
+  return convention;
+}
+
+/** The --until and --python flags that train and resume hand to the worker. */
+export interface WorkerFlags {
+  until: number | undefined;
+  python: string | undefined;
+}
+
+/** The flags as a detached worker's command-line arguments. */
+export function detachedWorkerArgs(f: WorkerFlags): string[] {
+  return [...(f.until !== undefined ? ['--until', String(f.until)] : []), ...(f.python ? ['--python', f.python] : [])];
+}
+
+/** The flags as the options of a worker run in this process (which also handles Ctrl-C). */
+export function foregroundWorkerOptions(f: WorkerFlags): WorkerOptions {
+  return { signals: true, ...(f.until !== undefined ? { untilStep: f.until } : {}), ...(f.python ? { python: f.python } : {}) };
+}
