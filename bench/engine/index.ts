@@ -15,9 +15,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import sharp from 'sharp';
 import { createTorchEngine, ensureTinyModel, pythonPath } from '../../src/engine/torch';
 import type { Engine, GenerateRequest } from '../../src/engine/engine';
+import { squareImages, tinyCorpus } from '../tiny-inputs';
 
 const reps = Number(process.argv[2] ?? 10);
 const dtype = (process.argv[3] ?? 'float32') as 'float32' | 'bfloat16';
@@ -25,32 +25,6 @@ const cfg = { prompts: 4, n: 8, maxTokens: 64, microBatch: 8, klBeta: 0 };
 const work = join('bench', 'results', 'engine');
 const modelDir = join(work, 'tiny');
 mkdirSync(work, { recursive: true });
-
-function corpus(): string[] {
-  const colors = ['red', 'blue', 'green', 'yellow'];
-  const shapes = ['square', 'circle', 'triangle', 'star'];
-  const lines: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    const c = colors[i % 4]!;
-    const s = shapes[(i >> 2) % 4]!;
-    lines.push(`Question ${i}: what color is the small ${s} near the corner? (A) red (B) blue (C) green (D) yellow`);
-    lines.push(`<think>The ${s} <box>[${(i * 37) % 900},${(i * 53) % 900},${((i * 37) % 900) + 60},${((i * 53) % 900) + 60}]</box> is ${c}.</think><answer>A</answer>`);
-    lines.push(`<think>The ${s} near the corner looks ${c}.</think><answer>A</answer>`);
-  }
-  return lines;
-}
-
-async function images(): Promise<string[]> {
-  const out: string[] = [];
-  const fills = ['#d22', '#22d', '#2a2', '#dd2'];
-  for (let i = 0; i < 4; i++) {
-    const squares = Array.from({ length: 6 }, (_, k) => `<rect x="${(k * 71 + i * 29) % 400}" y="${(k * 113 + i * 41) % 400}" width="32" height="32" fill="${fills[(k + i) % 4]}"/>`).join('');
-    const file = join(work, `img${i}.png`);
-    await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="448" height="448"><rect width="448" height="448" fill="#eee"/>${squares}</svg>`)).png().toFile(file);
-    out.push(file);
-  }
-  return out;
-}
 
 function request(imgs: string[], rep: number): GenerateRequest {
   return {
@@ -126,8 +100,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const imgs = await images();
-await ensureTinyModel(modelDir, corpus());
+const imgs = await squareImages(work, 4);
+await ensureTinyModel(modelDir, tinyCorpus({ textual: true }));
 console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}; dtype ${dtype}; ${reps} steps per run`);
 
 const inproc = new InProcess(imgs);

@@ -15,8 +15,8 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Engine, GenerateRequest } from '../../src/engine/engine';
+import { squareImages, tinyCorpus } from '../tiny-inputs';
 import { createOrtEngine } from '../../src/engine/ort';
 import { createTorchEngine, ensureTinyModel } from '../../src/engine/torch';
 
@@ -26,32 +26,6 @@ const modelDir = join(work, 'tiny');
 const exportDir = join(work, 'onnx');
 const TOKENS = 64;
 mkdirSync(work, { recursive: true });
-
-function corpus(): string[] {
-  const colors = ['red', 'blue', 'green', 'yellow'];
-  const shapes = ['square', 'circle', 'triangle', 'star'];
-  const lines: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    const c = colors[i % 4]!;
-    const s = shapes[(i >> 2) % 4]!;
-    lines.push(`Question ${i}: what color is the small ${s} near the corner? (A) red (B) blue (C) green (D) yellow`);
-    lines.push(`<think>The ${s} <box>[${(i * 37) % 900},${(i * 53) % 900},${((i * 37) % 900) + 60},${((i * 53) % 900) + 60}]</box> is ${c}.</think><answer>A</answer>`);
-  }
-  return lines;
-}
-
-async function images(): Promise<string[]> {
-  const fills = ['#d22', '#22d', '#2a2', '#dd2'];
-  const out: string[] = [];
-  // One image per prompt, as in an evaluation chunk.
-  for (let i = 0; i < 32; i++) {
-    const squares = Array.from({ length: 6 }, (_, k) => `<rect x="${(k * 71 + i * 29) % 400}" y="${(k * 113 + i * 41) % 400}" width="32" height="32" fill="${fills[(k + i) % 4]}"/>`).join('');
-    const file = join(work, `img${i}.png`);
-    await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="448" height="448"><rect width="448" height="448" fill="#eee"/>${squares}</svg>`)).png().toFile(file);
-    out.push(file);
-  }
-  return out;
-}
 
 function request(imgs: string[], prompts: number, maxTokens: number): GenerateRequest {
   return {
@@ -86,8 +60,9 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const imgs = await images();
-  await ensureTinyModel(modelDir, corpus());
+  // One image per prompt, as in an evaluation chunk.
+  const imgs = await squareImages(work, 32);
+  await ensureTinyModel(modelDir, tinyCorpus({ textual: false }));
   const torch = createTorchEngine({ log: () => undefined, env: { IVGR_THREADS: '1' } });
   const ort = createOrtEngine({ modelDir: exportDir, threads: 1 });
   try {
