@@ -211,12 +211,7 @@ export class RolloutBrowser {
     if (this.liveTimer) return;
     this.liveTimer = window.setTimeout(() => {
       this.liveTimer = 0;
-      const keep = this.scroller.scrollTop;
-      this.cache.reset();
-      this.requests.clear();
-      this.restoreScroll = keep;
-      this.request(0);
-      this.schedule(true);
+      this.reloadKeepingView();
     }, 500);
   }
 

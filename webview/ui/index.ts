@@ -21,6 +21,19 @@ export interface Control<T> {
   set value(v: T);
 }
 
+/** A control whose value is the element's own property `key`, read and written through. */
+function control<E extends HTMLElement, K extends keyof E>(element: E, key: K): Control<E[K]> {
+  return {
+    element,
+    get value() {
+      return element[key];
+    },
+    set value(v: E[K]) {
+      element[key] = v;
+    },
+  };
+}
+
 export function button(label: string, onClick: () => void, opts: { secondary?: boolean; title?: string; id?: string } = {}): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
@@ -39,15 +52,7 @@ export function textField(opts: { placeholder?: string; value?: string; type?: '
   if (opts.label) t.setAttribute('aria-label', opts.label);
   t.value = opts.value ?? '';
   t.addEventListener('input', () => opts.onInput(t.value));
-  return {
-    element: t,
-    get value() {
-      return t.value;
-    },
-    set value(v: string) {
-      t.value = v;
-    },
-  };
+  return control(t, 'value');
 }
 
 export function textArea(opts: { placeholder?: string; value?: string; id?: string; rows?: number }): Control<string> {
@@ -56,15 +61,7 @@ export function textArea(opts: { placeholder?: string; value?: string; id?: stri
   if (opts.id) t.id = opts.id;
   t.rows = opts.rows ?? 3;
   t.value = opts.value ?? '';
-  return {
-    element: t,
-    get value() {
-      return t.value;
-    },
-    set value(v: string) {
-      t.value = v;
-    },
-  };
+  return control(t, 'value');
 }
 
 export function select(options: { value: string; label: string }[], value: string, onChange: (v: string) => void, opts: { id?: string; label?: string } = {}): Control<string> {
@@ -79,15 +76,7 @@ export function select(options: { value: string; label: string }[], value: strin
     s.append(opt);
   }
   s.addEventListener('change', () => onChange(s.value));
-  return {
-    element: s,
-    get value() {
-      return s.value;
-    },
-    set value(v: string) {
-      s.value = v;
-    },
-  };
+  return control(s, 'value');
 }
 
 export function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void, opts: { id?: string; value?: string } = {}): Control<boolean> {
@@ -97,15 +86,7 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
   if (opts.id) c.id = opts.id;
   if (opts.value) c.value = opts.value;
   c.addEventListener('change', () => onChange(c.checked));
-  return {
-    element: c,
-    get value() {
-      return c.checked;
-    },
-    set value(v: boolean) {
-      c.checked = v;
-    },
-  };
+  return control(c, 'checked');
 }
 
 export function badge(text: string, variant: 'default' | 'counter' = 'default'): HTMLElement {
