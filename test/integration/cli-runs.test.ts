@@ -17,10 +17,10 @@ import { readRunJson } from '../../src/run/run-dir';
 import { listRuns } from '../../src/run/run-list';
 import { RolloutQueryService } from '../../src/run/rollout-query';
 import { ensureSyntheticDataset } from '../../src/data';
+import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const cli = join(repo, 'src', 'cli', 'main.ts');
-const engine = join(import.meta.dirname, 'fixtures', 'scripted-engine.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ivgr-cli-runs-'));
 const runs = join(root, 'runs');
 const children: ChildProcess[] = [];
@@ -29,17 +29,10 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const config = join(root, 'cfg.yaml');
-writeFileSync(
-  config,
-  `name: cli
-model: scripted
-dataset: { path: data }
-synthetic: { seed: 5, counts: { train: 6, val: 3, test: 3 }, size: 112 }
-streams:
-  grounded: { groupSize: 2 }
-  textual: { groupSize: 2 }
-batchSize: 2
+const config = writeScriptedConfig(
+  root,
+  'cli',
+  `batchSize: 2
 steps: 4
 checkpointEvery: 0
 sft: { steps: 6, batchSize: 4 }

@@ -4,15 +4,15 @@
 // attached: it still resumes the run, gets its events and stops it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkerMessage } from '../../src/core/protocol/control';
+import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
 import { RunAttachment, inspectRun, isPidAlive, spawnDetached, workerArgs, type ConnectionState } from '../../src/run/supervisor';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');
-const engine = join(import.meta.dirname, 'fixtures', 'scripted-engine.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ivgr-worker-clients-'));
 const started: number[] = [];
 const attachments: RunAttachment[] = [];
@@ -23,17 +23,10 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const config = join(root, 'cfg.yaml');
-writeFileSync(
-  config,
-  `name: two-windows
-model: scripted
-dataset: { path: data }
-synthetic: { seed: 5, counts: { train: 6, val: 3, test: 3 }, size: 112 }
-streams:
-  grounded: { groupSize: 2 }
-  textual: { groupSize: 2 }
-batchSize: 1
+const config = writeScriptedConfig(
+  root,
+  'two-windows',
+  `batchSize: 1
 steps: 1000
 checkpointEvery: 0
 `,
