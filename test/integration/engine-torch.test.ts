@@ -10,23 +10,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createTorchEngine, ensureTinyModel, EngineError, type TorchEngine } from '../../src/engine/torch';
 import type { Engine, GenerateRequest } from '../../src/engine/engine';
+import { squareCorpus } from './fixtures/square-corpus';
 
 const work = mkdtempSync(join(tmpdir(), 'ivgr-engine-'));
 const modelDir = join(work, 'tiny');
 const image = join(work, 'red.png');
 const logs: string[] = [];
 let engine: Engine & TorchEngine;
-
-function corpus(): string[] {
-  const colors = ['red', 'green', 'blue', 'yellow'];
-  const lines: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    const c = colors[i % 4]!;
-    lines.push(`What color is the square? (A) ${c} (B) ${colors[(i + 1) % 4]}`);
-    lines.push(`<think>The square <box>[${i * 10},${i * 5},${i * 10 + 80},${i * 5 + 80}]</box> is ${c}.</think><answer>A</answer>`);
-  }
-  return lines;
-}
 
 const request = (seed: number, keep: boolean): GenerateRequest => ({
   prompts: [
@@ -42,8 +32,8 @@ const request = (seed: number, keep: boolean): GenerateRequest => ({
 
 before(async () => {
   await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 220, g: 20, b: 20 } } }).png().toFile(image);
-  assert.equal(await ensureTinyModel(modelDir, corpus()), true);
-  assert.equal(await ensureTinyModel(modelDir, corpus()), false, 'an unchanged corpus must not rebuild');
+  assert.equal(await ensureTinyModel(modelDir, squareCorpus()), true);
+  assert.equal(await ensureTinyModel(modelDir, squareCorpus()), false, 'an unchanged corpus must not rebuild');
   engine = createTorchEngine({ log: (l) => logs.push(l), timeoutMs: 120_000 });
 });
 

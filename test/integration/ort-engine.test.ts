@@ -16,23 +16,13 @@ import { prepareImage, smartResize } from '../../src/engine/ort/image';
 import { readManifest } from '../../src/engine/ort/manifest';
 import { TextCodec } from '../../src/engine/ort/text';
 import { createTorchEngine, enginePackageDir, ensureTinyModel, pythonPath, EngineError } from '../../src/engine/torch';
+import { squareCorpus } from './fixtures/square-corpus';
 
 const work = mkdtempSync(join(tmpdir(), 'ivgr-ort-engine-'));
 const modelDir = join(work, 'tiny');
 const exportDir = join(work, 'export');
 let engine: Engine;
 const images: Record<string, string> = {};
-
-function corpus(): string[] {
-  const colors = ['red', 'green', 'blue', 'yellow'];
-  const lines: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    const c = colors[i % 4]!;
-    lines.push(`What color is the square? (A) ${c} (B) ${colors[(i + 1) % 4]}`);
-    lines.push(`<think>The square <box>[${i * 10},${i * 5},${i * 10 + 80},${i * 5 + 80}]</box> is ${c}.</think><answer>A</answer>`);
-  }
-  return lines;
-}
 
 /** A picture with edges in every direction, so resampling differences would show. */
 async function picture(name: string, width: number, height: number): Promise<string> {
@@ -69,7 +59,7 @@ before(async () => {
   images.wide = await picture('wide', 448, 300);
   images.small = await picture('small', 90, 130);
   images.exact = await picture('exact', 224, 224);
-  await ensureTinyModel(modelDir, corpus());
+  await ensureTinyModel(modelDir, squareCorpus());
   const torch = createTorchEngine({ log: () => undefined, env: { IVGR_THREADS: '1' }, timeoutMs: 120_000 });
   try {
     await torch.load({ model: modelDir, seed: 0 });
