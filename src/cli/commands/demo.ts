@@ -5,9 +5,8 @@
  * same warm start), then the SFT and both RL checkpoints evaluated in the three
  * modes on the held-out test split.
  */
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { printedHelp } from '../args';
+import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode, MetricsRecord } from '../../core/types';
 import { demoFindings } from '../../core/demo-findings';
@@ -41,7 +40,7 @@ const USAGE = `usage: ivgr demo [options]
 export const demoCommand: Command = {
   summary: 'the embedded default end to end: data, tiny model, SFT, iVGR, ablation, evaluation',
   async run(args) {
-    const { values } = parseArgs({
+    const { values } = parseCommandArgs({
       args,
       options: {
         'runs-dir': { type: 'string' },
@@ -55,7 +54,7 @@ export const demoCommand: Command = {
         python: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    }, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const t0 = performance.now();
     const modes: EvalMode[] = parseModes(values.modes);

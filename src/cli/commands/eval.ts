@@ -1,8 +1,7 @@
 /** `ivgr eval <run|checkpoint>`: evaluates checkpoints in the textual, grounded and tool modes. */
-import { parseArgs } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { printedHelp } from '../args';
+import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode } from '../../core/types';
 import { readRunJson } from '../../run/run-dir';
@@ -65,7 +64,7 @@ export function parseModes(spec: string): EvalMode[] {
 export const evalCommand: Command = {
   summary: 'evaluate a checkpoint in the three modes',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args,
       allowPositionals: true,
       options: {
@@ -81,7 +80,7 @@ export const evalCommand: Command = {
         threads: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    }, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const target = positionals[0];
     if (!target || positionals.length > 1) throw new CliError(`expected a run or checkpoint folder\n\n${USAGE}`);

@@ -1,7 +1,7 @@
 /** `ivgr import <dump.jsonl> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { convertRows, parseDumpLine, type DumpFormat, type DumpRow } from '../../run/import-dump';
 import { createRunDir, updateRunJson } from '../../run/run-dir';
@@ -18,11 +18,8 @@ logs (prompt, completion, reward columns or rewards, step, advantage).`;
 export const importCommand: Command = {
   summary: 'convert a verl / TRL rollout dump into a run folder',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
-    if (values.help) {
-      process.stdout.write(USAGE + '\n');
-      return 0;
-    }
+    const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }, USAGE);
+    if (printedHelp(values.help, USAGE)) return 0;
     const file = positionals[0];
     if (!file || !values.out) throw new CliError(`expected a dump file and --out\n\n${USAGE}`);
     let text: string;

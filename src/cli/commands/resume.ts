@@ -1,8 +1,7 @@
 /** `ivgr resume <run>`: continues a paused worker, or restarts a stopped/crashed run from its latest checkpoint. */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { connect } from 'node:net';
-import { detachedWorkerArgs, foregroundWorkerOptions, printedHelp } from '../args';
+import { detachedWorkerArgs, foregroundWorkerOptions, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { readRunJson, runPaths } from '../../run/run-dir';
 import { summarizeRun } from '../../run/run-list';
@@ -24,7 +23,7 @@ after that checkpoint are trained again; lines already written stay).
 export const resumeCommand: Command = {
   summary: 'continue a paused, stopped or crashed run',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args,
       allowPositionals: true,
       options: {
@@ -34,7 +33,7 @@ export const resumeCommand: Command = {
         python: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    }, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const arg = positionals[0];
     if (!arg || positionals.length > 1) throw new CliError(`expected one run folder\n\n${USAGE}`);

@@ -1,18 +1,17 @@
 /** `ivgr runs`: lists runs with their status (a dead worker's run shows as crashed). */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { parseCommandArgs, printedHelp } from '../args';
 import type { Command } from '../cli-error';
 import { listRuns } from '../../run/run-list';
 import { defaultRunsRoot } from '../../worker/launch';
 
+const USAGE = 'usage: ivgr runs [--runs-dir <dir>] [--json]';
+
 export const runsCommand: Command = {
   summary: 'list runs with status',
   async run(args) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, 'runs-dir': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
-    if (values.help) {
-      process.stdout.write('usage: ivgr runs [--runs-dir <dir>] [--json]\n');
-      return 0;
-    }
+    const { values } = parseCommandArgs({ args, options: { json: { type: 'boolean', default: false }, 'runs-dir': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }, USAGE);
+    if (printedHelp(values.help, USAGE)) return 0;
     const runs = listRuns(resolve(values['runs-dir'] ?? defaultRunsRoot()));
     if (values.json) {
       process.stdout.write(JSON.stringify(runs, null, 2) + '\n');

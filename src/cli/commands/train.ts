@@ -1,7 +1,6 @@
 /** `ivgr train <config>`: creates a run directory from a config and trains it. */
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { detachedWorkerArgs, foregroundWorkerOptions, printedHelp } from '../args';
+import { detachedWorkerArgs, foregroundWorkerOptions, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { ConfigError, loadConfigFile } from '../../run/config-load';
 import { createRunDir, newRunId } from '../../run/run-dir';
@@ -22,7 +21,7 @@ Creates runs/<name>-<time>/ from the config and runs iVGR in the foreground
 export const trainCommand: Command = {
   summary: 'train a run from a config file',
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args,
       allowPositionals: true,
       options: {
@@ -33,7 +32,7 @@ export const trainCommand: Command = {
         python: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    }, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
