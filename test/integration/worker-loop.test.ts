@@ -118,6 +118,20 @@ function setup(overrides: RunConfigInput = {}) {
   return { dir, config, engines, logs, make };
 }
 
+/** What a resume must reproduce of each checkpoint: step, phase, warm-start progress, data cursor and rng. */
+const checkpointStates = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
+/** The run's rollouts without their wall-clock time. */
+const rolloutsOf = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+
+/** Runs `s` until the stop after SFT step `n` and checkpoints there, as a pause inside the warm start does. */
+async function stopAfterSftStep(s: ReturnType<typeof setup>, n: number): Promise<void> {
+  const first = s.make(undefined, n);
+  await first.trainer.open();
+  assert.equal(await first.trainer.run(), 'stopped');
+  await first.trainer.checkpointOnce();
+  first.events.close();
+}
+
 test('each step writes both stream groups per question and one metrics line, with checkpoints every N', async () => {
   const { dir, engines, make } = setup();
   const { trainer, events } = make();
@@ -155,9 +169,8 @@ test('a run stopped at a checkpoint and resumed draws the same next step as an u
   await second.trainer.run();
   second.events.close();
 
-  const strip = (rs: RolloutRecord[]) => rs.filter((r) => r.step >= 3).map(({ time: _t, ...r }) => r);
-  const ra3 = strip((await readAll<RolloutRecord>(join(a.dir, 'events', 'rollouts.jsonl'))).records);
-  const rb3 = strip((await readAll<RolloutRecord>(join(b.dir, 'events', 'rollouts.jsonl'))).records);
+  const ra3 = (await rolloutsOf(a.dir)).filter((r) => r.step >= 3);
+  const rb3 = (await rolloutsOf(b.dir)).filter((r) => r.step >= 3);
   assert.ok(ra3.length > 0);
   assert.deepEqual(rb3, ra3);
 });
@@ -171,11 +184,7 @@ test('a stop inside the warm start checkpoints there; the resumed run continues 
   ra.events.close();
 
   const b = setup(cfg);
-  const first = b.make(undefined, 3);
-  await first.trainer.open();
-  assert.equal(await first.trainer.run(), 'stopped');
-  await first.trainer.checkpointOnce();
-  first.events.close();
+  await stopAfterSftStep(b, 3);
   const mid = listCheckpoints(b.dir);
   assert.deepEqual(mid.map((c) => [c.step, c.state.phase, c.state.warmStart]), [[0, 'sft', { done: 3, of: 5 }]]);
   assert.equal(b.engines[0]!.sftBatches.length, 3);
@@ -189,12 +198,10 @@ test('a stop inside the warm start checkpoints there; the resumed run continues 
 
   assert.deepEqual([...b.engines[0]!.sftBatches, ...b.engines[1]!.sftBatches], a.engines[0]!.sftBatches, 'the resumed warm start trains the batches the uninterrupted one did');
   assert.equal(b.engines[1]!.version, a.engines[0]!.version);
-  const ck = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
-  assert.deepEqual(ck(b.dir), ck(a.dir), 'checkpoint 0 is replaced by the finished warm start');
-  const strip = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
-  const rollouts = await strip(a.dir);
+  assert.deepEqual(checkpointStates(b.dir), checkpointStates(a.dir), 'checkpoint 0 is replaced by the finished warm start');
+  const rollouts = await rolloutsOf(a.dir);
   assert.equal(rollouts.length, 4 * 2 * (3 + 2));
-  assert.deepEqual(await strip(b.dir), rollouts);
+  assert.deepEqual(await rolloutsOf(b.dir), rollouts);
 });
 
 test('an engine crash restarts from the last checkpoint, keeps written lines and gives up after maxRestarts', async () => {
@@ -224,9 +231,7 @@ test('an engine crash in the warm start restarts it: before any checkpoint from 
   await ra.trainer.open();
   await ra.trainer.run();
   ra.events.close();
-  const ck = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
-  const strip = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
-  const rollouts = await strip(a.dir);
+  const rollouts = await rolloutsOf(a.dir);
 
   // No checkpoint yet: the second SFT step fails, the warm start begins again on a fresh engine.
   const b = setup(cfg);
@@ -240,16 +245,12 @@ test('an engine crash in the warm start restarts it: before any checkpoint from 
   assert.ok(b.logs.some((l) => /warm start begins again from the base model/.test(l)));
   assert.deepEqual(b.engines[1]!.sftBatches, a.engines[0]!.sftBatches);
   assert.equal(b.engines[1]!.version, a.engines[0]!.version);
-  assert.deepEqual(ck(b.dir), ck(a.dir));
-  assert.deepEqual(await strip(b.dir), rollouts);
+  assert.deepEqual(checkpointStates(b.dir), checkpointStates(a.dir));
+  assert.deepEqual(await rolloutsOf(b.dir), rollouts);
 
   // Stopped after SFT step 3 (checkpoint 0 inside the warm start), resumed, then SFT step 4 fails.
   const c = setup(cfg);
-  const first = c.make(undefined, 3);
-  await first.trainer.open();
-  assert.equal(await first.trainer.run(), 'stopped');
-  await first.trainer.checkpointOnce();
-  first.events.close();
+  await stopAfterSftStep(c, 3);
   const second = c.make();
   await second.trainer.open();
   c.engines[1]!.failSftAt = 1;
@@ -260,8 +261,8 @@ test('an engine crash in the warm start restarts it: before any checkpoint from 
   assert.ok(c.logs.some((l) => /continuing from checkpoint 0/.test(l)));
   assert.deepEqual([...c.engines[0]!.sftBatches, ...c.engines[2]!.sftBatches], a.engines[0]!.sftBatches, 'the batches after the checkpoint are the uninterrupted run\'s');
   assert.equal(c.engines[2]!.version, a.engines[0]!.version);
-  assert.deepEqual(ck(c.dir), ck(a.dir));
-  assert.deepEqual(await strip(c.dir), rollouts);
+  assert.deepEqual(checkpointStates(c.dir), checkpointStates(a.dir));
+  assert.deepEqual(await rolloutsOf(c.dir), rollouts);
 
   const d = setup({ ...cfg, maxRestarts: 0 });
   const rd = d.make();
