@@ -15,7 +15,7 @@ const intersects = (a: PixelRect, b: PixelRect): boolean =>
 
 export class TileLayer {
   readonly element: HTMLElement;
-  /** Called when the level in use or the tiles drawn change (for the status line). */
+  /** Called when the level in use changes (for the status line). */
   onChange: () => void = () => {};
   private path: string | null = null;
   private readonly drawn = new Map<string, { el: HTMLImageElement; rect: PixelRect }>();
@@ -35,7 +35,6 @@ export class TileLayer {
       this.drawn.get(key)?.el.remove();
       this.drawn.set(key, { el, rect: m.rect });
       this.element.append(el);
-      this.onChange();
     });
     // A tile the extension could not make is asked for again only when the view next needs it.
     host.on('error', (m) => {
@@ -46,11 +45,6 @@ export class TileLayer {
   /** The pyramid level the view is drawn at, or null while the thumbnail is sharp enough. */
   get level(): number | null {
     return this.current;
-  }
-
-  /** Tiles drawn now. */
-  get count(): number {
-    return this.drawn.size;
   }
 
   /** Starts over for another image (or none): drops what was asked for and removes what was drawn. */
