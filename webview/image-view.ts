@@ -143,8 +143,10 @@ export class ImageView {
       this.img.removeAttribute('src');
       // Boxes are placed at once when the size is known; the pixels follow.
       if (content.size) this.setGeometry(content.size);
-      if (content.path) this.requestImage(FIRST_SIDE);
-      else this.status.textContent = 'no image for this sample';
+      if (content.path) {
+        this.imageRequest = this.host.requestId();
+        this.host.post({ type: 'getImage', requestId: this.imageRequest, path: content.path, maxSide: FIRST_SIDE });
+      } else this.status.textContent = 'no image for this sample';
     }
     this.drawBoxes();
     this.drawInsets();
@@ -167,12 +169,6 @@ export class ImageView {
     for (const el of this.overlay.querySelectorAll<SVGGElement>('g.box')) el.classList.toggle('hot', el.dataset.key === key);
     if (key) this.showTooltip(key);
     else this.tooltip.hidden = true;
-  }
-
-  private requestImage(maxSide: number): void {
-    if (!this.content.path) return;
-    this.imageRequest = this.host.requestId();
-    this.host.post({ type: 'getImage', requestId: this.imageRequest, path: this.content.path, maxSide });
   }
 
   private drawInsets(): void {
