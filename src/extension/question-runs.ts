@@ -25,8 +25,8 @@ export interface RunRef {
 const LATEST_ROWS = 256;
 
 /** The datasets a run was configured with, as comparable absolute paths; empty when it names none. */
-export function runDatasetPaths(runDir: string): string[] {
-  return readRunFiles(runDir).datasets.map((d) => resolve(d.path));
+function datasetPaths(files: Pick<RunFiles, 'datasets'>): string[] {
+  return files.datasets.map((d) => resolve(d.path));
 }
 
 /** The dataset of a run that holds question `promptId` (the one its `<name>/` prefix names), with the id inside that dataset. */
@@ -38,6 +38,12 @@ export function questionDataset(files: Pick<RunFiles, 'datasets'>, promptId: str
     if (promptId.startsWith(`${d.name}/`) && (best === null || d.name.length > (best.dataset.name ?? '').length)) best = { dataset: d, id: promptId.slice(d.name.length + 1) };
   }
   return best;
+}
+
+/** The id that question `id` of the dataset at (resolved) `path` has in a run with `files`; null when that run does not use the dataset. */
+function idInRun(files: Pick<RunFiles, 'datasets'>, path: string, id: string): string | null {
+  const d = files.datasets.find((e) => resolve(e.path) === path);
+  return d === undefined ? null : d.name === null ? id : `${d.name}/${id}`;
 }
 
 /** Rewrites another run's records of one dataset into this run's names: question id and image path. */
@@ -62,34 +68,36 @@ export class QuestionAcrossRuns {
   constructor(private readonly runDir: string) {}
 
   /**
-   * The other runs sharing a dataset with this run, keyed by run id (made unique when two runs
-   * share one). Keys come from this list, not from one question's, so a rollout's key stays valid.
+   * The other runs sharing a dataset with this run (`here`: its files), keyed by run id (made unique
+   * when two runs share one), each with its files. Keys come from this list, not from one question's,
+   * so a rollout's key stays valid.
    */
-  matching(runs: readonly RunRef[]): (RunRef & { key: string })[] {
-    const mine = new Set(runDatasetPaths(this.runDir));
+  matching(runs: readonly RunRef[], here: RunFiles = readRunFiles(this.runDir)): (RunRef & { key: string; files: RunFiles })[] {
+    const mine = new Set(datasetPaths(here));
     if (mine.size === 0) return [];
     const self = resolve(this.runDir);
     const used = new Set<string>();
-    const out: (RunRef & { key: string })[] = [];
+    const out: (RunRef & { key: string; files: RunFiles })[] = [];
     for (const r of runs) {
-      if (resolve(r.dir) === self || !runDatasetPaths(r.dir).some((p) => mine.has(p))) continue;
+      if (resolve(r.dir) === self) continue;
+      const files = readRunFiles(r.dir);
+      if (!datasetPaths(files).some((p) => mine.has(p))) continue;
       let key = r.id;
       for (let n = 2; used.has(key); n++) key = `${r.id}#${n}`;
       used.add(key);
-      out.push({ ...r, key });
+      out.push({ ...r, key, files });
     }
     return out;
   }
 
   /** The matching runs on the dataset of question `promptId`, each with the question's id in that run. */
-  private onQuestion(promptId: string, runs: readonly RunRef[]): Array<RunRef & { key: string; files: RunFiles; there: string }> {
-    const q = questionDataset(readRunFiles(this.runDir), promptId);
+  private onQuestion(here: RunFiles, promptId: string, runs: readonly RunRef[]): Array<RunRef & { key: string; files: RunFiles; there: string }> {
+    const q = questionDataset(here, promptId);
     if (q === null) return [];
     const path = resolve(q.dataset.path);
-    return this.matching(runs).flatMap((r) => {
-      const files = readRunFiles(r.dir);
-      const d = files.datasets.find((e) => resolve(e.path) === path);
-      return d ? [{ ...r, files, there: d.name === null ? q.id : `${d.name}/${q.id}` }] : [];
+    return this.matching(runs, here).flatMap((r) => {
+      const there = idInRun(r.files, path, q.id);
+      return there === null ? [] : [{ ...r, there }];
     });
   }
 
@@ -97,7 +105,7 @@ export class QuestionAcrossRuns {
   async question(promptId: string, runs: readonly RunRef[]): Promise<OtherRunQuestion[]> {
     const here = readRunFiles(this.runDir);
     return Promise.all(
-      this.onQuestion(promptId, runs).map(async (r): Promise<OtherRunQuestion> => {
+      this.onQuestion(here, promptId, runs).map(async (r): Promise<OtherRunQuestion> => {
         const run = { id: r.key, ...(r.name ? { name: r.name } : {}) };
         const as = renamer(here, r.files, promptId);
         try {
@@ -113,16 +121,14 @@ export class QuestionAcrossRuns {
 
   /** A rollout of a matching run, by the key `question` gave it (also after a panel reload), named as this run names its question. */
   async rollout(key: string, id: string, runs: readonly RunRef[]): Promise<RolloutRecord | null> {
-    const run = this.matching(runs).find((r) => r.key === key);
+    const here = readRunFiles(this.runDir);
+    const run = this.matching(runs, here).find((r) => r.key === key);
     if (!run) throw new Error(`run "${key}" is not a run of the workspace on this run's datasets`);
     const record = await (await this.service(run.dir)).get(id);
     if (record === null) return null;
-    const there = readRunFiles(run.dir);
-    const q = questionDataset(there, record.promptId);
-    const here = readRunFiles(this.runDir);
-    const d = q && here.datasets.find((e) => resolve(e.path) === resolve(q.dataset.path));
-    if (!q || !d) return record;
-    return renamed(record, renamer(here, there, d.name === null ? q.id : `${d.name}/${q.id}`));
+    const q = questionDataset(run.files, record.promptId);
+    const mine = q === null ? null : idInRun(here, resolve(q.dataset.path), q.id);
+    return mine === null ? record : renamed(record, renamer(here, run.files, mine));
   }
 
   private async service(dir: string): Promise<RolloutQueryService> {
