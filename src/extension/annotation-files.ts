@@ -9,7 +9,7 @@ import sharp, { type Metadata } from 'sharp';
 import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
 import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 import { loadRunDataset, recordsInRun } from '../run/run-datasets';
-import { readEventLines } from '../run/supervisor';
+import { all, parser, readEventRecords } from './event-records';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
 import { datasetImagePath, readRunFiles, type RunFiles } from './run-files';
 
@@ -29,41 +29,17 @@ export interface ExportOutcome {
   warnings: string[];
 }
 
-async function readAll<T>(file: string, parse: (r: unknown) => T | null, keep: (r: T) => boolean, signal?: AbortSignal): Promise<T[]> {
-  const out: T[] = [];
-  let offset = 0;
-  for (;;) {
-    signal?.throwIfAborted();
-    const chunk = await readEventLines(file, offset);
-    for (const l of chunk.lines) {
-      const r = parse(l.record);
-      if (r !== null && keep(r)) out.push(r);
-    }
-    if (chunk.nextOffset === offset) return out;
-    offset = chunk.nextOffset;
-  }
-}
-
-const parser =
-  <T>(schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }) =>
-  (r: unknown): T | null => {
-    const p = schema.safeParse(r);
-    return p.success ? p.data : null;
-  };
-
-const all = (): boolean => true;
-
 /** The annotations and the records they need: annotated ones, and the correct traces of their questions. */
 export async function readExportInput(runDir: string, signal?: AbortSignal): Promise<ExportInput> {
   const events = join(runDir, 'events');
-  const annotations = await readAll<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema), all, signal);
+  const annotations = await readEventRecords<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema), all, signal);
   const ids = new Set(annotations.map((a) => a.target.id));
-  const evals = await readAll<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
+  const evals = await readEventRecords<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
   const prompts = new Set(evals.filter((e) => ids.has(e.id)).map((e) => e.promptId));
   // Two passes keep only what matters in memory; the rollouts file may be huge.
-  const annotated = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
+  const annotated = await readEventRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
   for (const r of annotated) prompts.add(r.promptId);
-  const rollouts = await readAll<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
+  const rollouts = await readEventRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
   return { annotations, rollouts, evals };
 }
 

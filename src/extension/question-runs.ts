@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { evalRecordSchema, type OtherRunQuestion } from '../core/protocol/webview';
 import type { EvalRecord, RolloutRecord } from '../core/types';
 import { RolloutQueryService } from '../run/rollout-query';
-import { readEventLines } from '../run/supervisor';
+import { all, parser, readEventRecords } from './event-records';
 import { readRunFiles, type RunFiles, type RunFilesDataset } from './run-files';
 
 /** A run the workspace knows (from the registry or the run list). */
@@ -148,19 +148,8 @@ export class QuestionAcrossRuns {
   }
 }
 
-/** The evaluation samples of one question in a run, streamed from its eval file. */
-async function evalsFor(dir: string, promptId: string): Promise<EvalRecord[]> {
-  const file = join(dir, 'events', 'eval.jsonl');
-  const out: EvalRecord[] = [];
-  let offset = 0;
-  for (;;) {
-    const chunk = await readEventLines(file, offset);
-    for (const l of chunk.lines) {
-      if (l.record.promptId !== promptId) continue;
-      const r = evalRecordSchema.safeParse(l.record);
-      if (r.success) out.push(r.data);
-    }
-    if (chunk.nextOffset === offset) return out;
-    offset = chunk.nextOffset;
-  }
+/** The evaluation samples of one question in a run, streamed from its eval file (only that question's lines are parsed). */
+function evalsFor(dir: string, promptId: string): Promise<EvalRecord[]> {
+  const parse = parser(evalRecordSchema);
+  return readEventRecords(join(dir, 'events', 'eval.jsonl'), (r) => (r.promptId === promptId ? parse(r) : null), all);
 }
