@@ -90,9 +90,10 @@ export class CompareView {
     this.render();
   }
 
-  /** An evaluation sample of another run, as last shown. */
-  findOtherEval(run: string, id: string): EvalRecord | undefined {
-    return this.others.find((o) => o.run.id === run)?.evals.find((e) => e.id === id);
+  /** An evaluation sample as last shown: this run's, or with `run` another run's. */
+  findEval(id: string, run?: string): EvalRecord | undefined {
+    const evals = run === undefined ? this.evals : this.others.find((o) => o.run.id === run)?.evals;
+    return evals?.find((e) => e.id === id);
   }
 
   private render(): void {

@@ -181,9 +181,8 @@ function openEval(r: EvalRecord, run?: string): void {
   );
 }
 
-let compareEvals: EvalRecord[] = [];
 function openEvalById(id: string, run?: string): void {
-  const r = run ? compare.findOtherEval(run, id) : (compareEvals.find((e) => e.id === id) ?? evalView.findRecord(id));
+  const r = run ? compare.findEval(id, run) : (compare.findEval(id) ?? evalView.findRecord(id));
   if (!r) return;
   showTab('eval');
   openEval(r, run);
@@ -250,7 +249,6 @@ host.on('evalSamples', (m) => {
   }
 });
 host.on('compare', (m) => {
-  compareEvals = m.evals;
   compare.show(m.promptId, m.rollouts, m.evals);
 });
 host.on('compareRuns', (m) => compare.showRuns(m.promptId, m.runs));
