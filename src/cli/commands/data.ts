@@ -1,6 +1,6 @@
 /** `ivgr data synth|check`: write the synthetic benchmark, or load any dataset and summarise it. */
 import type { ParseArgsConfig } from 'node:util';
-import { parseCommandArgs } from '../args';
+import { conventionFlag, parseCommandArgs } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { CoordConvention, QuestionFamily } from '../../core/types';
 import { DATASET_FORMATS, ensureSyntheticDataset, formatSummary, loadDataset, summarize, SYNTHETIC_FAMILIES, type DatasetFormat } from '../../data';
@@ -67,8 +67,7 @@ async function synth(args: string[]): Promise<number> {
   const n = integer('n', values.n as string | undefined, 1, 10_000_000);
   const seed = integer('seed', values.seed as string | undefined, 0, 0xffffffff);
   const size = integer('size', values.size as string, 64, 4096);
-  const convention = values.convention as string;
-  if (!(CONVENTIONS as readonly string[]).includes(convention)) throw new CliError(`--convention must be one of ${CONVENTIONS.join(', ')}, got '${convention}'`);
+  const convention = conventionFlag(values.convention as string, CONVENTIONS);
   let families: QuestionFamily[] | undefined;
   if (values.families !== undefined) {
     families = (values.families as string).split(',').map((f) => f.trim()) as QuestionFamily[];
@@ -83,7 +82,7 @@ async function synth(args: string[]): Promise<number> {
   const counts = splitCounts(n);
   const interactive = !values.json && process.stderr.isTTY;
   const start = performance.now();
-  const r = await ensureSyntheticDataset(out, { seed, counts, size, convention: convention as CoordConvention, families, targetScale }, (done, total) => {
+  const r = await ensureSyntheticDataset(out, { seed, counts, size, convention, families, targetScale }, (done, total) => {
     if (interactive && (done % 25 === 0 || done === total)) process.stderr.write(`\rrendering ${done}/${total}`);
   });
   if (interactive) process.stderr.write('\n');
