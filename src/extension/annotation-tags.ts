@@ -18,7 +18,8 @@ export interface ParsedTags {
 }
 
 /** Checks the setting's value: a non-empty list of unique, non-empty strings, trimmed. */
-export function parseAnnotationTags(value: unknown, key = 'ivgr.annotation.tags'): ParsedTags {
+export function parseAnnotationTags(value: unknown): ParsedTags {
+  const key = 'ivgr.annotation.tags';
   const refuse = (problem: string): ParsedTags => ({ tags: [...DEFAULT_ANNOTATION_TAGS], problem: `${problem}; using the default tags (${DEFAULT_ANNOTATION_TAGS.join(', ')})` });
   if (!Array.isArray(value)) return refuse(`${key}: expected a list of tag names, got ${JSON.stringify(value) ?? String(value)}`);
   if (value.length === 0) return refuse(`${key}: expected at least one tag, got an empty list`);
