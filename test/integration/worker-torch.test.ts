@@ -50,18 +50,28 @@ function newRun(name: string): string {
   return dir;
 }
 
+/** The uninterrupted run both resume tests compare against, trained once on first use. */
+let uninterrupted: Promise<string> | undefined;
+function uninterruptedRun(): Promise<string> {
+  uninterrupted ??= (async () => {
+    const dir = newRun('a');
+    const r = await trainer(dir);
+    await r.t.open();
+    assert.equal(await r.t.run(), 'finished');
+    r.events.close();
+    await r.t.shutdown();
+    return dir;
+  })();
+  return uninterrupted;
+}
+
 const step3 = async (dir: string) =>
   (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records
     .filter((r) => r.step === 3)
     .map((r) => ({ stream: r.stream, promptId: r.promptId, output: r.output, score: r.score, advantage: r.advantage }));
 
 test('a run resumed from checkpoint 2 produces the same step 3 as the uninterrupted run', { timeout: 300_000 }, async () => {
-  const a = newRun('a');
-  const ra = await trainer(a);
-  await ra.t.open();
-  assert.equal(await ra.t.run(), 'finished');
-  ra.events.close();
-  await ra.t.shutdown();
+  const a = await uninterruptedRun();
 
   const b = newRun('b');
   cpSync(join(a, 'checkpoints', '2'), join(b, 'checkpoints', '2'), { recursive: true });
@@ -78,12 +88,7 @@ test('a run resumed from checkpoint 2 produces the same step 3 as the uninterrup
 });
 
 test('a run stopped inside the warm start and resumed produces the same rollouts as the uninterrupted run', { timeout: 300_000 }, async () => {
-  const a = newRun('sft-a');
-  const ra = await trainer(a);
-  await ra.t.open();
-  assert.equal(await ra.t.run(), 'finished');
-  ra.events.close();
-  await ra.t.shutdown();
+  const a = await uninterruptedRun();
 
   const b = newRun('sft-b');
   const holder: { t?: Trainer } = {};
