@@ -72,8 +72,6 @@ export class Trainer {
   private readonly hash: string;
   private readonly rewards: RewardConfig;
   private restarts = 0;
-  /** Where the last checkpoint was written or restored, so a position is saved once. */
-  private savedAt: string | null = null;
 
   constructor(
     private readonly runDir: string,
@@ -142,12 +140,7 @@ export class Trainer {
     await this.engine.restore(dir);
     const sftDone = s.warmStart ? s.warmStart.done : null;
     this.state = { step: s.step, cursor: { ...s.cursor }, rng: Prng.fromState(s.rng), sftDone };
-    this.savedAt = this.position();
     if (sftDone !== null) this.hooks.log('info', `the warm start continues after SFT step ${sftDone}/${this.config.sft.steps}`);
-  }
-
-  private position(): string {
-    return `${this.state.step}:${this.state.sftDone ?? ''}`;
   }
 
   /**
@@ -223,13 +216,13 @@ export class Trainer {
       phase: phase ?? (sftDone !== null ? 'sft' : 'rl'),
       ...(sftDone !== null ? { warmStart: { done: sftDone, of: this.config.sft.steps } } : {}),
     });
-    this.savedAt = this.position();
     return dir;
   }
 
-  /** A checkpoint at the current position unless one was written or restored there already. */
+  /** A checkpoint at the current position (step and SFT steps done) unless the latest one is already there. */
   async checkpointOnce(): Promise<void> {
-    if (this.savedAt !== this.position()) await this.checkpoint();
+    const latest = latestCheckpoint(this.runDir);
+    if (latest?.step !== this.state.step || (latest.state.warmStart?.done ?? null) !== this.state.sftDone) await this.checkpoint();
   }
 
   /**
@@ -279,7 +272,6 @@ export class Trainer {
       this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); continuing from checkpoint ${latest.step}`);
     } else {
       this.state = this.initialState(0);
-      this.savedAt = null;
       this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); the warm start begins again from the base model`);
     }
   }
