@@ -101,7 +101,7 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
       boundary: async (phase) => {
         const step = t.step;
         if (phase === 'sft' && pending === null) return 'continue';
-        const where = phase === 'sft' ? `in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `at step ${step}`;
+        const where = place();
         if (phase === 'rl' && config.evalEvery > 0 && step > 0 && step % config.evalEvery === 0 && lastEval < step) {
           lastEval = step;
           setStatus({ phase: 'eval' });
@@ -141,6 +141,8 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
       },
     });
     let lastEval = 0;
+    /** Where the loop stands, for log lines: inside the warm start or at an RL step. */
+    const place = (): string => (t.warmStartDone !== null ? `in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `at step ${t.step}`);
     trainer = t;
     setStatus({ phase: 'load' });
     await t.open();
@@ -148,7 +150,7 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     await t.checkpointOnce();
     progress.done();
     final = how === 'finished' ? 'finished' : 'stopped';
-    log('info', t.warmStartDone !== null ? `${final} in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `${final} at step ${t.step}`);
+    log('info', `${final} ${place()}`);
   } catch (err) {
     progress.done();
     const message = err instanceof Error ? err.message : String(err);
