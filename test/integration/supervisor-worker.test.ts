@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RunAttachment, inspectRun, isPidAlive, spawnDetached, workerArgs, type ConnectionState } from '../../src/run/supervisor';
+import { until as pollUntil } from './fixtures/until';
 import { listCheckpoints } from '../../src/run/checkpoints';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -36,16 +37,7 @@ checkpointEvery: 2
 `,
 );
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> => pollUntil(what, probe, { timeoutMs, intervalMs: 200 });
 const stepAtLeast = (runDir: string, n: number) => until(`step ${n}`, async () => ((await inspectRun(runDir)).step ?? 0) >= n || undefined);
 function ended(a: RunAttachment): Promise<Extract<ConnectionState, { kind: 'ended' }>> {
   return new Promise((res) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkerMessage } from '../../src/core/protocol/control';
 import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
+import { until as pollUntil } from './fixtures/until';
 import { RunAttachment, inspectRun, isPidAlive, spawnDetached, workerArgs, type ConnectionState } from '../../src/run/supervisor';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -32,16 +33,7 @@ checkpointEvery: 0
 `,
 );
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await Promise.resolve(probe()).catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> => pollUntil(what, probe, { timeoutMs, intervalMs: 50 });
 
 /** A client and the offsets of the metrics events it has received live. */
 function attach(runDir: string): { a: RunAttachment; metrics: number[]; states: ConnectionState['kind'][] } {
