@@ -33,7 +33,7 @@ export interface RolloutPage {
 const MAX_TAIL_ROWS = 10_000;
 
 /** The browser's default view, the one the file's tail can answer: no filter, newest step first. */
-export function isNewestView(filter: RolloutFilter, sort: RolloutSort): boolean {
+function isNewestView(filter: RolloutFilter, sort: RolloutSort): boolean {
   const { text, tags, ...rest } = filter;
   const blank = (text === undefined || text.trim() === '') && (tags === undefined || tags.length === 0) && Object.values(rest).every((v) => v === undefined);
   return blank && sort.key === 'step' && sort.dir === 'desc';
