@@ -2,11 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
-import { DEFAULT_REWARD_CONFIG, parseWeightSpec, validateRewardConfig, type ConsistencyReference, type RewardConfig } from '../../core/rewards';
-import { scoreGrounded, scoreTextual } from '../../core/score';
-import { parseRecordInput, withImageSize } from '../../data/record-schema';
-import { parseTrace } from '../../core/trace';
-import type { CoordConvention, DatasetRecord, ParseOptions, Stream } from '../../core/types';
+import { DEFAULT_REWARD_CONFIG, parseWeightSpec, validateRewardConfig, type RewardConfig } from '../../core/rewards';
+import type { CoordConvention, DatasetRecord, Stream } from '../../core/types';
+import { scoreJsonLines } from './score-jsonl';
+import { recordFrom, scoreTrace } from './score-trace';
 
 const USAGE = `usage: ivgr score --trace <file|-> --record <record.json> [options]
 
@@ -19,7 +18,9 @@ value, weight and explanation and the weighted total as JSON.
   --convention <c>        coordinates in the trace: qwen25-abs (default), qwen2-1000, relative, pixels
   --references <file>     textual stream: JSON array of grounded trace texts of the same question;
                           the high-quality ones are the consistency references
-  --weights <spec>        e.g. accuracy=1,format=0.5,grounding=0.5,consistency=0,tool=0`;
+  --weights <spec>        e.g. accuracy=1,format=0.5,grounding=0.5,consistency=0,tool=0
+  --jsonl                 batch mode: one JSON request per stdin line, one JSON answer per stdout line
+                          (a trace as above, or a question's two stream groups; see docs/TRL.md)`;
 
 const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
 
@@ -41,16 +42,12 @@ function readJson(path: string, what: string): unknown {
 }
 
 function readRecord(path: string): DatasetRecord {
-  const input = parseRecordInput(readJson(path, 'record'));
-  if (!input.ok) throw new CliError(`record '${path}': ${input.reason}`, 1);
-  const { width, height } = input.record;
-  // The image is not opened here, so the record must state its size.
-  if (width === undefined || height === undefined) {
-    throw new CliError(`record '${path}': field "${width === undefined ? 'width' : 'height'}": expected the image size in pixels, got nothing`, 1);
+  try {
+    return recordFrom(readJson(path, 'record'), `record '${path}'`);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError((err as Error).message, 1);
   }
-  const record = withImageSize(input.record, { width, height });
-  if (!record.ok) throw new CliError(`record '${path}': ${record.reason}`, 1);
-  return record.record;
 }
 
 function readReferences(path: string): string[] {
@@ -86,12 +83,17 @@ export const scoreCommand: Command = {
           convention: { type: 'string', default: 'qwen25-abs' },
           references: { type: 'string' },
           weights: { type: 'string' },
+          jsonl: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h' },
         },
       },
       USAGE,
     );
     if (printedHelp(values.help, USAGE)) return 0;
+    if (values.jsonl) {
+      if (values.trace !== undefined || values.record !== undefined || values.references !== undefined) throw new CliError('--jsonl reads every request from stdin; drop --trace, --record and --references');
+      return scoreJsonLines(process.stdin, process.stdout);
+    }
     if (values.trace === undefined) throw new CliError(`--trace is required\n${USAGE}`);
     if (values.record === undefined) throw new CliError(`--record is required\n${USAGE}`);
     const stream = values.stream as Stream;
@@ -102,37 +104,8 @@ export const scoreCommand: Command = {
 
     const record = readRecord(values.record);
     const text = readText(values.trace, 'trace');
-    const parseOpts: ParseOptions = { convention, original: { width: record.width, height: record.height } };
-    const parse = parseTrace(text, parseOpts);
-
-    let referenceReport: Array<{ index: number; highQuality: boolean; correct: boolean; grounding: number }> | undefined;
-    let result;
-    if (stream === 'grounded') {
-      result = scoreGrounded(parse, record, config);
-    } else {
-      const refs: ConsistencyReference[] = [];
-      referenceReport = [];
-      const texts = values.references !== undefined ? readReferences(values.references) : [];
-      texts.forEach((refText, index) => {
-        const g = scoreGrounded(parseTrace(refText, parseOpts), record, config);
-        referenceReport?.push({ index, highQuality: g.highQuality === true, correct: g.correct, grounding: g.rewards.grounding?.value ?? 0 });
-        if (g.highQuality) refs.push({ id: `reference-${index}`, answer: g.answer, boxes: g.boxes });
-      });
-      result = scoreTextual(parse, text, record, refs, config);
-    }
-    const out = {
-      record: record.id,
-      stream,
-      convention,
-      answer: result.answer,
-      correct: result.correct,
-      boxes: result.boxes,
-      toolCalls: parse.toolCalls.map((t) => ({ name: t.name, box: t.box })),
-      problems: parse.problems.map((p) => ({ code: p.code, message: p.message })),
-      terms: result.rewards,
-      total: result.total,
-      ...(stream === 'grounded' ? { highQuality: result.highQuality === true } : { references: referenceReport }),
-    };
+    const references = stream === 'textual' && values.references !== undefined ? readReferences(values.references) : [];
+    const out = scoreTrace({ record, stream, convention, text, references, config });
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   },
