@@ -9,7 +9,7 @@ import sharp, { type Metadata } from 'sharp';
 import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
 import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 import { loadRunDataset, recordsInRun } from '../run/run-datasets';
-import { all, parser, readEventRecords } from './event-records';
+import { all, parser, readRecords } from '../run/jsonl-reader';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
 import { datasetImagePath, readRunFiles, type RunFiles } from './run-files';
 
@@ -32,14 +32,14 @@ export interface ExportOutcome {
 /** The annotations and the records they need: annotated ones, and the correct traces of their questions. */
 export async function readExportInput(runDir: string, signal?: AbortSignal): Promise<ExportInput> {
   const events = join(runDir, 'events');
-  const annotations = await readEventRecords<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema), all, signal);
+  const annotations = await readRecords<AnnotationRecord>(join(events, 'annotations.jsonl'), parser(annotationRecordSchema), all, signal);
   const ids = new Set(annotations.map((a) => a.target.id));
-  const evals = await readEventRecords<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
+  const evals = await readRecords<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
   const prompts = new Set(evals.filter((e) => ids.has(e.id)).map((e) => e.promptId));
   // Two passes keep only what matters in memory; the rollouts file may be huge.
-  const annotated = await readEventRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
+  const annotated = await readRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
   for (const r of annotated) prompts.add(r.promptId);
-  const rollouts = await readEventRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
+  const rollouts = await readRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
   return { annotations, rollouts, evals };
 }
 

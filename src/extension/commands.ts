@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { ConfigError, parseConfigText } from '../run/config-load';
 import { newRunId } from '../run/run-dir';
-import { spawnDetached, waitForRunJson, workerArgs } from '../run/supervisor';
+import { spawnDetached, waitForRunJson, workerArgs } from '../run/detached-worker';
 import { exportAnnotationFiles } from './annotation-files';
 import { checkpointOf, runDirOf } from './command-args';
 import { configText, parseConfigProblems } from './config-template';

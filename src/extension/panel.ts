@@ -13,7 +13,7 @@ import { PROTOCOL_VERSION } from '../core/protocol/version';
 import type { Box, EvalRecord, MetricsRecord } from '../core/types';
 import { resolveInside } from '../data/loaders/resolve';
 import { RolloutQueryService } from '../run/rollout-query';
-import { readEventLines } from '../run/supervisor';
+import { readRange } from '../run/jsonl-reader';
 import { cellSamples, evalSummaryMessage } from './eval-table';
 import { serveImage, serveTile } from './image-cache';
 import { makeNonce, panelHtml } from './panel-html';
@@ -127,13 +127,13 @@ class RunPanel {
 
   private async loadEvals(): Promise<EvalRecord[]> {
     for (;;) {
-      const chunk = await readEventLines(join(this.runDir, 'events', 'eval.jsonl'), this.evalOffset);
+      const chunk = await readRange<Record<string, unknown>>(join(this.runDir, 'events', 'eval.jsonl'), this.evalOffset, 8 << 20, true);
       for (const l of chunk.lines) {
         const r = evalRecordSchema.safeParse(l.record);
         if (r.success) this.evals.push(r.data);
       }
-      if (chunk.nextOffset === this.evalOffset) return this.evals;
       this.evalOffset = chunk.nextOffset;
+      if (chunk.eof) return this.evals;
     }
   }
 
@@ -152,14 +152,14 @@ class RunPanel {
       batch = [];
     };
     for (;;) {
-      const chunk = await readEventLines(join(this.runDir, 'events', 'metrics.jsonl'), offset);
+      const chunk = await readRange<Record<string, unknown>>(join(this.runDir, 'events', 'metrics.jsonl'), offset, 8 << 20, true);
       for (const l of chunk.lines) {
         const r = metricsRecordSchema.safeParse(l.record);
         if (r.success) batch.push(r.data);
         if (batch.length >= METRICS_CHUNK) flush();
       }
-      if (chunk.nextOffset === offset) break;
       offset = chunk.nextOffset;
+      if (chunk.eof) break;
     }
     flush();
     await this.sendLiveRollouts();

@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { evalRecordSchema, type OtherRunQuestion } from '../core/protocol/webview';
 import type { EvalRecord, RolloutRecord } from '../core/types';
 import { RolloutQueryService } from '../run/rollout-query';
-import { all, parser, readEventRecords } from './event-records';
+import { all, parser, readRecords } from '../run/jsonl-reader';
 import { readRunFiles, type RunFiles, type RunFilesDataset } from './run-files';
 
 /** A run the workspace knows (from the registry or the run list). */
@@ -151,5 +151,5 @@ export class QuestionAcrossRuns {
 /** The evaluation samples of one question in a run, streamed from its eval file (only that question's lines are parsed). */
 function evalsFor(dir: string, promptId: string): Promise<EvalRecord[]> {
   const parse = parser(evalRecordSchema);
-  return readEventRecords(join(dir, 'events', 'eval.jsonl'), (r) => (r.promptId === promptId ? parse(r) : null), all);
+  return readRecords(join(dir, 'events', 'eval.jsonl'), (r) => (r.promptId === promptId ? parse(r) : null), all);
 }

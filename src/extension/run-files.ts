@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveInside } from '../data/loaders/resolve';
 import { hrbenchImageRoot } from '../data/loaders/hrbench-root';
 import type { RunConfig } from '../run/config-schema';
+import { readRunJson } from '../run/run-dir';
 import { commonRoot, loadRunDataset, recordsInRun, runDatasetEntries, type RunDatasetEntry } from '../run/run-datasets';
 
 export interface RunFiles {
@@ -45,7 +46,7 @@ function datasetsOf(config: Record<string, unknown>): Pick<RunConfig, 'dataset' 
 export function readRunFiles(runDir: string): RunFiles {
   let json: Record<string, unknown> = {};
   try {
-    json = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    json = readRunJson(runDir) as unknown as Record<string, unknown>;
   } catch {
     // an imported dump without run.json: nothing to point at
   }

@@ -1,8 +1,8 @@
 /** One LogOutputChannel per run, fed by the worker's `log` messages and backfilled from worker.log. */
 import * as vscode from 'vscode';
-import { join } from 'node:path';
 import type { WorkerMessage } from '../core/protocol/control';
-import { tailLines, WORKER_LOG } from '../run/supervisor';
+import { tailLines } from '../run/jsonl-reader';
+import { runPaths } from '../run/run-dir';
 
 export class RunLogs implements vscode.Disposable {
   private readonly channels = new Map<string, vscode.LogOutputChannel>();
@@ -13,8 +13,8 @@ export class RunLogs implements vscode.Disposable {
     if (existing) return existing;
     const ch = vscode.window.createOutputChannel(`iVGR: ${runId}`, { log: true });
     this.channels.set(runDir, ch);
-    const earlier = await tailLines(join(runDir, WORKER_LOG), 200);
-    if (earlier.length > 0) ch.info(`— last ${earlier.length} lines of ${WORKER_LOG} —\n${earlier.join('\n')}`);
+    const earlier = await tailLines(runPaths(runDir).log, 200);
+    if (earlier.length > 0) ch.info(`— last ${earlier.length} lines of worker.log —\n${earlier.join('\n')}`);
     return ch;
   }
 

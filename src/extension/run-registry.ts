@@ -11,7 +11,11 @@ import type { WorkerMessage } from '../core/protocol/control';
 import { evalSummaryRowSchema } from '../core/protocol/webview';
 import type { EvalSummaryRow } from '../core/types';
 import { listCheckpoints } from '../run/checkpoints';
-import { RunAttachment, inspectRun, listRunDirs, tailLines, WORKER_LOG, type ConnectionState } from '../run/supervisor';
+import { tailLines } from '../run/jsonl-reader';
+import { RunAttachment, type ConnectionState } from '../run/run-attachment';
+import { runPaths } from '../run/run-dir';
+import { listRuns } from '../run/run-list';
+import { inspectRun } from '../run/run-state';
 import type { RunView } from './run-view';
 
 export interface RegistryListeners {
@@ -41,7 +45,6 @@ export async function readRunView(dir: string): Promise<RunView> {
     return { id: basename(dir), dir, name: null, status: 'finished', step: 0, totalSteps: 0, phase: null, reward: {}, checkpoints: [], evals: readEvalSummary(dir), lastLog: [], imported: true, attached: false };
   }
   const s = await inspectRun(dir);
-  const json = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
   return {
     id: s.runId,
     dir,
@@ -53,10 +56,10 @@ export async function readRunView(dir: string): Promise<RunView> {
     reward: s.reward,
     checkpoints: listCheckpoints(dir).map((c) => c.step),
     evals: readEvalSummary(dir),
-    lastLog: s.effective === 'crashed' ? await tailLines(join(dir, WORKER_LOG), 20) : [],
-    imported: json.imported === true,
+    lastLog: s.effective === 'crashed' ? await tailLines(runPaths(dir).log, 20) : [],
+    imported: s.imported,
     attached: false,
-    message: typeof json.message === 'string' ? json.message : undefined,
+    message: s.message,
   };
 }
 
@@ -142,7 +145,7 @@ export class RunRegistry {
 
   private async doRefresh(): Promise<void> {
     const dirs = new Set<string>();
-    for (const root of this.roots) for (const d of await listRunDirs(root)) dirs.add(d);
+    for (const root of this.roots) for (const r of listRuns(root)) dirs.add(r.dir);
     for (const d of this.extra) dirs.add(d);
     for (const dir of [...this.views.keys()]) if (!dirs.has(dir)) this.views.delete(dir);
     for (const dir of dirs) {

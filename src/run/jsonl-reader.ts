@@ -1,9 +1,10 @@
 /**
- * Lazy JSONL readers by byte offset, so a multi-GB event file opens at once:
- * `readRange` reads a window of complete lines, `LineIndex` learns line offsets
- * incrementally as the file grows. A torn line (a crash mid-write) is skipped
- * with a warning; an incomplete last line is left for the next read because the
- * writer may still be writing it.
+ * The one JSONL reader of the run folder, by byte offset, so a multi-GB event file opens at once:
+ * `readRange` reads a window of complete lines, `readRecords` streams a file through it keeping
+ * only the records asked for, `LineIndex` learns line offsets incrementally as the file grows,
+ * `tailLines` / `lastRecord` read a file's end. A torn line (a crash mid-write) is skipped with a
+ * warning; an incomplete last line is left for the next read because the writer may still be
+ * writing it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -25,9 +26,16 @@ export interface RangeResult<T = unknown> {
   tailBytes: number;
 }
 
-/** Reads complete lines starting at `offset` (a line start), about `maxBytes` of them (at least one line). */
-export async function readRange<T = unknown>(file: string, offset: number, maxBytes = 1 << 20): Promise<RangeResult<T>> {
-  const fh = await open(file, 'r');
+/**
+ * Reads complete lines starting at `offset` (a line start), about `maxBytes` of them (at least one
+ * line). A missing file reads as empty when `missingOk` (an event file not written yet).
+ */
+export async function readRange<T = unknown>(file: string, offset: number, maxBytes = 1 << 20, missingOk = false): Promise<RangeResult<T>> {
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (missingOk && err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (!fh) return { lines: [], nextOffset: offset, warnings: [], eof: true, tailBytes: 0 };
   try {
     const size = (await fh.stat()).size;
     let end = Math.min(size, offset + Math.max(1, maxBytes));
@@ -86,6 +94,64 @@ export async function readAll<T = unknown>(file: string): Promise<{ records: T[]
       if (r.tailBytes > 0) warnings.push(`${file} @${offset}: skipped a torn last line (${r.tailBytes} bytes without a newline)`);
       return { records, warnings };
     }
+  }
+}
+
+/** The records of `file` that `parse` accepts and `keep` wants; a missing file has none. Checks `signal` before each chunk. */
+export async function readRecords<T>(file: string, parse: (r: Record<string, unknown>) => T | null, keep: (r: T) => boolean, signal?: AbortSignal): Promise<T[]> {
+  const out: T[] = [];
+  let offset = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const chunk = await readRange<Record<string, unknown>>(file, offset, 8 << 20, true);
+    for (const l of chunk.lines) {
+      const r = parse(l.record);
+      if (r !== null && keep(r)) out.push(r);
+    }
+    if (chunk.nextOffset === offset || chunk.eof) return out;
+    offset = chunk.nextOffset;
+  }
+}
+
+/** A `parse` for readRecords: the record as `schema` reads it, or null when it does not fit. */
+export const parser =
+  <T>(schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }) =>
+  (r: unknown): T | null => {
+    const p = schema.safeParse(r);
+    return p.success ? p.data : null;
+  };
+
+export const all = (): boolean => true;
+
+/** The last complete JSON object of a JSONL file, or null. Reads only the file's tail. */
+export async function lastRecord(file: string): Promise<Record<string, unknown> | null> {
+  const lines = await tailLines(file, 2);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const r: unknown = JSON.parse(lines[i] ?? '');
+      if (r !== null && typeof r === 'object' && !Array.isArray(r)) return r as Record<string, unknown>;
+    } catch {
+      // a torn last line; the one before it is the latest complete record
+    }
+  }
+  return null;
+}
+
+/** The last `n` non-empty lines of a text file (empty when it does not exist). */
+export async function tailLines(file: string, n: number, maxBytes = 64 << 10): Promise<string[]> {
+  const fh = await open(file, 'r').catch(() => null);
+  if (!fh) return [];
+  try {
+    const size = (await fh.stat()).size;
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    // When the window starts mid-file its first line is partial.
+    if (length < size) lines.shift();
+    return lines.slice(-n);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { RunStatus } from '../core/types';
 import { CONFIG_SCHEMA_VERSION, type RunConfig } from './config-schema';
+import type { PretrainConfig } from './pretrain-config';
 
 export const WORKER_VERSION = '0.1.0';
 
@@ -15,6 +16,10 @@ export type EventFile = 'rollouts' | 'metrics' | 'eval' | 'annotations';
 export interface RunJson {
   schemaVersion: number;
   id: string;
+  /** Absent for an iVGR training run; 'pretrain' for perception pretraining (`ivgr pretrain`). */
+  kind?: 'pretrain';
+  /** The pretraining recipe, defaults filled (pretraining runs only). */
+  pretrain?: PretrainConfig;
   /** The config exactly as written. */
   given: unknown;
   /** The config the worker runs with, defaults filled. */
@@ -62,6 +67,9 @@ export function createRunDir(dir: string, init: Omit<RunJson, 'schemaVersion' | 
   return run;
 }
 
+const RUN_STATUSES: readonly RunStatus[] = ['created', 'running', 'paused', 'stopped', 'crashed', 'finished'];
+
+/** The one run.json reader: the file name and the bad field are in every error. */
 export function readRunJson(dir: string): RunJson {
   const file = join(dir, 'run.json');
   let text: string;
@@ -76,11 +84,16 @@ export function readRunJson(dir: string): RunJson {
   } catch (err) {
     throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof run !== 'object' || run === null || Array.isArray(run)) throw new Error(`${file}: expected a JSON object`);
   const r = run as Partial<RunJson>;
-  if (typeof r !== 'object' || r === null || typeof r.status !== 'string' || typeof r.config !== 'object') {
-    throw new Error(`${file}: expected fields "status" and "config"`);
+  if (typeof r.status !== 'string' || !RUN_STATUSES.includes(r.status)) {
+    throw new Error(`${file}: field "status" must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(r.status)}`);
   }
-  return run as RunJson;
+  if (typeof r.config !== 'object' || r.config === null) throw new Error(`${file}: field "config" must be an object`);
+  if (r.pid !== undefined && r.pid !== null && !(Number.isInteger(r.pid) && r.pid > 0)) {
+    throw new Error(`${file}: field "pid" must be a positive integer or null, got ${JSON.stringify(r.pid)}`);
+  }
+  return { ...r, pid: r.pid ?? null } as RunJson;
 }
 
 export function writeRunJson(dir: string, run: RunJson): void {

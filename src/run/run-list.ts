@@ -3,7 +3,7 @@
  * says running or paused but whose worker pid is gone crashed.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RunStatus } from '../core/types';
 import { readRunJson } from './run-dir';
 import { latestCheckpoint } from './checkpoints';
@@ -45,7 +45,12 @@ export function summarizeRun(dir: string): RunSummary {
   }
 }
 
-/** Runs directly under `root` (folders holding a run.json), newest update first. */
+/** Default folder that holds runs: $IVGR_RUNS, else ./runs. */
+export function defaultRunsRoot(): string {
+  return resolve(process.env.IVGR_RUNS ?? 'runs');
+}
+
+/** The one run lister: runs directly under `root` (folders holding a run.json), newest update first. */
 export function listRuns(root: string): RunSummary[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })

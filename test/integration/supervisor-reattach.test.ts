@@ -7,7 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunAttachment, inspectRun, isPidAlive, readEventLines, spawnDetached, type ConnectionState } from '../../src/run/supervisor';
+import { spawnDetached } from '../../src/run/detached-worker';
+import { readRange } from '../../src/run/jsonl-reader';
+import { isPidAlive } from '../../src/run/process-state';
+import { RunAttachment, type ConnectionState } from '../../src/run/run-attachment';
+import { inspectRun } from '../../src/run/run-state';
 import type { WorkerMessage } from '../../src/core/protocol/control';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'protocol-worker.mjs');
@@ -67,7 +71,7 @@ test('a worker started by a client that exits survives, and a new client re-atta
   await until('two live events', () => (live.length >= 2 ? true : undefined));
 
   // Backfill from the file: every step from 1 on, and live events agree with file offsets.
-  const chunk = await readEventLines(join(runDir, 'events', 'metrics.jsonl'));
+  const chunk = await readRange<Record<string, unknown>>(join(runDir, 'events', 'metrics.jsonl'), 0, 8 << 20);
   const steps = chunk.lines.map((l) => l.record.step);
   assert.deepEqual(steps, steps.map((_, i) => i + 1));
   const firstLive = live[0];
@@ -132,7 +136,7 @@ test('kill -9 of the worker shows as crashed with the log tail, and resume conti
   await until('a step after the crash', async () => ((await inspectRun(runDir)).step ?? 0) > lastStep || undefined);
   const after = readFileSync(join(runDir, 'events', 'metrics.jsonl'), 'utf8');
   assert.ok(after.startsWith(before), 'resume appends; the events written before the crash are intact');
-  const steps = (await readEventLines(join(runDir, 'events', 'metrics.jsonl'))).lines.map((l) => l.record.step);
+  const steps = (await readRange<Record<string, unknown>>(join(runDir, 'events', 'metrics.jsonl'), 0, 8 << 20)).lines.map((l) => l.record.step);
   assert.deepEqual(steps, steps.map((_, i) => i + 1), 'no step is repeated or skipped across the crash');
   assert.ok(readFileSync(join(runDir, 'worker.log'), 'utf8').includes(`fixture worker ${pid2} resume`));
   resumed.dispose();

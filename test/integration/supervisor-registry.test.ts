@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunRegistry } from '../../src/extension/run-registry';
 import { runNode } from '../../src/extension/run-view';
-import { isPidAlive, spawnDetached } from '../../src/run/supervisor';
+import { spawnDetached } from '../../src/run/detached-worker';
+import { isPidAlive } from '../../src/run/process-state';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'protocol-worker.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ivgr-registry-'));

@@ -7,7 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RunAttachment, inspectRun, isPidAlive, spawnDetached, workerArgs, type ConnectionState } from '../../src/run/supervisor';
+import { spawnDetached, workerArgs } from '../../src/run/detached-worker';
+import { isPidAlive } from '../../src/run/process-state';
+import { RunAttachment, type ConnectionState } from '../../src/run/run-attachment';
+import { inspectRun } from '../../src/run/run-state';
 import { until as pollUntil } from './fixtures/until';
 import { listCheckpoints } from '../../src/run/checkpoints';
 

@@ -10,7 +10,10 @@ import { join, resolve } from 'node:path';
 import type { WorkerMessage } from '../../src/core/protocol/control';
 import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
 import { until as pollUntil } from './fixtures/until';
-import { RunAttachment, inspectRun, isPidAlive, spawnDetached, workerArgs, type ConnectionState } from '../../src/run/supervisor';
+import { spawnDetached, workerArgs } from '../../src/run/detached-worker';
+import { isPidAlive } from '../../src/run/process-state';
+import { RunAttachment, type ConnectionState } from '../../src/run/run-attachment';
+import { inspectRun } from '../../src/run/run-state';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');

@@ -7,8 +7,9 @@ import { readRunJson, runPaths } from '../../run/run-dir';
 import { summarizeRun } from '../../run/run-list';
 import { latestCheckpoint } from '../../run/checkpoints';
 import { runWorker } from '../../worker/worker';
-import { spawnDetachedWorker } from '../../worker/launch';
+import { spawnCliWorker } from '../../run/detached-worker';
 import { parseStep } from './train';
+import { pretrainIn } from './pretrain';
 
 const USAGE = `usage: ivgr resume <run> [options]
 
@@ -44,6 +45,11 @@ export const resumeCommand: Command = {
     } catch (err) {
       throw new CliError((err as Error).message);
     }
+    if (run.kind === 'pretrain' && run.pretrain) {
+      if (run.status === 'finished') throw new CliError(`${runDir}: the pretraining has finished; its model is in ${runDir}/model`);
+      process.stderr.write(`run ${runDir}: continuing the pretraining from its newest checkpoint\n`);
+      return pretrainIn(runDir, run.pretrain, { python: values.python });
+    }
     const summary = summarizeRun(runDir);
     if (summary.status === 'paused') {
       await sendControl(runPaths(runDir).controlSocket, { type: 'resume' });
@@ -54,7 +60,7 @@ export const resumeCommand: Command = {
     if (summary.status === 'finished' && !values.foreground) throw new CliError(`${runDir}: the run has finished (${summary.step}/${summary.totalSteps} steps)`);
     const flags = { until: parseStep(values.until, '--until'), python: values.python };
     if (values.detach) {
-      const pid = spawnDetachedWorker(runDir, detachedWorkerArgs(flags));
+      const pid = await spawnCliWorker(runDir, detachedWorkerArgs(flags));
       process.stderr.write(`worker ${pid} started\n`);
       return 0;
     }

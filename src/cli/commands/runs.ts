@@ -2,8 +2,7 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs, printedHelp } from '../args';
 import type { Command } from '../cli-error';
-import { listRuns } from '../../run/run-list';
-import { defaultRunsRoot } from '../../worker/launch';
+import { defaultRunsRoot, listRuns } from '../../run/run-list';
 
 const USAGE = 'usage: ivgr runs [--runs-dir <dir>] [--json]';
 

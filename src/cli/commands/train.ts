@@ -5,7 +5,8 @@ import { CliError, type Command } from '../cli-error';
 import { ConfigError, loadConfigFile } from '../../run/config-load';
 import { createRunDir, newRunId } from '../../run/run-dir';
 import { runWorker } from '../../worker/worker';
-import { defaultRunsRoot, spawnDetachedWorker } from '../../worker/launch';
+import { spawnCliWorker } from '../../run/detached-worker';
+import { defaultRunsRoot } from '../../run/run-list';
 
 const USAGE = `usage: ivgr train <config.yaml|json> [options]
 
@@ -48,7 +49,7 @@ export const trainCommand: Command = {
     const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
     createRunDir(runDir, { id, given: loaded.given, config: loaded.resolved, configFile: resolve(file), engine: loaded.resolved.engine });
     if (values.detach) {
-      const pid = spawnDetachedWorker(runDir, detachedWorkerArgs(flags));
+      const pid = await spawnCliWorker(runDir, detachedWorkerArgs(flags));
       process.stdout.write(`${runDir}\n`);
       process.stderr.write(`worker ${pid} started; output in ${join(runDir, 'worker.log')}\n`);
       return 0;
