@@ -81,10 +81,23 @@ def train_tokenizer(lines: list[str]):
     return tok
 
 
-def model_config(tok) -> dict:
+# Size and position knobs a pretraining recipe may set (`arch` of `build`); the defaults are the demo's model.
+DEFAULT_ARCH = {
+    "hidden": 256, "layers": 4, "heads": 4, "kvHeads": 2, "intermediate": 640, "ropeTheta": 10000.0,
+    "visionDepth": 2, "visionHidden": 128, "visionHeads": 4, "imageSize": IMAGE_SIDE,
+}
+
+
+def model_config(tok, arch: dict | None = None) -> dict:
     """Qwen2.5-VL config.json in the published (flat) layout, sized to a few million parameters."""
+    a = {**DEFAULT_ARCH, **(arch or {})}
     ids = {t: tok.token_to_id(t) for t in SPECIAL_TOKENS}
-    hidden, heads = 256, 4
+    hidden, heads = int(a["hidden"]), int(a["heads"])
+    head_dim = hidden // heads
+    # M-RoPE splits the rotary pairs over (time, height, width) in the ratio Qwen uses (1 : 1.5 : 1.5).
+    t_pairs = head_dim // 8
+    h_pairs = (head_dim // 2 - t_pairs) // 2
+    section = [t_pairs, h_pairs, head_dim // 2 - t_pairs - h_pairs]
     return {
         "architectures": ["Qwen2_5_VLForConditionalGeneration"],
         "model_type": "qwen2_5_vl",
@@ -100,27 +113,26 @@ def model_config(tok) -> dict:
         "hidden_act": "silu",
         "hidden_size": hidden,
         "initializer_range": 0.02,
-        "intermediate_size": 640,
+        "intermediate_size": int(a["intermediate"]),
         "max_position_embeddings": 4096,
-        "max_window_layers": 4,
+        "max_window_layers": int(a["layers"]),
         "num_attention_heads": heads,
-        "num_hidden_layers": 4,
-        "num_key_value_heads": 2,
+        "num_hidden_layers": int(a["layers"]),
+        "num_key_value_heads": int(a["kvHeads"]),
         "rms_norm_eps": 1e-6,
-        "rope_theta": 10000.0,
+        "rope_theta": float(a["ropeTheta"]),
         "sliding_window": 4096,
         "tie_word_embeddings": True,
         "use_cache": True,
         "use_sliding_window": False,
         "vocab_size": tok.get_vocab_size(),
-        # head_dim 64 -> 32 rotary pairs split over (time, height, width).
-        "rope_scaling": {"type": "mrope", "mrope_section": [8, 12, 12]},
+        "rope_scaling": {"type": "mrope", "mrope_section": section},
         "vision_config": {
-            "depth": 2,
+            "depth": int(a["visionDepth"]),
             "hidden_act": "silu",
-            "hidden_size": 128,
-            "intermediate_size": 256,
-            "num_heads": 4,
+            "hidden_size": int(a["visionHidden"]),
+            "intermediate_size": 2 * int(a["visionHidden"]),
+            "num_heads": int(a["visionHeads"]),
             "in_chans": 3,
             "in_channels": 3,
             "out_hidden_size": hidden,
@@ -129,14 +141,14 @@ def model_config(tok) -> dict:
             "spatial_patch_size": 14,
             "temporal_patch_size": 2,
             "window_size": 112,
-            "fullatt_block_indexes": [1],
+            "fullatt_block_indexes": [int(a["visionDepth"]) - 1],
             "tokens_per_second": 2,
         },
     }
 
 
-def preprocessor_config() -> dict:
-    pixels = IMAGE_SIDE * IMAGE_SIDE
+def preprocessor_config(side: int = IMAGE_SIDE) -> dict:
+    pixels = side * side
     return {
         "image_processor_type": "Qwen2VLImageProcessor",
         "processor_class": "Qwen2_5_VLProcessor",
@@ -165,7 +177,7 @@ def published_key(key: str) -> str:
     return key
 
 
-def build(corpus: Path, out: Path, seed: int) -> None:
+def build(corpus: Path, out: Path, seed: int, arch: dict | None = None) -> None:
     import torch
     from safetensors.torch import save_file
     from transformers import AutoConfig, Qwen2_5_VLForConditionalGeneration
@@ -198,8 +210,9 @@ def build(corpus: Path, out: Path, seed: int) -> None:
         "chat_template": CHAT_TEMPLATE,
     }, indent=2))
     (out / "chat_template.jinja").write_text(CHAT_TEMPLATE)
-    (out / "preprocessor_config.json").write_text(json.dumps(preprocessor_config(), indent=2))
-    cfg = model_config(tok)
+    side = int({**DEFAULT_ARCH, **(arch or {})}["imageSize"])
+    (out / "preprocessor_config.json").write_text(json.dumps(preprocessor_config(side), indent=2))
+    cfg = model_config(tok, arch)
     (out / "config.json").write_text(json.dumps(cfg, indent=2))
     (out / "generation_config.json").write_text(json.dumps({
         "bos_token_id": cfg["bos_token_id"], "eos_token_id": [cfg["eos_token_id"], cfg["bos_token_id"]],
@@ -215,7 +228,7 @@ def build(corpus: Path, out: Path, seed: int) -> None:
     params = sum(p.numel() for p in model.parameters())
     (out / "ivgr.json").write_text(json.dumps({
         "coordConvention": "qwen2-1000",
-        "imageSize": IMAGE_SIDE,
+        "imageSize": side,
         "parameters": params,
         "corpusSha256": corpus_digest(corpus, seed),
         "seed": seed,

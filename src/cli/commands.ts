@@ -9,11 +9,13 @@ import { evalCommand } from './commands/eval';
 import { runsCommand } from './commands/runs';
 import { importCommand } from './commands/import';
 import { demoCommand } from './commands/demo';
+import { pretrainCommand } from './commands/pretrain';
 
 export const commands: Record<string, Command> = {
   score: scoreCommand,
   parse: parseCommand,
   data: dataCommand,
+  pretrain: pretrainCommand,
   train: trainCommand,
   resume: resumeCommand,
   eval: evalCommand,

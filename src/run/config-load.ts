@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
 import { runConfigSchema, type RunConfig } from './config-schema';
 
 export class ConfigError extends Error {}
@@ -15,8 +16,13 @@ export interface LoadedConfig {
   resolved: RunConfig;
 }
 
-/** Parses and validates config text. `file` is only used in messages and to pick the syntax (.json vs YAML). */
+/** Parses and validates run config text. `file` is only used in messages and to pick the syntax (.json vs YAML). */
 export function parseConfigText(text: string, file: string): LoadedConfig {
+  return parseConfigWith(runConfigSchema, text, file);
+}
+
+/** Parses config text against `schema`, with the same file:line messages as a run config. */
+export function parseConfigWith<S extends z.ZodType>(schema: S, text: string, file: string): { given: unknown; resolved: z.output<S> } {
   if (file.endsWith('.json')) checkJsonSyntax(text, file);
   // YAML is a superset of JSON, so one parser serves both and gives line numbers for either.
   const lineCounter = new LineCounter();
@@ -30,7 +36,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new ConfigError(`${file}: expected a mapping of config fields at the top level`);
   }
-  const r = runConfigSchema.safeParse(given);
+  const r = schema.safeParse(given);
   if (!r.success) {
     const messages = r.error.issues.slice(0, 5).map((issue) => {
       // An unknown key is reported on its parent; point at the key itself.
@@ -44,7 +50,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
         if (isNode(parent) && parent.range) where += `:${lineCounter.linePos(parent.range[0]).line}`;
       }
       const field = path.length > 0 ? path.join('.') : '(top level)';
-      const what = issue.code === 'unrecognized_keys' ? `unknown field (known: ${knownKeys(issue.path)})` : issue.message;
+      const what = issue.code === 'unrecognized_keys' ? `unknown field (known: ${knownKeys(schema, issue.path)})` : issue.message;
       return `${where}: ${field}: ${what}`;
     });
     throw new ConfigError(messages.join('\n'));
@@ -67,8 +73,8 @@ function checkJsonSyntax(text: string, file: string): void {
   }
 }
 
-function knownKeys(path: PropertyKey[]): string {
-  let shape: unknown = runConfigSchema;
+function knownKeys(schema: z.ZodType, path: PropertyKey[]): string {
+  let shape: unknown = schema;
   for (const p of path) {
     const s = unwrap(shape);
     const fields = (s as { shape?: Record<string, unknown> }).shape;
@@ -87,13 +93,15 @@ function unwrap(schema: unknown): unknown {
 }
 
 export function loadConfigFile(file: string): LoadedConfig {
-  let text: string;
+  return parseConfigText(readConfigText(file), file);
+}
+
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`${file}: cannot read config: ${(err as Error).message}`);
   }
-  return parseConfigText(text, file);
 }
 
 /** Stable hash of a resolved config; a checkpoint records it so a resume with a changed config is noticed. */

@@ -9,7 +9,7 @@ import type { DatasetRecord, EvalMode, Stream } from '../core/types';
 
 export type PromptKind = Stream | EvalMode;
 
-const SYSTEM = 'Reason inside <think></think>, then give the answer inside <answer></answer>.';
+export const SYSTEM_PROMPT = 'Reason inside <think></think>, then give the answer inside <answer></answer>.';
 
 const INSTRUCTION: Record<PromptKind, string> = {
   grounded: 'Cite each region you look at as <box>[x1,y1,x2,y2]</box>.',
@@ -24,7 +24,7 @@ export function questionText(record: Pick<DatasetRecord, 'question' | 'options'>
 
 export function promptMessages(kind: PromptKind, record: Pick<DatasetRecord, 'question' | 'options'>): ChatMessage[] {
   return [
-    { role: 'system', text: SYSTEM },
+    { role: 'system', text: SYSTEM_PROMPT },
     { role: 'user', text: `${questionText(record)}\n${INSTRUCTION[kind]}` },
   ];
 }
@@ -41,5 +41,5 @@ export function promptInput(messages: readonly ChatMessage[]): string {
 
 /** The fixed prompt texts, so a tokenizer trained on the corpus knows their words. */
 export function promptCorpus(): string[] {
-  return [SYSTEM, ...Object.values(INSTRUCTION), zoomObservation([0, 0, 0, 0])];
+  return [SYSTEM_PROMPT, ...Object.values(INSTRUCTION), zoomObservation([0, 0, 0, 0])];
 }

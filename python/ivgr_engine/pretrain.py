@@ -1,0 +1,473 @@
+"""Perception pretraining of a small Qwen2.5-VL from random weights.
+
+`python -m ivgr_engine.pretrain --run DIR` trains on the scenes and questions that
+`ivgr pretrain` rendered into DIR/data (see src/worker/pretrain-run.ts) with the recipe in
+DIR/pretrain.json, writes progress lines to stderr, metrics and held-out perception scores
+to DIR/events/metrics.jsonl, checkpoints to DIR/checkpoints/<step>/ (each one a model
+folder `model:` accepts) and the final model to DIR/model/. Run again on the same folder,
+it continues from the newest checkpoint. SIGINT or SIGTERM stops at the next step with a
+checkpoint (exit code 3).
+
+Training aids exist only here and are not saved with the model:
+- dense labels on the visual tokens (the colour and shape of the object each token shows),
+  so the vision tower's output becomes linearly readable;
+- a position target (row and column of each visual token) read from a language-model layer;
+- an attention target: the attention mass from the answer position onto the visual tokens
+  of the object the question names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import MODEL_FILES, published_key
+
+COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
+SHAPES = ["star", "circle", "square", "triangle", "diamond", "cross", "sign"]
+STATE_FILE = "pretrain-state.pt"
+PAUSED_EXIT = 3
+
+
+@dataclass
+class Example:
+    image: Path
+    width: int
+    height: int
+    objects: list[dict]
+    question: dict
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise SystemExit(f"pretrain: {path}:{n}: not valid JSON: {e}") from None
+    return out
+
+
+class Pool:
+    """A rendered pool of scenes (DIR/data/<name>.jsonl and its images)."""
+
+    def __init__(self, data: Path, name: str):
+        self.name = name
+        self.items = read_jsonl(data / f"{name}.jsonl")
+        self.root = data
+        if not self.items:
+            raise SystemExit(f"pretrain: {data / name}.jsonl holds no scenes")
+
+    def example(self, i: int, q: int) -> Example:
+        it = self.items[i]
+        return Example(self.root / it["image"], it["width"], it["height"], it["objects"], it["questions"][q])
+
+    def sample(self, rng: random.Random) -> Example:
+        i = rng.randrange(len(self.items))
+        return self.example(i, rng.randrange(len(self.items[i]["questions"])))
+
+
+class Recipe:
+    def __init__(self, cfg: dict):
+        self.cfg = cfg
+        self.stages = cfg["stages"]
+        self.total = sum(s["steps"] for s in self.stages)
+        o = cfg["optimizer"]
+        self.lr, self.warmup, self.min_lr = o["learningRate"], o["warmupSteps"], o["minLearningRate"]
+
+    def stage_at(self, step: int) -> int:
+        acc = 0
+        for k, s in enumerate(self.stages):
+            acc += s["steps"]
+            if step < acc:
+                return k
+        return len(self.stages) - 1
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        t = (step - self.warmup) / max(1, self.total - self.warmup)
+        return self.min_lr + (self.lr - self.min_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+class AuxHeads(torch.nn.Module):
+    def __init__(self, vis_dim: int, hidden: int, grid: int):
+        super().__init__()
+        self.colour = torch.nn.Linear(vis_dim, len(COLOURS) + 1)
+        self.shape = torch.nn.Linear(vis_dim, len(SHAPES) + 1)
+        self.row = torch.nn.Linear(hidden, grid)
+        self.col = torch.nn.Linear(hidden, grid)
+
+
+class Trainer:
+    def __init__(self, run: Path, threads: int):
+        from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+
+        torch.set_num_threads(threads)
+        self.run = run
+        self.cfg = json.loads((run / "pretrain.json").read_text(encoding="utf-8"))
+        self.recipe = Recipe(self.cfg)
+        self.seed = int(self.cfg["seed"])
+        self.init_dir = run / "init"
+        if not (self.init_dir / "model.safetensors").is_file():
+            self.build_init()
+        latest = self.latest_checkpoint()
+        source = latest if latest is not None else self.init_dir
+        self.tok = AutoTokenizer.from_pretrained(str(self.init_dir))
+        self.ip = AutoImageProcessor.from_pretrained(str(self.init_dir))
+        self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(source), attn_implementation="eager")
+        self.model.train()
+        c = self.model.config
+        text = getattr(c, "text_config", c)
+        self.side = int(json.loads((self.init_dir / "ivgr.json").read_text())["imageSize"])
+        self.merge = int(self.ip.merge_size)
+        self.grid = self.side // (int(self.ip.patch_size) * self.merge)
+        self.image_pad = self.tok.convert_tokens_to_ids("<|image_pad|>")
+        self.pad_id = self.tok.convert_tokens_to_ids("<|endoftext|>")
+        self.end_id = self.tok.convert_tokens_to_ids("<|im_end|>")
+        torch.manual_seed(self.seed)
+        self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid)
+        params = list(self.model.parameters()) + list(self.aux.parameters())
+        o = self.cfg["optimizer"]
+        self.opt = torch.optim.AdamW(params, lr=o["learningRate"], betas=tuple(o["betas"]), weight_decay=o["weightDecay"])
+        self.step = 0
+        if latest is not None:
+            state = torch.load(latest / STATE_FILE, weights_only=True)
+            self.aux.load_state_dict(state["aux"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.step = int(state["step"])
+        data = run / "data"
+        self.pools = [Pool(data, s["name"]) for s in self.recipe.stages]
+        self.held = [Pool(data, f"{s['name']}-val") for s in self.recipe.stages]
+        self.forward_kwargs = self.forward_extras()
+        self.captured: dict = {}
+        vis = self.model.model.visual
+        vis.register_forward_hook(lambda _m, _i, out: self.captured.__setitem__("visual", out.pooler_output))
+        self.stop = False
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def build_init(self) -> None:
+        from . import tiny
+
+        tmp = self.run / "init.building"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tiny.build(self.run / "corpus.txt", tmp, self.seed, self.cfg["model"])
+        ivgr = json.loads((tmp / "ivgr.json").read_text())
+        ivgr["coordConvention"] = self.cfg["convention"]
+        (tmp / "ivgr.json").write_text(json.dumps(ivgr, indent=2))
+        os.replace(tmp, self.init_dir)
+
+    def forward_extras(self) -> dict:
+        import inspect
+
+        return {"mm": "mm_token_type_ids" in inspect.signature(self.model.model.forward).parameters}
+
+    def latest_checkpoint(self) -> Path | None:
+        root = self.run / "checkpoints"
+        steps = sorted(int(p.name) for p in root.glob("*") if p.name.isdigit() and (p / STATE_FILE).is_file()) if root.is_dir() else []
+        return root / str(steps[-1]) if steps else None
+
+    # -- batches --------------------------------------------------------------------------------
+
+    def prompt_ids(self, question: str) -> list[int]:
+        system = self.cfg.get("system")
+        head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
+        text = f"{head}<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{question}<|im_end|>\n<|im_start|>assistant\n"
+        ids = self.tok(text, add_special_tokens=False)["input_ids"]
+        n = self.grid * self.grid
+        out: list[int] = []
+        for t in ids:
+            out.extend([t] * n if t == self.image_pad else [t])
+        return out
+
+    def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """Per visual token: colour class, shape class (0: no object), and the tokens of the asked object."""
+        g = self.grid
+        colour = torch.zeros(g * g, dtype=torch.long)
+        shape = torch.zeros(g * g, dtype=torch.long)
+        best = torch.zeros(g * g)
+        target: list[int] = []
+        sx, sy = g / ex.width, g / ex.height
+        for k, o in enumerate(ex.objects):
+            x1, y1, x2, y2 = o["box"]
+            bx1, by1, bx2, by2 = x1 * sx, y1 * sy, x2 * sx, y2 * sy
+            for r in range(max(0, int(by1)), min(g, int(math.ceil(by2)))):
+                for c in range(max(0, int(bx1)), min(g, int(math.ceil(bx2)))):
+                    cover = max(0.0, min(bx2, c + 1) - max(bx1, c)) * max(0.0, min(by2, r + 1) - max(by1, r))
+                    i = r * g + c
+                    if k == ex.question["object"] and cover > 0.05:
+                        target.append(i)
+                    if cover > max(0.2, float(best[i])):
+                        best[i] = cover
+                        colour[i] = COLOURS.index(o["colour"]) + 1
+                        shape[i] = SHAPES.index(o["shape"]) + 1
+        return colour, shape, target
+
+    def batch(self, examples: list[Example]) -> dict:
+        from PIL import Image
+
+        images, rows, labels, starts = [], [], [], []
+        colours, shapes, targets = [], [], []
+        for ex in examples:
+            with Image.open(ex.image) as im:
+                images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
+            p = self.prompt_ids(ex.question["question"])
+            a = self.tok(ex.question["answer"], add_special_tokens=False)["input_ids"] + [self.end_id]
+            rows.append(p + a)
+            labels.append([-100] * len(p) + a)
+            starts.append(len(p))
+            c, s, t = self.cell_labels(ex)
+            colours.append(c)
+            shapes.append(s)
+            targets.append(t)
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        lab = torch.full((len(rows), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, (r, l) in enumerate(zip(rows, labels)):
+            ids[i, : len(r)] = torch.tensor(r)
+            lab[i, : len(l)] = torch.tensor(l)
+            mask[i, : len(r)] = 1
+        vis = self.ip(images=images, return_tensors="pt")
+        return {
+            "ids": ids, "labels": lab, "mask": mask, "starts": starts,
+            "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
+            "colour": torch.cat(colours), "shape": torch.cat(shapes), "targets": targets,
+        }
+
+    def forward(self, b: dict, attentions: bool):
+        kwargs = {}
+        if self.forward_kwargs["mm"]:
+            types = torch.zeros_like(b["ids"], dtype=torch.int32)
+            types[b["ids"] == self.image_pad] = 1
+            kwargs["mm_token_type_ids"] = types
+        return self.model(
+            input_ids=b["ids"], attention_mask=b["mask"], pixel_values=b["pixel_values"], image_grid_thw=b["grid_thw"],
+            use_cache=False, output_hidden_states=True, output_attentions=attentions, **kwargs,
+        )
+
+    # -- losses ---------------------------------------------------------------------------------
+
+    def losses(self, b: dict) -> dict[str, torch.Tensor]:
+        w = self.cfg["aux"]
+        out = self.forward(b, attentions=w["attention"] > 0)
+        logits = out.logits[:, :-1].float()
+        lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
+        parts = {"lm": lm}
+        if w["dense"] > 0:
+            v = self.captured["visual"].float()
+            parts["dense"] = F.cross_entropy(self.aux.colour(v), b["colour"]) + F.cross_entropy(self.aux.shape(v), b["shape"])
+        img = b["ids"] == self.image_pad
+        if w["position"] > 0:
+            layer = out.hidden_states[min(len(out.hidden_states) - 1, int(self.cfg["positionLayer"]))]
+            h = layer[img].float()
+            cells = torch.arange(self.grid * self.grid).repeat(len(b["starts"]))
+            parts["position"] = F.cross_entropy(self.aux.row(h), cells // self.grid) + F.cross_entropy(self.aux.col(h), cells % self.grid)
+        if w["attention"] > 0:
+            terms = []
+            for i, (start, target) in enumerate(zip(b["starts"], b["targets"])):
+                if not target:
+                    continue
+                positions = img[i].nonzero().squeeze(-1)[torch.tensor(target)]
+                # Every position that predicts an answer token looks at the object, as a trace does
+                # while it describes it; averaged over heads, so some heads stay free for the text.
+                queries = torch.arange(start - 1, int(b["mask"][i].sum()) - 1)
+                for att in out.attentions[1:]:
+                    mass = att[i][:, queries][:, :, positions].float().sum(-1).mean(0)
+                    terms.append(-torch.log(mass + 1e-6).mean())
+            if terms:
+                parts["attention"] = torch.stack(terms).mean()
+        parts["total"] = lm + sum(w[k] * v for k, v in parts.items() if k != "lm")
+        return parts
+
+    # -- held-out scores ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        self.model.eval()
+        n = int(self.cfg["heldOut"])
+        scores: dict[str, float] = {}
+        losses = []
+        for pool in self.held:
+            by_task: dict[str, list[float]] = {}
+            examples = [pool.example(i, q) for i in range(min(n, len(pool.items))) for q in range(len(pool.items[i]["questions"]))]
+            for k in range(0, len(examples), 16):
+                chunk = examples[k:k + 16]
+                b = self.batch(chunk)
+                out = self.forward(b, attentions=False)
+                logits = out.logits[:, :-1].float()
+                labels = b["labels"][:, 1:]
+                for i, ex in enumerate(chunk):
+                    m = labels[i] != -100
+                    loss = F.cross_entropy(logits[i][m], labels[i][m])
+                    losses.append(float(loss))
+                    correct = bool((logits[i][m].argmax(-1) == labels[i][m]).all())
+                    task = ex.question["task"]
+                    if task == "box":
+                        by_task.setdefault("box.iou50", []).append(self.box_hit(ex, logits[i][m].argmax(-1)))
+                    by_task.setdefault(task, []).append(1.0 if correct else 0.0)
+            for task, v in by_task.items():
+                scores[f"{pool.name}.{task}"] = sum(v) / len(v)
+        self.model.train()
+        scores["loss"] = sum(losses) / max(1, len(losses))
+        return scores
+
+    def box_hit(self, ex: Example, ids: torch.Tensor) -> float:
+        """1 when the box read off the answer tokens overlaps the asked object with IoU >= 0.5."""
+        import re
+
+        text = self.tok.decode(ids.tolist(), skip_special_tokens=True)
+        m = re.search(r"\[(\d+),(\d+),(\d+),(\d+)\]", text)
+        if not m:
+            return 0.0
+        scale = (ex.width / 1000, ex.height / 1000) if self.cfg["convention"] == "qwen2-1000" else (1.0, 1.0)
+        p = [float(v) * scale[i % 2] for i, v in enumerate(m.groups())]
+        g = ex.objects[ex.question["object"]]["box"]
+        iw = max(0.0, min(p[2], g[2]) - max(p[0], g[0]))
+        ih = max(0.0, min(p[3], g[3]) - max(p[1], g[1]))
+        inter = iw * ih
+        union = (p[2] - p[0]) * (p[3] - p[1]) + (g[2] - g[0]) * (g[3] - g[1]) - inter
+        return 1.0 if union > 0 and inter / union >= 0.5 else 0.0
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def save_model(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        tmp = folder.with_name(folder.name + ".saving")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name in MODEL_FILES:
+            if (self.init_dir / name).is_file():
+                shutil.copy2(self.init_dir / name, tmp / name)
+        state = {published_key(k): v.detach().contiguous() for k, v in self.model.state_dict().items() if k != "lm_head.weight"}
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        return tmp
+
+    def checkpoint(self) -> None:
+        folder = self.run / "checkpoints" / str(self.step)
+        tmp = self.save_model(folder)
+        torch.save({"aux": self.aux.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step}, tmp / STATE_FILE)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        keep = int(self.cfg["keepCheckpoints"])
+        root = self.run / "checkpoints"
+        old = sorted(int(p.name) for p in root.glob("*") if p.name.isdigit())[:-keep]
+        for s in old:
+            shutil.rmtree(root / str(s), ignore_errors=True)
+
+    def finish(self) -> None:
+        folder = self.run / "model"
+        tmp = self.save_model(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def examples_for(self, step: int) -> list[Example]:
+        """The step's batch, a function of seed and step alone, so a resumed run draws the same data."""
+        rng = random.Random(self.seed * 1_000_003 + step)
+        k = self.recipe.stage_at(step)
+        replay = float(self.recipe.stages[k].get("replay", 0.0))
+        out = []
+        for _ in range(int(self.cfg["batchSize"])):
+            pool = self.pools[rng.randrange(k)] if k > 0 and rng.random() < replay else self.pools[k]
+            out.append(pool.sample(rng))
+        return out
+
+    def write_metrics(self, record: dict) -> None:
+        with open(self.run / "events" / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def train(self) -> int:
+        total = self.recipe.total
+        every_eval = int(self.cfg["evalEvery"])
+        every_ckpt = int(self.cfg["checkpointEvery"])
+        started = time.perf_counter()
+        first = self.step
+        log = lambda text: print(text, file=sys.stderr, flush=True)
+        log(f"pretrain: {self.run} from step {self.step} of {total} ({sum(p.numel() for p in self.model.parameters()) / 1e6:.2f}M parameters)")
+        if self.step == 0 and every_eval:
+            self.record(self.evaluate(), {}, 0.0, 0.0, 0.0)
+        while self.step < total:
+            if self.stop:
+                self.checkpoint()
+                log(f"pretrain: paused at step {self.step}; resume with 'ivgr resume {self.run}'")
+                return PAUSED_EXIT
+            t0 = time.perf_counter()
+            lr = self.recipe.lr_at(self.step)
+            for g in self.opt.param_groups:
+                g["lr"] = lr
+            parts = self.losses(self.batch(self.examples_for(self.step)))
+            parts["total"].backward()
+            norm = float(torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.aux.parameters()), float(self.cfg["optimizer"]["gradClip"])))
+            self.opt.step()
+            self.opt.zero_grad(set_to_none=True)
+            self.step += 1
+            dt = time.perf_counter() - t0
+            held = self.evaluate() if every_eval and (self.step % every_eval == 0 or self.step == total) else {}
+            self.record(held, {k: float(v.detach()) for k, v in parts.items()}, norm, lr, dt)
+            rate = (time.perf_counter() - started) / max(1, self.step - first)
+            stage = self.recipe.stages[self.recipe.stage_at(self.step - 1)]["name"]
+            if self.step % 10 == 0 or held:
+                eta = (total - self.step) * rate
+                shown = " ".join(f"{k} {v:.3f}" for k, v in parts.items())
+                log(f"step {self.step}/{total} [{stage}] {shown} lr {lr:.2e} {rate:.2f} s/step eta {eta / 60:.0f} min")
+            if held:
+                log("  held-out " + " ".join(f"{k} {v:.2f}" for k, v in sorted(held.items())))
+            if every_ckpt and self.step % every_ckpt == 0 and self.step < total:
+                self.checkpoint()
+        self.checkpoint()
+        self.finish()
+        log(f"pretrain: done; model in {self.run / 'model'}")
+        return 0
+
+    def record(self, held: dict, parts: dict, norm: float, lr: float, dt: float) -> None:
+        rec = {
+            "v": 1, "step": self.step, "time": time.time(), "reward": {}, "terms": {}, "accuracy": {},
+            "kl": 0.0, "clipFraction": 0.0, "loss": parts.get("lm", 0.0), "gradNorm": norm, "responseLength": {},
+            "tokensPerSecond": 0.0, "phases": {"update": dt}, "highQualityGrounded": 0,
+            "pretrain": {"stage": self.recipe.stages[self.recipe.stage_at(max(0, self.step - 1))]["name"], "learningRate": lr, "losses": parts},
+        }
+        if held:
+            rec["perception"] = held
+        self.write_metrics(rec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ivgr_engine.pretrain", description=__doc__.splitlines()[0])
+    p.add_argument("--run", required=True, type=Path, help="pretraining run folder prepared by 'ivgr pretrain'")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("IVGR_THREADS", "1")))
+    args = p.parse_args(argv)
+    if not (args.run / "pretrain.json").is_file():
+        print(f"pretrain: {args.run} has no pretrain.json; create the run with 'ivgr pretrain <config>'", file=sys.stderr)
+        return 2
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    (args.run / "events").mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(args.run, args.threads)
+
+    def on_signal(_sig, _frame):
+        trainer.stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return trainer.train()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

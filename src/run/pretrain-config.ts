@@ -1,0 +1,97 @@
+/**
+ * The perception pretraining recipe (`ivgr pretrain <config>`): the model's size and position
+ * knobs, a curriculum of scene stages, the optimiser and the weights of the pretraining-only
+ * training aids. Every field has a default; the defaults are the shipped recipe
+ * (configs/pretrain-tiny.yaml).
+ */
+import { z } from 'zod';
+import { PERCEPTION_TASKS } from '../data/synthetic/perception';
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+const modelSchema = z.strictObject({
+  /** Side of the square image the model sees (a multiple of patch 14 × merge 2). */
+  imageSize: positiveInt.refine((v) => v % 28 === 0, 'a multiple of 28 (patch 14 × merge 2)').default(224),
+  hidden: positiveInt.default(256),
+  layers: positiveInt.default(4),
+  heads: positiveInt.default(4),
+  kvHeads: positiveInt.default(2),
+  intermediate: positiveInt.default(640),
+  /** M-RoPE base: a low base tells a few dozen visual tokens' rows and columns apart. */
+  ropeTheta: z.number().positive().default(10),
+  visionDepth: positiveInt.default(2),
+  visionHidden: positiveInt.default(128),
+  visionHeads: positiveInt.default(4),
+});
+
+const sceneSchema = z.strictObject({
+  /** Long side of the rendered canvas in pixels. */
+  size: z.number().int().min(64).max(4096).default(224),
+  /** Object size as a fraction of sqrt(width × height). */
+  targetScale: z.number().gt(0).max(0.4).default(0.2),
+  distractors: z
+    .strictObject({ min: z.number().int().min(0).max(4), max: z.number().int().min(0).max(4) })
+    .refine((d) => d.max >= d.min, 'max must be at least min')
+    .default({ min: 1, max: 2 }),
+  tasks: z.array(z.enum(PERCEPTION_TASKS)).min(1).default(['colour', 'shape', 'place', 'box']),
+  clutter: z.boolean().default(true),
+});
+
+const stageSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"'),
+  steps: positiveInt,
+  /** Scenes rendered for this stage (questions are drawn from them at random). */
+  pool: positiveInt.default(2000),
+  /** Share of each batch drawn from the earlier stages' pools, so earlier skills are kept. */
+  replay: z.number().min(0).max(1).default(0.3),
+  scene: sceneSchema.default(sceneSchema.parse({})),
+});
+
+export const pretrainConfigSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('pretrain'),
+    seed: z.number().int().min(0).default(1),
+    /** Coordinate convention of the boxes the model writes. */
+    convention: z.enum(['qwen2-1000', 'qwen25-abs', 'relative', 'pixels']).default('qwen2-1000'),
+    model: modelSchema.default(modelSchema.parse({})),
+    batchSize: positiveInt.default(16),
+    optimizer: z
+      .strictObject({
+        learningRate: z.number().positive().default(1e-3),
+        minLearningRate: nonNegative.default(1e-4),
+        warmupSteps: z.number().int().min(0).default(100),
+        weightDecay: nonNegative.default(0.05),
+        betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.95]),
+        gradClip: z.number().positive().default(1),
+      })
+      .default({ learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 100, weightDecay: 0.05, betas: [0.9, 0.95], gradClip: 1 }),
+    /** Weights of the training aids; 0 turns one off. */
+    aux: z
+      .strictObject({ dense: nonNegative.default(1), position: nonNegative.default(0.5), attention: nonNegative.default(0.5) })
+      .default({ dense: 1, position: 0.5, attention: 0.5 }),
+    /** Language-model layer whose hidden states the position target reads. */
+    positionLayer: z.number().int().min(0).default(2),
+    /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */
+    system: z.enum(['none', 'worker']).default('worker'),
+    stages: z.array(stageSchema).min(1),
+    /** Held-out scenes per stage, scored every `evalEvery` steps. */
+    heldOut: positiveInt.default(48),
+    evalEvery: z.number().int().min(0).default(250),
+    checkpointEvery: z.number().int().min(0).default(250),
+    keepCheckpoints: positiveInt.default(2),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.stages.forEach((s, i) => {
+      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `stage name '${s.name}' is used twice` });
+      names.add(s.name);
+    });
+  });
+
+export type PretrainConfig = z.output<typeof pretrainConfigSchema>;
+export type PretrainStage = PretrainConfig['stages'][number];
+
+export function totalSteps(c: Pick<PretrainConfig, 'stages'>): number {
+  return c.stages.reduce((n, s) => n + s.steps, 0);
+}
