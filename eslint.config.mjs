@@ -1,6 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Modules a pure or browser-side layer must not import. */
+const NODE_AND_HOST = [{ group: ['vscode', 'node:*', 'fs', 'child_process', 'path', 'os', 'sharp'], message: 'this layer is pure: no vscode, no I/O' }];
+const VSCODE = [{ group: ['vscode'], message: 'only src/extension imports vscode' }];
+/** Import patterns that reach the given folders of src/, relatively from anywhere in the tree. */
+const layers = (...folders) => folders.map((f) => ({ regex: `(^|/)(src/)?${f}/|^\\.\\./${f}$`, message: `this layer must not import src/${f}` }));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'python/**', 'test-artifacts/**', '*.vsix', 'runs/**', '.ivgr/**'] },
   js.configs.recommended,
@@ -15,10 +21,25 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
+  // Layers point one way: core <- data, run <- engine <- worker <- cli, extension; the panel sees only core.
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['vscode', 'node:*', 'fs', 'child_process', 'path', 'os', 'sharp'] }],
+      'no-restricted-imports': ['error', { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] }],
+    },
+  },
+  {
+    files: ['src/run/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...VSCODE, ...layers('worker', 'cli', 'extension')] }] },
+  },
+  {
+    files: ['src/engine/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...VSCODE, ...layers('worker', 'cli', 'extension')] }] },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] }],
     },
   },
 );

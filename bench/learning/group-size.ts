@@ -17,7 +17,8 @@ import { scoreGrounded } from '../../src/core/score';
 import { readRunJson } from '../../src/run/run-dir';
 import { engineStarter, openRunData } from '../../src/worker/setup';
 import { promptMessages } from '../../src/worker/prompts';
-import { parseOptionsFor, rewardConfigOf } from '../../src/worker/trainer';
+import { parseOptionsFor } from '../../src/core/trace';
+import { rewardConfigOf } from '../../src/run/run-rewards';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -5,7 +5,7 @@
  * (no backtracking regexes over the whole text), so cost is linear in length.
  */
 import { boxOutsideImage, isValidSize, smartResize, toOriginal, validateBox } from './boxes';
-import type { Box, FormatProblem, ImageSize, ParseOptions, ParseResult, Segment, Span, ToolCall } from './types';
+import type { Box, CoordConvention, DatasetRecord, FormatProblem, ImageSize, ParseOptions, ParseResult, Segment, Span, ToolCall } from './types';
 
 /** Tools a trace may call; others are reported as `unknown-tool` and not executed. */
 export const KNOWN_TOOLS: readonly string[] = ['zoom_in'];
@@ -521,6 +521,12 @@ function firstContentBefore(text: string): number {
     break;
   }
   return end;
+}
+
+/** How model text is read for a question: the model's coordinate convention on the original image size. */
+export function parseOptionsFor(record: Pick<DatasetRecord, 'width' | 'height'>, info: { coordConvention: CoordConvention }): ParseOptions {
+  // The parser's default resized size (Qwen smart-resize of the original) is the one the reference traces use.
+  return { convention: info.coordConvention, original: { width: record.width, height: record.height } };
 }
 
 /** Parses a model output. TOTAL: never throws; anything malformed becomes a `FormatProblem`. */

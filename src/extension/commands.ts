@@ -15,7 +15,7 @@ import { compareRunsMarkdown } from './run-compare';
 import { readRunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import type { RunRegistry } from './run-registry';
-import { allowedActions, type RunAction, type RunView } from './run-view';
+import { allowedActions, type RunAction, type RunView } from './run-display';
 import { openProviderSetting, providerUnavailable, readSettings, runsRoots, workerEnv } from './settings';
 import type { RunStatusBar } from './status-bar';
 import { configWizard, ENGINE_NAMES, evalEngineArgs, evalWizard } from './wizards';

@@ -7,7 +7,7 @@ import { runToOpenOnStart } from './open-on-start';
 import { PanelHost } from './panel';
 import { RunLogs } from './run-logs';
 import { RunRegistry } from './run-registry';
-import { allowedActions } from './run-view';
+import { allowedActions } from './run-display';
 import { RunsTree } from './runs-tree';
 import { readSettings, runsRoots } from './settings';
 import { RunStatusBar } from './status-bar';

@@ -1,6 +1,6 @@
 /** Compare Runs: a Markdown report of several runs side by side (progress, rewards, eval, config differences). */
 import type { EvalMode } from '../core/types';
-import { formatReward, progressText, type RunView } from './run-view';
+import { formatReward, progressText, type RunView } from './run-display';
 
 export interface CompareInput {
   view: RunView;

@@ -16,7 +16,7 @@ import { RunAttachment, type ConnectionState } from '../run/run-attachment';
 import { runPaths } from '../run/run-dir';
 import { listRuns } from '../run/run-list';
 import { inspectRun } from '../run/run-state';
-import type { RunView } from './run-view';
+import type { RunView } from './run-display';
 
 export interface RegistryListeners {
   changed: () => void;

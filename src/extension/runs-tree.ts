@@ -1,6 +1,6 @@
-/** The Runs view: the tree rows of run-view.ts as vscode TreeItems. */
+/** The Runs view: the tree rows of run-display.ts as vscode TreeItems. */
 import * as vscode from 'vscode';
-import { groupChildren, runChildren, runNode, type TreeNode } from './run-view';
+import { groupChildren, runChildren, runNode, type TreeNode } from './run-display';
 import type { RunRegistry } from './run-registry';
 
 export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {

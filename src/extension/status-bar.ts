@@ -1,6 +1,6 @@
 /** The status-bar item of the active run; clicking it opens the run panel. */
 import * as vscode from 'vscode';
-import { pickActiveRun, statusBarText, statusBarTooltip } from './run-view';
+import { pickActiveRun, statusBarText, statusBarTooltip } from './run-display';
 import type { RunRegistry } from './run-registry';
 
 export class RunStatusBar implements vscode.Disposable {

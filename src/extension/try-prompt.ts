@@ -8,7 +8,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { TryPromptKind, TryPromptResult } from '../core/protocol/webview';
-import { parseTrace } from '../core/trace';
+import { parseOptionsFor, parseTrace } from '../core/trace';
 import type { ImageSize } from '../core/types';
 import type { CallOptions, Engine, GeneratedSample, ModelInfo } from '../engine/engine';
 import { createOrtEngine, exportCheckpointToOnnx, onnxExportCurrent, onnxExportDir } from '../engine/ort';
@@ -16,7 +16,6 @@ import { listCheckpoints } from '../run/checkpoints';
 import { readRunJson } from '../run/run-dir';
 import { promptInput, promptMessages } from '../worker/prompts';
 import { modelPathOf, openRunData } from '../worker/setup';
-import { parseOptionsFor } from '../worker/trainer';
 
 export interface TryQuestion {
   /** Absolute path of the image. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { groupAdvantages, DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
 import { REWARD_TERMS } from '../core/rewards';
 import type { RewardBreakdown, RewardTerm, RolloutRecord } from '../core/types';
-import { stepMetrics } from '../worker/step-metrics';
+import { stepMetrics } from '../core/step-metrics';
 import type { MetricsRecord } from '../core/types';
 
 export type DumpFormat = 'verl' | 'trl';

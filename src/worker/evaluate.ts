@@ -8,10 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { iou } from '../core/boxes';
 import { answersMatch } from '../core/answers';
-import { parseTrace } from '../core/trace';
+import { parseOptionsFor, parseTrace } from '../core/trace';
 import type { Box, DatasetRecord, EvalMode, EvalRecord } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
-import { parseOptionsFor } from './trainer';
 import { promptMessages, questionText, zoomObservation } from './prompts';
 import { zoomCrop } from './zoom';
 

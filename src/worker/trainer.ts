@@ -12,11 +12,13 @@
  */
 import { join } from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
-import type { DatasetRecord, ParseOptions, RolloutRecord, Stream } from '../core/types';
+import type { DatasetRecord, RolloutRecord, Stream } from '../core/types';
 import type { Engine, GeneratedSample, ModelInfo } from '../engine/engine';
 import { scoreQuestion, type ScoredSample, type StreamSample } from '../core/score';
 import { DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
-import { DEFAULT_REWARD_CONFIG, validateRewardConfig, type RewardConfig } from '../core/rewards';
+import type { RewardConfig } from '../core/rewards';
+import { parseOptionsFor } from '../core/trace';
+import { rewardConfigOf } from '../run/run-rewards';
 import type { RunConfig } from '../run/config-schema';
 import { configHash } from '../run/config-load';
 import { latestCheckpoint, WORKER_STATE_FILE, writeWorkerState, type DataCursor, type WorkerState } from '../run/checkpoints';
@@ -24,7 +26,7 @@ import { runPaths } from '../run/run-dir';
 import { Prng } from './prng';
 import { nextBatch, SftOrder } from './data-cursor';
 import { promptInput, promptMessages } from './prompts';
-import { stepMetrics } from './step-metrics';
+import { stepMetrics } from '../core/step-metrics';
 import type { EventSink } from './event-sink';
 
 export interface TrainerHooks {
@@ -40,22 +42,6 @@ export interface TrainerHooks {
 
 /** Starts (or restarts) an engine with the run's model loaded. */
 export type EngineStarter = () => Promise<{ engine: Engine; info: ModelInfo }>;
-
-export function rewardConfigOf(config: RunConfig): RewardConfig {
-  const r = config.rewards;
-  return validateRewardConfig({
-    ...DEFAULT_REWARD_CONFIG,
-    weights: { accuracy: r.accuracy, format: r.format, grounding: r.grounding, consistency: r.consistency, tool: r.tool },
-    highQuality: { minIoU: r.highQualityMinIoU },
-    consistencyAlpha: r.consistencyAlpha,
-  });
-}
-
-/** How model text is read for a question: the model's coordinate convention on the original image size. */
-export function parseOptionsFor(record: Pick<DatasetRecord, 'width' | 'height'>, info: Pick<ModelInfo, 'coordConvention'>): ParseOptions {
-  // The parser's default resized size (Qwen smart-resize of the original) is the one the reference traces use.
-  return { convention: info.coordConvention, original: { width: record.width, height: record.height } };
-}
 
 interface LoopState {
   step: number;

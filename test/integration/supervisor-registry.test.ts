@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunRegistry } from '../../src/extension/run-registry';
-import { runNode } from '../../src/extension/run-view';
+import { runNode } from '../../src/extension/run-display';
 import { spawnDetached } from '../../src/run/detached-worker';
 import { isPidAlive } from '../../src/run/process-state';
 

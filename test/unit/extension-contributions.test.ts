@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fake } from './fakes/use-fake-vscode';
 import { evaluateWhen, whenKeys, type WhenContext } from './helpers/when-clause';
-import { allowedActions, groupChildren, PROCESS_ACTIONS, runNode, type RunAction, type RunView, type TreeNode } from '../../src/extension/run-view';
+import { allowedActions, groupChildren, PROCESS_ACTIONS, runNode, type RunAction, type RunView, type TreeNode } from '../../src/extension/run-display';
 import type { RunStatus } from '../../src/core/types';
 import type { RunRegistry } from '../../src/extension/run-registry';
 import type { Services } from '../../src/extension/commands';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareRunsMarkdown } from '../../src/extension/run-compare';
 import { checkpointOf, runDirOf } from '../../src/extension/command-args';
-import type { RunView } from '../../src/extension/run-view';
+import type { RunView } from '../../src/extension/run-display';
 
 const view = (id: string, over: Partial<RunView> = {}): RunView => ({
   id, dir: `/runs/${id}`, name: null, status: 'finished', step: 40, totalSteps: 40, phase: null, reward: { grounded: 0.7, textual: 0.6 },

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { fake } from './fakes/use-fake-vscode';
-import type { RunView } from '../../src/extension/run-view';
+import type { RunView } from '../../src/extension/run-display';
 import type { Services } from '../../src/extension/commands';
 
 const { registerCommands } = await import('../../src/extension/commands');

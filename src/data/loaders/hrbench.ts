@@ -10,7 +10,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fieldError, type Skip } from '../record-schema';
-import type { Candidate } from './finish';
+import type { Candidate } from './record-checks';
 import { hrbenchImageRoot } from './hrbench-root';
 import { formatBytes } from './images';
 

@@ -1,6 +1,6 @@
 /** Generic JSONL: one DatasetRecord per line, image paths relative to the folder of the file. */
 import { readFile } from 'node:fs/promises';
-import type { Candidate } from './finish';
+import type { Candidate } from './record-checks';
 import type { Skip } from '../record-schema';
 
 /** Parses the lines of a JSONL file; blank lines are ignored, unparsable ones skipped with their line number. */

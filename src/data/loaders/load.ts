@@ -5,7 +5,7 @@ import type { DatasetRecord } from '../../core/types';
 import type { Skip } from '../record-schema';
 import { readManifest } from '../synthetic/dataset';
 import { SPLITS } from '../synthetic/generate';
-import { finishRecords, type Candidate } from './finish';
+import { finishRecords, type Candidate } from './record-checks';
 import { readHrbenchCandidates } from './hrbench';
 import { DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS } from './images';
 import { readJsonlCandidates } from './jsonl';

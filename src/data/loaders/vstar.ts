@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { QuestionFamily } from '../../core/types';
 import { fieldError, preview, type Skip } from '../record-schema';
-import type { Candidate } from './finish';
+import type { Candidate } from './record-checks';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 const LETTERS = 'ABCDEFGHIJ';

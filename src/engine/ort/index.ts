@@ -4,21 +4,11 @@
  * scores; training operations are the PyTorch engine's.
  */
 import type { Engine } from '../engine';
-import { OrtEngine } from './ort-engine';
-
-export interface OrtEngineOptions {
-  /** An export folder (manifest.json, the ONNX files and tokenizer.json). */
-  modelDir: string;
-  /** Execution provider (default cpu); cuda needs an onnxruntime-node build that has it. */
-  provider?: 'cpu' | 'cuda';
-  /** Intra-op threads of each session (default: onnxruntime's choice). */
-  threads?: number;
-  log?: (line: string) => void;
-}
+import { OrtEngine, type OrtEngineOptions } from './ort-engine';
 
 export function createOrtEngine(opts: OrtEngineOptions): Engine {
   return new OrtEngine(opts);
 }
 
 export { onnxExportDir, exportCheckpointToOnnx, onnxExportCurrent, checkpointDigest } from './export';
-export { OrtEngine } from './ort-engine';
+export { OrtEngine, type OrtEngineOptions } from './ort-engine';

@@ -11,9 +11,8 @@ import type {
   CallOptions, ChatMessage, ContinueRequest, Engine, GeneratedSample, GenerateRequest, GenerateResult, LoadOptions, LogprobsRequest,
   LogprobsResult, ModelInfo, SftResult, UpdateResult,
 } from '../engine';
-import { EngineError } from '../torch/errors';
+import { EngineError } from '../engine';
 import { ImageError } from './image';
-import type { OrtEngineOptions } from './index';
 import { defaultThreads, OrtModel, ProviderError, type Context, type ImageFeatures } from './model';
 import { chatText, expandImageTokens, PromptError, toolTurnText } from './prompt';
 
@@ -26,6 +25,16 @@ interface Rollout {
   /** The last segment ended with an end-of-turn token. */
   ended: boolean;
   kept: boolean;
+}
+
+export interface OrtEngineOptions {
+  /** An export folder (manifest.json, the ONNX files and tokenizer.json). */
+  modelDir: string;
+  /** Execution provider (default cpu); cuda needs an onnxruntime-node build that has it. */
+  provider?: 'cpu' | 'cuda';
+  /** Intra-op threads of each session (default: onnxruntime's choice). */
+  threads?: number;
+  log?: (line: string) => void;
 }
 
 export class OrtEngine implements Engine {

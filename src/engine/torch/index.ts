@@ -3,7 +3,7 @@ import type { Engine } from '../engine';
 import { TorchEngine, type TorchEngineOptions } from './torch-engine';
 
 export { TorchEngine, type TorchEngineOptions } from './torch-engine';
-export { EngineError, type EngineErrorKind } from './errors';
+export { EngineError, type EngineErrorKind } from '../engine';
 export { ensureTinyModel, corpusDigest } from './tiny';
 export { pythonPath, projectRoot, enginePackageDir } from './python-env';
 

@@ -6,7 +6,7 @@ import type {
   LogprobsResult, ModelInfo, SftRequest, SftResult, UpdateRequest, UpdateResult,
 } from '../engine';
 import { EngineProcess } from './engine-process';
-import { EngineError } from './errors';
+import { EngineError } from '../engine';
 import { enginePackageDir, pythonPath } from './python-env';
 
 export interface TorchEngineOptions {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/worker/prng';
 import { nextBatch } from '../../src/worker/data-cursor';
-import { stepMetrics } from '../../src/worker/step-metrics';
+import { stepMetrics } from '../../src/core/step-metrics';
 import type { RolloutRecord } from '../../src/core/types';
 
 test('the PRNG continues identically from a saved state', () => {

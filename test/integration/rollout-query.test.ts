@@ -5,8 +5,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RolloutQueryService } from '../../src/run/rollout-query';
-import { makeRollout, prompts, writeFixtureRun } from './harness/fixture';
-import { fixtureSuite } from './harness/suite';
+import { makeRollout, prompts, writeFixtureRun } from '../webview/harness/fixture';
+import { fixtureSuite } from '../webview/harness/suite';
 
 const run = fixtureSuite('ivgr-query-', (root) => writeFixtureRun(root, { steps: 5, prompts: 3, samples: 4, bigImage: false }));
 

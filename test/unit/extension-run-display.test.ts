@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedActions, groupChildren, pickActiveRun, runChildren, runContextValue, runNode, statusBarText, type RunView } from '../../src/extension/run-view';
+import { allowedActions, groupChildren, pickActiveRun, runChildren, runContextValue, runNode, statusBarText, type RunView } from '../../src/extension/run-display';
 
 const run = (over: Partial<RunView> = {}): RunView => ({
   id: 'r1',

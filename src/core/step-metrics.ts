@@ -1,5 +1,5 @@
 /** Aggregates one RL step's rollout records into its metrics.jsonl line. */
-import type { MetricsRecord, RewardTerm, RolloutRecord, Stream } from '../core/types';
+import type { MetricsRecord, RewardTerm, RolloutRecord, Stream } from './types';
 
 export interface StepTotals {
   step: number;
