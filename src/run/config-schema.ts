@@ -4,6 +4,7 @@
  * embedded demo setting; `resolveConfig` fills them and the result goes to run.json.
  */
 import { z } from 'zod';
+import { trlSchema } from './trl-schema';
 
 export const CONFIG_SCHEMA_VERSION = 1;
 
@@ -123,6 +124,10 @@ const configObject = z.strictObject({
   maxRestarts: z.number().int().nonnegative().default(2),
   /** Zoom calls allowed per answer in tool-assisted evaluation. */
   maxToolCalls: z.number().int().nonnegative().default(2),
+  /** Who trains: this product's engine (default) or Hugging Face TRL's GRPOTrainer (docs/TRL.md). */
+  trainer: z.enum(['ivgr', 'trl']).optional(),
+  /** Launch settings when `trainer: trl`. */
+  trl: trlSchema.optional(),
 });
 
 export const runConfigSchema = configObject

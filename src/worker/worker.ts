@@ -14,6 +14,7 @@ import { Trainer } from './trainer';
 import { Progress } from './progress';
 import { openRunData, engineStarter } from './setup';
 import { evaluateCheckpoints } from './eval-run';
+import { runTrlWorker } from '../trl/trl-worker';
 
 export interface WorkerOptions {
   /** Stop with a checkpoint once this many steps are done (as if a stop arrived then). */
@@ -30,6 +31,7 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
   const paths = runPaths(runDir);
   const run = readRunJson(runDir);
   const config = run.config;
+  if (config.trainer === 'trl') return runTrlWorker(runDir, opts);
   const progress = opts.progress ?? new Progress();
   const status: WorkerStatus = { status: 'running', step: run.step ?? 0, totalSteps: config.steps, phase: 'starting', reward: {}, pid: process.pid };
 
