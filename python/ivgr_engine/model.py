@@ -19,6 +19,9 @@ from .params import choice, field, integer, number
 from .prompts import PromptEncoder
 
 BUILTIN_TINY = "builtin:tiny"
+# The shipped perception-pretrained tiny model (models/ivgr-tiny beside the python folder).
+BUILTIN_PRETRAINED = "builtin:ivgr-tiny"
+PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "models" / "ivgr-tiny"
 DEFAULT_TINY_DIR = os.path.join(".ivgr", "models", "tiny")
 
 # model_type in config.json -> (transformers class name, coordinate convention of its boxes)
@@ -46,6 +49,10 @@ class LoadOptions:
 
 
 def resolve_model_path(model: str) -> Path:
+    if model == BUILTIN_PRETRAINED:
+        if not (PRETRAINED_DIR / "config.json").is_file():
+            raise EngineError(MODEL_NOT_FOUND, f"the shipped pretrained tiny model is missing at {PRETRAINED_DIR}; make it with 'ivgr pretrain configs/pretrain-tiny.yaml'")
+        return PRETRAINED_DIR
     if model == BUILTIN_TINY:
         path = Path(os.environ.get("IVGR_TINY_MODEL", DEFAULT_TINY_DIR))
         if not (path / "config.json").is_file():

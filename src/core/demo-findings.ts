@@ -4,6 +4,7 @@
  * mode, and whether the consistency term ever had a reference to act on (without one the
  * consistency weight changes nothing and the ablation repeats the full run).
  */
+import type { ConsistencyFiring, PairedTest } from './paired-tests';
 import type { EvalMode, EvalSummaryRow, MetricsRecord } from './types';
 
 export interface DemoFindingsInput {
@@ -14,6 +15,10 @@ export interface DemoFindingsInput {
   sft: string;
   full: string;
   ablation: string | null;
+  /** McNemar tests on the same questions (textual mode: full vs warm start, full vs ablation). */
+  paired?: readonly PairedTest[];
+  /** How often the consistency term had a reference during the full run's RL. */
+  firing?: ConsistencyFiring;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -34,6 +39,11 @@ function verdict(a: EvalSummaryRow, b: EvalSummaryRow): string {
   return `${interval(a)} vs ${interval(b)} (${sign}${Math.abs(diff).toFixed(1)} points; ${reading})`;
 }
 
+/** "p = 0.023", or "p < 0.001" when it is tiny. */
+export function formatP(p: number): string {
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+}
+
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
 
 export function demoFindings(input: DemoFindingsInput): string[] {
@@ -41,9 +51,24 @@ export function demoFindings(input: DemoFindingsInput): string[] {
   const lines: string[] = [];
   const fullText = find(input.full, 'textual');
   const sftText = find(input.sft, 'textual');
-  if (fullText && sftText) lines.push(`textual accuracy, ${input.full} vs ${input.sft}: ${verdict(fullText, sftText)}`);
+  const paired = (b: string) => input.paired?.find((t) => t.a === input.full && t.b === b && t.mode === 'textual');
+  const withPaired = (b: string) => {
+    const t = paired(b);
+    return t ? `; paired on ${t.n} questions: ${t.onlyA} right only after ${t.a}, ${t.onlyB} only with ${t.b}, McNemar ${formatP(t.p)}` : '';
+  };
+  if (fullText && sftText) lines.push(`textual accuracy, ${input.full} vs ${input.sft}: ${verdict(fullText, sftText)}${withPaired(input.sft)}`);
   const ablText = input.ablation ? find(input.ablation, 'textual') : undefined;
-  if (fullText && ablText) lines.push(`textual accuracy, ${input.full} vs ${input.ablation}: ${verdict(fullText, ablText)}`);
+  if (fullText && ablText && input.ablation) lines.push(`textual accuracy, ${input.full} vs ${input.ablation}: ${verdict(fullText, ablText)}${withPaired(input.ablation)}`);
+  for (const checkpoint of [input.sft, input.full]) {
+    for (const mode of ['grounded', 'tool'] as const) {
+      const r = find(checkpoint, mode);
+      if (r && r.meanIou !== null && r.hitRate !== null) lines.push(`${checkpoint}: ${mode} boxes, mean IoU ${r.meanIou.toFixed(3)}, hit@0.5 ${pct(r.hitRate)}`);
+    }
+  }
+  if (input.firing && input.firing.questions > 0) {
+    const f = input.firing;
+    lines.push(`consistency firing rate: ${pct(f.rate)} of RL questions (${f.fired} of ${f.questions}) had at least one high-quality grounded reference`);
+  }
   for (const checkpoint of [input.sft, input.full, ...(input.ablation ? [input.ablation] : [])]) {
     const text = find(checkpoint, 'textual');
     if (!text) continue;

@@ -1,4 +1,5 @@
 /** Paths a run's config points at, read from run.json: the config file and the datasets' roots. */
+import { isBuiltinModel } from '../engine/torch/builtin-models';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Box, CoordConvention } from '../core/types';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -149,7 +150,7 @@ function readJson(file: string): Record<string, unknown> | null {
 }
 
 export function modelConvention(model: string, base: string): CoordConvention | null {
-  if (model === 'builtin:tiny') return 'qwen2-1000';
+  if (isBuiltinModel(model)) return 'qwen2-1000';
   const dir = isAbsolute(model) ? model : resolve(base, model);
   const declared = readJson(join(dir, 'ivgr.json'))?.coordConvention;
   if (typeof declared === 'string' && (CONVENTIONS as readonly string[]).includes(declared)) return declared as CoordConvention;

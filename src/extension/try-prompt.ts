@@ -5,6 +5,7 @@
  * and shut down after a while without one. No vscode import: the panel host wires it to the
  * webview, and tests drive it with the real engine.
  */
+import { shippedModelDir } from '../engine/torch/builtin-models';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { TryPromptKind, TryPromptResult } from '../core/protocol/webview';
@@ -108,6 +109,8 @@ export function tryTargetOf(runDir: string, step: number | undefined, opts: { py
     maxTokens: config.maxTokens,
     ...(opts.python ? { python: opts.python } : {}),
     model: async () => {
+      const shipped = shippedModelDir(config.model);
+      if (shipped) return shipped;
       if (config.model !== 'builtin:tiny') {
         // The worker runs in the config's folder, so a relative model path is relative to it.
         return isAbsolute(config.model) || !run.configFile ? config.model : resolve(dirname(run.configFile), config.model);

@@ -13,6 +13,7 @@ import { summarizeEval } from '../core/stats';
 import type { DatasetRecord, EvalMode, EvalRecord, EvalSummaryRow } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
 import { checkpointDigest, createOrtEngine, onnxExportCurrent, onnxExportDir } from '../engine/ort';
+import type { ConsistencyFiring, PairedTest } from '../core/paired-tests';
 import { readAll } from '../run/jsonl-reader';
 import { runPaths } from '../run/run-dir';
 import type { EventSink } from './event-sink';
@@ -23,6 +24,10 @@ export interface EvalSummary {
   v: 1;
   split: string;
   rows: EvalSummaryRow[];
+  /** Paired tests between checkpoints on the same questions (the demo writes them). */
+  paired?: PairedTest[];
+  /** Share of RL questions whose consistency term had a reference (the demo writes it). */
+  consistency?: ConsistencyFiring;
 }
 
 export interface EvalTarget {
@@ -131,11 +136,11 @@ async function evaluateTarget(runDir: string, ev: Evaluator, records: DatasetRec
 }
 
 /** Summarizes every eval record of `split` in the run into eval-summary.json and returns it. */
-export async function writeEvalSummary(runDir: string, split: string): Promise<EvalSummary> {
+export async function writeEvalSummary(runDir: string, split: string, extra: Pick<EvalSummary, 'paired' | 'consistency'> = {}): Promise<EvalSummary> {
   const { records } = await readAll<EvalRecord>(runPaths(runDir).event('eval'));
   // Records written before evaluation could run on ONNX Runtime carry no engine: PyTorch made them.
   const tagged = records.filter((r) => r.split === split).map((r) => (r.engine ? r : { ...r, engine: 'torch' as const }));
-  const summary: EvalSummary = { v: 1, split, rows: summarizeEval(tagged) };
+  const summary: EvalSummary = { v: 1, split, rows: summarizeEval(tagged), ...extra };
   const file = runPaths(runDir).evalSummary;
   writeFileSync(`${file}.tmp`, JSON.stringify(summary, null, 2) + '\n');
   renameSync(`${file}.tmp`, file);

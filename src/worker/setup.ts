@@ -11,6 +11,7 @@ import type { DatasetRecord } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
 import { corpusLines, ensureSyntheticDataset, type LoadedDataset } from '../data';
 import { createTorchEngine, ensureTinyModel } from '../engine/torch';
+import { shippedModelDir } from '../engine/torch/builtin-models';
 import type { RunConfig } from '../run/config-schema';
 import { commonRoot, loadRunDataset, recordsInRun, runDatasetEntries } from '../run/run-datasets';
 import type { RunJson } from '../run/run-dir';
@@ -75,6 +76,8 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
 
 /** The model folder to load: the config's, or the tiny model built (once) from the training corpus. */
 export async function modelPathOf(config: RunConfig, data: RunData, python: string | undefined, log: EngineEnv['log']): Promise<string> {
+  const shipped = shippedModelDir(config.model);
+  if (shipped) return shipped;
   if (config.model !== 'builtin:tiny') return config.model;
   const lines = [...corpusLines(data.train), ...promptCorpus()];
   const digest = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 12);

@@ -8,7 +8,8 @@
 import { join, resolve } from 'node:path';
 import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
-import type { EvalMode, MetricsRecord } from '../../core/types';
+import type { EvalMode, EvalRecord, MetricsRecord, RolloutRecord } from '../../core/types';
+import { consistencyFiring, pairedTest, type PairedTest } from '../../core/paired-tests';
 import { demoFindings } from '../../core/demo-findings';
 import { readAll } from '../../run/jsonl-reader';
 import { defaultRunsRoot } from '../../run/run-list';
@@ -122,7 +123,13 @@ export const demoCommand: Command = {
       events.close();
       await engine.shutdown();
     }
-    const summary = await writeEvalSummary(fullDir, 'test');
+    const evalRecords = (await readAll<EvalRecord>(join(fullDir, 'events', 'eval.jsonl'))).records.filter((r) => r.split === 'test');
+    const paired = [
+      ...(sft ? [pairedTest(evalRecords, 'ivgr', 'sft', 'textual')] : []),
+      ...(ablationFinal ? [pairedTest(evalRecords, 'ivgr', 'ivgr-cons0', 'textual')] : []),
+    ].filter((t): t is PairedTest => t !== null);
+    const consistency = consistencyFiring((await readAll<RolloutRecord>(join(fullDir, 'events', 'rollouts.jsonl'))).records);
+    const summary = await writeEvalSummary(fullDir, 'test', { paired, consistency });
     const order = ['sft', 'ivgr', 'ivgr-cons0'];
     const rows = [...summary.rows].sort((a, b) => order.indexOf(a.checkpoint) - order.indexOf(b.checkpoint));
     const minutes = (performance.now() - t0) / 60000;
@@ -131,7 +138,7 @@ export const demoCommand: Command = {
       process.stdout.write(`\n${formatEvalTable(rows)}\n\n`);
       process.stdout.write(`sft = warm start; ivgr = after ${full.steps} RL steps; ivgr-cons0 = same RL with consistency weight 0\n`);
       const metrics = (await readAll<MetricsRecord>(join(fullDir, 'events', 'metrics.jsonl'))).records;
-      const findings = demoFindings({ rows, metrics, sft: 'sft', full: 'ivgr', ablation: ablationFinal ? 'ivgr-cons0' : null });
+      const findings = demoFindings({ rows, metrics, sft: 'sft', full: 'ivgr', ablation: ablationFinal ? 'ivgr-cons0' : null, paired, firing: consistency });
       process.stdout.write(`\n${findings.map((l) => `- ${l}`).join('\n')}\n\n`);
       process.stdout.write(`summary: ${join(fullDir, 'eval-summary.json')}  (${minutes.toFixed(1)} min)\n`);
     }
