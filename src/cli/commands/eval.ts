@@ -1,6 +1,6 @@
 /** `ivgr eval <run|checkpoint>`: evaluates checkpoints in the textual, grounded and tool modes. */
 import { basename, dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode } from '../../core/types';
@@ -113,15 +113,18 @@ export const evalCommand: Command = {
     const data = await openRunData(run, run.config, log);
     const which = engineName ?? run.config.engine;
     const env = { ...(values.python ? { python: values.python } : {}), log: (level: 'info' | 'warn' | 'error', text: string) => level !== 'info' && log(text) };
+    // A TRL checkpoint is a model folder: the engine loads it instead of restoring engine state into the base model.
+    const trl = state.trainer === 'trl';
+    if (trl && which === 'ort') throw new CliError(`${checkpointDir}: a TRL checkpoint is evaluated with --engine torch`);
     const { engine, info } =
       which === 'ort'
         ? await startOrt(checkpointDir, { provider, ...(threads ? { threads } : {}), ...(values.python ? { python: values.python } : {}), model: () => modelPathOf(run.config, data, values.python, env.log), log })
-        : await engineStarter(run.config, data, env)();
+        : await engineStarter(trl ? { ...run.config, model: realpathSync(checkpointDir) } : run.config, data, env)();
     const events = new EventSink(runDir);
     try {
       await evaluateCheckpoints(runDir, engine, info, data, {
         // The ORT engine opens the checkpoint's export itself; the PyTorch engine restores the checkpoint.
-        labels: [{ label, dir: which === 'ort' ? null : checkpointDir }],
+        labels: [{ label, dir: which === 'ort' || trl ? null : checkpointDir }],
         engine: which,
         modes,
         split: values.split,
