@@ -8,9 +8,18 @@ import type { RunConfigInput } from '../run/config-schema';
 
 export const DEMO_CONFIG: RunConfigInput = {
   name: 'demo',
-  model: 'builtin:tiny',
+  model: 'builtin:ivgr-tiny',
   dataset: { path: 'data' },
-  synthetic: { seed: 7, counts: { train: 256, val: 64, test: 128 }, size: 448 },
+  // The pretrained model's geometry: objects a fifth of the 224 px side (about 1.6 visual tokens).
+  // Counting questions need up to seven objects of that size and do not fit such a canvas.
+  synthetic: {
+    seed: 7,
+    counts: { train: 512, val: 128, test: 512 },
+    size: 224,
+    targetScale: 0.2,
+    distractors: { min: 1, max: 3 },
+    families: ['attribute', 'text', 'position'],
+  },
   splits: { train: 'train', eval: 'val' },
   rewards: { accuracy: 1, format: 0.5, grounding: 0.5, consistency: 0.5, tool: 0 },
   streams: { grounded: { groupSize: 4, temperature: 1.0 }, textual: { groupSize: 4, temperature: 1.0 } },

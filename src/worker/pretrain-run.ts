@@ -14,7 +14,7 @@ import { ensurePerceptionPool } from '../data/synthetic/perception-pool';
 import { perceptionCorpus } from '../data/synthetic/perception';
 import { DEFAULT_SIZING } from '../data/synthetic/scene';
 import { enginePackageDir, pythonPath } from '../engine/torch/python-env';
-import { totalSteps, type PretrainConfig } from '../run/pretrain-config';
+import type { PretrainConfig } from '../run/pretrain-config';
 import { updateRunJson } from '../run/run-dir';
 import { promptCorpus, SYSTEM_PROMPT } from './prompts';
 

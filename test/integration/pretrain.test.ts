@@ -1,0 +1,124 @@
+// `ivgr pretrain` as a real process on the project's Python environment: a short run from random
+// weights lowers the held-out perception loss, Ctrl-C pauses it with a checkpoint, `ivgr resume`
+// finishes it, and the model it writes is a folder the engine loads.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readRunJson } from '../../src/run/run-dir';
+import { createTorchEngine } from '../../src/engine/torch';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const cli = join(repo, 'src', 'cli', 'main.ts');
+const root = mkdtempSync(join(tmpdir(), 'ivgr-pretrain-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+const recipe = join(root, 'recipe.yaml');
+writeFileSync(
+  recipe,
+  `name: tiny-perception
+batchSize: 8
+heldOut: 8
+evalEvery: 20
+checkpointEvery: 10
+optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
+stages:
+  - name: single
+    steps: 30
+    pool: 64
+    scene: { targetScale: 0.3, distractors: { min: 0, max: 0 }, clutter: false, tasks: [colour, shape] }
+  - name: pair
+    steps: 10
+    pool: 32
+    scene: { targetScale: 0.25, distractors: { min: 1, max: 1 }, tasks: [colour, place, box] }
+`,
+);
+
+function ivgr(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exit = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  return { child, stderr: () => err, exit };
+}
+
+interface Line {
+  step: number;
+  loss: number;
+  perception?: Record<string, number>;
+  pretrain?: { stage: string };
+}
+const metrics = (dir: string): Line[] =>
+  readFileSync(join(dir, 'events', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+
+test('pretraining lowers held-out perception loss, pauses on Ctrl-C with a checkpoint and resumes to a loadable model', { timeout: 600_000 }, async () => {
+  const runDir = join(root, 'runs', 'p');
+  const first = ivgr(['pretrain', recipe, '--runs-dir', join(root, 'runs'), '--run-id', 'p']);
+  // Pause once the first checkpoint is on disk.
+  const deadline = Date.now() + 300_000;
+  while (!existsSync(join(runDir, 'checkpoints', '10', 'pretrain-state.pt'))) {
+    assert.ok(first.child.exitCode === null, `pretrain exited early:\n${first.stderr()}`);
+    assert.ok(Date.now() < deadline, `no checkpoint:\n${first.stderr()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  first.child.kill('SIGINT');
+  assert.equal(await first.exit, 0, first.stderr());
+  assert.equal(readRunJson(runDir).status, 'paused');
+  assert.match(first.stderr(), /paused at step \d+/);
+  const pausedAt = Math.max(...metrics(runDir).map((m) => m.step));
+  assert.ok(pausedAt < 40, `paused at ${pausedAt}`);
+
+  const second = ivgr(['resume', runDir]);
+  assert.equal(await second.exit, 0, second.stderr());
+  assert.match(second.stderr(), /from step \d+ of 40/);
+  const run = readRunJson(runDir);
+  assert.equal(run.status, 'finished');
+  assert.equal(run.kind, 'pretrain');
+  assert.equal(run.step, 40);
+
+  // Steps run once each across the pause, and the held-out scores were written at 0, 20 and 40.
+  const lines = metrics(runDir);
+  const steps = lines.filter((m) => m.step > 0).map((m) => m.step);
+  assert.deepEqual(steps, Array.from({ length: 40 }, (_, i) => i + 1));
+  const held = lines.filter((m) => m.perception);
+  assert.deepEqual(held.map((m) => m.step), [0, 20, 40]);
+  const [start, , end] = held.map((m) => m.perception!.loss!);
+  assert.ok(end! < start! * 0.75, `held-out loss ${start} -> ${end}`);
+  assert.ok('pair-val.box.iou50' in held[2]!.perception!, JSON.stringify(held[2]!.perception));
+
+  // The final model is a plain model folder: no training aids, and the engine loads it.
+  const model = join(runDir, 'model');
+  assert.ok(existsSync(join(model, 'model.safetensors')));
+  assert.ok(!existsSync(join(model, 'pretrain-state.pt')));
+  const ivgrJson = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { coordConvention: string; imageSize: number };
+  assert.equal(ivgrJson.coordConvention, 'qwen2-1000');
+  const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta: number };
+  assert.equal(config.rope_theta, 10);
+  const engine = createTorchEngine({});
+  try {
+    const info = await engine.load({ model, seed: 1 });
+    assert.equal(info.coordConvention, 'qwen2-1000');
+    assert.equal(info.imageSize, 224);
+  } finally {
+    await engine.shutdown();
+  }
+});
+
+test('a recipe with an unknown field is refused with its file and line, and no run folder is left', async () => {
+  const bad = join(root, 'bad.yaml');
+  writeFileSync(bad, 'stages:\n  - name: a\n    steps: 5\n    sceen: {}\n');
+  const p = ivgr(['pretrain', bad, '--runs-dir', join(root, 'runs-bad')]);
+  assert.equal(await p.exit, 2);
+  assert.match(p.stderr(), /bad\.yaml:4: stages\.0\.sceen: unknown field/);
+  assert.ok(!existsSync(join(root, 'runs-bad')));
+});
