@@ -20,6 +20,9 @@ export interface ChartDef {
 
 const STREAMS: Stream[] = ['grounded', 'textual'];
 const TERMS: RewardTerm[] = ['accuracy', 'format', 'grounding', 'consistency', 'tool'];
+const PRETRAIN_LOSSES = ['lm', 'dense', 'position', 'attention'];
+// The perception tasks of `ivgr pretrain`, box as its hit@0.5 (src/data/synthetic/perception.ts).
+const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box.iou50', 'word'];
 
 const perStream = (pick: (m: MetricsRecord, s: Stream) => number | undefined): SeriesDef[] =>
   STREAMS.map((s, i) => ({ label: s, color: i, pick: (m) => pick(m, s) }));
@@ -36,7 +39,24 @@ export const CHARTS: ChartDef[] = [
   { id: 'clip', title: 'Clip fraction', series: [{ label: 'clip', color: 3, pick: (m) => m.clipFraction }] },
   { id: 'length', title: 'Response length (tokens)', series: perStream((m, s) => m.responseLength[s]) },
   { id: 'tps', title: 'Tokens / s', series: [{ label: 'tokens/s', color: 4, pick: (m) => m.tokensPerSecond }] },
+  {
+    id: 'pretrain-loss',
+    title: 'Pretraining losses',
+    series: PRETRAIN_LOSSES.map((k, i) => ({ label: k, color: i, pick: (m: MetricsRecord) => m.pretrain?.losses[k] })),
+  },
+  {
+    id: 'perception',
+    title: 'Held-out perception accuracy (latest stage)',
+    series: PERCEPTION_TASKS.map((t, i) => ({ label: t, color: i, pick: (m: MetricsRecord) => latestStageScore(m, t) })),
+  },
 ];
+
+/** The score of `task` on the last curriculum stage the record lists (stages are written in order). */
+export function latestStageScore(m: MetricsRecord, task: string): number | undefined {
+  const keys = Object.keys(m.perception ?? {}).filter((k) => k.endsWith(`.${task}`) && k.indexOf('.') === k.length - task.length - 1);
+  const last = keys.at(-1);
+  return last === undefined ? undefined : m.perception?.[last];
+}
 
 /** Columns for one chart: steps first, then one array per series (null where a step lacks the value). */
 export function columns(def: ChartDef, records: readonly MetricsRecord[]): (number | null)[][] {

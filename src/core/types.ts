@@ -109,6 +109,10 @@ export interface MetricsRecord {
   /** Seconds per phase: generate, score, update, write. */
   phases: Record<string, number>;
   highQualityGrounded: number;
+  /** Perception pretraining runs only: the curriculum stage, learning rate and each loss term of the step. */
+  pretrain?: { stage: string; learningRate: number; losses: Record<string, number> };
+  /** Perception pretraining runs only, on evaluation steps: held-out loss and accuracy per `<stage>-val.<task>`. */
+  perception?: Record<string, number>;
 }
 
 /** One line of events/eval.jsonl. */

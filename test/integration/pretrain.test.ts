@@ -104,7 +104,7 @@ test('pretraining lowers held-out perception loss, pauses on Ctrl-C with a check
   assert.equal(ivgrJson.coordConvention, 'qwen2-1000');
   const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta: number };
   assert.equal(config.rope_theta, 10);
-  const engine = createTorchEngine({});
+  const engine = createTorchEngine({ log: () => {} });
   try {
     const info = await engine.load({ model, seed: 1 });
     assert.equal(info.coordConvention, 'qwen2-1000');

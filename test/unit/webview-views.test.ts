@@ -58,6 +58,20 @@ test('chart columns pick each metric per step, null where a stream is missing', 
   assert.deepEqual(columns(terms, [m])[i + 1], [0.4]);
 });
 
+test('a pretraining run charts its loss terms and the latest stage\'s held-out perception scores', () => {
+  const base = { reward: {}, terms: {}, accuracy: {}, kl: 0, clipFraction: 0, responseLength: {}, tokensPerSecond: 0 };
+  const step = { ...base, step: 1, pretrain: { stage: 'single', learningRate: 1e-3, losses: { lm: 2.5, dense: 0.4, attention: 0.1 } } } as unknown as MetricsRecord;
+  const held = { ...base, step: 250, perception: { loss: 0.9, 'single-val.colour': 1, 'demo-val.colour': 0.75, 'demo-val.box': 0.1, 'demo-val.box.iou50': 0.5 } } as unknown as MetricsRecord;
+  const losses = CHARTS.find((c) => c.id === 'pretrain-loss')!;
+  assert.deepEqual(columns(losses, [step]), [[1], [2.5], [0.4], [null], [0.1]]);
+  const perception = CHARTS.find((c) => c.id === 'perception')!;
+  const cols = columns(perception, [step, held]);
+  const at = (label: string) => cols[perception.series.findIndex((s) => s.label === label) + 1];
+  assert.deepEqual(at('colour'), [null, 0.75]);
+  assert.deepEqual(at('box.iou50'), [null, 0.5]);
+  assert.deepEqual(at('word'), [null, null]);
+});
+
 test('page cache requests each missing page once and evicts least recently used pages', () => {
   const c = new PageCache(10, 2);
   assert.deepEqual(c.claimMissing(0, 25), [0, 1, 2]);
