@@ -117,3 +117,16 @@ describe('engine protocol version', () => {
     assert.equal(engineProtocolMismatch('not an object'), null, 'left to the schema check');
   });
 });
+
+test('a pretraining metrics line keeps its loss terms and held-out scores through the schema', async () => {
+  const { metricsRecordSchema } = await import('../../src/core/protocol/webview');
+  const line = {
+    v: 1, step: 250, time: 1, reward: {}, terms: {}, accuracy: {}, kl: 0, clipFraction: 0, loss: 0.5, gradNorm: 1, responseLength: {},
+    tokensPerSecond: 0, phases: { update: 1 }, highQualityGrounded: 0,
+    pretrain: { stage: 'demo', learningRate: 1e-3, losses: { lm: 0.5 } },
+    perception: { loss: 0.4, 'demo-val.colour': 0.9 },
+  };
+  const parsed = metricsRecordSchema.parse(line);
+  assert.deepEqual(parsed.pretrain, line.pretrain);
+  assert.deepEqual(parsed.perception, line.perception);
+});

@@ -63,6 +63,8 @@ export const metricsRecordSchema: z.ZodType<MetricsRecord> = z.object({
   tokensPerSecond: z.number(),
   phases: z.record(z.string(), z.number()),
   highQualityGrounded: z.number(),
+  pretrain: z.object({ stage: z.string(), learningRate: z.number(), losses: z.record(z.string(), z.number()) }).optional(),
+  perception: z.record(z.string(), z.number()).optional(),
 });
 
 export const evalRecordSchema: z.ZodType<EvalRecord> = z.object({
