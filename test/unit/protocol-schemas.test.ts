@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { parseClientMessage, parseWorkerMessage } from '../../src/core/protocol/control';
 import { describeIssue, engineMethods, engineProtocolMismatch, type EngineMethod } from '../../src/core/protocol/engine';
 import { ENGINE_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../src/core/protocol/version';
+import { metricsRecordSchema } from '../../src/core/protocol/webview';
 
 const status = { status: 'running', step: 3, totalSteps: 10, phase: 'generate', reward: { grounded: 0.5 }, pid: 42 };
 const line = (value: unknown) => JSON.stringify(value);
@@ -118,8 +119,7 @@ describe('engine protocol version', () => {
   });
 });
 
-test('a pretraining metrics line keeps its loss terms and held-out scores through the schema', async () => {
-  const { metricsRecordSchema } = await import('../../src/core/protocol/webview');
+it('a pretraining metrics line keeps its loss terms and held-out scores through the schema', () => {
   const line = {
     v: 1, step: 250, time: 1, reward: {}, terms: {}, accuracy: {}, kl: 0, clipFraction: 0, loss: 0.5, gradNorm: 1, responseLength: {},
     tokensPerSecond: 0, phases: { update: 1 }, highQualityGrounded: 0,
