@@ -1,12 +1,13 @@
 /** The accelerate config file `accelerate launch` reads for a TRL run (one machine's view; see docs/TRL.md for multi-node). */
 import type { TrlConfig } from '../run/trl-schema';
 
-function distributedType(trl: TrlConfig, cpu: boolean): string {
+function distributedType(trl: TrlConfig): string {
   switch (trl.distributed) {
     case 'none':
       return 'NO';
     case 'ddp':
-      return cpu ? 'MULTI_CPU' : 'MULTI_GPU';
+      // accelerate starts MULTI_CPU processes only under mpirun; its torchrun launcher starts them itself, and without CUDA they join over gloo.
+      return 'MULTI_GPU';
     case 'deepspeed-zero2':
     case 'deepspeed-zero3':
       return 'DEEPSPEED';
@@ -21,7 +22,7 @@ export function accelerateConfig(trl: TrlConfig, opts: { device: string; dtype: 
   const lines = [
     'compute_environment: LOCAL_MACHINE',
     'debug: false',
-    `distributed_type: ${JSON.stringify(distributedType(trl, cpu))}`,
+    `distributed_type: ${JSON.stringify(distributedType(trl))}`,
     "downcast_bf16: 'no'",
     'machine_rank: 0',
     'main_training_function: main',
@@ -31,7 +32,7 @@ export function accelerateConfig(trl: TrlConfig, opts: { device: string; dtype: 
     `main_process_port: ${opts.port ?? 29500}`,
     'rdzv_backend: static',
     'same_network: true',
-    `use_cpu: ${cpu}`,
+    `use_cpu: ${cpu && trl.distributed === 'none'}`,
   ];
   if (trl.distributed === 'deepspeed-zero2' || trl.distributed === 'deepspeed-zero3') {
     const stage = trl.distributed === 'deepspeed-zero3' ? 3 : 2;
