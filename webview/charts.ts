@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricsRecord } from '../src/core/types';
 import { h } from './dom';
+import { putLastOfStep } from '../src/core/attempts';
 import { CHARTS, columns, smooth, type ChartDef } from './metrics-series';
 
 /** Theme colours VS Code exposes for charts, with fallbacks for a plain page. */
@@ -53,7 +54,7 @@ export class ChartsView {
 
   add(records: readonly MetricsRecord[], reset = false): void {
     if (reset) this.records.length = 0;
-    for (const r of records) this.records.push(r);
+    for (const r of records) putLastOfStep(this.records, r);
     this.schedule();
   }
 

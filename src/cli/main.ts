@@ -25,8 +25,17 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ivgr ${name}: ${err.message}\n`);
       return err.exitCode;
     }
+    // What went wrong outside the program (a file, the engine, a dataset) is said in one line; a bug keeps its stack.
+    if (err instanceof Error && !isBug(err)) {
+      process.stderr.write(`ivgr ${name}: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
+}
+
+function isBug(err: Error): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || err instanceof RangeError || process.env.IVGR_DEBUG === '1';
 }
 
 main(process.argv.slice(2)).then(

@@ -6,10 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
-import { annotationRecordSchema, evalRecordSchema, rolloutRecordSchema } from '../core/protocol/webview';
-import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
+import { annotationRecordSchema, evalRecordSchema } from '../core/protocol/webview';
+import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize } from '../core/types';
 import { loadRunDataset, recordsInRun } from '../run/run-datasets';
 import { all, parser, readRecords } from '../run/jsonl-reader';
+import { readLastAttempts } from '../run/rollout-records';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
 import { datasetImagePath, readRunFiles, type RunFiles } from './run-files';
 
@@ -37,9 +38,9 @@ export async function readExportInput(runDir: string, signal?: AbortSignal): Pro
   const evals = await readRecords<EvalRecord>(join(events, 'eval.jsonl'), parser(evalRecordSchema), all, signal);
   const prompts = new Set(evals.filter((e) => ids.has(e.id)).map((e) => e.promptId));
   // Two passes keep only what matters in memory; the rollouts file may be huge.
-  const annotated = await readRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id), signal);
+  const annotated = await readLastAttempts(join(events, 'rollouts.jsonl'), (r) => ids.has(r.id), signal);
   for (const r of annotated) prompts.add(r.promptId);
-  const rollouts = await readRecords<RolloutRecord>(join(events, 'rollouts.jsonl'), parser(rolloutRecordSchema), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
+  const rollouts = await readLastAttempts(join(events, 'rollouts.jsonl'), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
   return { annotations, rollouts, evals };
 }
 

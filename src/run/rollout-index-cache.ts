@@ -22,6 +22,8 @@ export interface IndexColumns {
   advantage: Float32Array;
   idHash: Uint32Array;
   promptHash: Uint32Array;
+  /** 1 for a rollout of an earlier attempt of its step (a replayed step keeps its last attempt). */
+  superseded: Uint8Array;
 }
 
 export function allocateColumns(n: number): IndexColumns {
@@ -36,14 +38,15 @@ export function allocateColumns(n: number): IndexColumns {
     advantage: new Float32Array(n),
     idHash: new Uint32Array(n),
     promptHash: new Uint32Array(n),
+    superseded: new Uint8Array(n),
   };
 }
 
 /** Widest columns first, so every column starts aligned to its element size. */
-const ORDER: (keyof IndexColumns)[] = ['offset', 'length', 'step', 'score', 'advantage', 'idHash', 'promptHash', 'boxes', 'stream', 'correct'];
+const ORDER: (keyof IndexColumns)[] = ['offset', 'length', 'step', 'score', 'advantage', 'idHash', 'promptHash', 'boxes', 'stream', 'correct', 'superseded'];
 const ROW_BYTES = ORDER.reduce((n, k) => n + allocateColumns(0)[k].BYTES_PER_ELEMENT, 0);
 const MAGIC = Buffer.from('IVGRIDX\0', 'latin1');
-const VERSION = 1;
+const VERSION = 2;
 const HEADER = 64;
 /** How many bytes of the rollouts file each identity hash covers. */
 const PROBE = 4096;

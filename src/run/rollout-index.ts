@@ -4,9 +4,11 @@
  * rollout, so a million-rollout run indexes in tens of MB while the texts stay on disk). The
  * index grows incrementally: `refresh` reads only bytes appended since the last call. With a
  * cache file, the first refresh starts from the index saved by an earlier open (see
- * rollout-index-cache.ts) and a build saves it again.
+ * rollout-index-cache.ts) and a build saves it again. Rows of an earlier attempt of a replayed step
+ * stay in the index, marked superseded (core/attempts.ts); readers skip them.
  */
 import { open, stat } from 'node:fs/promises';
+import { AttemptTracker } from '../core/attempts';
 import { readRange } from './jsonl-reader';
 import { allocateColumns, loadIndexCache, saveIndexCache, type IndexColumns } from './rollout-index-cache';
 
@@ -32,6 +34,8 @@ export interface IndexedFields {
   advantage: number;
   correct: boolean;
   boxes: unknown[];
+  sample: number;
+  time: number;
 }
 
 /** The fields the index keeps, or why the record cannot be a row. */
@@ -50,6 +54,8 @@ export function indexedFields(r: Record<string, unknown>): IndexedFields | strin
     advantage: typeof r.advantage === 'number' ? r.advantage : 0,
     correct: r.correct === true,
     boxes: Array.isArray(r.boxes) ? r.boxes : [],
+    sample: typeof r.sample === 'number' ? r.sample : 0,
+    time: typeof r.time === 'number' ? r.time : 0,
   };
 }
 
@@ -81,6 +87,8 @@ const RESAVE_BYTES = 4 << 20;
 export class RolloutIndex {
   private cols: IndexColumns = allocateColumns(1024);
   private count = 0;
+  private live = 0;
+  private readonly attempts = new AttemptTracker();
   private scanned = 0;
   private isBuilt = false;
   private cacheChecked = false;
@@ -99,8 +107,18 @@ export class RolloutIndex {
     return this.isBuilt;
   }
 
+  /** Rows indexed, superseded ones included: row numbers run below it. */
   get size(): number {
     return this.count;
+  }
+
+  /** Rows of each step's last attempt: what readers show. */
+  get liveSize(): number {
+    return this.live;
+  }
+
+  isLive(row: number): boolean {
+    return this.cols.superseded[row] === 0;
   }
 
   /** Bytes of the file covered by the index (the start of any incomplete last line). */
@@ -156,6 +174,23 @@ export class RolloutIndex {
     this.count = r.index.count;
     this.scanned = r.index.bytesIndexed;
     this.savedBytes = this.scanned;
+    await this.resumeAttempts();
+  }
+
+  /** Picks up attempt tracking where the saved rows end: their steps and the first row of the last attempt. */
+  private async resumeAttempts(): Promise<void> {
+    const c = this.cols;
+    const steps = new Set<number>();
+    this.live = 0;
+    for (let i = 0; i < this.count; i++) {
+      steps.add(c.step[i]!);
+      if (c.superseded[i] === 0) this.live++;
+    }
+    let first = this.count - 1;
+    while (first > 0 && c.step[first - 1] === c.step[first] && c.superseded[first - 1] === 0) first--;
+    const [start] = first >= 0 ? await this.read([first]) : [];
+    const f = start ? indexedFields(start) : null;
+    this.attempts.resume(steps, f && typeof f !== 'string' ? f : null);
   }
 
   /** Saves after the first build and then after substantial growth; a run folder that cannot be written only costs a warning. */
@@ -215,9 +250,12 @@ export class RolloutIndex {
   }
 
   private push(offset: number, length: number, f: IndexedFields): void {
+    if (this.attempts.next(f)) this.supersede(f.step);
     if (this.count === this.cols.offset.length) this.grow();
     const c = this.cols;
     const i = this.count++;
+    this.live++;
+    c.superseded[i] = 0;
     c.offset[i] = offset;
     c.length[i] = length;
     c.step[i] = f.step;
@@ -228,6 +266,17 @@ export class RolloutIndex {
     c.advantage[i] = f.advantage;
     c.idHash[i] = hash32(f.id);
     c.promptHash[i] = hash32(f.promptId);
+  }
+
+  /** Marks the rows of `step` indexed so far as an earlier attempt. */
+  private supersede(step: number): void {
+    const c = this.cols;
+    for (let i = 0; i < this.count; i++) {
+      if (c.step[i] === step && c.superseded[i] === 0) {
+        c.superseded[i] = 1;
+        this.live--;
+      }
+    }
   }
 
   private grow(): void {

@@ -105,11 +105,12 @@ export class RolloutQueryService {
   async refresh(): Promise<{ added: number; total: number }> {
     const added = await this.index.refresh();
     await this.refreshAnnotations();
-    return { added, total: this.index.size };
+    return { added, total: this.index.liveSize };
   }
 
+  /** Rollouts shown: the last attempt of each step. */
   get total(): number {
-    return this.index.size;
+    return this.index.liveSize;
   }
 
   /** True once the first index build is complete (before, only `newestPage` answers without waiting for it). */
@@ -208,9 +209,9 @@ export class RolloutQueryService {
 
   /** The newest `n` rollouts in file order, newest last (for the live strip). */
   async latest(n: number): Promise<RolloutRow[]> {
-    const size = this.index.size;
-    const rows = new Uint32Array(Math.min(n, size)).map((_, k) => size - Math.min(n, size) + k);
-    return (await this.index.read(rows)).map((r) => toRow(r, this.tagsOf(String(r.id))));
+    const rows: number[] = [];
+    for (let i = this.index.size - 1; i >= 0 && rows.length < n; i--) if (this.index.isLive(i)) rows.push(i);
+    return (await this.index.read(rows.reverse())).map((r) => toRow(r, this.tagsOf(String(r.id))));
   }
 
   /** The full record with this id, or null. Throws when the line exists but is not a valid rollout. */
@@ -227,12 +228,12 @@ export class RolloutQueryService {
     return null;
   }
 
-  /** Every rollout of one question, both streams and all steps, in file order. */
+  /** Every rollout of one question, both streams and all steps (their last attempts), in file order. */
   async forPrompt(promptId: string): Promise<RolloutRecord[]> {
     const h = hash32(promptId);
     const p = this.index.columns.promptHash;
     const hits: number[] = [];
-    for (let i = 0; i < this.index.size; i++) if (p[i] === h) hits.push(i);
+    for (let i = 0; i < this.index.size; i++) if (p[i] === h && this.index.isLive(i)) hits.push(i);
     const raws = await this.index.read(hits);
     return raws.flatMap((raw, k) => (raw.promptId === promptId ? [this.validated(raw, `@${this.index.columns.offset[hits[k]!]}`)] : []));
   }
@@ -267,6 +268,7 @@ export class RolloutQueryService {
     const out = new Uint32Array(size);
     let n = 0;
     for (let i = 0; i < size; i++) {
+      if (col.superseded[i] === 1) continue;
       const s = col.step[i]!;
       if (s < stepMin || s > stepMax) continue;
       if (streamCode >= 0 && col.stream[i] !== streamCode) continue;

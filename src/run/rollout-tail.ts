@@ -35,8 +35,8 @@ function parseRow(bytes: Buffer): Record<string, unknown> | null {
 
 /**
  * Reads the file from its end until the first `want` rows of the step-descending order are known
- * (their last step group complete). Null when the file is out of step order or that takes more
- * than `maxBytes`.
+ * (their last step group complete). Null when the file is out of step order, holds a step twice
+ * (a replayed step: the index keeps its last attempt) or that takes more than `maxBytes`.
  */
 export function readNewestRollouts(file: string, want: number, maxBytes = 64 << 20): NewestRollouts | null {
   let fd: number;
@@ -51,6 +51,9 @@ export function readNewestRollouts(file: string, want: number, maxBytes = 64 << 
     /** Newest first; their steps as the index stores them (int32). */
     const seen: Record<string, unknown>[] = [];
     const steps: number[] = [];
+    /** The rollouts of the step group being read, by stream, question and sample. */
+    const groupKeys = new Set<string>();
+    let group: { time: unknown; uniform: boolean } = { time: undefined, uniform: true };
     // `pending` holds bytes [pos, end) not yet split into lines; `end` is past the last newline once found.
     let pos = size;
     let pending = Buffer.alloc(0);
@@ -84,6 +87,15 @@ export function readNewestRollouts(file: string, want: number, maxBytes = 64 << 
         if (r) {
           const step = Number(r.step) | 0;
           if (steps.length > 0 && step > steps[steps.length - 1]!) return null;
+          if (steps.length === 0 || step !== steps[steps.length - 1]) {
+            groupKeys.clear();
+            group = { time: r.time, uniform: true };
+          }
+          // A rollout seen again in a step group stamped with one time is an earlier attempt of that step: the index decides.
+          const key = `${String(r.stream)}\u0000${String(r.promptId)}\u0000${String(r.sample)}`;
+          if (group.uniform && groupKeys.has(key) && r.time !== group.time) return null;
+          if (r.time !== group.time) group.uniform = false;
+          groupKeys.add(key);
           if (seen.length >= want && step < steps[want - 1]!) break;
           seen.push(r);
           steps.push(step);

@@ -1,9 +1,10 @@
 /** `ivgr train <config>`: creates a run directory from a config and trains it. */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { detachedWorkerArgs, foregroundWorkerOptions, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { ConfigError, loadConfigFile } from '../../run/config-load';
 import { createRunDir, newRunId } from '../../run/run-dir';
+import { missingRunInputs } from '../../worker/run-inputs';
 import { runWorker } from '../../worker/worker';
 import { spawnCliWorker } from '../../run/detached-worker';
 import { defaultRunsRoot } from '../../run/run-list';
@@ -44,6 +45,8 @@ export const trainCommand: Command = {
       if (err instanceof ConfigError) throw new CliError(err.message);
       throw err;
     }
+    const missing = missingRunInputs(loaded.resolved, dirname(resolve(file)));
+    if (missing.length > 0) throw new CliError(`${file}: ${missing.join('; ')}`, 1);
     const flags = { until: parseStep(values.until, '--until'), python: values.python };
     const id = values['run-id'] ?? newRunId(loaded.resolved.name);
     const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
