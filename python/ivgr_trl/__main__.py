@@ -15,6 +15,8 @@ from pathlib import Path
 
 from .run_folder import RunFolder
 
+VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>")
+
 
 def model_class(model_dir: Path):
     import transformers
@@ -103,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         args = grpo_args(config, launch, folder.checkpoints)
         args.reward_weights = rewards.weights()
         processor = load_processor(model_dir, cls.__name__.replace("ForConditionalGeneration", "Processor"))
+        # A sampled vision token would claim image features the prompt does not have; the engine suppresses them too.
+        vocab = processor.tokenizer.get_vocab()
+        suppress = [vocab[t] for t in VISION_TOKENS if t in vocab]
+        args.generation_kwargs = {"suppress_tokens": suppress, **(args.generation_kwargs or {})}
         model = cls.from_pretrained(str(model_dir), dtype="auto")
         recorder = Recorder(folder, int(config["maxTokens"]))
         trainer = IvgrGRPOTrainer(

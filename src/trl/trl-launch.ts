@@ -4,6 +4,7 @@
  * reads, and the `accelerate launch` command line that starts it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { CoordConvention } from '../core/types';
 import type { RunConfig } from '../run/config-schema';
@@ -73,12 +74,15 @@ export async function writeTrlLaunch(dir: string, config: RunConfig, data: RunDa
 }
 
 /** `python -m accelerate.commands.launch --config_file … -m ivgr_trl --run-dir …` and its environment. */
-export function accelerateCommand(python: string, runDir: string, files: TrlLaunchFiles, extra: string[]): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+export function accelerateCommand(python: string, runDir: string, files: TrlLaunchFiles, config: RunConfig, extra: string[]): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const pkg = enginePackageDir();
   const inherited = process.env.PYTHONPATH;
+  // accelerate gives a CPU process one thread per physical core it counts; share the logical ones as torch would.
+  const processes = config.trl?.processes ?? 1;
+  const threads = config.device === 'cpu' ? ['--num_cpu_threads_per_process', String(Math.max(1, Math.floor(availableParallelism() / processes)))] : [];
   return {
     command: python,
-    args: ['-m', 'accelerate.commands.launch', '--config_file', files.accelerate, '-m', 'ivgr_trl', '--run-dir', runDir, ...extra],
+    args: ['-m', 'accelerate.commands.launch', '--config_file', files.accelerate, ...threads, '-m', 'ivgr_trl', '--run-dir', runDir, ...extra],
     env: { ...process.env, PYTHONPATH: inherited ? `${pkg}${delimiter}${inherited}` : pkg, TOKENIZERS_PARALLELISM: 'false' },
   };
 }

@@ -88,7 +88,7 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
       setStatus({ status: 'running', phase: 'train' });
       // The Python side continues from the newest TRL checkpoint of the run when there is one.
       const extra = opts.untilStep !== undefined ? ['--until', String(opts.untilStep)] : [];
-      const code = await launch(runDir, accelerateCommand(opts.python ?? pythonPath(), runDir, files, extra), log);
+      const code = await launch(runDir, accelerateCommand(opts.python ?? pythonPath(), runDir, files, config, extra), log);
       follower.poll();
       const after = readRunJson(runDir);
       if (code !== 0) throw new Error(after.message ?? `accelerate launch exited with ${code}; see ${paths.log}`);
