@@ -12,6 +12,8 @@ export const trlSchema = z.strictObject({
   processes: z.number().int().positive().default(1),
   /** Machines of a multi-node launch; each is started with its own --machine_rank (docs/TRL.md). */
   machines: z.number().int().positive().default(1),
+  /** Address of machine 0 that the other machines of a multi-node launch join. */
+  mainProcessIp: z.string().min(1).optional(),
   /** How the processes share the model: none (one process), ddp, DeepSpeed ZeRO-2/3 or FSDP. */
   distributed: z.enum(TRL_DISTRIBUTED).default('none'),
   /** Rollouts from vLLM: off (transformers' generate), server (`trl vllm-serve` elsewhere) or colocate. */

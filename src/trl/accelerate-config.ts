@@ -30,6 +30,7 @@ export function accelerateConfig(trl: TrlConfig, opts: { device: string; dtype: 
     `num_machines: ${trl.machines}`,
     `num_processes: ${trl.processes * trl.machines}`,
     `main_process_port: ${opts.port ?? 29500}`,
+    ...(trl.mainProcessIp !== undefined ? [`main_process_ip: ${JSON.stringify(trl.mainProcessIp)}`] : []),
     'rdzv_backend: static',
     'same_network: true',
     `use_cpu: ${cpu && trl.distributed === 'none'}`,
