@@ -99,25 +99,22 @@ export const demoCommand: Command = {
     }
 
     // 3. Evaluation on the held-out test split; every row goes into the iVGR run's eval-summary.json.
-    say('demo: evaluating on the test split (base model skipped: untrained random weights write no answer format)');
+    say('demo: evaluating on the test split (the pretrained model itself is skipped: it answers perception questions, not in the trace formats)');
     const run = readRunJson(fullDir);
     const data = await openRunData(run, run.config, say);
     const { engine, info } = await engineStarter(run.config, data, { ...python, log: (level, text) => level !== 'info' && say(text) })();
     const events = new EventSink(fullDir);
     try {
+      const common = { split: 'test', limit: testLimit, events, log: say, onProgress: (label: string, done: number, total: number) => progress.update(label, done, total) };
       await evaluateCheckpoints(fullDir, engine, info, data, {
-        labels: [
-          ...(sft ? [{ label: 'sft', dir: sft.dir }] : []),
-          { label: 'ivgr', dir: fullFinal.dir },
-          ...(ablationFinal ? [{ label: 'ivgr-cons0', dir: ablationFinal }] : []),
-        ],
+        ...common,
+        labels: [...(sft ? [{ label: 'sft', dir: sft.dir }] : []), { label: 'ivgr', dir: fullFinal.dir }],
         modes,
-        split: 'test',
-        limit: testLimit,
-        events,
-        log: say,
-        onProgress: (label, done, total) => progress.update(label, done, total),
       });
+      // The ablation answers one question (does the consistency term matter for textual reasoning?), so textual mode only.
+      if (ablationFinal && modes.includes('textual')) {
+        await evaluateCheckpoints(fullDir, engine, info, data, { ...common, labels: [{ label: 'ivgr-cons0', dir: ablationFinal }], modes: ['textual'] });
+      }
     } finally {
       progress.done();
       events.close();
