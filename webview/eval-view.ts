@@ -6,7 +6,7 @@
  */
 import type { EvalMode, EvalRecord, EvalSummaryRow } from '../src/core/types';
 import { fill, fmt, h, pct } from './dom';
-import type { Host } from './host';
+import type { Host, PendingRequest } from './host';
 
 const MODES: EvalMode[] = ['textual', 'grounded', 'tool'];
 const MODE_LABEL: Record<EvalMode, string> = { textual: 'textual', grounded: 'mandated grounded', tool: 'tool-assisted' };
@@ -41,7 +41,8 @@ export class EvalView {
   private readonly samples: HTMLElement;
   private rows: EvalSummaryRow[] = [];
   private byDataset = false;
-  private pending = -1;
+  /** The sample list asked for last; an earlier answer is dropped. */
+  private pending: PendingRequest<unknown> | null = null;
   private cell: EvalCell | null = null;
   private records: EvalRecord[] = [];
 
@@ -53,11 +54,6 @@ export class EvalView {
     this.table = h('div', { class: 'eval-table' }, h('p', { class: 'muted' }, 'No evaluation yet.'));
     this.samples = h('div', { class: 'eval-samples' });
     this.element = h('div', { class: 'eval' }, this.table, this.samples);
-    host.on('evalSamples', (m) => {
-      if (m.requestId !== this.pending) return;
-      this.records = m.samples;
-      this.renderSamples();
-    });
   }
 
   /** `byDataset`: the run has several datasets, so rows are named by dataset too ("all" for every one). */
@@ -71,8 +67,13 @@ export class EvalView {
   openCell(cell: EvalCell): void {
     this.cell = cell;
     this.onCell(cell);
-    this.pending = this.host.requestId();
-    this.host.post({ type: 'evalSamples', requestId: this.pending, checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}), ...(cell.dataset !== undefined ? { dataset: cell.dataset } : {}) });
+    this.pending?.forget();
+    const asked = this.host.request({ type: 'evalSamples', checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}), ...(cell.dataset !== undefined ? { dataset: cell.dataset } : {}) });
+    this.pending = asked;
+    asked.reply.then((m) => {
+      this.records = m.samples;
+      this.renderSamples();
+    }, () => undefined);
     fill(this.samples, h('p', { class: 'muted' }, `Loading ${cellName(cell)} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`));
     this.renderTable();
   }

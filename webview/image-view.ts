@@ -8,7 +8,8 @@
 import type { Box, ImageSize } from '../src/core/types';
 import { h, svg } from './dom';
 import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, moveBox, resizeBox, toImage, zoomAt, type Handle, type View } from './geometry';
-import type { Host } from './host';
+import type { PanelReply } from '../src/core/protocol/webview';
+import type { Host, PendingRequest } from './host';
 import { TileLayer } from './tile-layer';
 import * as ui from './ui/index';
 
@@ -54,8 +55,9 @@ export class ImageView {
   private readonly tiles: TileLayer;
   /** Whether the current image has been fitted to the viewport once (later loads keep the user's zoom). */
   private fitted = false;
-  private imageRequest = -1;
-  private readonly insetRequests = new Map<number, HTMLElement>();
+  /** The image asked for last, and the zoom crops of the shown sample: earlier answers are dropped. */
+  private imageRequest: PendingRequest<PanelReply<'getImage'>> | null = null;
+  private insetRequests: PendingRequest<unknown>[] = [];
   private drawMode = false;
   private highlighted: string | null = null;
   private selectedCorrected = -1;
@@ -89,15 +91,9 @@ export class ImageView {
     const toolbar = h('div', { class: 'img-toolbar' }, ...toggles, h('span', { class: 'legend zoom' }, h('i', { class: 'swatch' }), 'zoom region'), ui.button('Fit', () => this.fit(), { secondary: true, title: 'Fit the image (0)' }), this.status);
     this.element = h('div', { class: 'image-view' }, toolbar, this.viewport, this.insets);
     this.wire();
-    host.on('image', (m) => {
-      const inset = this.insetRequests.get(m.requestId);
-      if (inset) {
-        this.insetRequests.delete(m.requestId);
-        const im = inset.querySelector('img');
-        if (im) im.src = m.uri;
-        return;
-      }
-      if (m.requestId !== this.imageRequest) return;
+  }
+
+  private showImage(m: { uri: string; served: ImageSize; original: ImageSize }): void {
       this.served = m.served;
       this.img.src = m.uri;
       this.setGeometry(m.original);
@@ -105,7 +101,6 @@ export class ImageView {
       this.drawBoxes();
       // The view may already be zoomed past the thumbnail (the same image shown again).
       this.applyView();
-    });
   }
 
   private showStatus(): void {
@@ -144,8 +139,9 @@ export class ImageView {
       // Boxes are placed at once when the size is known; the pixels follow.
       if (content.size) this.setGeometry(content.size);
       if (content.path) {
-        this.imageRequest = this.host.requestId();
-        this.host.post({ type: 'getImage', requestId: this.imageRequest, path: content.path, maxSide: FIRST_SIDE });
+        this.imageRequest?.forget();
+        this.imageRequest = this.host.request({ type: 'getImage', path: content.path, maxSide: FIRST_SIDE });
+        this.imageRequest.reply.then((m) => this.showImage(m), () => undefined);
       } else this.status.textContent = 'no image for this sample';
     }
     this.drawBoxes();
@@ -173,17 +169,21 @@ export class ImageView {
 
   private drawInsets(): void {
     this.insets.replaceChildren();
-    this.insetRequests.clear();
+    for (const r of this.insetRequests) r.forget();
+    this.insetRequests = [];
     const path = this.content.path;
     if (!path) return;
     this.content.tools.forEach((box, i) => {
-      const requestId = this.host.requestId();
       const card = h('figure', { class: 'inset', data: { key: `t${i}` } }, h('img', { attrs: { alt: `zoom ${i + 1}` } }), h('figcaption', {}, `zoom #${i + 1} [${box.join(', ')}]`));
       card.addEventListener('mouseenter', () => this.hover(`t${i}`));
       card.addEventListener('mouseleave', () => this.hover(null));
       this.insets.append(card);
-      this.insetRequests.set(requestId, card);
-      this.host.post({ type: 'getImage', requestId, path, maxSide: 240, region: box });
+      const asked = this.host.request({ type: 'getImage', path, maxSide: 240, region: box });
+      this.insetRequests.push(asked);
+      asked.reply.then((m) => {
+        const im = card.querySelector('img');
+        if (im) im.src = m.uri;
+      }, () => undefined);
     });
   }
 

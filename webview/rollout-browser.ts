@@ -21,7 +21,6 @@ export interface BrowserCallbacks {
 export class RolloutBrowser {
   readonly element: HTMLElement;
   private readonly cache = new PageCache(100, 60);
-  private readonly requests = new Map<number, { generation: number; page: number }>();
   private readonly scroller: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly rowsEl: HTMLElement;
@@ -66,25 +65,6 @@ export class RolloutBrowser {
     });
     new ResizeObserver(() => this.schedule(false)).observe(this.scroller);
     this.element = h('div', { class: 'browser' }, this.filterBar(), h('div', { class: 'list-head' }, this.summary, this.header()), this.scroller);
-    host.on('rolloutsPage', (m) => {
-      const req = this.requests.get(m.requestId);
-      if (!req) return;
-      this.requests.delete(m.requestId);
-      if (req.generation !== this.cache.generation) return;
-      this.cache.fill(req.page, m.rows);
-      this.answered = true;
-      this.counting = m.counting === true;
-      this.setTotal(m.total);
-      // The index finished while this tail answer was on its way: ask again for the indexed one.
-      if (this.counting && this.indexDone) this.reloadKeepingView();
-      const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
-      if (row) {
-        this.pendingSelect = -1;
-        this.selectedId = row.id;
-        this.cb.onSelect(row);
-      }
-      this.schedule(false);
-    });
   }
 
   private filterBar(): HTMLElement {
@@ -195,7 +175,6 @@ export class RolloutBrowser {
   /** Starts over with the current filter and sort (first page, fresh cache). */
   requery(scrollTop: number): void {
     this.cache.reset();
-    this.requests.clear();
     this.answered = false;
     this.counting = false;
     this.updateSummary();
@@ -237,7 +216,6 @@ export class RolloutBrowser {
   private reloadKeepingView(): void {
     const keep = this.scroller.scrollTop;
     this.cache.reset();
-    this.requests.clear();
     this.restoreScroll = keep;
     // Page 0 also brings the new total (a tag filter's matches change with annotations).
     this.request(0);
@@ -245,9 +223,26 @@ export class RolloutBrowser {
   }
 
   private request(page: number): void {
-    const requestId = this.host.requestId();
-    this.requests.set(requestId, { generation: this.cache.generation, page });
-    this.host.post({ type: 'queryRollouts', requestId, filter: this.filter, sort: this.sort, offset: page * this.cache.pageSize, limit: this.cache.pageSize });
+    const generation = this.cache.generation;
+    const asked = this.host.request({ type: 'queryRollouts', filter: this.filter, sort: this.sort, offset: page * this.cache.pageSize, limit: this.cache.pageSize });
+    // A failed query is reported by the panel's error line.
+    asked.reply.then((m) => {
+      // An answer to a query the filter, sort or a reload has since replaced.
+      if (generation !== this.cache.generation) return;
+      this.cache.fill(page, m.rows);
+      this.answered = true;
+      this.counting = m.counting === true;
+      this.setTotal(m.total);
+      // The index finished while this tail answer was on its way: ask again for the indexed one.
+      if (this.counting && this.indexDone) this.reloadKeepingView();
+      const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
+      if (row) {
+        this.pendingSelect = -1;
+        this.selectedId = row.id;
+        this.cb.onSelect(row);
+      }
+      this.schedule(false);
+    }, () => undefined);
   }
 
   private setTotal(total: number): void {

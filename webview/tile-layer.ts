@@ -8,7 +8,7 @@
 import { MAX_TILE_LEVEL, tileKey, tilesForView, visibleRegion, type PixelRect, type ViewTransform } from '../src/core/tiles';
 import type { ImageSize } from '../src/core/types';
 import { h } from './dom';
-import type { Host } from './host';
+import type { Host, PendingRequest } from './host';
 
 const intersects = (a: PixelRect, b: PixelRect): boolean =>
   Math.min(a.left + a.width, b.left + b.width) > Math.max(a.left, b.left) && Math.min(a.top + a.height, b.top + b.height) > Math.max(a.top, b.top);
@@ -19,27 +19,21 @@ export class TileLayer {
   onChange: () => void = () => {};
   private path: string | null = null;
   private readonly drawn = new Map<string, { el: HTMLImageElement; rect: PixelRect }>();
-  /** Requests not answered yet: request id → tile key. */
-  private readonly pending = new Map<number, string>();
+  /** Tiles asked for and not drawn yet, by tile key. */
+  private readonly pending = new Map<string, PendingRequest<unknown>>();
   private current: number | null = null;
 
   constructor(private readonly host: Host) {
     this.element = h('div', { class: 'tiles' });
-    host.on('tile', (m) => {
-      const key = this.pending.get(m.requestId);
-      if (key === undefined || m.path !== this.path) return;
-      this.pending.delete(m.requestId);
-      const el = h('img', { class: 'tile', attrs: { alt: '', draggable: 'false' }, data: { key, level: m.level } });
+  }
+
+  private draw(key: string, m: { level: number; rect: PixelRect; uri: string }): void {
+    const el = h('img', { class: 'tile', attrs: { alt: '', draggable: 'false' }, data: { key, level: m.level } });
       Object.assign(el.style, { left: `${m.rect.left}px`, top: `${m.rect.top}px`, width: `${m.rect.width}px`, height: `${m.rect.height}px`, zIndex: String(MAX_TILE_LEVEL - m.level) });
       el.src = m.uri;
       this.drawn.get(key)?.el.remove();
       this.drawn.set(key, { el, rect: m.rect });
       this.element.append(el);
-    });
-    // A tile the extension could not make is asked for again only when the view next needs it.
-    host.on('error', (m) => {
-      if (m.requestId !== undefined) this.pending.delete(m.requestId);
-    });
   }
 
   /** The pyramid level the view is drawn at, or null while the thumbnail is sharp enough. */
@@ -71,13 +65,19 @@ export class TileLayer {
         this.drawn.delete(key);
       }
     }
-    const asked = new Set(this.pending.values());
     for (const t of want?.tiles ?? []) {
       const key = tileKey(t);
-      if (this.drawn.has(key) || asked.has(key)) continue;
-      const requestId = this.host.requestId();
-      this.pending.set(requestId, key);
-      this.host.post({ type: 'getTile', requestId, path, ...t });
+      if (this.drawn.has(key) || this.pending.has(key)) continue;
+      const asked = this.host.request({ type: 'getTile', path, ...t });
+      this.pending.set(key, asked);
+      asked.reply.then(
+        (m) => {
+          this.pending.delete(key);
+          if (m.path === this.path) this.draw(key, m);
+        },
+        // A tile the extension could not make is asked for again only when the view next needs it.
+        () => this.pending.delete(key),
+      );
     }
     const level = want?.level ?? null;
     if (level !== this.current) {
@@ -87,8 +87,13 @@ export class TileLayer {
   }
 
   private dropPending(drop: (key: string) => boolean): void {
-    const ids = [...this.pending].filter(([, key]) => drop(key)).map(([id]) => id);
-    for (const id of ids) this.pending.delete(id);
+    const ids: number[] = [];
+    for (const [key, asked] of this.pending) {
+      if (!drop(key)) continue;
+      asked.forget();
+      this.pending.delete(key);
+      ids.push(asked.id);
+    }
     if (ids.length > 0) this.host.post({ type: 'dropTiles', requestIds: ids });
   }
 }

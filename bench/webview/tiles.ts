@@ -11,8 +11,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { tilesForView } from '../../src/core/tiles';
-import { serveImage, serveTile } from '../../src/extension/image-cache';
-import { TileQueue } from '../../src/extension/tile-queue';
+import { serveImage, serveTile } from '../../src/extension/panel/image-cache';
+import { TileQueue } from '../../src/extension/panel/tile-queue';
 import { writeFixtureRun } from '../../test/webview/harness/fixture';
 
 // Every run starts cold: no libvips operation cache carried from the previous one.

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerCommands } from './commands';
 import { runToOpenOnStart } from './open-on-start';
-import { PanelHost } from './panel';
+import { PanelHost } from './panel/panel-host';
 import { RunLogs } from './run-logs';
 import { RunRegistry } from './run-registry';
 import { allowedActions } from './run-display';

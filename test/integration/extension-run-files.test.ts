@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureSyntheticDataset, loadDataset, resolveInside } from '../../src/data';
-import { serveImage } from '../../src/extension/image-cache';
+import { serveImage } from '../../src/extension/panel/image-cache';
 import { datasetImagePath, loadRunEvidence, readRunFiles } from '../../src/extension/run-files';
 import { createRunDir } from '../../src/run/run-dir';
 import { parseConfigText } from '../../src/run/config-load';

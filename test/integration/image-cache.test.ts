@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { serveImage, serveTile } from '../../src/extension/image-cache';
+import { serveImage, serveTile } from '../../src/extension/panel/image-cache';
 
 let root: string;
 let source: string;

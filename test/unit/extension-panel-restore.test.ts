@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { panelRunId, resolvePanelRun } from '../../src/extension/panel-restore';
+import { panelRunId, resolvePanelRun } from '../../src/extension/panel/panel-restore';
 
 const folders = new Set(['/ws/runs/a-1', '/ws/runs/b-2', '/elsewhere/c-3']);
 const isRunFolder = (d: string) => folders.has(d);

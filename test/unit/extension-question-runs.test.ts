@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QuestionAcrossRuns, type RunRef } from '../../src/extension/question-runs';
+import { QuestionAcrossRuns, type RunRef } from '../../src/extension/panel/question-runs';
 import { writeFixtureRun, type FixtureRun } from '../webview/harness/fixture';
 
 let root: string;

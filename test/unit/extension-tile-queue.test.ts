@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TileQueue } from '../../src/extension/tile-queue';
+import { TileQueue } from '../../src/extension/panel/tile-queue';
 
 function gate(): { promise: Promise<void>; open: () => void } {
   let open = () => {};

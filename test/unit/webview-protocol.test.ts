@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { currentAnnotations, MAX_TRY_QUESTION, parseHostMessage, parsePanelMessage } from '../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../src/core/protocol/version';
 import type { AnnotationRecord } from '../../src/core/types';
-import { panelCsp, panelHtml, makeNonce } from '../../src/extension/panel-html';
+import { panelCsp, panelHtml, makeNonce } from '../../src/extension/panel/panel-html';
 
 test('panel messages are validated with the failing field named', () => {
   const ok = parsePanelMessage({ type: 'queryRollouts', requestId: 3, filter: { stream: 'textual', stepMin: 2 }, sort: { key: 'score', dir: 'desc' }, offset: 0, limit: 100 });

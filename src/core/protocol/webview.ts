@@ -339,6 +339,23 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
+/**
+ * The panel's requests and the host message that answers each, carrying the request's id; an
+ * `error` with that id answers one that failed. The panel awaits them (webview/host.ts `request`),
+ * the host answers through the same table, so the pairs cannot drift.
+ */
+export const PANEL_REPLIES = {
+  queryRollouts: 'rolloutsPage',
+  getImage: 'image',
+  getTile: 'tile',
+  evalSamples: 'evalSamples',
+  tryPrompt: 'tryPromptResult',
+} as const satisfies Partial<Record<PanelMessage['type'], HostMessage['type']>>;
+export type PanelRequestType = keyof typeof PANEL_REPLIES;
+/** A request as its sender writes it; the id is added on the way out. */
+export type PanelRequest<K extends PanelRequestType> = Omit<Extract<PanelMessage, { type: K }>, 'requestId'> & { type: K };
+export type PanelReply<K extends PanelRequestType> = Extract<HostMessage, { type: (typeof PANEL_REPLIES)[K] }>;
+
 export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
 
 function validate<T>(schema: z.ZodType<T>, data: unknown, who: string): Validated<T> {

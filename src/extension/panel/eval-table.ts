@@ -3,9 +3,9 @@
  * run with several, and the samples behind one cell. No vscode, so the panel harness answers
  * with the same code.
  */
-import type { HostMessage, PanelMessage } from '../core/protocol/webview';
-import type { EvalRecord, EvalSummaryRow } from '../core/types';
-import type { RunFiles } from './run-files';
+import type { HostMessage, PanelMessage } from '../../core/protocol/webview';
+import type { EvalRecord, EvalSummaryRow } from '../../core/types';
+import type { RunFiles } from '../run-files';
 
 type EvalSummaryMessage = Extract<HostMessage, { type: 'evalSummary' }>;
 type EvalSamplesRequest = Extract<PanelMessage, { type: 'evalSamples' }>;

@@ -7,8 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { tileRect, tileServedSize, type PixelRect, type TileRef } from '../core/tiles';
-import type { Box, ImageSize } from '../core/types';
+import { tileRect, tileServedSize, type PixelRect, type TileRef } from '../../core/tiles';
+import type { Box, ImageSize } from '../../core/types';
 
 export interface ServedImage {
   file: string;

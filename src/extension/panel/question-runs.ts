@@ -8,11 +8,11 @@
  * the panel harness drives the same code.
  */
 import { join, relative, resolve } from 'node:path';
-import { evalRecordSchema, type OtherRunQuestion } from '../core/protocol/webview';
-import type { EvalRecord, RolloutRecord } from '../core/types';
-import { RolloutQueryService } from '../run/rollout-query';
-import { all, parser, readRecords } from '../run/jsonl-reader';
-import { readRunFiles, type RunFiles, type RunFilesDataset } from './run-files';
+import { evalRecordSchema, type OtherRunQuestion } from '../../core/protocol/webview';
+import type { EvalRecord, RolloutRecord } from '../../core/types';
+import { RolloutQueryService } from '../../run/rollout-query';
+import { all, parser, readRecords } from '../../run/jsonl-reader';
+import { readRunFiles, type RunFiles, type RunFilesDataset } from '../run-files';
 
 /** A run the workspace knows (from the registry or the run list). */
 export interface RunRef {

@@ -10,10 +10,10 @@ import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMess
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { CoordConvention, DatasetRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
 import { resolveInside } from '../../../src/data/loaders/resolve';
-import { cellSamples, evalSummaryMessage } from '../../../src/extension/eval-table';
-import { serveImage, serveTile } from '../../../src/extension/image-cache';
-import { TileQueue } from '../../../src/extension/tile-queue';
-import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/question-runs';
+import { cellSamples, evalSummaryMessage } from '../../../src/extension/panel/eval-table';
+import { serveImage, serveTile } from '../../../src/extension/panel/image-cache';
+import { TileQueue } from '../../../src/extension/panel/tile-queue';
+import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/panel/question-runs';
 import { readRunFiles } from '../../../src/extension/run-files';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
 import { TAGS, type FixturePrompt } from './fixture';

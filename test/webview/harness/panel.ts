@@ -9,8 +9,8 @@ import { extname, join, resolve, sep } from 'node:path';
 import { transformSync } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostMessage } from '../../../src/core/protocol/webview';
-import { makeNonce, panelHtml } from '../../../src/extension/panel-html';
-import type { RunRef } from '../../../src/extension/question-runs';
+import { makeNonce, panelHtml } from '../../../src/extension/panel/panel-html';
+import type { RunRef } from '../../../src/extension/panel/question-runs';
 import { HarnessHost } from './host';
 
 const CHROMIUM = '/usr/bin/chromium';
