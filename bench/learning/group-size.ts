@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { parseTrace } from '../../src/core/trace';
 import { scoreGrounded } from '../../src/core/score';
 import { readRunJson } from '../../src/run/run-dir';
-import { engineStarter, openRunData } from '../../src/worker/setup';
+import { engineStarter, openRunData } from '../../src/worker/run-inputs';
 import { promptMessages } from '../../src/worker/prompts';
 import { parseOptionsFor } from '../../src/core/trace';
 import { rewardConfigOf } from '../../src/run/run-rewards';

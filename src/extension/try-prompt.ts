@@ -16,7 +16,7 @@ import { createOrtEngine, exportCheckpointToOnnx, onnxExportCurrent, onnxExportD
 import { listCheckpoints } from '../run/checkpoints';
 import { readRunJson } from '../run/run-dir';
 import { promptInput, promptMessages } from '../worker/prompts';
-import { modelPathOf, openRunData } from '../worker/setup';
+import { modelPathOf, openRunData } from '../worker/run-inputs';
 
 export interface TryQuestion {
   /** Absolute path of the image. */

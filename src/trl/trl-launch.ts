@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import type { CoordConvention } from '../core/types';
 import type { RunConfig } from '../run/config-schema';
 import { enginePackageDir, projectRoot } from '../engine/torch/python-env';
-import { modelPathOf, TINY_CONVENTION, type RunData } from '../worker/setup';
+import { modelPathOf, TINY_CONVENTION, type RunData } from '../worker/run-inputs';
 import { accelerateConfig } from './accelerate-config';
 import { trlPlan, type TrlPlan } from './trl-plan';
 import { trlRows } from './trl-rows';

@@ -14,7 +14,7 @@ import { pythonPath } from '../engine/torch/python-env';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
 import { ControlServer } from '../worker/control-server';
 import { Progress } from '../worker/progress';
-import { openRunData } from '../worker/setup';
+import { openRunData } from '../worker/run-inputs';
 import type { WorkerOptions } from '../worker/worker';
 import { EventFollower } from './event-follower';
 import { accelerateCommand, writeTrlLaunch, trlFiles } from './trl-launch';

@@ -18,7 +18,7 @@ import { readAll } from '../run/jsonl-reader';
 import { runPaths } from '../run/run-dir';
 import type { EventSink } from './event-sink';
 import { evaluateMode } from './evaluate';
-import type { RunData } from './setup';
+import type { RunData } from './run-inputs';
 
 export interface EvalSummary {
   v: 1;

@@ -3,15 +3,17 @@
  * one generated first when the config asks for it; several are mixed, their ids
  * prefixed by name and image paths taken from a common root), the model folder
  * (the built-in tiny model is built from the training corpus), and a way to
- * start the engine with it loaded.
+ * start the engine with it loaded; and the check that the paths it names exist, made before a
+ * run folder is created so a bad path leaves no empty run behind.
  */
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DatasetRecord } from '../core/types';
 import type { Engine, ModelInfo } from '../engine/engine';
 import { corpusLines, ensureSyntheticDataset, type LoadedDataset } from '../data';
 import { createTorchEngine, ensureTinyModel } from '../engine/torch';
-import { shippedModelDir } from '../engine/torch/builtin-models';
+import { isBuiltinModel, shippedModelDir } from '../engine/torch/builtin-models';
 import type { RunConfig } from '../run/config-schema';
 import { commonRoot, loadRunDataset, recordsInRun, runDatasetEntries } from '../run/run-datasets';
 import type { RunJson } from '../run/run-dir';
@@ -107,4 +109,17 @@ export function engineStarter(config: RunConfig, data: RunData, env: EngineEnv):
     });
     return { engine, info };
   };
+}
+
+/** One line per missing input; `configDir` is where the config's relative dataset paths start. */
+export function missingRunInputs(config: RunConfig, configDir: string): string[] {
+  const missing: string[] = [];
+  if (!config.synthetic) {
+    for (const e of runDatasetEntries(config, configDir)) if (!existsSync(e.path)) missing.push(`dataset not found: ${e.path}`);
+  }
+  // Only what is plainly a path (a hub-style "org/name" may mean something to another trainer); the
+  // engine resolves a relative model folder from the worker's working directory, as here.
+  const path = isAbsolute(config.model) || /^\.\.?[\\/]/.test(config.model);
+  if (path && !isBuiltinModel(config.model) && !existsSync(resolve(config.model))) missing.push(`model folder not found: ${config.model}`);
+  return missing;
 }

@@ -12,7 +12,7 @@ import { ControlServer } from './control-server';
 import { EventSink } from './event-sink';
 import { Trainer } from './trainer';
 import { Progress } from './progress';
-import { openRunData, engineStarter } from './setup';
+import { openRunData, engineStarter } from './run-inputs';
 import { evaluateCheckpoints } from './eval-run';
 import { runTrlWorker } from '../trl/trl-worker';
 

@@ -16,7 +16,7 @@ import { serveImage } from '../../src/extension/panel/image-cache';
 import { datasetImagePath, loadRunEvidence, readRunFiles } from '../../src/extension/run-files';
 import { createRunDir } from '../../src/run/run-dir';
 import { parseConfigText } from '../../src/run/config-load';
-import { openRunData } from '../../src/worker/setup';
+import { openRunData } from '../../src/worker/run-inputs';
 
 const tmp = await mkdtemp(join(tmpdir(), 'ivgr-run-files-'));
 const roots: string[] = [];

@@ -19,7 +19,7 @@ import { readAll } from '../../src/run/jsonl-reader';
 import { createRunDir } from '../../src/run/run-dir';
 import { evaluateCheckpoints, writeEvalSummary, type EvalSummary } from '../../src/worker/eval-run';
 import { EventSink } from '../../src/worker/event-sink';
-import { engineStarter, modelPathOf, openRunData } from '../../src/worker/setup';
+import { engineStarter, modelPathOf, openRunData } from '../../src/worker/run-inputs';
 
 const work = mkdtempSync(join(tmpdir(), 'ivgr-ort-eval-'));
 const runDir = join(work, 'runs', 'r');

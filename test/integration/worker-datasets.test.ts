@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { runConfigSchema } from '../../src/run/config-schema';
-import { openRunData } from '../../src/worker/setup';
+import { openRunData } from '../../src/worker/run-inputs';
 
 async function jsonlDataset(dir: string, ids: string[]): Promise<void> {
   mkdirSync(join(dir, 'images'), { recursive: true });

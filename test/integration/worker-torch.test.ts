@@ -15,7 +15,7 @@ import { createRunDir, readRunJson } from '../../src/run/run-dir';
 import { readAll } from '../../src/run/jsonl-reader';
 import { EventSink } from '../../src/worker/event-sink';
 import { Trainer, type TrainerHooks } from '../../src/worker/trainer';
-import { engineStarter, openRunData } from '../../src/worker/setup';
+import { engineStarter, openRunData } from '../../src/worker/run-inputs';
 import type { TorchEngine } from '../../src/engine/torch';
 
 const root = mkdtempSync(join(tmpdir(), 'ivgr-torch-'));

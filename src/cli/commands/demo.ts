@@ -21,7 +21,7 @@ import { runWorker } from '../../worker/worker';
 import { EventSink } from '../../worker/event-sink';
 import { EVAL_MODES } from '../../worker/evaluate';
 import { evaluateCheckpoints, formatEvalTable, writeEvalSummary } from '../../worker/eval-run';
-import { engineStarter, openRunData } from '../../worker/setup';
+import { engineStarter, openRunData } from '../../worker/run-inputs';
 import { Progress } from '../../worker/progress';
 import { parseStep } from './train';
 import { parseModes } from './eval';

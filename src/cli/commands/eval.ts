@@ -9,7 +9,7 @@ import { latestCheckpoint, readWorkerState, WORKER_STATE_FILE } from '../../run/
 import { EventSink } from '../../worker/event-sink';
 import { EVAL_MODES } from '../../worker/evaluate';
 import { evaluateCheckpoints, formatEvalTable, writeEvalSummary } from '../../worker/eval-run';
-import { engineStarter, modelPathOf, openRunData } from '../../worker/setup';
+import { engineStarter, modelPathOf, openRunData } from '../../worker/run-inputs';
 import type { Engine, ModelInfo } from '../../engine/engine';
 import { createOrtEngine, exportCheckpointToOnnx, onnxExportCurrent, onnxExportDir } from '../../engine/ort';
 import { Progress } from '../../worker/progress';
