@@ -363,13 +363,33 @@ class Trainer:
         folder = self.run / "checkpoints" / str(self.step)
         tmp = self.save_model(folder)
         torch.save({"aux": self.aux.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step}, tmp / STATE_FILE)
+        # The checkpoint index of src/run/checkpoints.ts; the batch of a step is a function of the
+        # seed and the step, so the cursor is the step and there is no sampler state.
+        (tmp / "worker-state.json").write_text(json.dumps({
+            "version": 1, "step": self.step, "cursor": {"epoch": 0, "index": self.step}, "rng": [], "configHash": "",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "phase": "base", "trainer": "pretrain",
+        }, indent=2) + "\n")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
+        self.update_run_json()
         keep = int(self.cfg["keepCheckpoints"])
         root = self.run / "checkpoints"
         old = sorted(int(p.name) for p in root.glob("*") if p.name.isdigit())[:-keep]
         for s in old:
             shutil.rmtree(root / str(s), ignore_errors=True)
+
+    def update_run_json(self) -> None:
+        """The run list reads a run's progress from run.json; the launcher writes its status."""
+        path = self.run / "run.json"
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return
+        run["step"] = self.step
+        run["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        tmp = path.with_name(f"run.json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
     def finish(self) -> None:
         folder = self.run / "model"

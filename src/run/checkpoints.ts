@@ -26,8 +26,8 @@ export interface WorkerState {
   phase: 'base' | 'sft' | 'rl';
   /** Present when the checkpoint was taken inside the warm start: SFT steps done of the configured total. */
   warmStart?: { done: number; of: number };
-  /** "trl": a TRL checkpoint (a model folder, `checkpoints/<step>` links to TRL's `checkpoint-<step>`). */
-  trainer?: 'trl';
+  /** "trl": a TRL checkpoint (a model folder, `checkpoints/<step>` links to TRL's `checkpoint-<step>`); "pretrain": an `ivgr pretrain` checkpoint (a model folder). */
+  trainer?: 'trl' | 'pretrain';
 }
 
 export interface CheckpointEntry {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readRunJson } from '../../src/run/run-dir';
+import { listCheckpoints } from '../../src/run/checkpoints';
 import { createTorchEngine } from '../../src/engine/torch';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -85,6 +86,10 @@ test('pretraining lowers held-out perception loss, pauses on Ctrl-C with a check
   assert.equal(run.status, 'finished');
   assert.equal(run.kind, 'pretrain');
   assert.equal(run.step, 40);
+  // Its checkpoints are listed like a training run's (the pretraining keeps the newest two).
+  const checkpoints = listCheckpoints(runDir);
+  assert.deepEqual(checkpoints.map((c) => c.step), [30, 40]);
+  assert.ok(checkpoints.every((c) => c.state.trainer === 'pretrain'));
 
   // Steps run once each across the pause, and the held-out scores were written at 0, 20 and 40.
   const lines = metrics(runDir);
