@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { RunStatus } from '../core/types';
 import { CONFIG_SCHEMA_VERSION, type RunConfig } from './config-schema';
 import type { PretrainConfig } from './pretrain-config';
@@ -67,7 +68,12 @@ export function createRunDir(dir: string, init: Omit<RunJson, 'schemaVersion' | 
   return run;
 }
 
-const RUN_STATUSES: readonly RunStatus[] = ['created', 'running', 'paused', 'stopped', 'crashed', 'finished'];
+/** The fields of run.json every reader relies on; the rest passes through as the worker wrote it. */
+const runJsonFields = z.looseObject({
+  status: z.enum(['created', 'running', 'paused', 'stopped', 'crashed', 'finished']),
+  pid: z.number().int().positive().nullable().optional(),
+  config: z.record(z.string(), z.unknown()),
+});
 
 /** The one run.json reader: the file name and the bad field are in every error. */
 export function readRunJson(dir: string): RunJson {
@@ -78,22 +84,18 @@ export function readRunJson(dir: string): RunJson {
   } catch {
     throw new Error(`${dir}: not a run directory (no run.json)`);
   }
-  let run: unknown;
+  let json: unknown;
   try {
-    run = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof run !== 'object' || run === null || Array.isArray(run)) throw new Error(`${file}: expected a JSON object`);
-  const r = run as Partial<RunJson>;
-  if (typeof r.status !== 'string' || !RUN_STATUSES.includes(r.status)) {
-    throw new Error(`${file}: field "status" must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(r.status)}`);
+  const r = runJsonFields.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.length ? `field "${issue.path.join('.')}": ` : ''}${issue?.message ?? 'not a run.json'}`);
   }
-  if (typeof r.config !== 'object' || r.config === null) throw new Error(`${file}: field "config" must be an object`);
-  if (r.pid !== undefined && r.pid !== null && !(Number.isInteger(r.pid) && r.pid > 0)) {
-    throw new Error(`${file}: field "pid" must be a positive integer or null, got ${JSON.stringify(r.pid)}`);
-  }
-  return { ...r, pid: r.pid ?? null } as RunJson;
+  return { ...(json as RunJson), pid: r.data.pid ?? null };
 }
 
 export function writeRunJson(dir: string, run: RunJson): void {

@@ -37,7 +37,7 @@ export function summarizeRun(dir: string): RunSummary {
       step: run.step ?? 0,
       totalSteps: run.config.steps ?? 0,
       pid: run.pid,
-      updated: run.updated,
+      updated: run.updated ?? '',
       latestCheckpoint: latestCheckpoint(dir)?.step ?? null,
     };
   } catch (err) {

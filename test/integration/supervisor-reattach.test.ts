@@ -1,11 +1,10 @@
 // Supervision with real processes: a worker started detached by a client that then exits keeps
 // running; a new client re-attaches through the run directory, reads state and backfills events;
 // kill -9 shows as crashed with the log tail, and resume continues from the last step.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnDetached } from '../../src/run/detached-worker';
 import { readRange } from '../../src/run/jsonl-reader';
@@ -13,14 +12,10 @@ import { isPidAlive } from '../../src/run/process-state';
 import { RunAttachment, type ConnectionState } from '../../src/run/run-attachment';
 import { inspectRun } from '../../src/run/run-state';
 import type { WorkerMessage } from '../../src/core/protocol/control';
+import { scratch } from './fixtures/scratch';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'protocol-worker.mjs');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-supervisor-'));
-const started: number[] = [];
-after(() => {
-  for (const pid of started) if (isPidAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, started } = scratch('ivgr-supervisor-');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,23 +1,18 @@
 // The extension's run registry (no vscode) over real processes: a window finds a live run in the
 // runs folder and attaches; after a "reload" (a new registry) it is found and attached again; a
 // kill -9 reaches the window as crashed, with the log tail, and the tree row says so.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRegistry } from '../../src/extension/run-registry';
 import { runNode } from '../../src/extension/run-display';
 import { spawnDetached } from '../../src/run/detached-worker';
 import { isPidAlive } from '../../src/run/process-state';
+import { scratch } from './fixtures/scratch';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'protocol-worker.mjs');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-registry-'));
-const started: number[] = [];
-after(() => {
-  for (const pid of started) if (isPidAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, started } = scratch('ivgr-registry-');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 8000): Promise<T> {

@@ -1,11 +1,10 @@
 // Supervision of the real worker (the `ivgr train` / `ivgr resume` commands with the tiny built-in
 // model on CPU): started detached by a client that exits, re-attached, paused and resumed over the
 // control socket; kill -9 shows as crashed and `resume` continues with nothing lost; stop ends clean.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnDetached, workerArgs } from '../../src/run/detached-worker';
 import { isPidAlive } from '../../src/run/process-state';
@@ -13,15 +12,11 @@ import { RunAttachment, type ConnectionState } from '../../src/run/run-attachmen
 import { inspectRun } from '../../src/run/run-state';
 import { until as pollUntil } from './fixtures/until';
 import { listCheckpoints } from '../../src/run/checkpoints';
+import { scratch } from './fixtures/scratch';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-worker-sup-'));
-const started: number[] = [];
-after(() => {
-  for (const pid of started) if (isPidAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, started } = scratch('ivgr-worker-sup-');
 
 const config = join(root, 'cfg.yaml');
 writeFileSync(

@@ -2,29 +2,22 @@
 // needed) with two clients attached over the control socket at the same time. Both get the live
 // events, a pause sent by one is seen as paused by both, and one detaching leaves the other
 // attached: it still resumes the run, gets its events and stops it.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkerMessage } from '../../src/core/protocol/control';
 import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
 import { until as pollUntil } from './fixtures/until';
 import { spawnDetached, workerArgs } from '../../src/run/detached-worker';
-import { isPidAlive } from '../../src/run/process-state';
 import { RunAttachment, type ConnectionState } from '../../src/run/run-attachment';
 import { inspectRun } from '../../src/run/run-state';
+import { scratch } from './fixtures/scratch';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-worker-clients-'));
-const started: number[] = [];
 const attachments: RunAttachment[] = [];
-// Open sockets would keep this file's process alive after a failed assertion.
-after(() => {
+const { root, started } = scratch('ivgr-worker-clients-', () => {
   for (const a of attachments) a.dispose();
-  for (const pid of started) if (isPidAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(root, { recursive: true, force: true });
 });
 
 const config = writeScriptedConfig(
