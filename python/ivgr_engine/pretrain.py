@@ -111,6 +111,8 @@ class AuxHeads(torch.nn.Module):
         self.shape = torch.nn.Linear(vis_dim, len(SHAPES) + 1)
         self.row = torch.nn.Linear(hidden, grid)
         self.col = torch.nn.Linear(hidden, grid)
+        self.object_colour = torch.nn.Linear(vis_dim, len(COLOURS))
+        self.object_shape = torch.nn.Linear(vis_dim, len(SHAPES))
 
 
 class Trainer:
@@ -195,34 +197,41 @@ class Trainer:
             out.extend([t] * n if t == self.image_pad else [t])
         return out
 
-    def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-        """Per visual token: colour class, shape class (0: no object), and the tokens of the asked object."""
+    def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int], list[tuple[list[int], int, int]]]:
+        """Per visual token: colour class, shape class (0: no object); the tokens of the asked object;
+        and per object its tokens, colour and shape."""
         g = self.grid
         colour = torch.zeros(g * g, dtype=torch.long)
         shape = torch.zeros(g * g, dtype=torch.long)
         best = torch.zeros(g * g)
         target: list[int] = []
+        objects: list[tuple[list[int], int, int]] = []
         sx, sy = g / ex.width, g / ex.height
         for k, o in enumerate(ex.objects):
             x1, y1, x2, y2 = o["box"]
             bx1, by1, bx2, by2 = x1 * sx, y1 * sy, x2 * sx, y2 * sy
+            cells: list[int] = []
             for r in range(max(0, int(by1)), min(g, int(math.ceil(by2)))):
                 for c in range(max(0, int(bx1)), min(g, int(math.ceil(bx2)))):
                     cover = max(0.0, min(bx2, c + 1) - max(bx1, c)) * max(0.0, min(by2, r + 1) - max(by1, r))
                     i = r * g + c
+                    if cover > 0.05:
+                        cells.append(i)
                     if k == ex.question["object"] and cover > 0.05:
                         target.append(i)
                     if cover > max(0.2, float(best[i])):
                         best[i] = cover
                         colour[i] = COLOURS.index(o["colour"]) + 1
                         shape[i] = SHAPES.index(o["shape"]) + 1
-        return colour, shape, target
+            if cells:
+                objects.append((cells, COLOURS.index(o["colour"]), SHAPES.index(o["shape"])))
+        return colour, shape, target, objects
 
     def batch(self, examples: list[Example]) -> dict:
         from PIL import Image
 
         images, rows, labels, starts = [], [], [], []
-        colours, shapes, targets = [], [], []
+        colours, shapes, targets, objects = [], [], [], []
         for ex in examples:
             with Image.open(ex.image) as im:
                 images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
@@ -231,10 +240,12 @@ class Trainer:
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
-            c, s, t = self.cell_labels(ex)
+            c, s, t, objs = self.cell_labels(ex)
             colours.append(c)
             shapes.append(s)
             targets.append(t)
+            base = (len(colours) - 1) * self.grid * self.grid
+            objects.extend(([base + i for i in cells], oc, os_) for cells, oc, os_ in objs)
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         lab = torch.full((len(rows), width), -100, dtype=torch.long)
@@ -247,7 +258,7 @@ class Trainer:
         return {
             "ids": ids, "labels": lab, "mask": mask, "starts": starts,
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
-            "colour": torch.cat(colours), "shape": torch.cat(shapes), "targets": targets,
+            "colour": torch.cat(colours), "shape": torch.cat(shapes), "targets": targets, "objects": objects,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -272,6 +283,14 @@ class Trainer:
         if w["dense"] > 0:
             v = self.captured["visual"].float()
             parts["dense"] = F.cross_entropy(self.aux.colour(v), b["colour"]) + F.cross_entropy(self.aux.shape(v), b["shape"])
+        if w.get("object", 0) > 0 and b["objects"]:
+            # What an object's tokens say together, as attention reading them would: their mean names
+            # the colour and the shape (a token inside a large object shows only a patch of colour).
+            v = self.captured["visual"].float()
+            pooled = torch.stack([v[torch.tensor(cells)].mean(0) for cells, _, _ in b["objects"]])
+            oc = torch.tensor([c for _, c, _ in b["objects"]])
+            os_ = torch.tensor([s for _, _, s in b["objects"]])
+            parts["object"] = F.cross_entropy(self.aux.object_colour(pooled), oc) + F.cross_entropy(self.aux.object_shape(pooled), os_)
         img = b["ids"] == self.image_pad
         if w["position"] > 0:
             layer = out.hidden_states[min(len(out.hidden_states) - 1, int(self.cfg["positionLayer"]))]

@@ -50,7 +50,10 @@ const stageSchema = z.strictObject({
 
 export const pretrainConfigSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').default('pretrain'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"')
+      .default('pretrain'),
     seed: z.number().int().min(0).default(1),
     /** Coordinate convention of the boxes the model writes. */
     convention: z.enum(['qwen2-1000', 'qwen25-abs', 'relative', 'pixels']).default('qwen2-1000'),
@@ -68,8 +71,13 @@ export const pretrainConfigSchema = z
       .default({ learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 100, weightDecay: 0.05, betas: [0.9, 0.95], gradClip: 1 }),
     /** Weights of the training aids; 0 turns one off. */
     aux: z
-      .strictObject({ dense: nonNegative.default(1), position: nonNegative.default(0.5), attention: nonNegative.default(0.5) })
-      .default({ dense: 1, position: 0.5, attention: 0.5 }),
+      .strictObject({
+        dense: nonNegative.default(1),
+        object: nonNegative.default(1),
+        position: nonNegative.default(0.5),
+        attention: nonNegative.default(0.5),
+      })
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */
