@@ -5,9 +5,11 @@
  * resumes the run from its newest checkpoint.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import type { RunStatus } from '../core/types';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
+import type { MetricsRecord, RunStatus } from '../core/types';
 import { corpusLines } from '../data';
 import { generateItem, SYNTHETIC_FAMILIES, type SplitName } from '../data/synthetic/generate';
 import { ensurePerceptionPool } from '../data/synthetic/perception-pool';
@@ -15,7 +17,9 @@ import { perceptionCorpus } from '../data/synthetic/perception';
 import { DEFAULT_SIZING } from '../data/synthetic/scene';
 import { enginePackageDir, pythonPath } from '../engine/torch/python-env';
 import type { PretrainConfig } from '../run/pretrain-config';
-import { updateRunJson } from '../run/run-dir';
+import { readAll } from '../run/jsonl-reader';
+import { modelCard } from '../run/model-card';
+import { readRunJson, updateRunJson } from '../run/run-dir';
 import { promptCorpus, SYSTEM_PROMPT } from './prompts';
 
 /** Exit code of the trainer when it stopped on a signal with a checkpoint. */
@@ -60,12 +64,16 @@ export async function preparePretrainRun(runDir: string, config: PretrainConfig,
       [`${stage.name}-val`, config.heldOut, config.seed + HELD_OUT_SEED],
     ] as const) {
       let last = 0;
-      const drew = await ensurePerceptionPool(data, { name, count, seed, spec: stage.scene, convention: config.convention }, (done, total) => {
-        if (done === total || done - last >= 500) {
-          last = done;
-          log(`scenes ${name}: ${done}/${total}`);
-        }
-      });
+      const drew = await ensurePerceptionPool(
+        data,
+        { name, count, seed, spec: stage.scene, convention: config.convention },
+        (done, total) => {
+          if (done === total || done - last >= 500) {
+            last = done;
+            log(`scenes ${name}: ${done}/${total}`);
+          }
+        },
+      );
       if (!drew) log(`scenes ${name}: ${count} already drawn`);
     }
   }
@@ -86,7 +94,13 @@ export async function runPretrain(runDir: string, config: PretrainConfig, opts: 
     await preparePretrainRun(runDir, config, opts.log);
     const code = await runTrainer(runDir, opts);
     status = code === 0 ? 'finished' : code === PAUSED_EXIT ? 'paused' : 'crashed';
-    updateRunJson(runDir, { status, pid: null, step: lastStep(runDir), ...(status === 'crashed' ? { message: `the pretraining process exited with code ${code}; see the output above` } : {}) });
+    if (status === 'finished') await writeModelCard(runDir, config, opts.threads ?? 1);
+    updateRunJson(runDir, {
+      status,
+      pid: null,
+      step: lastStep(runDir),
+      ...(status === 'crashed' ? { message: `the pretraining process exited with code ${code}; see the output above` } : {}),
+    });
   } catch (err) {
     updateRunJson(runDir, { status: 'crashed', pid: null, message: (err as Error).message });
     throw err;
@@ -138,4 +152,28 @@ function runTrainer(runDir: string, opts: PretrainOptions): Promise<number> {
       resolveRun(code ?? (signal ? 1 : 0));
     });
   });
+}
+
+/** <run>/model/README.md: the model card (see src/run/model-card.ts). */
+export async function writeModelCard(runDir: string, config: PretrainConfig, threads: number): Promise<void> {
+  const model = join(runDir, 'model');
+  const weights = join(model, 'model.safetensors');
+  const run = readRunJson(runDir);
+  const info = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { parameters?: number };
+  const metrics = (await readAll<MetricsRecord>(join(runDir, 'events', 'metrics.jsonl'))).records;
+  const recipePath = run.configFile ? relative(process.cwd(), run.configFile) || run.configFile : 'pretrain.json';
+  const card = modelCard({
+    name: config.name,
+    recipeText: run.configFile && existsSync(run.configFile) ? readFileSync(run.configFile, 'utf8') : JSON.stringify(config, null, 2),
+    recipePath,
+    parameters: info.parameters ?? 0,
+    imageSize: config.model.imageSize,
+    convention: config.convention,
+    ropeTheta: config.model.ropeTheta,
+    sha256: createHash('sha256').update(readFileSync(weights)).digest('hex'),
+    bytes: statSync(weights).size,
+    metrics,
+    machine: `${cpus().length} CPU cores (${threads} trainer thread${threads === 1 ? '' : 's'})`,
+  });
+  writeFileSync(join(model, 'README.md'), card);
 }

@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,62 +63,81 @@ const metrics = (dir: string): Line[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as Line);
 
-test('pretraining lowers held-out perception loss, pauses on Ctrl-C with a checkpoint and resumes to a loadable model', { timeout: 600_000 }, async () => {
-  const runDir = join(root, 'runs', 'p');
-  const first = ivgr(['pretrain', recipe, '--runs-dir', join(root, 'runs'), '--run-id', 'p']);
-  // Pause once the first checkpoint is on disk.
-  const deadline = Date.now() + 300_000;
-  while (!existsSync(join(runDir, 'checkpoints', '10', 'pretrain-state.pt'))) {
-    assert.ok(first.child.exitCode === null, `pretrain exited early:\n${first.stderr()}`);
-    assert.ok(Date.now() < deadline, `no checkpoint:\n${first.stderr()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  first.child.kill('SIGINT');
-  assert.equal(await first.exit, 0, first.stderr());
-  assert.equal(readRunJson(runDir).status, 'paused');
-  assert.match(first.stderr(), /paused at step \d+/);
-  const pausedAt = Math.max(...metrics(runDir).map((m) => m.step));
-  assert.ok(pausedAt < 40, `paused at ${pausedAt}`);
+test(
+  'pretraining lowers held-out perception loss, pauses on Ctrl-C with a checkpoint and resumes to a loadable model',
+  { timeout: 600_000 },
+  async () => {
+    const runDir = join(root, 'runs', 'p');
+    const first = ivgr(['pretrain', recipe, '--runs-dir', join(root, 'runs'), '--run-id', 'p']);
+    // Pause once the first checkpoint is on disk.
+    const deadline = Date.now() + 300_000;
+    while (!existsSync(join(runDir, 'checkpoints', '10', 'pretrain-state.pt'))) {
+      assert.ok(first.child.exitCode === null, `pretrain exited early:\n${first.stderr()}`);
+      assert.ok(Date.now() < deadline, `no checkpoint:\n${first.stderr()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    first.child.kill('SIGINT');
+    assert.equal(await first.exit, 0, first.stderr());
+    assert.equal(readRunJson(runDir).status, 'paused');
+    assert.match(first.stderr(), /paused at step \d+/);
+    const pausedAt = Math.max(...metrics(runDir).map((m) => m.step));
+    assert.ok(pausedAt < 40, `paused at ${pausedAt}`);
 
-  const second = ivgr(['resume', runDir]);
-  assert.equal(await second.exit, 0, second.stderr());
-  assert.match(second.stderr(), /from step \d+ of 40/);
-  const run = readRunJson(runDir);
-  assert.equal(run.status, 'finished');
-  assert.equal(run.kind, 'pretrain');
-  assert.equal(run.step, 40);
-  // Its checkpoints are listed like a training run's (the pretraining keeps the newest two).
-  const checkpoints = listCheckpoints(runDir);
-  assert.deepEqual(checkpoints.map((c) => c.step), [30, 40]);
-  assert.ok(checkpoints.every((c) => c.state.trainer === 'pretrain'));
+    const second = ivgr(['resume', runDir]);
+    assert.equal(await second.exit, 0, second.stderr());
+    assert.match(second.stderr(), /from step \d+ of 40/);
+    const run = readRunJson(runDir);
+    assert.equal(run.status, 'finished');
+    assert.equal(run.kind, 'pretrain');
+    assert.equal(run.step, 40);
+    // Its checkpoints are listed like a training run's (the pretraining keeps the newest two).
+    const checkpoints = listCheckpoints(runDir);
+    assert.deepEqual(
+      checkpoints.map((c) => c.step),
+      [30, 40],
+    );
+    assert.ok(checkpoints.every((c) => c.state.trainer === 'pretrain'));
 
-  // Steps run once each across the pause, and the held-out scores were written at 0, 20 and 40.
-  const lines = metrics(runDir);
-  const steps = lines.filter((m) => m.step > 0).map((m) => m.step);
-  assert.deepEqual(steps, Array.from({ length: 40 }, (_, i) => i + 1));
-  const held = lines.filter((m) => m.perception);
-  assert.deepEqual(held.map((m) => m.step), [0, 20, 40]);
-  const [start, , end] = held.map((m) => m.perception!.loss!);
-  assert.ok(end! < start! * 0.75, `held-out loss ${start} -> ${end}`);
-  assert.ok('pair-val.box.iou50' in held[2]!.perception!, JSON.stringify(held[2]!.perception));
+    // Steps run once each across the pause, and the held-out scores were written at 0, 20 and 40.
+    const lines = metrics(runDir);
+    const steps = lines.filter((m) => m.step > 0).map((m) => m.step);
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    const held = lines.filter((m) => m.perception);
+    assert.deepEqual(
+      held.map((m) => m.step),
+      [0, 20, 40],
+    );
+    const [start, , end] = held.map((m) => m.perception!.loss!);
+    assert.ok(end! < start! * 0.75, `held-out loss ${start} -> ${end}`);
+    assert.ok('pair-val.box.iou50' in held[2]!.perception!, JSON.stringify(held[2]!.perception));
 
-  // The final model is a plain model folder: no training aids, and the engine loads it.
-  const model = join(runDir, 'model');
-  assert.ok(existsSync(join(model, 'model.safetensors')));
-  assert.ok(!existsSync(join(model, 'pretrain-state.pt')));
-  const ivgrJson = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { coordConvention: string; imageSize: number };
-  assert.equal(ivgrJson.coordConvention, 'qwen2-1000');
-  const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta: number };
-  assert.equal(config.rope_theta, 10);
-  const engine = createTorchEngine({ log: () => {} });
-  try {
-    const info = await engine.load({ model, seed: 1 });
-    assert.equal(info.coordConvention, 'qwen2-1000');
-    assert.equal(info.imageSize, 224);
-  } finally {
-    await engine.shutdown();
-  }
-});
+    // The final model is a plain model folder: no training aids, and the engine loads it.
+    const model = join(runDir, 'model');
+    assert.ok(existsSync(join(model, 'model.safetensors')));
+    assert.ok(!existsSync(join(model, 'pretrain-state.pt')));
+  // Beside it, the model card with the digest of these weights and the command that made them.
+  const card = readFileSync(join(model, 'README.md'), 'utf8');
+  const digest = createHash('sha256').update(readFileSync(join(model, 'model.safetensors'))).digest('hex');
+  assert.ok(card.includes(digest), 'the card carries the weights\' sha256');
+  assert.match(card, /npx ivgr pretrain .*recipe\.yaml/);
+  assert.match(card, /## Held-out perception \(step 40\)/);
+    const ivgrJson = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { coordConvention: string; imageSize: number };
+    assert.equal(ivgrJson.coordConvention, 'qwen2-1000');
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta: number };
+    assert.equal(config.rope_theta, 10);
+    const engine = createTorchEngine({ log: () => {} });
+    try {
+      const info = await engine.load({ model, seed: 1 });
+      assert.equal(info.coordConvention, 'qwen2-1000');
+      assert.equal(info.imageSize, 224);
+    } finally {
+      await engine.shutdown();
+    }
+  },
+);
 
 test('a recipe with an unknown field is refused with its file and line, and no run folder is left', async () => {
   const bad = join(root, 'bad.yaml');
