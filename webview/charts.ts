@@ -7,7 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { MetricsRecord } from '../src/core/types';
 import { h } from './dom';
 import { putLastOfStep } from '../src/core/attempts';
-import { CHARTS, columns, smooth, type ChartDef } from './metrics-series';
+import { CHARTS, columns, hasValues, smooth, type ChartDef } from './metrics-series';
 
 /** Theme colours VS Code exposes for charts, with fallbacks for a plain page. */
 const PALETTE = [
@@ -82,7 +82,16 @@ export class ChartsView {
         scales: { x: { time: false } },
         axes: [{ ...axis, incrs: STEP_INCREMENTS }, axis],
         cursor: { sync: { key: 'ivgr-steps' } },
-        series: [{ label: 'step' }, ...def.series.map((s) => ({ label: s.label, stroke: colors[s.color % colors.length], width: 1.5, dash: s.dash ? [4, 3] : undefined, spanGaps: true }))],
+        series: [
+          { label: 'step' },
+          ...def.series.map((s) => ({
+            label: s.label,
+            stroke: colors[s.color % colors.length],
+            width: 1.5,
+            dash: s.dash ? [4, 3] : undefined,
+            spanGaps: true,
+          })),
+        ],
       };
       const plot = new uPlot(opts, columns(def, []) as uPlot.AlignedData, box);
       this.plots.push({ def, plot, box });
@@ -97,7 +106,8 @@ export class ChartsView {
   private draw(): void {
     if (this.records.length === 0) return;
     this.ensurePlots();
-    for (const { def, plot } of this.plots) {
+    for (const { def, plot, box } of this.plots) {
+      box.hidden = !hasValues(def, this.records);
       const [x, ...ys] = columns(def, this.records);
       plot.setData([x!, ...ys.map((y) => smooth(y, this.smoothing))] as uPlot.AlignedData);
     }

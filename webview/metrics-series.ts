@@ -32,7 +32,9 @@ export const CHARTS: ChartDef[] = [
   {
     id: 'terms',
     title: 'Reward terms (unweighted)',
-    series: STREAMS.flatMap((s, si) => TERMS.map((t, ti) => ({ label: `${s[0]}:${t}`, color: ti, dash: si === 1, pick: (m: MetricsRecord) => m.terms[s]?.[t] }))),
+    series: STREAMS.flatMap((s, si) =>
+      TERMS.map((t, ti) => ({ label: `${s[0]}:${t}`, color: ti, dash: si === 1, pick: (m: MetricsRecord) => m.terms[s]?.[t] })),
+    ),
   },
   { id: 'accuracy', title: 'Accuracy', series: perStream((m, s) => m.accuracy[s]) },
   { id: 'kl', title: 'KL to reference', series: [{ label: 'kl', color: 2, pick: (m) => m.kl }] },
@@ -64,6 +66,11 @@ export function columns(def: ChartDef, records: readonly MetricsRecord[]): (numb
   const cols: (number | null)[][] = [steps];
   for (const s of def.series) cols.push(records.map((r) => finiteOrNull(s.pick(r))));
   return cols;
+}
+
+/** Whether any record has a value for any of the chart's series: a chart of nothing (KL of an imported dump) is not drawn. */
+export function hasValues(def: ChartDef, records: readonly MetricsRecord[]): boolean {
+  return records.some((r) => def.series.some((s) => finiteOrNull(s.pick(r)) !== null));
 }
 
 function finiteOrNull(v: number | undefined): number | null {

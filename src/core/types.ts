@@ -100,10 +100,11 @@ export interface MetricsRecord {
   /** Mean unweighted value per stream and term. */
   terms: Partial<Record<Stream, Partial<Record<RewardTerm, number>>>>;
   accuracy: Partial<Record<Stream, number>>;
-  kl: number;
-  clipFraction: number;
-  loss: number;
-  gradNorm: number;
+  /** Absent in imported dumps, which do not record the update's statistics (charts leave them out). */
+  kl?: number;
+  clipFraction?: number;
+  loss?: number;
+  gradNorm?: number;
   responseLength: Partial<Record<Stream, number>>;
   tokensPerSecond: number;
   /** Seconds per phase: generate, score, update, write. */

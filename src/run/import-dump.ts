@@ -10,7 +10,8 @@ import { groupAdvantages, DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
 import { REWARD_TERMS } from '../core/rewards';
 import type { RewardBreakdown, RewardTerm, RolloutRecord } from '../core/types';
 import { stepMetrics } from '../core/step-metrics';
-import type { MetricsRecord } from '../core/types';
+import { collapseVisionPads, dumpOutputBoxes } from '../core/dump-text';
+import type { ImageSize, MetricsRecord } from '../core/types';
 
 export type DumpFormat = 'verl' | 'trl';
 
@@ -23,9 +24,37 @@ interface Row {
   rewards: RewardBreakdown;
   correct: boolean;
   line: number;
+  /** The step file of a verl rollout directory the row came from (its name without .jsonl). */
+  source?: string;
+  /** The dataset row the dump names (`id`, `index`, `question_id` or `sample_id`), for joining images. */
+  ref?: string;
+  /** An image path the dump itself names. */
+  image?: string;
 }
 
-const RESERVED = new Set(['step', 'input', 'output', 'score', 'prompt', 'completion', 'reward', 'rewards', 'advantage', 'image', 'images', 'id']);
+/** The image a row was joined with: its path inside the run folder and its size. */
+export interface JoinedImage {
+  path: string;
+  size: ImageSize;
+}
+
+const REF_FIELDS = ['id', 'index', 'question_id', 'sample_id'];
+
+const RESERVED = new Set([
+  'step',
+  'input',
+  'output',
+  'score',
+  'prompt',
+  'completion',
+  'reward',
+  'rewards',
+  'advantage',
+  'image',
+  'images',
+  'gts',
+  ...REF_FIELDS,
+]);
 
 /** Maps a reward column name like "accuracy_reward" or "format" to our term, when it is one. */
 function termOf(name: string): RewardTerm | null {
@@ -38,7 +67,14 @@ function termOf(name: string): RewardTerm | null {
 function text(v: unknown): string {
   if (typeof v === 'string') return v;
   // Conversational TRL prompts are message lists.
-  if (Array.isArray(v)) return v.map((m) => (m && typeof m === 'object' && 'content' in m ? `${String((m as { role?: unknown }).role ?? '')}: ${text((m as { content: unknown }).content)}` : text(m))).join('\n');
+  if (Array.isArray(v))
+    return v
+      .map((m) =>
+        m && typeof m === 'object' && 'content' in m
+          ? `${String((m as { role?: unknown }).role ?? '')}: ${text((m as { content: unknown }).content)}`
+          : text(m),
+      )
+      .join('\n');
   if (v && typeof v === 'object' && 'text' in v) return String((v as { text: unknown }).text);
   return v === undefined || v === null ? '' : JSON.stringify(v);
 }
@@ -48,7 +84,10 @@ export function parseDumpLine(obj: unknown, line: number, file: string): { row: 
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${file}:${line}: expected a JSON object`);
   const o = obj as Record<string, unknown>;
   const format: DumpFormat | null = 'output' in o ? 'verl' : 'completion' in o ? 'trl' : null;
-  if (!format) throw new Error(`${file}:${line}: expected verl fields (input, output, score, step) or TRL fields (prompt, completion, reward(s), step)`);
+  if (!format)
+    throw new Error(
+      `${file}:${line}: expected verl fields (input, output, score, step) or TRL fields (prompt, completion, reward(s), step)`,
+    );
   const rewards: RewardBreakdown = {};
   const columns: Record<string, number> = {};
   for (const [k, v] of Object.entries(o)) if (!RESERVED.has(k) && typeof v === 'number' && Number.isFinite(v)) columns[k] = v;
@@ -65,23 +104,34 @@ export function parseDumpLine(obj: unknown, line: number, file: string): { row: 
   const step = Number(o.step ?? 0);
   if (!Number.isFinite(step)) throw new Error(`${file}:${line}: "step" must be a number, got ${JSON.stringify(o.step)}`);
   const accuracy = rewards.accuracy?.value;
+  const ref = REF_FIELDS.map((k) => o[k]).find((v) => typeof v === 'string' || typeof v === 'number');
+  const image = [o.image, Array.isArray(o.images) ? o.images[0] : o.images].find((v): v is string => typeof v === 'string' && v !== '');
   return {
     format,
     row: {
       step,
-      input: text(format === 'verl' ? o.input : o.prompt),
-      output: text(format === 'verl' ? o.output : o.completion),
+      input: collapseVisionPads(text(format === 'verl' ? o.input : o.prompt)),
+      output: collapseVisionPads(text(format === 'verl' ? o.output : o.completion)),
       score,
       advantage: typeof o.advantage === 'number' ? o.advantage : null,
       rewards,
       correct: accuracy !== undefined ? accuracy >= 1 : score > 0,
       line,
+      ...(ref !== undefined ? { ref: String(ref) } : {}),
+      ...(image ? { image } : {}),
     },
   };
 }
 
-/** Turns dump rows into rollout and metrics records: groups are (step, prompt). */
-export function convertRows(rows: readonly Row[], time: number): { rollouts: RolloutRecord[]; metrics: MetricsRecord[] } {
+/**
+ * Turns dump rows into rollout and metrics records: groups are (step, prompt). `imageOf` gives a
+ * row's joined image, whose size converts the boxes its output cites.
+ */
+export function convertRows(
+  rows: readonly Row[],
+  time: number,
+  imageOf: (row: Row) => JoinedImage | undefined = () => undefined,
+): { rollouts: RolloutRecord[]; metrics: MetricsRecord[] } {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const key = `${r.step}\u0000${r.input}`;
@@ -91,12 +141,18 @@ export function convertRows(rows: readonly Row[], time: number): { rollouts: Rol
   }
   const rollouts: RolloutRecord[] = [];
   for (const g of groups.values()) {
-    const adv = g.every((r) => r.advantage !== null) ? g.map((r) => r.advantage!) : groupAdvantages(g.map((r) => r.score), DEFAULT_ADVANTAGE_OPTIONS);
+    const adv = g.every((r) => r.advantage !== null)
+      ? g.map((r) => r.advantage!)
+      : groupAdvantages(
+          g.map((r) => r.score),
+          DEFAULT_ADVANTAGE_OPTIONS,
+        );
     const promptId = createHash('sha256').update(g[0]!.input).digest('hex').slice(0, 12);
     g.forEach((r, i) => {
+      const joined = imageOf(r);
       rollouts.push({
         v: 1,
-        id: `import-${r.line}`,
+        id: r.source === undefined ? `import-${r.line}` : `import-${r.source}-${r.line}`,
         step: r.step,
         stream: /<box>|<\|box_start\|>|bbox_2d/.test(r.output) ? 'grounded' : 'textual',
         promptId,
@@ -106,7 +162,8 @@ export function convertRows(rows: readonly Row[], time: number): { rollouts: Rol
         score: r.score,
         answer: /<answer>([\s\S]*?)<\/answer>/.exec(r.output)?.[1]?.trim() ?? null,
         correct: r.correct,
-        boxes: [],
+        ...(joined ? { image: joined.path } : {}),
+        boxes: joined ? dumpOutputBoxes(r.output, joined.size) : [],
         rewards: r.rewards,
         advantage: adv[i] ?? 0,
         tokens: { prompt: 0, completion: 0 },
@@ -118,12 +175,23 @@ export function convertRows(rows: readonly Row[], time: number): { rollouts: Rol
   rollouts.sort((a, b) => a.step - b.step);
   const steps = [...new Set(rollouts.map((r) => r.step))];
   const metrics = steps.map((step) =>
-    stepMetrics(
+    dumpMetrics(
       rollouts.filter((r) => r.step === step),
-      { step, time, kl: 0, clipFraction: 0, loss: 0, gradNorm: 0, phases: {}, highQualityGrounded: 0 },
+      step,
+      time,
     ),
   );
   return { rollouts, metrics };
+}
+
+/** A step's metrics from what a dump holds: rewards and accuracy; no KL, clip fraction, loss or lengths. */
+function dumpMetrics(rollouts: readonly RolloutRecord[], step: number, time: number): MetricsRecord {
+  const m = stepMetrics(rollouts, { step, time, kl: 0, clipFraction: 0, loss: 0, gradNorm: 0, phases: {}, highQualityGrounded: 0 });
+  delete m.kl;
+  delete m.clipFraction;
+  delete m.loss;
+  delete m.gradNorm;
+  return { ...m, responseLength: {} };
 }
 
 export type { Row as DumpRow };

@@ -1,79 +1,110 @@
-/** `ivgr import <dump.jsonl> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
-import { readFileSync } from 'node:fs';
+/** `ivgr import <dump.jsonl | rollout_data_dir> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
 import { basename, resolve } from 'node:path';
 import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
-import { convertRows, parseDumpLine, type DumpFormat, type DumpRow } from '../../run/import-dump';
+import { DumpSource } from '../../run/dump-source';
+import { ImportImages } from '../../run/import-images';
 import { createRunDir, updateRunJson } from '../../run/run-dir';
 import { runConfigSchema } from '../../run/config-schema';
-import { JsonlWriter } from '../../run/jsonl-writer';
-import { runPaths } from '../../run/run-dir';
+import { followDump } from '../import-follow';
+import { ImportWriter } from '../import-writer';
 
-const USAGE = `usage: ivgr import <dump.jsonl> --out <run>
+const USAGE = `usage: ivgr import <dump.jsonl | dir> --out <run> [--follow] [--images <dataset>]
 
 Converts an external rollout dump into a run folder the panel can open:
 verl generation dumps (input, output, score, step) or TRL GRPO completions
-logs (prompt, completion, reward columns or rewards, step, advantage).`;
+logs (prompt, completion, reward columns or rewards, step, advantage).
+
+  <dir>               a verl rollout_data_dir: one {step}.jsonl per step, one run
+  --follow            keep reading new step files and appended lines while the
+                      trainer writes them (the run shows live); Ctrl-C stops
+  --images <dataset>  join each rollout to its dataset row for its image (verl or
+                      EasyR1 parquet with image bytes or paths, or JSONL with image
+                      paths), by an id column (id, index, extra_info.index) or by
+                      the question text; Qwen <|box_start|> boxes are converted
+                      with the image's size`;
 
 export const importCommand: Command = {
-  summary: 'convert a verl / TRL rollout dump into a run folder',
+  summary: 'convert a verl / TRL rollout dump (a file or a verl rollout_data_dir) into a run folder',
   async run(args) {
-    const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }, USAGE);
+    const { values, positionals } = parseCommandArgs(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string' },
+          follow: { type: 'boolean', default: false },
+          images: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      },
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
-    const file = positionals[0];
-    if (!file || !values.out) throw new CliError(`expected a dump file and --out\n\n${USAGE}`);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new CliError(`${file}: ${(err as Error).message}`);
-    }
-    const rows: DumpRow[] = [];
-    const formats = new Set<DumpFormat>();
-    const lines = text.split('\n');
-    let last = lines.length - 1;
-    while (last > 0 && lines[last]!.trim() === '') last--;
-    let torn: number | null = null;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (!line) continue;
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        // A torn last line is expected from a dump cut short; anything else is an error.
-        if (i === last) {
-          torn = i + 1;
-          continue;
-        }
-        throw new CliError(`${file}:${i + 1}: not valid JSON`);
-      }
-      try {
-        const { row, format } = parseDumpLine(obj, i + 1, file);
-        rows.push(row);
-        formats.add(format);
-      } catch (err) {
-        throw new CliError((err as Error).message);
-      }
-    }
-    if (rows.length === 0) throw new CliError(`${file}: no rollouts found`);
+    const path = positionals[0];
+    if (!path || !values.out) throw new CliError(`expected a dump file or folder and --out\n\n${USAGE}`);
+    const source = attempt(() => new DumpSource(path));
+    if (source.isDirectory && !values.follow && !source.hasStepFiles())
+      throw new CliError(`${path}: no {step}.jsonl files (expected a verl rollout_data_dir)`);
     const out = resolve(values.out);
-    const config = runConfigSchema.parse({ steps: Math.max(...rows.map((r) => r.step)) });
-    try {
-      createRunDir(out, { id: basename(out), given: { importedFrom: resolve(file), formats: [...formats] }, config, engine: 'import' });
-    } catch (err) {
-      throw new CliError((err as Error).message);
+    const images = values.images ? await attemptAsync(() => ImportImages.open(values.images!, out, warn)) : null;
+
+    if (values.follow) {
+      makeRun(out, path, [], 1);
+      await followDump(source, out, images, warn);
+      process.stdout.write(`${out}\n`);
+      return 0;
     }
-    const { rollouts, metrics } = convertRows(rows, Date.now());
-    const w = new JsonlWriter(runPaths(out).event('rollouts'));
-    for (const r of rollouts) w.append(r);
-    w.close();
-    const m = new JsonlWriter(runPaths(out).event('metrics'));
-    for (const r of metrics) m.append(r);
-    m.close();
-    updateRunJson(out, { status: 'finished', step: config.steps });
-    process.stderr.write(`imported ${rollouts.length} rollouts over ${metrics.length} steps (${[...formats].join(', ')})${torn !== null ? `; skipped the torn last line ${file}:${torn}` : ''}\n`);
+
+    // Everything is read and checked before the run folder exists: a bad dump writes nothing.
+    const read = attempt(() => source.read());
+    const { batch: last, torn } = attempt(() => source.finish());
+    const rows = [...read.rows, ...last.rows];
+    const formats = new Set([...read.formats, ...last.formats]);
+    if (rows.length === 0) throw new CliError(`${path}: no rollouts found`);
+    const steps = Math.max(1, ...rows.map((r) => r.step));
+    makeRun(out, path, [...formats], steps);
+    const writer = new ImportWriter(out, images);
+    await writer.add(rows);
+    writer.close();
+    updateRunJson(out, { status: 'finished', step: steps });
+    const notes = [...(torn.length > 0 ? [`skipped the torn last line ${torn.join(', ')}`] : []), ...(images ? [images.summary()] : [])];
+    warn(
+      `imported ${rows.length} rollouts over ${writer.stepCount} steps (${[...formats].join(', ')})${notes.map((n) => `; ${n}`).join('')}`,
+    );
     process.stdout.write(`${out}\n`);
     return 0;
   },
 };
+
+function makeRun(out: string, path: string, formats: string[], steps: number): void {
+  attempt(() =>
+    createRunDir(out, {
+      id: basename(out),
+      given: { importedFrom: resolve(path), formats },
+      config: runConfigSchema.parse({ steps }),
+      engine: 'import',
+    }),
+  );
+}
+
+function warn(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Runs `fn`, turning what it throws into a one-line CLI error. */
+function attempt<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+async function attemptAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}

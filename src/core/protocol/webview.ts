@@ -55,10 +55,10 @@ export const metricsRecordSchema: z.ZodType<MetricsRecord> = z.object({
   reward: perStream,
   terms: z.partialRecord(stream, z.partialRecord(rewardTerm, z.number())),
   accuracy: perStream,
-  kl: z.number(),
-  clipFraction: z.number(),
-  loss: z.number(),
-  gradNorm: z.number(),
+  kl: z.number().optional(),
+  clipFraction: z.number().optional(),
+  loss: z.number().optional(),
+  gradNorm: z.number().optional(),
   responseLength: perStream,
   tokensPerSecond: z.number(),
   phases: z.record(z.string(), z.number()),
@@ -213,7 +213,13 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   /** `run` asks for a rollout of another run on the same dataset, by the id `compareRuns` gave that run. */
   z.object({ type: z.literal('getRollout'), id: z.string(), run: z.string().min(1).optional() }),
   /** Asks for an image (path as the record names it) scaled so its longer side is at most `maxSide`; `region` crops first. */
-  z.object({ type: z.literal('getImage'), requestId, path: z.string(), maxSide: z.number().int().positive().max(16384), region: boxSchema.optional() }),
+  z.object({
+    type: z.literal('getImage'),
+    requestId,
+    path: z.string(),
+    maxSide: z.number().int().positive().max(16384),
+    region: boxSchema.optional(),
+  }),
   /** Asks for one tile of the image's pyramid (src/core/tiles.ts): drawn over the thumbnail when zoomed past it. */
   z.object({ type: z.literal('getTile'), requestId, path: z.string(), ...tileRefShape }),
   /** The view moved on: tile requests not yet answered that the host may skip. */
@@ -222,7 +228,14 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compare'), promptId: z.string() }),
   /** The samples of one evaluation table cell; `engine` narrows to the engine that produced them. */
   /** `dataset`: a name, or null for the rows of every dataset; absent: any. */
-  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional(), dataset: z.string().nullable().optional() }),
+  z.object({
+    type: z.literal('evalSamples'),
+    requestId,
+    checkpoint: z.string(),
+    mode: evalMode,
+    engine: engineKind.optional(),
+    dataset: z.string().nullable().optional(),
+  }),
   z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
   tryPromptRequestSchema,
   z.object({ type: z.literal('cancelTryPrompt'), requestId }),
@@ -278,9 +291,21 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   /** Metrics records to append to the charts; `reset` replaces what the panel holds. */
   z.object({ type: z.literal('metrics'), records: z.array(metricsRecordSchema), reset: z.boolean().optional() }),
   /** `counting`: the page came from the run file's tail while the index is still being built, and `total` is an estimate. */
-  z.object({ type: z.literal('rolloutsPage'), requestId, total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(rolloutRowSchema), counting: z.literal(true).optional() }),
+  z.object({
+    type: z.literal('rolloutsPage'),
+    requestId,
+    total: z.number().int().nonnegative(),
+    offset: z.number().int().nonnegative(),
+    rows: z.array(rolloutRowSchema),
+    counting: z.literal(true).optional(),
+  }),
   /** The first rollout index build: bytes of events/rollouts.jsonl read of its size; `done` once it is complete. */
-  z.object({ type: z.literal('indexProgress'), bytes: z.number().int().nonnegative(), size: z.number().int().nonnegative(), done: z.boolean() }),
+  z.object({
+    type: z.literal('indexProgress'),
+    bytes: z.number().int().nonnegative(),
+    size: z.number().int().nonnegative(),
+    done: z.boolean(),
+  }),
   /** The full record for `getRollout`; `record` is null when the id is unknown. Evidence comes from the dataset. */
   z.object({
     type: z.literal('rollout'),
@@ -296,7 +321,14 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('liveRollouts'), count: z.number().int().nonnegative(), latest: z.array(rolloutRowSchema) }),
   /** `byDataset`: the run has several datasets, so the table names each row's dataset ("all" for the rows of every one). */
   z.object({ type: z.literal('evalSummary'), rows: z.array(evalSummaryRowSchema), byDataset: z.literal(true).optional() }),
-  z.object({ type: z.literal('evalSamples'), requestId, checkpoint: z.string(), mode: evalMode, engine: engineKind.optional(), samples: z.array(evalRecordSchema) }),
+  z.object({
+    type: z.literal('evalSamples'),
+    requestId,
+    checkpoint: z.string(),
+    mode: evalMode,
+    engine: engineKind.optional(),
+    samples: z.array(evalRecordSchema),
+  }),
   /** One question's rollouts of both streams (every step), and its evaluation samples across checkpoints. */
   z.object({
     type: z.literal('compare'),
@@ -324,7 +356,12 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     path: z.string(),
     ...tileRefShape,
     uri: z.string(),
-    rect: z.object({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() }),
+    rect: z.object({
+      left: z.number().int().nonnegative(),
+      top: z.number().int().nonnegative(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+    }),
     served: imageSize,
   }),
   /** The current annotation per target (latest record wins; withdrawn ones are left out). */

@@ -1,0 +1,84 @@
+/**
+ * `ivgr import --follow`: tails a dump while its trainer writes it. The run folder is `running`
+ * with this process's pid and a control socket, so the panel attaches and updates live; Ctrl-C
+ * (or a client's stop) reads what is complete, then marks the run `stopped`.
+ */
+import { basename } from 'node:path';
+import type { WorkerStatus } from '../core/protocol/control';
+import type { DumpSource } from '../run/dump-source';
+import type { ImportImages } from '../run/import-images';
+import { runPaths, updateRunJson } from '../run/run-dir';
+import { ControlServer } from '../worker/control-server';
+import { ImportWriter } from './import-writer';
+
+const POLL_MS = 500;
+
+export async function followDump(source: DumpSource, out: string, images: ImportImages | null, say: (line: string) => void): Promise<void> {
+  let status: WorkerStatus['status'] = 'running';
+  // Events reach clients only once flushed to the files (see EventSink).
+  const w = new ImportWriter(out, images, (file, offset, record) =>
+    server.broadcast({ type: 'event', file, offset, record: record as Record<string, unknown> }),
+  );
+  const current = (): WorkerStatus => ({
+    status,
+    step: w.lastStep,
+    totalSteps: w.lastStep,
+    phase: status === 'running' ? 'following' : 'idle',
+    reward: {},
+    pid: process.pid,
+    message: `following ${source.path}`,
+  });
+  const server = new ControlServer(runPaths(out).controlSocket, basename(out), current, (m) => {
+    if (m.type === 'stop') stop();
+    else
+      server.broadcast({
+        type: 'log',
+        level: 'warn',
+        source: 'worker',
+        text: `an import has no ${m.type}: it follows ${source.path} until stopped`,
+      });
+  });
+  await server.listen();
+  updateRunJson(out, { status: 'running', pid: process.pid, message: `following ${source.path}` });
+  server.broadcast({ type: 'status', status: current() });
+
+  let stopRequested = false;
+  let wake: () => void = () => {};
+  function stop(): void {
+    stopRequested = true;
+    wake();
+  }
+  const pause = (): Promise<void> =>
+    new Promise((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, POLL_MS);
+    });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const poll = async (rows: Parameters<ImportWriter['add']>[0]): Promise<void> => {
+    if (rows.length === 0) return;
+    const steps = await w.add(rows);
+    updateRunJson(out, { step: w.lastStep });
+    server.broadcast({ type: 'status', status: current() });
+    say(`step ${steps.join(', ')}: ${w.rollouts} rollouts over ${w.stepCount} steps`);
+  };
+  try {
+    while (!stopRequested) {
+      await poll(source.read().rows);
+      if (!stopRequested) await pause();
+    }
+    await poll(source.read().rows);
+    const { batch, torn } = source.finish();
+    await poll(batch.rows);
+    if (torn.length > 0) say(`skipped the incomplete last line ${torn.join(', ')}`);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    status = 'stopped';
+    w.close();
+    updateRunJson(out, { status: 'stopped', pid: null, step: w.lastStep, message: `stopped following ${source.path}` });
+    server.broadcast({ type: 'status', status: current() });
+    await server.close();
+  }
+  say(`imported ${w.rollouts} rollouts over ${w.stepCount} steps${images ? `; ${images.summary()}` : ''}`);
+}

@@ -1,0 +1,134 @@
+/**
+ * Reads a rollout dump as it grows: one JSONL file, or a verl `rollout_data_dir` with one
+ * `{step}.jsonl` per step. Each `read()` returns the rows of the complete lines written since the
+ * last one (new step files, and lines appended to files already seen); an incomplete last line is
+ * left for the next read.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseDumpLine, type DumpFormat, type DumpRow } from './import-dump';
+
+const STEP_FILE = /^(\d+)\.jsonl$/;
+
+interface FileCursor {
+  path: string;
+  /** The step file's name without .jsonl; absent for a single dump file. */
+  source?: string;
+  offset: number;
+  line: number;
+  /** Bytes after the last newline, kept until their line is complete. */
+  partial: Buffer;
+}
+
+export interface DumpBatch {
+  rows: DumpRow[];
+  formats: Set<DumpFormat>;
+}
+
+export class DumpSource {
+  private readonly cursors = new Map<string, FileCursor>();
+  readonly isDirectory: boolean;
+
+  /** Throws naming `path` when it is neither a file nor a folder. */
+  constructor(readonly path: string) {
+    if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+    this.isDirectory = statSync(path).isDirectory();
+  }
+
+  /** The files to read, step files in step order. */
+  private files(): { path: string; source?: string }[] {
+    if (!this.isDirectory) return [{ path: this.path }];
+    return readdirSync(this.path)
+      .map((name) => ({ name, m: STEP_FILE.exec(name) }))
+      .filter((f): f is { name: string; m: RegExpExecArray } => f.m !== null)
+      .sort((a, b) => Number(a.m[1]) - Number(b.m[1]))
+      .map((f) => ({ path: join(this.path, f.name), source: f.m[1]! }));
+  }
+
+  /** Rows of the lines completed since the last read; throws naming the file and line of a bad one. */
+  read(): DumpBatch {
+    const batch: DumpBatch = { rows: [], formats: new Set() };
+    for (const f of this.files()) {
+      let c = this.cursors.get(f.path);
+      if (!c) {
+        c = { path: f.path, ...(f.source !== undefined ? { source: f.source } : {}), offset: 0, line: 0, partial: Buffer.alloc(0) };
+        this.cursors.set(f.path, c);
+      }
+      for (const text of newLines(c)) {
+        c.line++;
+        if (text.trim() === '') continue;
+        addRow(batch, text, c);
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Ends reading: a last line without its newline is a row when it is whole JSON (a file written
+   * without a final newline) and is returned as torn, `file:line`, when it is not (a dump cut short).
+   */
+  finish(): { batch: DumpBatch; torn: string[] } {
+    const batch: DumpBatch = { rows: [], formats: new Set() };
+    const torn: string[] = [];
+    for (const c of this.cursors.values()) {
+      const text = c.partial.toString('utf8');
+      if (text.trim() === '') continue;
+      c.line++;
+      c.partial = Buffer.alloc(0);
+      if (isJson(text)) addRow(batch, text, c);
+      else torn.push(`${c.path}:${c.line}`);
+    }
+    return { batch, torn };
+  }
+
+  /** Whether the folder has any step file (a directory import needs one to start). */
+  hasStepFiles(): boolean {
+    return this.files().length > 0;
+  }
+
+  get name(): string {
+    return basename(this.path);
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function addRow(batch: DumpBatch, text: string, c: FileCursor): void {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    throw new Error(`${c.path}:${c.line}: not valid JSON`);
+  }
+  const { row, format } = parseDumpLine(obj, c.line, c.path);
+  batch.rows.push(c.source !== undefined ? { ...row, source: c.source } : row);
+  batch.formats.add(format);
+}
+
+/** The complete lines appended to the cursor's file since its offset; keeps the incomplete tail. */
+function newLines(c: FileCursor): string[] {
+  const fd = openSync(c.path, 'r');
+  let chunk: Buffer;
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= c.offset) return [];
+    chunk = Buffer.alloc(size - c.offset);
+    const n = readSync(fd, chunk, 0, chunk.length, c.offset);
+    chunk = chunk.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+  c.offset += chunk.length;
+  // Bytes, not characters, wait for their newline: a read may end inside a multi-byte character.
+  const bytes = Buffer.concat([c.partial, chunk]);
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  c.partial = bytes.subarray(end);
+  return end === 0 ? [] : bytes.subarray(0, end).toString('utf8').split('\n').slice(0, -1);
+}
