@@ -2,10 +2,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Modules a pure or browser-side layer must not import. */
-const NODE_AND_HOST = [{ group: ['vscode', 'node:*', 'fs', 'child_process', 'path', 'os', 'sharp'], message: 'this layer is pure: no vscode, no I/O' }];
+const NODE_AND_HOST = [
+  { group: ['vscode', 'node:*', 'fs', 'child_process', 'path', 'os', 'sharp'], message: 'this layer is pure: no vscode, no I/O' },
+];
 const VSCODE = [{ group: ['vscode'], message: 'only src/extension imports vscode' }];
 /** Import patterns that reach the given folders of src/, relatively from anywhere in the tree. */
-const layers = (...folders) => folders.map((f) => ({ regex: `(^|/)(src/)?${f}/|^\\.\\./${f}$`, message: `this layer must not import src/${f}` }));
+const layers = (...folders) =>
+  folders.map((f) => ({ regex: `(^|/)(src/)?${f}/|^\\.\\./${f}$`, message: `this layer must not import src/${f}` }));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'python/**', 'test-artifacts/**', '*.vsix', 'runs/**', '.ivgr/**'] },
@@ -13,7 +16,17 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', performance: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        performance: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
@@ -25,7 +38,10 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] },
+      ],
     },
   },
   {
@@ -39,7 +55,10 @@ export default tseslint.config(
   {
     files: ['webview/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...NODE_AND_HOST, ...layers('data', 'run', 'engine', 'worker', 'cli', 'extension')] },
+      ],
     },
   },
 );

@@ -102,14 +102,20 @@ function pinnedRipgrepVersions(tarball) {
 
 /** Places Debian's rg where @vscode/ripgrep's post-install looks for its cached download (lib/download.js). */
 function seedRipgrepCache(ripgrepVersion, workDir) {
-  const tarball = join(workDir, capture('npm', ['pack', `@vscode/ripgrep@${ripgrepVersion}`, '--silent', '--pack-destination', workDir], { env: npmEnv() }).split('\n').pop());
+  const tarball = join(
+    workDir,
+    capture('npm', ['pack', `@vscode/ripgrep@${ripgrepVersion}`, '--silent', '--pack-destination', workDir], { env: npmEnv() })
+      .split('\n')
+      .pop(),
+  );
   const src = mkdtempSync(join(workDir, 'rg-'));
   run('tar', ['xzf', tarball, '-C', src, 'package/lib/postinstall.js']);
   const postinstall = readFileSync(join(src, 'package', 'lib', 'postinstall.js'), 'utf8');
   const release = /const VERSION = '([^']+)'/.exec(postinstall)?.[1];
   if (!release) fail(`@vscode/ripgrep@${ripgrepVersion}: no "const VERSION = '...'" in lib/postinstall.js; the cache layout changed`);
   const target = { x64: 'x86_64-unknown-linux-musl', arm64: 'aarch64-unknown-linux-musl' }[process.arch];
-  if (process.platform !== 'linux' || !target) fail(`the offline ripgrep recipe covers Linux x64/arm64 only, not ${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux' || !target)
+    fail(`the offline ripgrep recipe covers Linux x64/arm64 only, not ${process.platform}-${process.arch}`);
   const cacheDir = join(tmpdir(), `vscode-ripgrep-cache-${ripgrepVersion}`);
   const asset = join(cacheDir, `ripgrep-${release}-${target}.tar.gz`);
   mkdirSync(cacheDir, { recursive: true });
@@ -128,12 +134,26 @@ export function installCodeServer() {
   rmSync(stamp, { force: true });
   writeFileSync(
     join(installDir, 'package.json'),
-    JSON.stringify({ name: 'ivgr-code-server', private: true, description: 'code-server for iVGR Studio (installed by scripts/code-server.mjs)', dependencies: { 'code-server': CODE_SERVER_VERSION } }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        name: 'ivgr-code-server',
+        private: true,
+        description: 'code-server for iVGR Studio (installed by scripts/code-server.mjs)',
+        dependencies: { 'code-server': CODE_SERVER_VERSION },
+      },
+      null,
+      2,
+    ) + '\n',
   );
   const work = mkdtempSync(join(tmpdir(), 'ivgr-cs-'));
   try {
     const started = Date.now();
-    const tarball = join(work, capture('npm', ['pack', `code-server@${CODE_SERVER_VERSION}`, '--silent', '--pack-destination', work], { env: npmEnv() }).split('\n').pop());
+    const tarball = join(
+      work,
+      capture('npm', ['pack', `code-server@${CODE_SERVER_VERSION}`, '--silent', '--pack-destination', work], { env: npmEnv() })
+        .split('\n')
+        .pop(),
+    );
     const versions = pinnedRipgrepVersions(tarball);
     if (versions.length === 0) fail(`code-server@${CODE_SERVER_VERSION} pins no @vscode/ripgrep; the recipe needs review`);
     for (const v of versions) seedRipgrepCache(v, work);
@@ -174,10 +194,14 @@ export async function startCodeServer({ folder, userDataDir, extensionsDir, port
   const p = port ?? (await freePort());
   const args = [
     cs,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${p}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${p}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -194,7 +218,10 @@ export async function startCodeServer({ folder, userDataDir, extensionsDir, port
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   await new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`code-server did not listen on 127.0.0.1:${p} within 60 s; output:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`code-server did not listen on 127.0.0.1:${p} within 60 s; output:\n${output}`)),
+      60_000,
+    );
     const check = () => {
       if (/HTTP server listening on/.test(output)) {
         clearTimeout(timer);

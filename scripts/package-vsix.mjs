@@ -80,7 +80,8 @@ function pruneOtherPlatforms(binDir) {
         rmSync(platformDir, { recursive: true, force: true });
         continue;
       }
-      for (const arch of readdirSync(platformDir)) if (arch !== process.arch) rmSync(join(platformDir, arch), { recursive: true, force: true });
+      for (const arch of readdirSync(platformDir))
+        if (arch !== process.arch) rmSync(join(platformDir, arch), { recursive: true, force: true });
     }
   }
 }
@@ -113,7 +114,9 @@ try {
   }
   pruneOtherPlatforms(join(vendorDir, 'onnxruntime-node', 'bin'));
   if (externals.length > 0) {
-    console.log(`package: runtime packages in dist/node_modules: ${readdirSync(vendorDir).join(', ')} (${(sizeOf(vendorDir) / 1e6).toFixed(1)} MB)`);
+    console.log(
+      `package: runtime packages in dist/node_modules: ${readdirSync(vendorDir).join(', ')} (${(sizeOf(vendorDir) / 1e6).toFixed(1)} MB)`,
+    );
   }
   const target = `${process.platform}-${process.arch}`;
   run(process.execPath, [
@@ -126,7 +129,8 @@ try {
     '--allow-missing-repository',
     // README links point at docs/ shipped inside the vsix, so they resolve where VS Code renders it.
     '--no-rewrite-relative-links',
-    '--out', out,
+    '--out',
+    out,
   ]);
 } finally {
   rmSync(vendorDir, { recursive: true, force: true });

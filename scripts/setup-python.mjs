@@ -19,7 +19,11 @@ function done(code, message) {
 }
 
 function fail(message) {
-  if (ifPossible) done(0, `${message}\nsetup-python: continuing without the PyTorch engine; run 'node scripts/setup-python.mjs' once Python 3.10+ is available.`);
+  if (ifPossible)
+    done(
+      0,
+      `${message}\nsetup-python: continuing without the PyTorch engine; run 'node scripts/setup-python.mjs' once Python 3.10+ is available.`,
+    );
   done(1, message);
 }
 

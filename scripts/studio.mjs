@@ -16,7 +16,8 @@ import { codeServerEntry, installExtension, startCodeServer } from './code-serve
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli.js');
-const USAGE = 'usage: npm run studio [-- --port <port>] [--folder <workspace folder>] [--state-dir <folder for code-server user data and extensions>]';
+const USAGE =
+  'usage: npm run studio [-- --port <port>] [--folder <workspace folder>] [--state-dir <folder for code-server user data and extensions>]';
 
 function usage(message) {
   console.error(`studio: ${message}\n${USAGE}`);
@@ -44,7 +45,8 @@ const home = resolve(values['state-dir'] ?? join(root, '.ivgr', 'studio'));
 // The extension's default `ivgr.runsFolder`, where its Runs view looks.
 const runsDir = join(folder, 'runs');
 
-if (!codeServerEntry()) fail('code-server is not installed; run `node scripts/code-server.mjs install` first (it lists the Debian packages it needs)');
+if (!codeServerEntry())
+  fail('code-server is not installed; run `node scripts/code-server.mjs install` first (it lists the Debian packages it needs)');
 
 const userDataDir = join(home, 'user-data');
 const extensionsDir = join(home, 'extensions');
@@ -58,7 +60,11 @@ if (!existsSync(settingsFile)) {
   const settings = {
     'workbench.startupEditor': 'none',
     'telemetry.telemetryLevel': 'off',
-    ...(process.env.IVGR_PYTHON ? { 'ivgr.python.path': process.env.IVGR_PYTHON } : existsSync(venvPython) ? { 'ivgr.python.path': venvPython } : {}),
+    ...(process.env.IVGR_PYTHON
+      ? { 'ivgr.python.path': process.env.IVGR_PYTHON }
+      : existsSync(venvPython)
+        ? { 'ivgr.python.path': venvPython }
+        : {}),
   };
   writeFileSync(settingsFile, JSON.stringify(settings, null, 2) + '\n');
 }
@@ -82,7 +88,9 @@ if (runs.length > 0) {
   runDir = runs[0].dir;
   console.log(`studio: opening the latest run ${runDir} (${runs[0].status})`);
 } else {
-  runDir = ivgr(['train', join(root, 'configs', 'studio.yaml'), '--detach', '--runs-dir', runsDir]).split('\n').pop();
+  runDir = ivgr(['train', join(root, 'configs', 'studio.yaml'), '--detach', '--runs-dir', runsDir])
+    .split('\n')
+    .pop();
   startedRun = true;
   console.log(`studio: no run in ${runsDir}; started ${runDir} with the built-in tiny model (output in worker.log)`);
 }

@@ -26,16 +26,35 @@ function group(rs: RolloutRecord[], stream: Stream, open: (id: string) => void):
       h(
         'button',
         { class: `card ${r.correct ? 'ok-card' : 'bad-card'}`, data: { id: r.id }, on: { click: () => open(r.id) } },
-        h('span', { class: 'card-line' }, h('b', {}, `#${r.sample}`), ` answer ${r.answer ?? '(none)'} `, h('span', { class: r.correct ? 'ok' : 'bad' }, r.correct ? '✓' : '✗'), ` · reward ${fmt(r.score, 2)} · adv ${fmt(r.advantage, 2)}`),
-        h('span', { class: 'card-line muted' }, r.boxes.length ? r.boxes.map((b) => `[${b.map(Math.round).join(',')}]`).join(' ') : 'no boxes'),
-        h('span', { class: 'card-line terms' }, Object.entries(r.rewards).map(([t, v]) => `${t} ${fmt(v.value, 2)}`).join(' · ')),
+        h(
+          'span',
+          { class: 'card-line' },
+          h('b', {}, `#${r.sample}`),
+          ` answer ${r.answer ?? '(none)'} `,
+          h('span', { class: r.correct ? 'ok' : 'bad' }, r.correct ? '✓' : '✗'),
+          ` · reward ${fmt(r.score, 2)} · adv ${fmt(r.advantage, 2)}`,
+        ),
+        h(
+          'span',
+          { class: 'card-line muted' },
+          r.boxes.length ? r.boxes.map((b) => `[${b.map(Math.round).join(',')}]`).join(' ') : 'no boxes',
+        ),
+        h(
+          'span',
+          { class: 'card-line terms' },
+          Object.entries(r.rewards)
+            .map(([t, v]) => `${t} ${fmt(v.value, 2)}`)
+            .join(' · '),
+        ),
       ),
     ),
   );
 }
 
 function evalTable(evals: EvalRecord[], open: (id: string) => void): HTMLElement {
-  const lines = [...new Map(evals.map((e) => [`${e.checkpoint}\u0000${e.engine}`, { checkpoint: e.checkpoint, engine: e.engine }])).values()];
+  const lines = [
+    ...new Map(evals.map((e) => [`${e.checkpoint}\u0000${e.engine}`, { checkpoint: e.checkpoint, engine: e.engine }])).values(),
+  ];
   return h(
     'table',
     { class: 'compare-evals' },
@@ -52,7 +71,15 @@ function evalTable(evals: EvalRecord[], open: (id: string) => void): HTMLElement
           ...MODES.map((m) => {
             const e = evals.find((x) => x.checkpoint === l.checkpoint && x.engine === l.engine && x.mode === m);
             if (!e) return h('td', { class: 'muted' }, '–');
-            return h('td', {}, h('button', { class: `link ${e.correct ? 'ok' : 'bad'}`, data: { id: e.id }, on: { click: () => open(e.id) } }, `${e.correct ? '✓' : '✗'} ${e.answer ?? '(none)'}${e.iou !== null ? ` · IoU ${fmt(e.iou, 2)}` : ''}`));
+            return h(
+              'td',
+              {},
+              h(
+                'button',
+                { class: `link ${e.correct ? 'ok' : 'bad'}`, data: { id: e.id }, on: { click: () => open(e.id) } },
+                `${e.correct ? '✓' : '✗'} ${e.answer ?? '(none)'}${e.iou !== null ? ` · IoU ${fmt(e.iou, 2)}` : ''}`,
+              ),
+            );
           }),
         ),
       ),
@@ -115,22 +142,36 @@ export class CompareView {
       h('div', { class: 'compare-head' }, h('h2', {}, `Question ${this.promptId}`), pick.element),
       h('div', { class: 'groups' }, group(atStep, 'grounded', openRollout), group(atStep, 'textual', openRollout)),
       h('h3', {}, 'Across checkpoints'),
-      this.evals.length ? evalTable(this.evals, (id) => this.onOpen('eval', id)) : h('p', { class: 'muted' }, 'No evaluation samples for this question yet.'),
+      this.evals.length
+        ? evalTable(this.evals, (id) => this.onOpen('eval', id))
+        : h('p', { class: 'muted' }, 'No evaluation samples for this question yet.'),
       h('h3', {}, 'Across runs on this dataset'),
-      this.others.length ? h('div', { class: 'other-runs' }, ...this.others.map((o) => this.otherRun(o))) : h('p', { class: 'muted' }, 'No other run in the workspace uses this dataset.'),
+      this.others.length
+        ? h('div', { class: 'other-runs' }, ...this.others.map((o) => this.otherRun(o)))
+        : h('p', { class: 'muted' }, 'No other run in the workspace uses this dataset.'),
     );
   }
 
   private otherRun(o: OtherRunQuestion): HTMLElement {
     const run = o.run.id;
-    const summary = o.step === null ? 'never sampled this question in training' : `${o.total} rollouts of this question · latest step ${o.step}`;
+    const summary =
+      o.step === null ? 'never sampled this question in training' : `${o.total} rollouts of this question · latest step ${o.step}`;
     return h(
       'section',
       { class: 'other-run', data: { run } },
       h('h4', {}, o.run.name ?? run, h('span', { class: 'muted' }, ` · ${summary}`)),
       o.error ? h('p', { class: 'bad' }, `Could not read this run: ${o.error}`) : null,
-      o.rollouts.length ? h('div', { class: 'groups' }, group(o.rollouts, 'grounded', (id) => this.onOpen('rollout', id, run)), group(o.rollouts, 'textual', (id) => this.onOpen('rollout', id, run))) : null,
-      o.evals.length ? evalTable(o.evals, (id) => this.onOpen('eval', id, run)) : h('p', { class: 'muted' }, 'No evaluation samples for this question in this run.'),
+      o.rollouts.length
+        ? h(
+            'div',
+            { class: 'groups' },
+            group(o.rollouts, 'grounded', (id) => this.onOpen('rollout', id, run)),
+            group(o.rollouts, 'textual', (id) => this.onOpen('rollout', id, run)),
+          )
+        : null,
+      o.evals.length
+        ? evalTable(o.evals, (id) => this.onOpen('eval', id, run))
+        : h('p', { class: 'muted' }, 'No evaluation samples for this question in this run.'),
     );
   }
 }

@@ -110,7 +110,11 @@ export class DetailView {
       this.tryBox.setSource({ image: s.image, ...(s.kind === 'eval' ? { question: s.input } : {}) });
     }
     // Showing the sample again (a second click, a re-sent record) keeps an unsaved note, ticks and boxes.
-    const keepDraft = this.subject?.kind === s.kind && this.subject.id === s.id && this.subject.run === s.run && JSON.stringify(annotation) === JSON.stringify(this.annotation);
+    const keepDraft =
+      this.subject?.kind === s.kind &&
+      this.subject.id === s.id &&
+      this.subject.run === s.run &&
+      JSON.stringify(annotation) === JSON.stringify(this.annotation);
     this.subject = s;
     this.annotation = annotation;
     if (!keepDraft) this.corrected = annotation?.correctedBoxes.slice() ?? [];
@@ -119,22 +123,44 @@ export class DetailView {
     this.element.dataset.kind = s.kind;
     if (s.run) this.element.dataset.run = s.run;
     else delete this.element.dataset.run;
-    const verdict = s.correct === undefined ? null : h('span', { class: s.correct ? 'ok' : 'bad' }, s.correct ? '✓ correct' : '✗ incorrect');
+    const verdict =
+      s.correct === undefined ? null : h('span', { class: s.correct ? 'ok' : 'bad' }, s.correct ? '✓ correct' : '✗ incorrect');
     const asked = this.asked;
     fill(
       this.head,
       h('h2', {}, s.title),
-      h('div', { class: 'facts' }, ...s.facts.map(([k, v]) => h('span', { class: 'fact', data: { fact: k } }, h('b', {}, k), ' ', v)), verdict),
+      h(
+        'div',
+        { class: 'facts' },
+        ...s.facts.map(([k, v]) => h('span', { class: 'fact', data: { fact: k } }, h('b', {}, k), ' ', v)),
+        verdict,
+      ),
       asked
-        ? ui.button(`Back to ${asked.kind === 'eval' ? 'eval sample' : 'rollout'}`, () => this.show(asked, this.annotations.find((a) => a.target.kind === asked.kind && a.target.id === asked.id) ?? null), { secondary: true, id: 'try-back', title: asked.title })
-        : ui.button('Compare streams', () => this.onCompare(s.promptId), { secondary: true, id: 'compare-button', title: 'Both streams and all checkpoints for this question' }),
+        ? ui.button(
+            `Back to ${asked.kind === 'eval' ? 'eval sample' : 'rollout'}`,
+            () => this.show(asked, this.annotations.find((a) => a.target.kind === asked.kind && a.target.id === asked.id) ?? null),
+            { secondary: true, id: 'try-back', title: asked.title },
+          )
+        : ui.button('Compare streams', () => this.onCompare(s.promptId), {
+            secondary: true,
+            id: 'compare-button',
+            title: 'Both streams and all checkpoints for this question',
+          }),
     );
     fill(this.prompt, h('summary', {}, 'Prompt'), h('pre', { class: 'prompt-text' }, s.input));
     const size = s.imageSize ?? { width: 1000, height: 1000 };
     const parsed = parseTrace(s.output, { convention: s.convention ?? this.convention, original: size });
     this.trace.render(s.output, parsed);
     this.renderRewards(s.rewards);
-    this.image.show({ path: s.image, size: s.imageSize, predicted: s.boxes, evidence: s.evidence, evidenceLabels: s.evidenceLabels, tools: parsed.toolCalls.flatMap((t) => (t.box ? [t.box] : [])), corrected: this.corrected });
+    this.image.show({
+      path: s.image,
+      size: s.imageSize,
+      predicted: s.boxes,
+      evidence: s.evidence,
+      evidenceLabels: s.evidenceLabels,
+      tools: parsed.toolCalls.flatMap((t) => (t.box ? [t.box] : [])),
+      corrected: this.corrected,
+    });
     this.form.hidden = s.kind === 'try' || s.run !== undefined;
     if (!keepDraft) this.renderForm();
   }
@@ -193,15 +219,37 @@ export class DetailView {
     const rows = TERMS.flatMap((t) => {
       const v = r[t];
       if (!v) return [];
-      return [h('tr', { data: { term: t } }, h('th', {}, t), h('td', { class: 'num' }, fmt(v.value)), h('td', { class: 'num muted' }, `×${fmt(v.weight, 2)}`), h('td', { class: 'num' }, fmt(v.value * v.weight)), h('td', { class: 'explain' }, v.explanation))];
+      return [
+        h(
+          'tr',
+          { data: { term: t } },
+          h('th', {}, t),
+          h('td', { class: 'num' }, fmt(v.value)),
+          h('td', { class: 'num muted' }, `×${fmt(v.weight, 2)}`),
+          h('td', { class: 'num' }, fmt(v.value * v.weight)),
+          h('td', { class: 'explain' }, v.explanation),
+        ),
+      ];
     });
-    fill(this.rewards, h('h3', {}, 'Reward breakdown'), h('table', { class: 'reward-table' }, h('thead', {}, h('tr', {}, ...['term', 'value', 'weight', 'weighted', 'why'].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
+    fill(
+      this.rewards,
+      h('h3', {}, 'Reward breakdown'),
+      h(
+        'table',
+        { class: 'reward-table' },
+        h('thead', {}, h('tr', {}, ...['term', 'value', 'weight', 'weighted', 'why'].map((c) => h('th', {}, c)))),
+        h('tbody', {}, ...rows),
+      ),
+    );
   }
 
   private correctedCount: HTMLElement = h('span');
 
   private renderCorrectedCount(): void {
-    this.correctedCount.textContent = this.corrected.length === 0 ? 'no corrected boxes' : `${this.corrected.length} corrected box${this.corrected.length > 1 ? 'es' : ''}: ${this.corrected.map((b) => `[${b.join(', ')}]`).join(' ')}`;
+    this.correctedCount.textContent =
+      this.corrected.length === 0
+        ? 'no corrected boxes'
+        : `${this.corrected.length} corrected box${this.corrected.length > 1 ? 'es' : ''}: ${this.corrected.map((b) => `[${b.join(', ')}]`).join(' ')}`;
   }
 
   private renderForm(): void {
@@ -211,19 +259,39 @@ export class DetailView {
     const kind = s.kind;
     const current = new Set(this.annotation?.tags ?? []);
     const boxes = this.tags.map((t) => ui.checkbox(t, current.has(t), () => {}, { id: `tag-${t}`, value: t }));
-    const note = ui.textArea({ placeholder: 'Note (why this is a failure, what the model should have done)…', value: this.annotation?.note ?? '', id: 'annotation-note' });
+    const note = ui.textArea({
+      placeholder: 'Note (why this is a failure, what the model should have done)…',
+      value: this.annotation?.note ?? '',
+      id: 'annotation-note',
+    });
     this.draft = { note, boxes };
     this.correctedCount = h('span', { class: 'muted', data: { role: 'corrected' } });
     this.renderCorrectedCount();
     let drawing = false;
-    const draw = ui.button('Draw box', () => {
-      drawing = !drawing;
-      this.image.setDrawMode(drawing);
-      draw.textContent = drawing ? 'Stop drawing' : 'Draw box';
-    }, { secondary: true, id: 'draw-box', title: 'Drag on the image to draw a corrected box; drag a corrected box to move it or its handles to resize it; Delete removes the selected one' });
+    const draw = ui.button(
+      'Draw box',
+      () => {
+        drawing = !drawing;
+        this.image.setDrawMode(drawing);
+        draw.textContent = drawing ? 'Stop drawing' : 'Draw box';
+      },
+      {
+        secondary: true,
+        id: 'draw-box',
+        title:
+          'Drag on the image to draw a corrected box; drag a corrected box to move it or its handles to resize it; Delete removes the selected one',
+      },
+    );
     this.image.setDrawMode(false);
     const save = () => {
-      const record: AnnotationRecord = { v: 1, target: { kind, id: s.id }, tags: this.tags.filter((_, j) => boxes[j]!.value), note: note.value, correctedBoxes: this.corrected, time: Date.now() };
+      const record: AnnotationRecord = {
+        v: 1,
+        target: { kind, id: s.id },
+        tags: this.tags.filter((_, j) => boxes[j]!.value),
+        note: note.value,
+        correctedBoxes: this.corrected,
+        time: Date.now(),
+      };
       this.remember(s);
       this.host.post({ type: 'annotate', record });
     };
@@ -231,7 +299,9 @@ export class DetailView {
       const stack = this.history.get(`${s.kind}:${s.id}`);
       const previous = stack && stack.length > 0 ? stack.pop()! : null;
       // Undo is a new record: the previous version again, or a withdrawal when there was none.
-      const record: AnnotationRecord = previous ? { ...previous, time: Date.now() } : { v: 1, target: { kind, id: s.id }, tags: [], note: '', correctedBoxes: [], time: Date.now(), deleted: true };
+      const record: AnnotationRecord = previous
+        ? { ...previous, time: Date.now() }
+        : { v: 1, target: { kind, id: s.id }, tags: [], note: '', correctedBoxes: [], time: Date.now(), deleted: true };
       this.host.post({ type: 'annotate', record });
     };
     const state = this.annotation ? `annotated ${new Date(this.annotation.time).toLocaleString()}` : 'not annotated';
@@ -240,13 +310,28 @@ export class DetailView {
       h('h3', {}, 'Annotate failure'),
       h('div', { class: 'tag-list' }, ...boxes.map((b) => b.element)),
       note.element,
-      h('div', { class: 'row-buttons' }, draw, ui.button('Clear boxes', () => {
-        this.corrected = [];
-        this.image.setCorrected([]);
-        this.renderCorrectedCount();
-      }, { secondary: true, id: 'clear-boxes' })),
+      h(
+        'div',
+        { class: 'row-buttons' },
+        draw,
+        ui.button(
+          'Clear boxes',
+          () => {
+            this.corrected = [];
+            this.image.setCorrected([]);
+            this.renderCorrectedCount();
+          },
+          { secondary: true, id: 'clear-boxes' },
+        ),
+      ),
       this.correctedCount,
-      h('div', { class: 'row-buttons' }, ui.button('Save', save, { id: 'save-annotation' }), ui.button('Undo', undo, { secondary: true, id: 'undo-annotation', title: 'Writes a new record restoring the previous version' }), h('span', { class: 'muted', data: { role: 'annotation-state' } }, state)),
+      h(
+        'div',
+        { class: 'row-buttons' },
+        ui.button('Save', save, { id: 'save-annotation' }),
+        ui.button('Undo', undo, { secondary: true, id: 'undo-annotation', title: 'Writes a new record restoring the previous version' }),
+        h('span', { class: 'muted', data: { role: 'annotation-state' } }, state),
+      ),
     );
   }
 

@@ -24,7 +24,11 @@ export interface EvalCell {
 
 /** A small label naming the engine, e.g. on a table row or a sample list. */
 export function engineTag(engine: EngineKind): HTMLElement {
-  return h('span', { class: `engine-tag ${engine}`, data: { engine }, title: `produced by the ${ENGINE_LABEL[engine]} engine` }, ENGINE_LABEL[engine]);
+  return h(
+    'span',
+    { class: `engine-tag ${engine}`, data: { engine }, title: `produced by the ${ENGINE_LABEL[engine]} engine` },
+    ENGINE_LABEL[engine],
+  );
 }
 
 /** How the table names the rows of every dataset of a run. */
@@ -68,13 +72,29 @@ export class EvalView {
     this.cell = cell;
     this.onCell(cell);
     this.pending?.forget();
-    const asked = this.host.request({ type: 'evalSamples', checkpoint: cell.checkpoint, mode: cell.mode, ...(cell.engine ? { engine: cell.engine } : {}), ...(cell.dataset !== undefined ? { dataset: cell.dataset } : {}) });
+    const asked = this.host.request({
+      type: 'evalSamples',
+      checkpoint: cell.checkpoint,
+      mode: cell.mode,
+      ...(cell.engine ? { engine: cell.engine } : {}),
+      ...(cell.dataset !== undefined ? { dataset: cell.dataset } : {}),
+    });
     this.pending = asked;
-    asked.reply.then((m) => {
-      this.records = m.samples;
-      this.renderSamples();
-    }, () => undefined);
-    fill(this.samples, h('p', { class: 'muted' }, `Loading ${cellName(cell)} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`));
+    asked.reply.then(
+      (m) => {
+        this.records = m.samples;
+        this.renderSamples();
+      },
+      () => undefined,
+    );
+    fill(
+      this.samples,
+      h(
+        'p',
+        { class: 'muted' },
+        `Loading ${cellName(cell)} · ${MODE_LABEL[cell.mode]}${cell.engine ? ` · ${ENGINE_LABEL[cell.engine]}` : ''}…`,
+      ),
+    );
     this.renderTable();
   }
 
@@ -96,9 +116,15 @@ export class EvalView {
     const cell = (l: (typeof lines)[number], m: EvalMode) => {
       const { checkpoint: c, engine: e } = l;
       const d = l.dataset;
-      const r = this.rows.find((x) => x.checkpoint === c && x.mode === m && x.engine === e && (d === undefined || (x.dataset ?? null) === d));
+      const r = this.rows.find(
+        (x) => x.checkpoint === c && x.mode === m && x.engine === e && (d === undefined || (x.dataset ?? null) === d),
+      );
       if (!r) return h('td', { class: 'muted' }, '–');
-      const active = this.cell?.checkpoint === c && this.cell.mode === m && (this.cell.engine ?? e) === e && (this.cell.dataset === undefined || d === undefined || this.cell.dataset === d);
+      const active =
+        this.cell?.checkpoint === c &&
+        this.cell.mode === m &&
+        (this.cell.engine ?? e) === e &&
+        (this.cell.dataset === undefined || d === undefined || this.cell.dataset === d);
       return h(
         'td',
         {},
@@ -112,7 +138,11 @@ export class EvalView {
           },
           h('span', { class: 'acc' }, pct(r.accuracy)),
           h('span', { class: 'ci muted' }, ` [${pct(r.ciLow)}–${pct(r.ciHigh)}]`),
-          h('span', { class: 'sub muted' }, r.meanIou === null ? `n=${r.n}` : `IoU ${fmt(r.meanIou, 2)} · hit ${pct(r.hitRate)} · n=${r.n}`),
+          h(
+            'span',
+            { class: 'sub muted' },
+            r.meanIou === null ? `n=${r.n}` : `IoU ${fmt(r.meanIou, 2)} · hit ${pct(r.hitRate)} · n=${r.n}`,
+          ),
           h('span', { class: 'sub' }, engineTag(e)),
         ),
       );
@@ -146,18 +176,33 @@ export class EvalView {
     const engines = [...new Set(this.records.map((r) => r.engine))];
     fill(
       this.samples,
-      h('h3', { data: { role: 'eval-samples-title' } }, `${cellName(c)} · ${MODE_LABEL[c.mode]} · `, ...engines.flatMap((e) => [engineTag(e), ' ']), `· ${this.records.length} samples, ${wrong} wrong`),
+      h(
+        'h3',
+        { data: { role: 'eval-samples-title' } },
+        `${cellName(c)} · ${MODE_LABEL[c.mode]} · `,
+        ...engines.flatMap((e) => [engineTag(e), ' ']),
+        `· ${this.records.length} samples, ${wrong} wrong`,
+      ),
       h(
         'table',
         { class: 'sample-list' },
-        h('thead', {}, h('tr', {}, ...['sample', '', 'answer', 'expected', 'IoU', 'tools', 'engine', 'question'].map((x) => h('th', {}, x)))),
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['sample', '', 'answer', 'expected', 'IoU', 'tools', 'engine', 'question'].map((x) => h('th', {}, x))),
+        ),
         h(
           'tbody',
           {},
           ...this.records.map((r) =>
             h(
               'tr',
-              { data: { id: r.id }, class: 'sample', attrs: { tabindex: '0' }, on: { click: () => this.onOpen(r), keydown: (ev) => ev.key === 'Enter' && this.onOpen(r) } },
+              {
+                data: { id: r.id },
+                class: 'sample',
+                attrs: { tabindex: '0' },
+                on: { click: () => this.onOpen(r), keydown: (ev) => ev.key === 'Enter' && this.onOpen(r) },
+              },
               h('td', {}, r.promptId),
               h('td', { class: r.correct ? 'ok' : 'bad' }, r.correct ? '✓' : '✗'),
               h('td', {}, r.answer ?? '(none)'),

@@ -14,7 +14,11 @@ export function parseNumberField(text: string, integer: boolean): FieldResult {
 }
 
 /** Returns a copy of `filter` with `key` set, or removed when `value` is undefined. */
-export function withField<K extends keyof RolloutFilter>(filter: RolloutFilter, key: K, value: RolloutFilter[K] | undefined): RolloutFilter {
+export function withField<K extends keyof RolloutFilter>(
+  filter: RolloutFilter,
+  key: K,
+  value: RolloutFilter[K] | undefined,
+): RolloutFilter {
   const next = { ...filter };
   if (value === undefined || (Array.isArray(value) && value.length === 0) || value === '') delete next[key];
   else next[key] = value;

@@ -7,7 +7,19 @@
  */
 import type { Box, ImageSize } from '../src/core/types';
 import { h, svg } from './dom';
-import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, moveBox, resizeBox, toImage, zoomAt, type Handle, type View } from './geometry';
+import {
+  bestMatch,
+  boxFromPoints,
+  fitView,
+  handlePoint,
+  HANDLES,
+  moveBox,
+  resizeBox,
+  toImage,
+  zoomAt,
+  type Handle,
+  type View,
+} from './geometry';
 import type { PanelReply } from '../src/core/protocol/webview';
 import type { Host, PendingRequest } from './host';
 import { TileLayer } from './tile-layer';
@@ -61,7 +73,14 @@ export class ImageView {
   private drawMode = false;
   private highlighted: string | null = null;
   private selectedCorrected = -1;
-  private drag: { mode: 'pan' | 'draw' | 'move' | 'resize'; start: [number, number]; view: View; box?: Box; index?: number; handle?: Handle } | null = null;
+  private drag: {
+    mode: 'pan' | 'draw' | 'move' | 'resize';
+    start: [number, number];
+    view: View;
+    box?: Box;
+    index?: number;
+    handle?: Handle;
+  } | null = null;
   private readonly handles: SVGGElement;
 
   constructor(
@@ -78,36 +97,54 @@ export class ImageView {
     this.tooltip = h('div', { class: 'tooltip', attrs: { role: 'status' } });
     this.tooltip.hidden = true;
     this.status = h('span', { class: 'muted img-status' });
-    this.viewport = h('div', { class: 'viewport', attrs: { tabindex: '0', 'aria-label': 'Image; wheel or +/- to zoom, drag to pan, 0 to fit' } }, this.stage, this.tooltip);
+    this.viewport = h(
+      'div',
+      { class: 'viewport', attrs: { tabindex: '0', 'aria-label': 'Image; wheel or +/- to zoom, drag to pan, 0 to fit' } },
+      this.stage,
+      this.tooltip,
+    );
     this.insets = h('div', { class: 'insets' });
     const toggles = (['predicted', 'evidence', 'corrected'] as const).map((k) => {
-      const c = ui.checkbox(k, this.layers[k], (on) => {
-        this.layers = { ...this.layers, [k]: on };
-        this.onLayers(this.layers);
-        this.drawBoxes();
-      }, { id: `layer-${k}` });
+      const c = ui.checkbox(
+        k,
+        this.layers[k],
+        (on) => {
+          this.layers = { ...this.layers, [k]: on };
+          this.onLayers(this.layers);
+          this.drawBoxes();
+        },
+        { id: `layer-${k}` },
+      );
       return h('span', { class: `legend ${k}` }, h('i', { class: 'swatch' }), c.element);
     });
-    const toolbar = h('div', { class: 'img-toolbar' }, ...toggles, h('span', { class: 'legend zoom' }, h('i', { class: 'swatch' }), 'zoom region'), ui.button('Fit', () => this.fit(), { secondary: true, title: 'Fit the image (0)' }), this.status);
+    const toolbar = h(
+      'div',
+      { class: 'img-toolbar' },
+      ...toggles,
+      h('span', { class: 'legend zoom' }, h('i', { class: 'swatch' }), 'zoom region'),
+      ui.button('Fit', () => this.fit(), { secondary: true, title: 'Fit the image (0)' }),
+      this.status,
+    );
     this.element = h('div', { class: 'image-view' }, toolbar, this.viewport, this.insets);
     this.wire();
   }
 
   private showImage(m: { uri: string; served: ImageSize; original: ImageSize }): void {
-      this.served = m.served;
-      this.img.src = m.uri;
-      this.setGeometry(m.original);
-      this.showStatus();
-      this.drawBoxes();
-      // The view may already be zoomed past the thumbnail (the same image shown again).
-      this.applyView();
+    this.served = m.served;
+    this.img.src = m.uri;
+    this.setGeometry(m.original);
+    this.showStatus();
+    this.drawBoxes();
+    // The view may already be zoomed past the thumbnail (the same image shown again).
+    this.applyView();
   }
 
   private showStatus(): void {
     const size = this.size;
     const served = this.served;
     if (!size || !served) return;
-    const preview = Math.max(served.width, served.height) < Math.max(size.width, size.height) ? ` · preview ${served.width}×${served.height}` : '';
+    const preview =
+      Math.max(served.width, served.height) < Math.max(size.width, size.height) ? ` · preview ${served.width}×${served.height}` : '';
     const level = this.tiles.level;
     this.status.textContent = `${size.width}×${size.height}${preview}${level === null ? '' : ` · tiles 1:${2 ** level}`}`;
   }
@@ -141,7 +178,10 @@ export class ImageView {
       if (content.path) {
         this.imageRequest?.forget();
         this.imageRequest = this.host.request({ type: 'getImage', path: content.path, maxSide: FIRST_SIDE });
-        this.imageRequest.reply.then((m) => this.showImage(m), () => undefined);
+        this.imageRequest.reply.then(
+          (m) => this.showImage(m),
+          () => undefined,
+        );
       } else this.status.textContent = 'no image for this sample';
     }
     this.drawBoxes();
@@ -174,16 +214,24 @@ export class ImageView {
     const path = this.content.path;
     if (!path) return;
     this.content.tools.forEach((box, i) => {
-      const card = h('figure', { class: 'inset', data: { key: `t${i}` } }, h('img', { attrs: { alt: `zoom ${i + 1}` } }), h('figcaption', {}, `zoom #${i + 1} [${box.join(', ')}]`));
+      const card = h(
+        'figure',
+        { class: 'inset', data: { key: `t${i}` } },
+        h('img', { attrs: { alt: `zoom ${i + 1}` } }),
+        h('figcaption', {}, `zoom #${i + 1} [${box.join(', ')}]`),
+      );
       card.addEventListener('mouseenter', () => this.hover(`t${i}`));
       card.addEventListener('mouseleave', () => this.hover(null));
       this.insets.append(card);
       const asked = this.host.request({ type: 'getImage', path, maxSide: 240, region: box });
       this.insetRequests.push(asked);
-      asked.reply.then((m) => {
-        const im = card.querySelector('img');
-        if (im) im.src = m.uri;
-      }, () => undefined);
+      asked.reply.then(
+        (m) => {
+          const im = card.querySelector('img');
+          if (im) im.src = m.uri;
+        },
+        () => undefined,
+      );
     });
   }
 
@@ -212,7 +260,9 @@ export class ImageView {
       if (!visible) return;
       boxes.forEach((b, i) => {
         const key = `${kind}${i}`;
-        const g = svg('g', { class: `box ${KIND_LABEL[kind]}${key === this.highlighted ? ' hot' : ''}${kind === 'c' && i === this.selectedCorrected ? ' selected' : ''}` });
+        const g = svg('g', {
+          class: `box ${KIND_LABEL[kind]}${key === this.highlighted ? ' hot' : ''}${kind === 'c' && i === this.selectedCorrected ? ' selected' : ''}`,
+        });
         g.dataset.key = key;
         const rect = svg('rect', { x: b[0], y: b[1], width: Math.max(0, b[2] - b[0]), height: Math.max(0, b[3] - b[1]) });
         // Predicted labels sit under their box so they do not collide with the evidence label above it.

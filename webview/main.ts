@@ -30,20 +30,27 @@ function showError(message: string): void {
 }
 
 let annotations: AnnotationRecord[] = [];
-const annotationOf = (kind: 'rollout' | 'eval', id: string) => annotations.find((a) => a.target.kind === kind && a.target.id === id) ?? null;
+const annotationOf = (kind: 'rollout' | 'eval', id: string) =>
+  annotations.find((a) => a.target.kind === kind && a.target.id === id) ?? null;
 
 // --- header: run, status, controls, live counter
 const runTitle = h('span', { class: 'run-title' }, 'iVGR run');
 const statusText = h('span', { class: 'status', data: { role: 'status' } }, '');
 const liveText = h('span', { class: 'live muted', data: { role: 'live' } }, '');
-const smoothing = h('input', { attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.smoothing), 'aria-label': 'Smoothing', id: 'smoothing' } });
+const smoothing = h('input', {
+  attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.smoothing), 'aria-label': 'Smoothing', id: 'smoothing' },
+});
 const smoothingValue = h('span', { class: 'muted' }, state.smoothing.toFixed(2));
 const controls = h(
   'span',
   { class: 'controls' },
   ui.button('Pause', () => host.post({ type: 'control', action: 'pause' }), { secondary: true, id: 'control-pause' }),
   ui.button('Resume', () => host.post({ type: 'control', action: 'resume' }), { secondary: true, id: 'control-resume' }),
-  ui.button('Stop', () => host.post({ type: 'control', action: 'stop' }), { secondary: true, id: 'control-stop', title: 'Stops after the current step, with a checkpoint' }),
+  ui.button('Stop', () => host.post({ type: 'control', action: 'stop' }), {
+    secondary: true,
+    id: 'control-stop',
+    title: 'Stops after the current step, with a checkpoint',
+  }),
 );
 
 // --- views
@@ -85,7 +92,12 @@ const rolloutDetailSlot = h('div', { class: 'detail-slot' });
 const evalDetailSlot = h('div', { class: 'detail-slot' });
 
 const panels: Record<(typeof TABS)[number], HTMLElement> = {
-  charts: h('div', { class: 'tab-body' }, h('div', { class: 'chart-tools' }, h('label', { attrs: { for: 'smoothing' } }, 'Smoothing '), smoothing, smoothingValue), charts.element),
+  charts: h(
+    'div',
+    { class: 'tab-body' },
+    h('div', { class: 'chart-tools' }, h('label', { attrs: { for: 'smoothing' } }, 'Smoothing '), smoothing, smoothingValue),
+    charts.element,
+  ),
   rollouts: h('div', { class: 'tab-body split' }, browser.element, rolloutDetailSlot),
   compare: h('div', { class: 'tab-body' }, compare.element),
   eval: h('div', { class: 'tab-body' }, evalView.element, evalDetailSlot),
@@ -121,7 +133,13 @@ function selectRollout(id: string, switchTab = false, run?: string): void {
   save();
 }
 
-function rolloutSubject(r: RolloutRecord, evidence: Subject['evidence'], labels: string[] | undefined, size: Subject['imageSize'], run: string | undefined): Subject {
+function rolloutSubject(
+  r: RolloutRecord,
+  evidence: Subject['evidence'],
+  labels: string[] | undefined,
+  size: Subject['imageSize'],
+  run: string | undefined,
+): Subject {
   return {
     kind: 'rollout',
     id: r.id,
@@ -227,7 +245,10 @@ host.on('rollout', (m) => {
     return;
   }
   rolloutDetailSlot.append(detail.element);
-  detail.show(rolloutSubject(m.record, m.evidence ?? [], m.evidenceLabels, m.imageSize, m.run), m.run ? null : annotationOf('rollout', m.id));
+  detail.show(
+    rolloutSubject(m.record, m.evidence ?? [], m.evidenceLabels, m.imageSize, m.run),
+    m.run ? null : annotationOf('rollout', m.id),
+  );
 });
 let liveCount = 0;
 let liveMessages = 0;

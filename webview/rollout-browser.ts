@@ -56,7 +56,12 @@ export class RolloutBrowser {
     this.tagBox = h('span', { class: 'tag-filter' });
     this.spacer = h('div', { class: 'spacer' });
     this.rowsEl = h('div', { class: 'rows' });
-    this.scroller = h('div', { class: 'list', attrs: { tabindex: '0', role: 'listbox', 'aria-label': 'Rollouts' } }, this.spacer, this.rowsEl);
+    this.scroller = h(
+      'div',
+      { class: 'list', attrs: { tabindex: '0', role: 'listbox', 'aria-label': 'Rollouts' } },
+      this.spacer,
+      this.rowsEl,
+    );
     this.scroller.addEventListener('scroll', () => this.schedule(true), { passive: true });
     this.scroller.addEventListener('keydown', (ev) => this.onKey(ev));
     this.scroller.addEventListener('click', (ev) => {
@@ -64,7 +69,13 @@ export class RolloutBrowser {
       if (rowEl?.dataset.index) this.selectIndex(Number(rowEl.dataset.index));
     });
     new ResizeObserver(() => this.schedule(false)).observe(this.scroller);
-    this.element = h('div', { class: 'browser' }, this.filterBar(), h('div', { class: 'list-head' }, this.summary, this.header()), this.scroller);
+    this.element = h(
+      'div',
+      { class: 'browser' },
+      this.filterBar(),
+      h('div', { class: 'list-head' }, this.summary, this.header()),
+      this.scroller,
+    );
   }
 
   private filterBar(): HTMLElement {
@@ -152,18 +163,27 @@ export class RolloutBrowser {
       this.tagBox,
       ...tags.map(
         (t) =>
-          ui.checkbox(t, active.has(t), (on) => {
-            const next = new Set(this.filter.tags ?? []);
-            if (on) next.add(t);
-            else next.delete(t);
-            this.setFilter(withField(this.filter, 'tags', [...next]));
-          }, { id: `filter-tag-${t}` }).element,
+          ui.checkbox(
+            t,
+            active.has(t),
+            (on) => {
+              const next = new Set(this.filter.tags ?? []);
+              if (on) next.add(t);
+              else next.delete(t);
+              this.setFilter(withField(this.filter, 'tags', [...next]));
+            },
+            { id: `filter-tag-${t}` },
+          ).element,
       ),
     );
   }
 
   private header(): HTMLElement {
-    return h('div', { class: 'row head', attrs: { 'aria-hidden': 'true' } }, ...['step', 'str', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)));
+    return h(
+      'div',
+      { class: 'row head', attrs: { 'aria-hidden': 'true' } },
+      ...['step', 'str', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)),
+    );
   }
 
   private setFilter(filter: RolloutFilter): void {
@@ -224,25 +244,34 @@ export class RolloutBrowser {
 
   private request(page: number): void {
     const generation = this.cache.generation;
-    const asked = this.host.request({ type: 'queryRollouts', filter: this.filter, sort: this.sort, offset: page * this.cache.pageSize, limit: this.cache.pageSize });
+    const asked = this.host.request({
+      type: 'queryRollouts',
+      filter: this.filter,
+      sort: this.sort,
+      offset: page * this.cache.pageSize,
+      limit: this.cache.pageSize,
+    });
     // A failed query is reported by the panel's error line.
-    asked.reply.then((m) => {
-      // An answer to a query the filter, sort or a reload has since replaced.
-      if (generation !== this.cache.generation) return;
-      this.cache.fill(page, m.rows);
-      this.answered = true;
-      this.counting = m.counting === true;
-      this.setTotal(m.total);
-      // The index finished while this tail answer was on its way: ask again for the indexed one.
-      if (this.counting && this.indexDone) this.reloadKeepingView();
-      const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
-      if (row) {
-        this.pendingSelect = -1;
-        this.selectedId = row.id;
-        this.cb.onSelect(row);
-      }
-      this.schedule(false);
-    }, () => undefined);
+    asked.reply.then(
+      (m) => {
+        // An answer to a query the filter, sort or a reload has since replaced.
+        if (generation !== this.cache.generation) return;
+        this.cache.fill(page, m.rows);
+        this.answered = true;
+        this.counting = m.counting === true;
+        this.setTotal(m.total);
+        // The index finished while this tail answer was on its way: ask again for the indexed one.
+        if (this.counting && this.indexDone) this.reloadKeepingView();
+        const row = this.pendingSelect >= 0 ? this.cache.get(this.pendingSelect) : undefined;
+        if (row) {
+          this.pendingSelect = -1;
+          this.selectedId = row.id;
+          this.cb.onSelect(row);
+        }
+        this.schedule(false);
+      },
+      () => undefined,
+    );
   }
 
   private setTotal(total: number): void {

@@ -23,7 +23,14 @@ export const panelStateSchema = z.object({
   scrollTop: z.number().nonnegative(),
   smoothing: z.number().min(0).max(0.99),
   layers,
-  evalCell: z.object({ checkpoint: z.string(), mode: z.enum(['textual', 'grounded', 'tool']), engine: z.enum(['torch', 'ort']).optional(), dataset: z.string().nullable().optional() }).nullable(),
+  evalCell: z
+    .object({
+      checkpoint: z.string(),
+      mode: z.enum(['textual', 'grounded', 'tool']),
+      engine: z.enum(['torch', 'ort']).optional(),
+      dataset: z.string().nullable().optional(),
+    })
+    .nullable(),
   comparePrompt: z.string().nullable(),
 });
 export type PanelState = z.infer<typeof panelStateSchema>;

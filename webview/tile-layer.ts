@@ -11,7 +11,8 @@ import { h } from './dom';
 import type { Host, PendingRequest } from './host';
 
 const intersects = (a: PixelRect, b: PixelRect): boolean =>
-  Math.min(a.left + a.width, b.left + b.width) > Math.max(a.left, b.left) && Math.min(a.top + a.height, b.top + b.height) > Math.max(a.top, b.top);
+  Math.min(a.left + a.width, b.left + b.width) > Math.max(a.left, b.left) &&
+  Math.min(a.top + a.height, b.top + b.height) > Math.max(a.top, b.top);
 
 export class TileLayer {
   readonly element: HTMLElement;
@@ -29,11 +30,17 @@ export class TileLayer {
 
   private draw(key: string, m: { level: number; rect: PixelRect; uri: string }): void {
     const el = h('img', { class: 'tile', attrs: { alt: '', draggable: 'false' }, data: { key, level: m.level } });
-      Object.assign(el.style, { left: `${m.rect.left}px`, top: `${m.rect.top}px`, width: `${m.rect.width}px`, height: `${m.rect.height}px`, zIndex: String(MAX_TILE_LEVEL - m.level) });
-      el.src = m.uri;
-      this.drawn.get(key)?.el.remove();
-      this.drawn.set(key, { el, rect: m.rect });
-      this.element.append(el);
+    Object.assign(el.style, {
+      left: `${m.rect.left}px`,
+      top: `${m.rect.top}px`,
+      width: `${m.rect.width}px`,
+      height: `${m.rect.height}px`,
+      zIndex: String(MAX_TILE_LEVEL - m.level),
+    });
+    el.src = m.uri;
+    this.drawn.get(key)?.el.remove();
+    this.drawn.set(key, { el, rect: m.rect });
+    this.element.append(el);
   }
 
   /** The pyramid level the view is drawn at, or null while the thumbnail is sharp enough. */

@@ -42,7 +42,13 @@ export class TraceView {
           break;
         case 'box': {
           const i = boxIndex++;
-          frag.append(h('span', { class: 'seg box', data: { key: `p${i}` }, title: `predicted box ${i + 1}: [${seg.box.map(Math.round).join(', ')}] px` }, raw));
+          frag.append(
+            h(
+              'span',
+              { class: 'seg box', data: { key: `p${i}` }, title: `predicted box ${i + 1}: [${seg.box.map(Math.round).join(', ')}] px` },
+              raw,
+            ),
+          );
           break;
         }
         case 'ref':
@@ -50,7 +56,17 @@ export class TraceView {
           break;
         case 'tool': {
           const i = seg.box ? toolIndex++ : -1;
-          frag.append(h('span', { class: 'seg tool', data: i >= 0 ? { key: `t${i}` } : {}, title: `tool call ${seg.name}${seg.box ? ` [${seg.box.map(Math.round).join(', ')}]` : ''}` }, raw));
+          frag.append(
+            h(
+              'span',
+              {
+                class: 'seg tool',
+                data: i >= 0 ? { key: `t${i}` } : {},
+                title: `tool call ${seg.name}${seg.box ? ` [${seg.box.map(Math.round).join(', ')}]` : ''}`,
+              },
+              raw,
+            ),
+          );
           break;
         }
       }

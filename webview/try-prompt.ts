@@ -4,7 +4,13 @@
  * the latest). It shows the host's progress while busy and errors in place; the result goes to
  * `onResult`, which shows it like any rollout.
  */
-import { tryPromptRequestSchema, TRY_PROMPT_KINDS, type TryPromptKind, type TryPromptRequest, type TryPromptResult } from '../src/core/protocol/webview';
+import {
+  tryPromptRequestSchema,
+  TRY_PROMPT_KINDS,
+  type TryPromptKind,
+  type TryPromptRequest,
+  type TryPromptResult,
+} from '../src/core/protocol/webview';
 import { fill, h } from './dom';
 import type { Host } from './host';
 import * as ui from './ui/index';
@@ -42,13 +48,25 @@ export class TryPromptBox {
     private readonly onResult: (result: TryPromptResult) => void,
   ) {
     this.question = ui.textArea({ placeholder: 'Ask a question about this image… (Ctrl+Enter runs it)', id: 'try-question', rows: 2 });
-    this.kind = ui.select(TRY_PROMPT_KINDS.map((k) => ({ value: k, label: KIND_LABEL[k] })), 'grounded', () => {}, { id: 'try-kind', label: 'Prompt format' });
+    this.kind = ui.select(
+      TRY_PROMPT_KINDS.map((k) => ({ value: k, label: KIND_LABEL[k] })),
+      'grounded',
+      () => {},
+      { id: 'try-kind', label: 'Prompt format' },
+    );
     this.checkpoint = this.checkpointSelect();
     this.checkpointSlot = h('span', {}, this.checkpoint.element);
-    this.run = ui.button('Run', () => this.submit(), { id: 'try-run', title: 'Runs the question on the ONNX Runtime engine (the checkpoint is exported to ONNX the first time)' });
+    this.run = ui.button('Run', () => this.submit(), {
+      id: 'try-run',
+      title: 'Runs the question on the ONNX Runtime engine (the checkpoint is exported to ONNX the first time)',
+    });
     this.cancel = ui.button('Cancel', () => this.abort(), { secondary: true, id: 'try-cancel' });
     this.cancel.hidden = true;
-    this.status = h('span', { class: 'muted try-status', data: { role: 'try-status', state: 'idle' }, attrs: { role: 'status', 'aria-live': 'polite' } });
+    this.status = h('span', {
+      class: 'muted try-status',
+      data: { role: 'try-status', state: 'idle' },
+      attrs: { role: 'status', 'aria-live': 'polite' },
+    });
     this.question.element.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
         ev.preventDefault();
@@ -71,7 +89,10 @@ export class TryPromptBox {
       if (m.requestId !== this.pending) return;
       this.pending = -1;
       const r = m.result;
-      this.setState('done', `Answered by step ${r.checkpoint} in ${r.seconds.toFixed(1)} s · ${r.completionTokens} tokens${r.finish === 'length' ? ' (stopped at the token limit)' : ''}`);
+      this.setState(
+        'done',
+        `Answered by step ${r.checkpoint} in ${r.seconds.toFixed(1)} s · ${r.completionTokens} tokens${r.finish === 'length' ? ' (stopped at the token limit)' : ''}`,
+      );
       this.onResult(r);
     });
     host.on('error', (m) => {
@@ -109,7 +130,10 @@ export class TryPromptBox {
 
   private checkpointSelect(value = ''): ui.Control<string> {
     const latest = this.steps.at(-1);
-    const options = [{ value: '', label: latest === undefined ? 'latest checkpoint' : `latest (step ${latest})` }, ...[...this.steps].reverse().map((s) => ({ value: String(s), label: `step ${s}` }))];
+    const options = [
+      { value: '', label: latest === undefined ? 'latest checkpoint' : `latest (step ${latest})` },
+      ...[...this.steps].reverse().map((s) => ({ value: String(s), label: `step ${s}` })),
+    ];
     return ui.select(options, value, () => {}, { id: 'try-checkpoint', label: 'Checkpoint' });
   }
 

@@ -31,7 +31,13 @@ export function computeWindow(count: number, rowHeight: number, scrollTop: numbe
 }
 
 /** The scrollTop that shows row `index` at the top, or at the bottom (inverse of computeWindow's mapping). */
-export function scrollTopForRow(count: number, rowHeight: number, viewport: number, index: number, align: 'top' | 'bottom' = 'top'): number {
+export function scrollTopForRow(
+  count: number,
+  rowHeight: number,
+  viewport: number,
+  index: number,
+  align: 'top' | 'bottom' = 'top',
+): number {
   const natural = count * rowHeight;
   const scrollHeight = Math.min(natural, MAX_SCROLL_PX);
   const maxTop = Math.max(0, scrollHeight - viewport);

@@ -70,7 +70,10 @@ for (const { q, t, parse } of parsed) {
 }
 const scoreSec = time(5, () => {
   for (const { q, t, parse } of parsed) {
-    const s = t.stream === 'grounded' ? scoreGrounded(parse, q.record, DEFAULT_REWARD_CONFIG) : scoreTextual(parse, t.text, q.record, refs.get(q) ?? [], DEFAULT_REWARD_CONFIG);
+    const s =
+      t.stream === 'grounded'
+        ? scoreGrounded(parse, q.record, DEFAULT_REWARD_CONFIG)
+        : scoreTextual(parse, t.text, q.record, refs.get(q) ?? [], DEFAULT_REWARD_CONFIG);
     sink += s.total;
   }
 });

@@ -68,7 +68,13 @@ export function benchRecord(rand: () => number): DatasetRecord {
  * stream, 1–4 cited boxes and sometimes a zoom call, and for both streams a
  * few region phrases; the answer is right about 60 % of the time.
  */
-export function benchTrace(rand: () => number, record: DatasetRecord, stream: 'grounded' | 'textual', targetTokens: number, resized: ImageSize): BenchTrace {
+export function benchTrace(
+  rand: () => number,
+  record: DatasetRecord,
+  stream: 'grounded' | 'textual',
+  targetTokens: number,
+  resized: ImageSize,
+): BenchTrace {
   const size = { width: record.width, height: record.height };
   const target = targetTokens * 4;
   const pieces: string[] = [];
@@ -81,11 +87,14 @@ export function benchTrace(rand: () => number, record: DatasetRecord, stream: 'g
   const raw = (box: Box): string => fromOriginal(box, 'qwen25-abs', size, resized).join(',');
   if (stream === 'grounded') {
     const boxes = 1 + Math.floor(rand() * 4);
-    for (let b = 0; b < boxes; b++) pieces.push(`The ${pick(rand, OBJECTS)} <box>[${raw(nearEvidence())}]</box> appears ${pick(rand, COLOURS)}.`);
-    if (rand() < 0.3) pieces.push(`I need a closer look. <tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[${raw(nearEvidence())}]}}</tool_call>`);
+    for (let b = 0; b < boxes; b++)
+      pieces.push(`The ${pick(rand, OBJECTS)} <box>[${raw(nearEvidence())}]</box> appears ${pick(rand, COLOURS)}.`);
+    if (rand() < 0.3)
+      pieces.push(`I need a closer look. <tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[${raw(nearEvidence())}]}}</tool_call>`);
   }
   const phrases = 1 + Math.floor(rand() * 3);
-  for (let p = 0; p < phrases; p++) pieces.push(`The ${pick(rand, OBJECTS)} ${describeRegion(nearEvidence(), size)} looks ${pick(rand, COLOURS)}.`);
+  for (let p = 0; p < phrases; p++)
+    pieces.push(`The ${pick(rand, OBJECTS)} ${describeRegion(nearEvidence(), size)} looks ${pick(rand, COLOURS)}.`);
   let chars = pieces.reduce((s, p) => s + p.length + 1, 0);
   while (chars < target) {
     const f = pick(rand, FILLER);

@@ -35,10 +35,14 @@ async function measure(size: number, count: number): Promise<{ size: number; per
 }
 
 const count = Number(process.argv[2] ?? 200);
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores; node ${process.version}; text mode ${await detectTextMode()}`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores; node ${process.version}; text mode ${await detectTextMode()}`,
+);
 for (const size of [448, 1024, 2048]) {
   const r = await measure(size, size > 1024 ? Math.max(10, count / 4) : count);
-  console.log(`${String(r.size).padStart(5)} px  ${r.perSecond.toFixed(1).padStart(6)} images/s  ${r.meanKiB.toFixed(0).padStart(5)} KiB/png  generate ${r.generateMs.toFixed(2)} ms/image`);
+  console.log(
+    `${String(r.size).padStart(5)} px  ${r.perSecond.toFixed(1).padStart(6)} images/s  ${r.meanKiB.toFixed(0).padStart(5)} KiB/png  generate ${r.generateMs.toFixed(2)} ms/image`,
+  );
 }
 
 /** Load speed of a rendered set, and the per-image cost of reading headers only versus decoding every pixel. */
@@ -57,8 +61,12 @@ async function measureLoad(count: number): Promise<void> {
       return (performance.now() - t) / paths.length;
     };
     const header = await timeEach((p) => sharp(p).metadata());
-    const decode = await timeEach((p) => sharp(p, { failOn: 'truncated', sequentialRead: true }).resize(8, 8, { fit: 'fill' }).raw().toBuffer());
-    console.log(`load ${d.records.length} records at 2048 px: ${((d.records.length / loadMs) * 1000).toFixed(0)} records/s (${(loadMs / d.records.length).toFixed(2)} ms each, header + end check); header alone ${header.toFixed(2)} ms/image, full decode ${decode.toFixed(1)} ms/image`);
+    const decode = await timeEach((p) =>
+      sharp(p, { failOn: 'truncated', sequentialRead: true }).resize(8, 8, { fit: 'fill' }).raw().toBuffer(),
+    );
+    console.log(
+      `load ${d.records.length} records at 2048 px: ${((d.records.length / loadMs) * 1000).toFixed(0)} records/s (${(loadMs / d.records.length).toFixed(2)} ms each, header + end check); header alone ${header.toFixed(2)} ms/image, full decode ${decode.toFixed(1)} ms/image`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -31,7 +31,12 @@ function request(imgs: string[], rep: number): GenerateRequest {
     prompts: Array.from({ length: cfg.prompts }, (_, i) => ({
       id: `q${i}`,
       images: [imgs[i % imgs.length]!],
-      messages: [{ role: 'user' as const, text: `Question ${i}: what color is the small shape near the corner? (A) red (B) blue (C) green (D) yellow` }],
+      messages: [
+        {
+          role: 'user' as const,
+          text: `Question ${i}: what color is the small shape near the corner? (A) red (B) blue (C) green (D) yellow`,
+        },
+      ],
     })),
     n: cfg.n,
     temperature: 1,
@@ -90,8 +95,18 @@ async function clientStep(engine: Engine, imgs: string[], rep: number): Promise<
     maxGradNorm: 1,
   });
   const tu = (performance.now() - t) / 1000;
-  const texts = createHash('sha256').update(g.samples.map((s) => s.text).join('\u0000')).digest('hex').slice(0, 16);
-  return { generate: tg, update: tu, tokens: g.samples.reduce((a, s) => a + s.completionTokens, 0), texts, engineGenerate: g.seconds, engineUpdate: u.seconds };
+  const texts = createHash('sha256')
+    .update(g.samples.map((s) => s.text).join('\u0000'))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    generate: tg,
+    update: tu,
+    tokens: g.samples.reduce((a, s) => a + s.completionTokens, 0),
+    texts,
+    engineGenerate: g.seconds,
+    engineUpdate: u.seconds,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -102,11 +117,19 @@ const median = (xs: number[]) => {
 
 const imgs = await squareImages(work, 4);
 await ensureTinyModel(modelDir, tinyCorpus({ textual: true }));
-console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}; dtype ${dtype}; ${reps} steps per run`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; node ${process.version}; dtype ${dtype}; ${reps} steps per run`,
+);
 
 const inproc = new InProcess(imgs);
 const engine = createTorchEngine({ log: () => undefined });
-const [ready] = await Promise.all([inproc.next<{ threads: number }>(), engine.load({ model: modelDir, learningRate: 1e-4, seed: 0, reference: false, dtype })]);
+const [ready] = await Promise.all([
+  inproc.next<{ threads: number }>(),
+  engine.load({ model: modelDir, learningRate: 1e-4, seed: 0, reference: false, dtype }),
+]);
 console.log(`engine threads: ${ready.threads}`);
 const py: Rep[] = [];
 const ts: Rep[] = [];
@@ -126,7 +149,8 @@ await engine.shutdown();
 const same = py.every((p, i) => p.texts === ts[i]?.texts);
 console.log(`same sampled tokens in-process and through the client: ${same ? 'yes' : 'NO'}`);
 
-const row = (name: string, a: number, b: number) => console.log(`| ${name} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(((b - a) / a) * 100).toFixed(1)} % |`);
+const row = (name: string, a: number, b: number) =>
+  console.log(`| ${name} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(((b - a) / a) * 100).toFixed(1)} % |`);
 console.log('\n| per step (median) | in-process s | client s | overhead |\n|---|---|---|---|');
 row('generate (32 × ≤64 tokens)', median(py.map((r) => r.generate)), median(ts.map((r) => r.generate)));
 row('update (32 rollouts)', median(py.map((r) => r.update)), median(ts.map((r) => r.update)));
@@ -134,6 +158,8 @@ row('generate + update', median(py.map((r) => r.generate + r.update)), median(ts
 
 const transport = ts.flatMap((r) => [r.generate - (r.engineGenerate ?? 0), r.update - (r.engineUpdate ?? 0)]);
 const step = median(ts.map((r) => r.generate + r.update));
-console.log(`\ntransport per call (client wall − engine's own time): median ${(median(transport) * 1000).toFixed(2)} ms, max ${(Math.max(...transport) * 1000).toFixed(2)} ms = ${((2 * median(transport)) / step * 100).toFixed(2)} % of a step`);
+console.log(
+  `\ntransport per call (client wall − engine's own time): median ${(median(transport) * 1000).toFixed(2)} ms, max ${(Math.max(...transport) * 1000).toFixed(2)} ms = ${(((2 * median(transport)) / step) * 100).toFixed(2)} % of a step`,
+);
 console.log('\n| operation (tiny model, in-process, once) | seconds |\n|---|---|');
 for (const [k, v] of Object.entries(ops)) console.log(`| ${k} | ${v.toFixed(3)} |`);

@@ -75,8 +75,12 @@ for (const s of result.samples) {
 const total = result.samples.length;
 const sum = (k: 'correct' | 'hit' | 'hq' | 'boxes') => [...perQuestion.values()].reduce((a, q) => a + q[k], 0);
 const pct = (x: number) => `${((100 * x) / total).toFixed(2)}%`;
-console.log(`run ${run.id}, checkpoint ${values.checkpoint}: ${records.length} training questions × ${n} grounded samples = ${total} traces (${seconds.toFixed(0)} s)`);
-console.log(`traces citing a box: ${pct(sum('boxes'))}; correct: ${pct(sum('correct'))}; grounding ≥ ${rewards.highQuality.minIoU}: ${pct(sum('hit'))}; high quality (both): ${pct(sum('hq'))}`);
+console.log(
+  `run ${run.id}, checkpoint ${values.checkpoint}: ${records.length} training questions × ${n} grounded samples = ${total} traces (${seconds.toFixed(0)} s)`,
+);
+console.log(
+  `traces citing a box: ${pct(sum('boxes'))}; correct: ${pct(sum('correct'))}; grounding ≥ ${rewards.highQuality.minIoU}: ${pct(sum('hit'))}; high quality (both): ${pct(sum('hq'))}`,
+);
 const best = [...perQuestion.values()].map((q) => q.bestIoU).sort((a, b) => b - a);
 console.log(`best grounding reward per question: max ${best[0]?.toFixed(3)}, median ${best[Math.floor(best.length / 2)]?.toFixed(3)}`);
 // Chance that a group of g samples of a question holds a reference, from each question's observed rate.

@@ -32,7 +32,12 @@ function request(imgs: string[], prompts: number, maxTokens: number): GenerateRe
     prompts: Array.from({ length: prompts }, (_, i) => ({
       id: `q${i}`,
       images: [imgs[i % imgs.length]!],
-      messages: [{ role: 'user' as const, text: `Question ${i}: what color is the small shape near the corner? (A) red (B) blue (C) green (D) yellow` }],
+      messages: [
+        {
+          role: 'user' as const,
+          text: `Question ${i}: what color is the small shape near the corner? (A) red (B) blue (C) green (D) yellow`,
+        },
+      ],
     })),
     n: 1,
     temperature: 0,
@@ -51,7 +56,11 @@ interface Measure {
 async function measure(engine: Engine, req: GenerateRequest): Promise<Measure> {
   const t0 = performance.now();
   const r = await engine.generate(req);
-  return { seconds: (performance.now() - t0) / 1000, tokens: r.samples.reduce((n, s) => n + s.completionTokens, 0), texts: r.samples.map((s) => s.text) };
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    tokens: r.samples.reduce((n, s) => n + s.completionTokens, 0),
+    texts: r.samples.map((s) => s.text),
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -89,8 +98,15 @@ async function main(): Promise<void> {
         r.ort.push(await measure(ort, w.req));
       }
     }
-    console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-    console.log(`model: ${info.architecture}, ${(info.parameters / 1e6).toFixed(2)}M parameters; ${reps} alternating runs, one thread per engine; medians\n`);
+    console.log(
+      `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+    );
+    console.log(
+      `model: ${info.architecture}, ${(info.parameters / 1e6).toFixed(2)}M parameters; ${reps} alternating runs, one thread per engine; medians\n`,
+    );
     console.log('| workload | PyTorch engine | ORT engine | ORT / PyTorch |');
     console.log('|---|---|---|---|');
     for (const w of workloads) {
@@ -102,10 +118,14 @@ async function main(): Promise<void> {
         console.log(`| ${w.name} | ${(ts * 1000).toFixed(0)} ms | ${(os_ * 1000).toFixed(0)} ms | ${(ts / os_).toFixed(2)}× faster |`);
       } else {
         const tokens = r.torch[0]!.tokens;
-        console.log(`| ${w.name} (${tokens} new tokens) | ${(tokens / ts).toFixed(0)} tokens/s | ${(tokens / os_).toFixed(0)} tokens/s | ${(ts / os_).toFixed(2)}× |`);
+        console.log(
+          `| ${w.name} (${tokens} new tokens) | ${(tokens / ts).toFixed(0)} tokens/s | ${(tokens / os_).toFixed(0)} tokens/s | ${(ts / os_).toFixed(2)}× |`,
+        );
       }
     }
-    console.log(`| start and load | ${torchStart.toFixed(2)} s | ${ortStart.toFixed(2)} s | ${(torchStart / ortStart).toFixed(0)}× faster |`);
+    console.log(
+      `| start and load | ${torchStart.toFixed(2)} s | ${ortStart.toFixed(2)} s | ${(torchStart / ortStart).toFixed(0)}× faster |`,
+    );
     console.log('\nsame greedy tokens from both engines: yes');
   } finally {
     await Promise.allSettled([torch.shutdown(), ort.shutdown()]);

@@ -33,7 +33,11 @@ function configFile(trainer: 'ivgr' | 'trl'): string {
 
 async function stepsPerSecond(trainer: 'ivgr' | 'trl'): Promise<{ rate: number; wall: number }> {
   const start = Date.now();
-  const r = spawnSync(process.execPath, [join('dist', 'cli.js'), 'train', configFile(trainer), '--runs-dir', join(dir, 'runs'), '--run-id', trainer], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join('dist', 'cli.js'), 'train', configFile(trainer), '--runs-dir', join(dir, 'runs'), '--run-id', trainer],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`${trainer} run failed:\n${r.stderr}`);
   const metrics = (await readAll<MetricsRecord>(join(dir, 'runs', trainer, 'events', 'metrics.jsonl'))).records;
   const first = metrics[0]!;

@@ -38,7 +38,8 @@ async function benchService(runDir: string, n: number): Promise<void> {
   await reopened.refresh();
   await reopened.query({}, { key: 'step', dir: 'desc' }, 0, 100);
   const reopen = ms(t);
-  if (reopened.total !== n || reopened.warnings.length > 0) throw new Error(`reopen from the cache: ${reopened.total} rollouts, ${reopened.warnings.join('; ')}`);
+  if (reopened.total !== n || reopened.warnings.length > 0)
+    throw new Error(`reopen from the cache: ${reopened.total} rollouts, ${reopened.warnings.join('; ')}`);
   console.log(
     `service ${n.toLocaleString('en-US')} rollouts: first page from the tail ${tailMs} ms (total estimated ${tail.total}), ` +
       `index build + save ${build} ms, reopen from the cache (${(statSync(cacheFile).size / 2 ** 20).toFixed(1)} MiB) + first page ${reopen} ms`,
@@ -79,9 +80,15 @@ async function openTimed(runDir: string, datasetDir: string): Promise<{ h: Harne
   const t0 = Date.now();
   h.releaseIndex();
   await page.reload();
-  await page.waitForFunction(() => document.querySelector('.list .row:not(.loading):not([hidden])') !== null, undefined, { timeout: 120_000, polling: 16 });
+  await page.waitForFunction(() => document.querySelector('.list .row:not(.loading):not([hidden])') !== null, undefined, {
+    timeout: 120_000,
+    polling: 16,
+  });
   const rowsMs = Date.now() - t0;
-  await page.waitForFunction(() => (document.querySelector('.browser') as HTMLElement).dataset.total !== undefined, undefined, { timeout: 120_000, polling: 16 });
+  await page.waitForFunction(() => (document.querySelector('.browser') as HTMLElement).dataset.total !== undefined, undefined, {
+    timeout: 120_000,
+    polling: 16,
+  });
   return { h, rowsMs, exactMs: Date.now() - t0 };
 }
 
@@ -130,7 +137,20 @@ async function benchPanel(runDir: string, datasetDir: string, n: number): Promis
 
 /** Live absorption: one `liveRollouts` message per rollout (the worst case), as fast as the page takes them. */
 async function benchLive(page: import('playwright-core').Page, base: number): Promise<void> {
-  const row = (i: number): RolloutRow => ({ id: `live-${i}`, step: 9999, stream: i % 2 ? 'textual' : 'grounded', promptId: 'q1', sample: i % 4, score: 1, advantage: 0, correct: true, answer: 'A', boxes: 1, preview: '<think>live</think>', tags: [] });
+  const row = (i: number): RolloutRow => ({
+    id: `live-${i}`,
+    step: 9999,
+    stream: i % 2 ? 'textual' : 'grounded',
+    promptId: 'q1',
+    sample: i % 4,
+    score: 1,
+    advantage: 0,
+    correct: true,
+    answer: 'A',
+    boxes: 1,
+    preview: '<think>live</think>',
+    tags: [],
+  });
   const total = 20_000;
   const t0 = performance.now();
   for (let i = 0; i < total; i += 500) {
@@ -142,12 +162,16 @@ async function benchLive(page: import('playwright-core').Page, base: number): Pr
   await page.waitForFunction((want) => document.body.dataset.liveMessages === String(want), total, { timeout: 120_000 });
   const s = (performance.now() - t0) / 1000;
   const count = await page.evaluate(() => Number(document.body.dataset.liveCount));
-  console.log(`live: ${total} messages of 1 rollout absorbed in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} rollouts/s, none dropped: ${count === base + total}`);
+  console.log(
+    `live: ${total} messages of 1 rollout absorbed in ${s.toFixed(2)} s = ${Math.round(total / s).toLocaleString('en-US')} rollouts/s, none dropped: ${count === base + total}`,
+  );
 }
 
 const root = mkdtempSync(join(tmpdir(), 'ivgr-bench-webview-'));
 try {
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   for (const n of sizes) {
     const dir = join(root, String(n));
     const fx = await writeFixtureRun(dir, { steps: 2, prompts: 4, samples: 2, bigImage: false });

@@ -23,13 +23,22 @@ const VIEWPORT = { width: 1400, height: 360 };
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function once(source: string, root: string): Promise<{ thumbnail: number; firstTile: number; view: number; tiles: number; fullSize: number }> {
+async function once(
+  source: string,
+  root: string,
+): Promise<{ thumbnail: number; firstTile: number; view: number; tiles: number; fullSize: number }> {
   const cache = mkdtempSync(join(root, 'cache-'));
   try {
     let t = performance.now();
     await serveImage(source, cache, 1280);
     const thumbnail = performance.now() - t;
-    const want = tilesForView(SIZE, { scale: 1, tx: VIEWPORT.width / 2 - SIZE.width / 2, ty: VIEWPORT.height / 2 - SIZE.height / 2 }, VIEWPORT, 1, 1280)!;
+    const want = tilesForView(
+      SIZE,
+      { scale: 1, tx: VIEWPORT.width / 2 - SIZE.width / 2, ty: VIEWPORT.height / 2 - SIZE.height / 2 },
+      VIEWPORT,
+      1,
+      1280,
+    )!;
     const queue = new TileQueue();
     let firstTile = NaN;
     t = performance.now();
@@ -57,18 +66,25 @@ async function once(source: string, root: string): Promise<{ thumbnail: number; 
 
 const root = mkdtempSync(join(tmpdir(), 'ivgr-bench-tiles-'));
 try {
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, sharp ${sharp.versions.sharp}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, sharp ${sharp.versions.sharp}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   const fx = await writeFixtureRun(join(root, 'fixture'), { steps: 1, prompts: 1, samples: 1, bigImage: true });
   const photo = join(root, 'photo.jpg');
   await sharp({ create: { ...SIZE, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
     .blur(1.5)
     .jpeg({ quality: 90 })
     .toFile(photo);
-  for (const [name, source] of [['drawn PNG', join(fx.datasetDir, fx.prompts[0]!.image)], ['photo-like JPEG', photo]] as const) {
+  for (const [name, source] of [
+    ['drawn PNG', join(fx.datasetDir, fx.prompts[0]!.image)],
+    ['photo-like JPEG', photo],
+  ] as const) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = [];
     for (let i = 0; i < RUNS; i++) runs.push(await once(source, root));
     const m = (k: 'thumbnail' | 'firstTile' | 'view' | 'fullSize') => Math.round(median(runs.map((r) => r[k])));
-    console.log(`${name} 7680×4320: thumbnail ${m('thumbnail')} ms, first tile ${m('firstTile')} ms, view of ${runs[0]!.tiles} tiles ${m('view')} ms, old full-size rescale ${m('fullSize')} ms (median of ${RUNS}, cold cache)`);
+    console.log(
+      `${name} 7680×4320: thumbnail ${m('thumbnail')} ms, first tile ${m('firstTile')} ms, view of ${runs[0]!.tiles} tiles ${m('view')} ms, old full-size rescale ${m('fullSize')} ms (median of ${RUNS}, cold cache)`,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

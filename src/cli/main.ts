@@ -35,7 +35,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function isBug(err: Error): boolean {
-  return err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || err instanceof RangeError || process.env.IVGR_DEBUG === '1';
+  return (
+    err instanceof TypeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError ||
+    err instanceof RangeError ||
+    process.env.IVGR_DEBUG === '1'
+  );
 }
 
 main(process.argv.slice(2)).then(

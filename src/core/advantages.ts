@@ -21,7 +21,8 @@ export const DEFAULT_ADVANTAGE_OPTIONS: AdvantageOptions = { normalize: 'std', e
  * group of one) carries no signal and gets all-zero advantages.
  */
 export function groupAdvantages(rewards: readonly number[], opts: AdvantageOptions): number[] {
-  if (!Number.isFinite(opts.epsilon) || opts.epsilon < 0) throw new RangeError(`advantages: epsilon must be a finite number >= 0, got ${opts.epsilon}`);
+  if (!Number.isFinite(opts.epsilon) || opts.epsilon < 0)
+    throw new RangeError(`advantages: epsilon must be a finite number >= 0, got ${opts.epsilon}`);
   rewards.forEach((r, i) => {
     if (!Number.isFinite(r)) throw new RangeError(`advantages: reward ${i} is not a finite number (${r})`);
   });

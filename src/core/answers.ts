@@ -61,8 +61,26 @@ export function normalizeChoice(text: string, options?: readonly string[]): stri
 }
 
 const UNITS = [
-  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten',
-  'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen',
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
 ];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 const NUMBER_WORDS = new Map<string, number>();
@@ -101,7 +119,10 @@ function normalizeOnce(text: string): string {
   // Surrounding punctuation only: inner punctuation (3.5, e-mail, o'clock) carries meaning.
   const trimmed = lowered.replace(/^[\s\p{P}\p{S}]+/u, '').replace(/[\s\p{P}\p{S}]+$/u, '');
   // "twenty one" is written "twenty-one" before lookup so both spellings agree.
-  const joined = trimmed.replace(/\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (one|two|three|four|five|six|seven|eight|nine)\b/g, '$1-$2');
+  const joined = trimmed.replace(
+    /\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (one|two|three|four|five|six|seven|eight|nine)\b/g,
+    '$1-$2',
+  );
   const words = joined.split(' ').filter((w) => w.length > 0 && !ARTICLES.has(w));
   return words
     .map((w) => {

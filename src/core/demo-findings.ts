@@ -54,20 +54,27 @@ export function demoFindings(input: DemoFindingsInput): string[] {
   const paired = (b: string) => input.paired?.find((t) => t.a === input.full && t.b === b && t.mode === 'textual');
   const withPaired = (b: string) => {
     const t = paired(b);
-    return t ? `; paired on ${t.n} questions: ${t.onlyA} right only after ${t.a}, ${t.onlyB} only with ${t.b}, McNemar ${formatP(t.p)}` : '';
+    return t
+      ? `; paired on ${t.n} questions: ${t.onlyA} right only after ${t.a}, ${t.onlyB} only with ${t.b}, McNemar ${formatP(t.p)}`
+      : '';
   };
-  if (fullText && sftText) lines.push(`textual accuracy, ${input.full} vs ${input.sft}: ${verdict(fullText, sftText)}${withPaired(input.sft)}`);
+  if (fullText && sftText)
+    lines.push(`textual accuracy, ${input.full} vs ${input.sft}: ${verdict(fullText, sftText)}${withPaired(input.sft)}`);
   const ablText = input.ablation ? find(input.ablation, 'textual') : undefined;
-  if (fullText && ablText && input.ablation) lines.push(`textual accuracy, ${input.full} vs ${input.ablation}: ${verdict(fullText, ablText)}${withPaired(input.ablation)}`);
+  if (fullText && ablText && input.ablation)
+    lines.push(`textual accuracy, ${input.full} vs ${input.ablation}: ${verdict(fullText, ablText)}${withPaired(input.ablation)}`);
   for (const checkpoint of [input.sft, input.full]) {
     for (const mode of ['grounded', 'tool'] as const) {
       const r = find(checkpoint, mode);
-      if (r && r.meanIou !== null && r.hitRate !== null) lines.push(`${checkpoint}: ${mode} boxes, mean IoU ${r.meanIou.toFixed(3)}, hit@0.5 ${pct(r.hitRate)}`);
+      if (r && r.meanIou !== null && r.hitRate !== null)
+        lines.push(`${checkpoint}: ${mode} boxes, mean IoU ${r.meanIou.toFixed(3)}, hit@0.5 ${pct(r.hitRate)}`);
     }
   }
   if (input.firing && input.firing.questions > 0) {
     const f = input.firing;
-    lines.push(`consistency firing rate: ${pct(f.rate)} of RL questions (${f.fired} of ${f.questions}) had at least one high-quality grounded reference`);
+    lines.push(
+      `consistency firing rate: ${pct(f.rate)} of RL questions (${f.fired} of ${f.questions}) had at least one high-quality grounded reference`,
+    );
   }
   for (const checkpoint of [input.sft, input.full, ...(input.ablation ? [input.ablation] : [])]) {
     const text = find(checkpoint, 'textual');
@@ -88,7 +95,9 @@ export function demoFindings(input: DemoFindingsInput): string[] {
     );
     const k = Math.min(5, Math.ceil(steps / 2));
     const acc = (ms: readonly MetricsRecord[]) => mean(ms.map((m) => m.accuracy.textual ?? 0));
-    lines.push(`training accuracy, textual stream: ${pct(acc(input.metrics.slice(0, k)))} in the first ${k} steps, ${pct(acc(input.metrics.slice(-k)))} in the last ${k}`);
+    lines.push(
+      `training accuracy, textual stream: ${pct(acc(input.metrics.slice(0, k)))} in the first ${k} steps, ${pct(acc(input.metrics.slice(-k)))} in the last ${k}`,
+    );
   }
   return lines;
 }

@@ -240,7 +240,12 @@ export function findRegionPhrases(text: string): Array<{ cells: number[]; span: 
     let noun: string | undefined;
     const maybeNoun = wordAfter(text, last.end);
     const singular = maybeNoun?.text.replace(/s$/, '');
-    if (maybeNoun !== undefined && singular !== undefined && REGION_NOUNS.has(singular) && /^\s{1,3}$/.test(text.slice(last.end, maybeNoun.start))) {
+    if (
+      maybeNoun !== undefined &&
+      singular !== undefined &&
+      REGION_NOUNS.has(singular) &&
+      /^\s{1,3}$/.test(text.slice(last.end, maybeNoun.start))
+    ) {
       noun = singular;
       last = maybeNoun;
     }

@@ -67,7 +67,10 @@ export function validateRewardConfig(config: RewardConfig): RewardConfig {
  */
 export function parseWeightSpec(spec: string): Partial<Record<RewardTerm, number>> {
   const out: Partial<Record<RewardTerm, number>> = {};
-  for (const item of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^([a-z]+)\s*=\s*(\S+)$/.exec(item);
     if (!m) throw new RangeError(`weights: '${item}' is not term=value`);
     const [, name, raw] = m as unknown as [string, string, string];
@@ -91,7 +94,9 @@ export function accuracyReward(parse: ParseResult, record: Pick<DatasetRecord, '
   const ok = answersMatch(parse.answerText, record.answer, record.options);
   return {
     value: ok ? 1 : 0,
-    explanation: ok ? `answer '${parse.answerText}' matches '${record.answer}'` : `answer '${parse.answerText}' does not match '${record.answer}'`,
+    explanation: ok
+      ? `answer '${parse.answerText}' matches '${record.answer}'`
+      : `answer '${parse.answerText}' does not match '${record.answer}'`,
   };
 }
 
@@ -199,7 +204,11 @@ function attentionMap(references: readonly ConsistencyReference[], size: ImageSi
  * its peak: Σ_c T(c)·R(c)/max R. Naming the cell the references look at
  * scores 1; naming every cell scores little.
  */
-export function localisationAgreement(text: string, references: readonly ConsistencyReference[], size: ImageSize): { value: number; phrases: number } {
+export function localisationAgreement(
+  text: string,
+  references: readonly ConsistencyReference[],
+  size: ImageSize,
+): { value: number; phrases: number } {
   const phrases = findRegionPhrases(text);
   const map = attentionMap(references, size);
   const peak = Math.max(...map);

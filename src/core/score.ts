@@ -95,7 +95,12 @@ export function scoreTextual(
     rewards,
     'consistency',
     config,
-    consistencyReward(parse, references, { width: record.width, height: record.height }, { alpha: config.consistencyAlpha, options: record.options, text }),
+    consistencyReward(
+      parse,
+      references,
+      { width: record.width, height: record.height },
+      { alpha: config.consistencyAlpha, options: record.options, text },
+    ),
   );
   return {
     stream: 'textual',
@@ -136,6 +141,9 @@ export function scoreQuestion(
   const references: ConsistencyReference[] = g
     .filter((s) => s.highQuality === true)
     .map((s) => ({ id: s.rolloutId, answer: s.answer, boxes: s.boxes }));
-  const t = textual.map((s) => ({ rolloutId: s.rolloutId, ...scoreTextual(parseTrace(s.text, parseOpts), s.text, record, references, config) }));
+  const t = textual.map((s) => ({
+    rolloutId: s.rolloutId,
+    ...scoreTextual(parseTrace(s.text, parseOpts), s.text, record, references, config),
+  }));
   return [...withAdvantages(g, advantageOpts), ...withAdvantages(t, advantageOpts)];
 }

@@ -57,7 +57,9 @@ export function gridSize(size: ImageSize, level: number): { cols: number; rows: 
 export function tileRect(size: ImageSize, t: TileRef): PixelRect {
   const top = topLevel(size);
   if (!Number.isInteger(t.level) || t.level < 0 || t.level > top) {
-    throw new RangeError(`tile level ${t.level} does not exist for a ${size.width}×${size.height} image: expected a whole number from 0 to ${top}`);
+    throw new RangeError(
+      `tile level ${t.level} does not exist for a ${size.width}×${size.height} image: expected a whole number from 0 to ${top}`,
+    );
   }
   const grid = gridSize(size, t.level);
   if (!Number.isInteger(t.col) || !Number.isInteger(t.row) || t.col < 0 || t.row < 0 || t.col >= grid.cols || t.row >= grid.rows) {

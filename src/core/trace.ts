@@ -5,7 +5,18 @@
  * (no backtracking regexes over the whole text), so cost is linear in length.
  */
 import { boxOutsideImage, isValidSize, smartResize, toOriginal, validateBox } from './boxes';
-import type { Box, CoordConvention, DatasetRecord, FormatProblem, ImageSize, ParseOptions, ParseResult, Segment, Span, ToolCall } from './types';
+import type {
+  Box,
+  CoordConvention,
+  DatasetRecord,
+  FormatProblem,
+  ImageSize,
+  ParseOptions,
+  ParseResult,
+  Segment,
+  Span,
+  ToolCall,
+} from './types';
 
 /** Tools a trace may call; others are reported as `unknown-tool` and not executed. */
 export const KNOWN_TOOLS: readonly string[] = ['zoom_in'];
@@ -95,10 +106,16 @@ class TraceParser {
     let size: ImageSize | null = isValidSize(opts.original) ? opts.original : null;
     let resized = opts.resized;
     if (!size) {
-      this.problem('bad-image-size', `original image size must be positive, got ${opts.original.width}x${opts.original.height}; boxes cannot be converted`);
+      this.problem(
+        'bad-image-size',
+        `original image size must be positive, got ${opts.original.width}x${opts.original.height}; boxes cannot be converted`,
+      );
     } else if (opts.convention === 'qwen25-abs') {
       if (resized && !isValidSize(resized)) {
-        this.problem('bad-image-size', `resized image size must be positive, got ${resized.width}x${resized.height}; boxes cannot be converted`);
+        this.problem(
+          'bad-image-size',
+          `resized image size must be positive, got ${resized.width}x${resized.height}; boxes cannot be converted`,
+        );
         size = null;
       } else {
         resized = resized ?? smartResize(size);
@@ -337,7 +354,10 @@ class TraceParser {
     const check = validateBox(converted, this.size, 'clamp');
     if (!check.ok) {
       const outside =
-        converted.every(Number.isFinite) && converted[2] > converted[0] && converted[3] > converted[1] && boxOutsideImage(converted, this.size);
+        converted.every(Number.isFinite) &&
+        converted[2] > converted[0] &&
+        converted[3] > converted[1] &&
+        boxOutsideImage(converted, this.size);
       this.problem(outside ? 'box-out-of-image' : 'bad-box', `${written} (${this.opts.convention}): ${check.reason}`, span);
       return null;
     }
@@ -417,7 +437,11 @@ class TraceParser {
     }
     if (this.answerClosedAt >= 0) {
       const extra = firstContentAfter(this.text, this.answerClosedAt);
-      if (extra < n) this.problem('text-after-answer', 'text after </answer>', { start: extra, end: Math.max(extra + 1, firstContentBefore(this.text)) });
+      if (extra < n)
+        this.problem('text-after-answer', 'text after </answer>', {
+          start: extra,
+          end: Math.max(extra + 1, firstContentBefore(this.text)),
+        });
     }
     // Problems in reading order, so the panel lists them as it highlights them.
     const problems = this.problems

@@ -54,7 +54,13 @@ export function summarize(d: LoadedDataset): DatasetSummary {
     splits,
     withEvidence,
     imageSizes: d.records.length
-      ? { minWidth: Math.min(...ws), maxWidth: Math.max(...ws), minHeight: Math.min(...hs), maxHeight: Math.max(...hs), distinct: sizes.size }
+      ? {
+          minWidth: Math.min(...ws),
+          maxWidth: Math.max(...ws),
+          minHeight: Math.min(...hs),
+          maxHeight: Math.max(...hs),
+          distinct: sizes.size,
+        }
       : null,
   };
 }

@@ -55,10 +55,28 @@ interface Trace {
 function trace(t: Target): Trace {
   if (t.kind === 'rollout') {
     const r = t.record;
-    return { id: r.id, promptId: r.promptId, prompt: r.input, output: r.output, image: r.image, correct: r.correct, score: r.score, group: `rollout:${r.stream}` };
+    return {
+      id: r.id,
+      promptId: r.promptId,
+      prompt: r.input,
+      output: r.output,
+      image: r.image,
+      correct: r.correct,
+      score: r.score,
+      group: `rollout:${r.stream}`,
+    };
   }
   const e = t.record;
-  return { id: e.id, promptId: e.promptId, prompt: e.question, output: e.output, image: e.image, correct: e.correct, score: e.correct ? 1 : 0, group: `eval:${e.mode}` };
+  return {
+    id: e.id,
+    promptId: e.promptId,
+    prompt: e.question,
+    output: e.output,
+    image: e.image,
+    correct: e.correct,
+    score: e.correct ? 1 : 0,
+    group: `eval:${e.mode}`,
+  };
 }
 
 function resolve(input: ExportInput): { pairs: Array<{ note: AnnotationRecord; target: Target }>; skipped: string[] } {
@@ -91,7 +109,14 @@ export function sftLines(input: ExportInput): ExportResult<SftLine> {
   for (const { note, target } of pairs) {
     const t = trace(target);
     if (!isApproved(note, t.correct)) continue;
-    lines.push({ id: t.id, ...(t.image ? { image: t.image } : {}), messages: [{ role: 'user', content: t.prompt }, { role: 'assistant', content: t.output }] });
+    lines.push({
+      id: t.id,
+      ...(t.image ? { image: t.image } : {}),
+      messages: [
+        { role: 'user', content: t.prompt },
+        { role: 'assistant', content: t.output },
+      ],
+    });
   }
   return { lines, skipped };
 }
@@ -101,7 +126,10 @@ export function dpoLines(input: ExportInput): ExportResult<DpoLine> {
   const approved = new Set(pairs.filter((p) => isApproved(p.note, trace(p.target).correct)).map((p) => trace(p.target).id));
   const failing = new Set(pairs.filter((p) => isFailure(p.note, trace(p.target).correct)).map((p) => trace(p.target).id));
   const candidates = new Map<string, Trace[]>();
-  const all: Target[] = [...input.rollouts.map((r) => ({ kind: 'rollout' as const, record: r })), ...input.evals.map((e) => ({ kind: 'eval' as const, record: e }))];
+  const all: Target[] = [
+    ...input.rollouts.map((r) => ({ kind: 'rollout' as const, record: r })),
+    ...input.evals.map((e) => ({ kind: 'eval' as const, record: e })),
+  ];
   for (const t of all.map(trace)) {
     if (!t.correct || failing.has(t.id)) continue;
     const key = `${t.group}|${t.promptId}`;
@@ -114,7 +142,9 @@ export function dpoLines(input: ExportInput): ExportResult<DpoLine> {
     const bad = trace(target);
     if (!isFailure(note, bad.correct)) continue;
     const pool = candidates.get(`${bad.group}|${bad.promptId}`) ?? [];
-    const best = [...pool].sort((a, b) => Number(approved.has(b.id)) - Number(approved.has(a.id)) || b.score - a.score || a.id.localeCompare(b.id))[0];
+    const best = [...pool].sort(
+      (a, b) => Number(approved.has(b.id)) - Number(approved.has(a.id)) || b.score - a.score || a.id.localeCompare(b.id),
+    )[0];
     if (!best) {
       skipped.push(`${target.kind} ${bad.id}: no correct trace of question ${bad.promptId} to pair it with`);
       continue;
@@ -151,7 +181,8 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
       skipped.push(`${target.kind} ${t.id}: question ${t.promptId} has no known image and size`);
       continue;
     }
-    const evidence: Box[] = note.correctedBoxes.length > 0 ? note.correctedBoxes : (base?.evidence ?? (target.kind === 'eval' ? target.record.evidence : []));
+    const evidence: Box[] =
+      note.correctedBoxes.length > 0 ? note.correctedBoxes : (base?.evidence ?? (target.kind === 'eval' ? target.record.evidence : []));
     const answer = base?.answer ?? (target.kind === 'eval' ? target.record.expected : undefined);
     if (answer === undefined) {
       skipped.push(`${target.kind} ${t.id}: question ${t.promptId} has no known reference answer`);
@@ -172,7 +203,12 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
       ...(base?.evidenceLabels && note.correctedBoxes.length === 0 ? { evidenceLabels: base.evidenceLabels } : {}),
       ...(base?.family ? { family: base.family } : {}),
       split: 'failures',
-      meta: { source: `${target.kind}:${t.id}`, tags: note.tags.join(','), note: note.note, correctedBoxes: note.correctedBoxes.length > 0 },
+      meta: {
+        source: `${target.kind}:${t.id}`,
+        tags: note.tags.join(','),
+        note: note.note,
+        correctedBoxes: note.correctedBoxes.length > 0,
+      },
     });
   }
   return { lines, skipped };

@@ -40,7 +40,11 @@ export async function readExportInput(runDir: string, signal?: AbortSignal): Pro
   // Two passes keep only what matters in memory; the rollouts file may be huge.
   const annotated = await readLastAttempts(join(events, 'rollouts.jsonl'), (r) => ids.has(r.id), signal);
   for (const r of annotated) prompts.add(r.promptId);
-  const rollouts = await readLastAttempts(join(events, 'rollouts.jsonl'), (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)), signal);
+  const rollouts = await readLastAttempts(
+    join(events, 'rollouts.jsonl'),
+    (r) => ids.has(r.id) || (r.correct && prompts.has(r.promptId)),
+    signal,
+  );
   return { annotations, rollouts, evals };
 }
 
@@ -49,7 +53,11 @@ export async function readExportInput(runDir: string, signal?: AbortSignal): Pro
  * dataset of the run (reference answer, options, family, evidence), named as the run names them,
  * and, for questions in none, image sizes read from the images under the dataset roots.
  */
-export async function readFailureSources(runDir: string, input: ExportInput, signal?: AbortSignal): Promise<FailureSources & { warnings: string[] }> {
+export async function readFailureSources(
+  runDir: string,
+  input: ExportInput,
+  signal?: AbortSignal,
+): Promise<FailureSources & { warnings: string[] }> {
   const files = readRunFiles(runDir);
   const warnings: string[] = [];
   const dataset = new Map<string, DatasetRecord>();
@@ -67,7 +75,12 @@ export async function readFailureSources(runDir: string, input: ExportInput, sig
   }
   signal?.throwIfAborted();
   const sizes = new Map<string, ImageSize>();
-  const images = new Set([...input.rollouts, ...input.evals].filter((r) => !dataset.has(r.promptId)).map((r) => r.image).filter((p): p is string => typeof p === 'string'));
+  const images = new Set(
+    [...input.rollouts, ...input.evals]
+      .filter((r) => !dataset.has(r.promptId))
+      .map((r) => r.image)
+      .filter((p): p is string => typeof p === 'string'),
+  );
   for (const image of images) {
     signal?.throwIfAborted();
     const meta = await imageMeta(files, image);
@@ -86,7 +99,11 @@ async function imageMeta(files: RunFiles, image: string): Promise<Metadata | nul
 }
 
 /** Writes the chosen exports; nothing is written when `signal` aborts first. */
-export async function exportAnnotationFiles(runDir: string, formats: readonly ExportFormat[], signal?: AbortSignal): Promise<ExportOutcome> {
+export async function exportAnnotationFiles(
+  runDir: string,
+  formats: readonly ExportFormat[],
+  signal?: AbortSignal,
+): Promise<ExportOutcome> {
   const input = await readExportInput(runDir, signal);
   const warnings: string[] = [];
   const results: Array<{ format: ExportFormat; lines: unknown[]; skipped: string[] }> = [];

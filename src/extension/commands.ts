@@ -35,9 +35,14 @@ export interface Services {
 /** Every process start goes through here: none in an untrusted workspace. */
 function trusted(what: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`iVGR: ${what} starts a process, which an untrusted workspace does not allow. Runs can still be opened and read.`, 'Manage Workspace Trust').then((a) => {
-    if (a) void vscode.commands.executeCommand('workbench.trust.manage');
-  });
+  void vscode.window
+    .showWarningMessage(
+      `iVGR: ${what} starts a process, which an untrusted workspace does not allow. Runs can still be opened and read.`,
+      'Manage Workspace Trust',
+    )
+    .then((a) => {
+      if (a) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
   return false;
 }
 
@@ -105,14 +110,23 @@ async function startRun(s: Services): Promise<void> {
     void vscode.window.showErrorMessage('iVGR: open a folder first; runs are written to its runs folder.');
     return;
   }
-  const files = await vscode.workspace.findFiles('**/*.{yaml,yml,json}', '{**/node_modules/**,**/.venv/**,**/runs/**,**/dist/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}', 200);
+  const files = await vscode.workspace.findFiles(
+    '**/*.{yaml,yml,json}',
+    '{**/node_modules/**,**/.venv/**,**/runs/**,**/dist/**,**/package*.json,**/tsconfig*.json,**/.vscode/**}',
+    200,
+  );
   const candidates: Array<vscode.QuickPickItem & { file?: string }> = [{ label: '$(add) New config from template…', alwaysShow: true }];
   for (const f of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
     const text = await readFile(f.fsPath, 'utf8').catch(() => '');
     // Offer files that look like run configs; validation comes after the pick, with located errors.
-    if (/^\s*"?(model|steps|dataset|rewards|streams)"?\s*:/m.test(text)) candidates.push({ label: vscode.workspace.asRelativePath(f), file: f.fsPath });
+    if (/^\s*"?(model|steps|dataset|rewards|streams)"?\s*:/m.test(text))
+      candidates.push({ label: vscode.workspace.asRelativePath(f), file: f.fsPath });
   }
-  const pick = await vscode.window.showQuickPick(candidates, { title: 'Start Training Run', placeHolder: 'Run config', ignoreFocusOut: true });
+  const pick = await vscode.window.showQuickPick(candidates, {
+    title: 'Start Training Run',
+    placeHolder: 'Run config',
+    ignoreFocusOut: true,
+  });
   if (!pick) return;
   let configFile = pick.file;
   if (!configFile) {
@@ -149,7 +163,11 @@ async function startRun(s: Services): Promise<void> {
 
 async function newConfig(workspace: string): Promise<string | undefined> {
   const settings = readSettings();
-  const found = await vscode.workspace.findFiles('**/{config.json,*.jsonl,*.tsv}', '{**/node_modules/**,**/.venv/**,**/runs/**,**/dist/**}', 200);
+  const found = await vscode.workspace.findFiles(
+    '**/{config.json,*.jsonl,*.tsv}',
+    '{**/node_modules/**,**/.venv/**,**/runs/**,**/dist/**}',
+    200,
+  );
   const rel = (p: string): string => relative(workspace, p) || '.';
   const models = found.filter((f) => basename(f.fsPath) === 'config.json').map((f) => rel(dirname(f.fsPath)));
   const datasets = [...new Set(found.filter((f) => basename(f.fsPath) !== 'config.json').map((f) => rel(f.fsPath)))];
@@ -169,7 +187,9 @@ function control(s: Services, action: 'pause' | 'resume' | 'stop', run: RunView)
   try {
     s.registry.send(run.dir, { type: action });
   } catch (err) {
-    void showError(`iVGR: cannot ${action} ${run.name ?? run.id}: ${(err as Error).message}`, [{ title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) }]);
+    void showError(`iVGR: cannot ${action} ${run.name ?? run.id}: ${(err as Error).message}`, [
+      { title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) },
+    ]);
   }
 }
 
@@ -189,7 +209,9 @@ async function resumeRun(s: Services, arg: unknown): Promise<void> {
   s.statusBar.focus(run.dir);
   const state = await s.registry.follow(run.dir, pid);
   if (state.kind === 'ended' && state.status === 'crashed') {
-    await showError(`iVGR: ${run.name ?? run.id} could not resume: ${state.lastLog.at(-1) ?? 'the worker exited'}`, [{ title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) }]);
+    await showError(`iVGR: ${run.name ?? run.id} could not resume: ${state.lastLog.at(-1) ?? 'the worker exited'}`, [
+      { title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) },
+    ]);
   }
 }
 
@@ -208,14 +230,22 @@ async function stopRun(s: Services, arg: unknown): Promise<void> {
   if (!run) return;
   const ok = await vscode.window.showWarningMessage(
     `Stop ${run.name ?? run.id} at step ${run.step}?`,
-    { modal: true, detail: 'The worker finishes the current step, writes a checkpoint, then exits. Resume Run continues from that checkpoint.' },
+    {
+      modal: true,
+      detail: 'The worker finishes the current step, writes a checkpoint, then exits. Resume Run continues from that checkpoint.',
+    },
     'Stop',
   );
   if (ok === 'Stop') control(s, 'stop', run);
 }
 
 /** Runs a short-lived CLI process with a cancellable progress notification; output goes to the run's log. */
-function runWithProgress(s: Services, title: string, args: string[], log: { dir: string; id: string }): Promise<{ code: number | 'cancelled'; last: string }> {
+function runWithProgress(
+  s: Services,
+  title: string,
+  args: string[],
+  log: { dir: string; id: string },
+): Promise<{ code: number | 'cancelled'; last: string }> {
   const { command, env } = nodeCommand();
   return Promise.resolve(
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -229,7 +259,10 @@ function runWithProgress(s: Services, title: string, args: string[], log: { dir:
         if (child.pid) process.kill(-child.pid, 'SIGTERM');
       });
       const onText = (chunk: Buffer): void => {
-        for (const line of chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '')) {
+        for (const line of chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')) {
           channel.info(line);
           last = line;
           progress.report({ message: line.slice(0, 120) });
@@ -261,12 +294,26 @@ async function evaluate(s: Services, arg: unknown): Promise<void> {
   const files = readRunFiles(run.dir);
   const splits = [...new Set([files.evalSplit, 'val', 'test', 'train'])];
   const preset = checkpointOf(arg);
-  const req = await evalWizard(vscodePrompter, preset === undefined ? run.checkpoints : [preset], splits, settings.defaultEvalModes, settings.evaluationEngine);
+  const req = await evalWizard(
+    vscodePrompter,
+    preset === undefined ? run.checkpoints : [preset],
+    splits,
+    settings.defaultEvalModes,
+    settings.evaluationEngine,
+  );
   if (!req) return;
   const cli = s.context.asAbsolutePath(join('dist', 'cli.js'));
   const engine = ENGINE_NAMES[req.engine];
-  const args = [...workerArgs.evaluate(cli, run.dir, req.checkpoint, req.split, req.modes), ...evalEngineArgs(req.engine, settings.ortProvider)];
-  const { code: result, last } = await runWithProgress(s, `iVGR: evaluating step ${req.checkpoint} on ${engine} (${req.modes.join(', ')})`, args, run);
+  const args = [
+    ...workerArgs.evaluate(cli, run.dir, req.checkpoint, req.split, req.modes),
+    ...evalEngineArgs(req.engine, settings.ortProvider),
+  ];
+  const { code: result, last } = await runWithProgress(
+    s,
+    `iVGR: evaluating step ${req.checkpoint} on ${engine} (${req.modes.join(', ')})`,
+    args,
+    run,
+  );
   await s.registry.refresh();
   if (result === 0) {
     const a = await vscode.window.showInformationMessage(`iVGR: evaluation of step ${req.checkpoint} finished on ${engine}.`, 'Open Run');
@@ -274,7 +321,8 @@ async function evaluate(s: Services, arg: unknown): Promise<void> {
   } else if (result !== 'cancelled') {
     const actions = [{ title: 'Open Run Log', run: () => s.logs.show(run.dir, run.id) }];
     // The engine names an unavailable execution provider; the fix is the setting the worker was started with.
-    if (req.engine === 'ort' && providerUnavailable(last)) actions.unshift({ title: 'Open Setting', run: async () => void (await openProviderSetting()) });
+    if (req.engine === 'ort' && providerUnavailable(last))
+      actions.unshift({ title: 'Open Setting', run: async () => void (await openProviderSetting()) });
     await showError(`iVGR: evaluation of step ${req.checkpoint} on ${engine} failed: ${last || `exit ${result}`}`, actions);
   }
 }
@@ -291,7 +339,12 @@ async function openRun(s: Services, arg: unknown): Promise<void> {
     if (!pick) return;
     dir = pick.dir;
     if (!dir) {
-      const uri = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Open Run', title: 'A run folder (with run.json) or an imported rollout dump' });
+      const uri = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Open Run',
+        title: 'A run folder (with run.json) or an imported rollout dump',
+      });
       dir = uri?.[0]?.fsPath;
       if (!dir) return;
     }
@@ -315,14 +368,26 @@ async function importDump(s: Services): Promise<void> {
     void vscode.window.showErrorMessage('iVGR: open a folder first; imported runs are written to its runs folder.');
     return;
   }
-  const uri = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, filters: { 'Rollout dump': ['jsonl', 'json'] }, title: 'A verl or TRL rollout dump (JSONL)', openLabel: 'Import' });
+  const uri = await vscode.window.showOpenDialog({
+    canSelectFiles: true,
+    canSelectFolders: false,
+    filters: { 'Rollout dump': ['jsonl', 'json'] },
+    title: 'A verl or TRL rollout dump (JSONL)',
+    openLabel: 'Import',
+  });
   const dump = uri?.[0]?.fsPath;
   if (!dump) return;
   const runDir = join(root, newRunId(`import-${basename(dump, extname(dump)).replace(/[^A-Za-z0-9._-]/g, '_')}`));
   const cli = s.context.asAbsolutePath(join('dist', 'cli.js'));
-  const { code: result, last } = await runWithProgress(s, `iVGR: importing ${basename(dump)}`, workerArgs.importDump(cli, dump, runDir), { dir: runDir, id: basename(runDir) });
+  const { code: result, last } = await runWithProgress(s, `iVGR: importing ${basename(dump)}`, workerArgs.importDump(cli, dump, runDir), {
+    dir: runDir,
+    id: basename(runDir),
+  });
   if (result === 0) return openRun(s, runDir);
-  if (result !== 'cancelled') await showError(`iVGR: import of ${basename(dump)} failed: ${last || `exit ${result}`}`, [{ title: 'Open Log', run: () => s.logs.show(runDir, basename(runDir)) }]);
+  if (result !== 'cancelled')
+    await showError(`iVGR: import of ${basename(dump)} failed: ${last || `exit ${result}`}`, [
+      { title: 'Open Log', run: () => s.logs.show(runDir, basename(runDir)) },
+    ]);
 }
 
 async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
@@ -331,22 +396,39 @@ async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
   const kinds = await vscode.window.showQuickPick(
     [
       { label: 'SFT', description: 'approved traces as chat messages (JSONL)', picked: true, format: 'sft' as const },
-      { label: 'DPO', description: 'annotated failures paired with a correct trace of the same question (JSONL)', picked: true, format: 'dpo' as const },
-      { label: 'Failure cases', description: 'annotated failures as a dataset (JSONL, corrected boxes as evidence)', picked: true, format: 'failures' as const },
+      {
+        label: 'DPO',
+        description: 'annotated failures paired with a correct trace of the same question (JSONL)',
+        picked: true,
+        format: 'dpo' as const,
+      },
+      {
+        label: 'Failure cases',
+        description: 'annotated failures as a dataset (JSONL, corrected boxes as evidence)',
+        picked: true,
+        format: 'failures' as const,
+      },
     ],
     { title: 'Export Annotations', canPickMany: true, ignoreFocusOut: true },
   );
   if (!kinds || kinds.length === 0) return;
-  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'iVGR: exporting annotations', cancellable: true }, async (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    try {
-      return await exportAnnotationFiles(run.dir, kinds.map((k) => k.format), abort.signal);
-    } catch (err) {
-      if (abort.signal.aborted) return 'cancelled' as const;
-      throw err;
-    }
-  });
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'iVGR: exporting annotations', cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      try {
+        return await exportAnnotationFiles(
+          run.dir,
+          kinds.map((k) => k.format),
+          abort.signal,
+        );
+      } catch (err) {
+        if (abort.signal.aborted) return 'cancelled' as const;
+        throw err;
+      }
+    },
+  );
   if (outcome === 'cancelled') return;
   const { written, warnings } = outcome;
   const channel = await s.logs.channel(run.dir, run.id);
@@ -354,8 +436,17 @@ async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
   for (const w of written) for (const why of w.skipped) channel.warn(`export ${basename(w.file)}: skipped ${why}`);
   const skipped = written.reduce((n, w) => n + w.skipped.length, 0);
   const summary = written.map((w) => `${basename(w.file)}: ${w.n}`).join(', ');
-  const problems = [skipped ? `${skipped} skipped` : '', warnings.length ? `${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : ''].filter((p) => p !== '').join(', ');
-  const a = await vscode.window.showInformationMessage(`iVGR: exported ${summary}${problems ? ` (${problems}, see the run log)` : ''}.`, 'Open Folder', ...(problems ? ['Open Run Log'] : []));
+  const problems = [
+    skipped ? `${skipped} skipped` : '',
+    warnings.length ? `${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : '',
+  ]
+    .filter((p) => p !== '')
+    .join(', ');
+  const a = await vscode.window.showInformationMessage(
+    `iVGR: exported ${summary}${problems ? ` (${problems}, see the run log)` : ''}.`,
+    'Open Folder',
+    ...(problems ? ['Open Run Log'] : []),
+  );
   if (a === 'Open Folder') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(join(run.dir, 'exports')));
   if (a === 'Open Run Log') await s.logs.show(run.dir, run.id);
 }

@@ -58,8 +58,16 @@ export function activate(context: vscode.ExtensionContext): void {
     void vscode.commands.executeCommand('setContext', 'ivgr.hasTwoRuns', runs.length > 1);
     void vscode.commands.executeCommand('setContext', 'ivgr.hasRunningRun', has('running'));
     void vscode.commands.executeCommand('setContext', 'ivgr.hasPausedRun', has('paused'));
-    void vscode.commands.executeCommand('setContext', 'ivgr.hasRestartableRun', runs.some((r) => allowedActions(r).includes('restart')));
-    void vscode.commands.executeCommand('setContext', 'ivgr.hasCheckpoints', runs.some((r) => allowedActions(r).includes('evaluate')));
+    void vscode.commands.executeCommand(
+      'setContext',
+      'ivgr.hasRestartableRun',
+      runs.some((r) => allowedActions(r).includes('restart')),
+    );
+    void vscode.commands.executeCommand(
+      'setContext',
+      'ivgr.hasCheckpoints',
+      runs.some((r) => allowedActions(r).includes('evaluate')),
+    );
     void context.workspaceState.update(EXTRA_FOLDERS_KEY, registry.folders);
   });
   context.subscriptions.push(
@@ -78,7 +86,11 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push({ dispose: () => clearInterval(timer) });
   // Finds runs of this workspace and re-attaches to the live ones (after a reload, or from a second window).
   void registry.refresh();
-  const onStart = runToOpenOnStart(process.env, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), (d) => existsSync(join(d, 'run.json')));
+  const onStart = runToOpenOnStart(
+    process.env,
+    (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    (d) => existsSync(join(d, 'run.json')),
+  );
   if (onStart && 'error' in onStart) void vscode.window.showErrorMessage(`iVGR: ${onStart.error}`);
   else if (onStart) void vscode.commands.executeCommand('ivgr.openRun', onStart.dir);
 }

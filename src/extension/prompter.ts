@@ -17,6 +17,8 @@ export const vscodePrompter: Prompter = {
     return r?.map((i) => i.value);
   },
   input(title, prompt, value, validate) {
-    return Promise.resolve(vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: (v) => validate(v) ?? undefined }));
+    return Promise.resolve(
+      vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: (v) => validate(v) ?? undefined }),
+    );
   },
 };

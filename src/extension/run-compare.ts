@@ -25,10 +25,22 @@ export function compareRunsMarkdown(runs: readonly CompareInput[]): string {
     '',
     `| | ${names.join(' | ')} |`,
     `|---|${names.map(() => '---').join('|')}|`,
-    row('status', runs.map((r) => r.view.status)),
-    row('step', runs.map((r) => progressText(r.view))),
-    row('mean reward, grounded', runs.map((r) => formatReward(r.view.reward.grounded))),
-    row('mean reward, textual', runs.map((r) => formatReward(r.view.reward.textual))),
+    row(
+      'status',
+      runs.map((r) => r.view.status),
+    ),
+    row(
+      'step',
+      runs.map((r) => progressText(r.view)),
+    ),
+    row(
+      'mean reward, grounded',
+      runs.map((r) => formatReward(r.view.reward.grounded)),
+    ),
+    row(
+      'mean reward, textual',
+      runs.map((r) => formatReward(r.view.reward.textual)),
+    ),
   ];
   // Accuracy per mode at each run's latest evaluated checkpoint: the paper's comparison.
   for (const mode of ['textual', 'grounded', 'tool'] as EvalMode[]) {
@@ -47,7 +59,13 @@ export function compareRunsMarkdown(runs: readonly CompareInput[]): string {
   if (differing.length === 0) lines.push('The configs are the same.');
   else {
     lines.push(`| field | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
-    for (const k of differing) lines.push(row(`\`${k}\``, flat.map((f) => f.get(k) ?? '–')));
+    for (const k of differing)
+      lines.push(
+        row(
+          `\`${k}\``,
+          flat.map((f) => f.get(k) ?? '–'),
+        ),
+      );
   }
   return lines.join('\n') + '\n';
 }

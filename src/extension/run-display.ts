@@ -89,10 +89,29 @@ export function rewardText(reward: RunView['reward']): string {
 }
 
 export type TreeNode =
-  | { kind: 'run'; id: string; runDir: string; label: string; description: string; tooltip: string; icon: string; color?: string; contextValue: string }
+  | {
+      kind: 'run';
+      id: string;
+      runDir: string;
+      label: string;
+      description: string;
+      tooltip: string;
+      icon: string;
+      color?: string;
+      contextValue: string;
+    }
   | { kind: 'group'; id: string; runDir: string; label: string; description: string; group: 'checkpoints' | 'evaluations' }
   | { kind: 'checkpoint'; id: string; runDir: string; label: string; description: string; step: number; contextValue: string }
-  | { kind: 'evaluation'; id: string; runDir: string; label: string; description: string; tooltip: string; checkpoint: string; mode: string };
+  | {
+      kind: 'evaluation';
+      id: string;
+      runDir: string;
+      label: string;
+      description: string;
+      tooltip: string;
+      checkpoint: string;
+      mode: string;
+    };
 
 export function runNode(run: RunView): Extract<TreeNode, { kind: 'run' }> {
   const { icon, color } = statusIcon(run.status);
@@ -122,10 +141,24 @@ export function runNode(run: RunView): Extract<TreeNode, { kind: 'run' }> {
 export function runChildren(run: RunView): TreeNode[] {
   const out: TreeNode[] = [];
   if (run.checkpoints.length > 0) {
-    out.push({ kind: 'group', id: `ckpts:${run.dir}`, runDir: run.dir, label: 'Checkpoints', description: String(run.checkpoints.length), group: 'checkpoints' });
+    out.push({
+      kind: 'group',
+      id: `ckpts:${run.dir}`,
+      runDir: run.dir,
+      label: 'Checkpoints',
+      description: String(run.checkpoints.length),
+      group: 'checkpoints',
+    });
   }
   if (run.evals.length > 0) {
-    out.push({ kind: 'group', id: `evals:${run.dir}`, runDir: run.dir, label: 'Evaluations', description: String(run.evals.length), group: 'evaluations' });
+    out.push({
+      kind: 'group',
+      id: `evals:${run.dir}`,
+      runDir: run.dir,
+      label: 'Evaluations',
+      description: String(run.evals.length),
+      group: 'evaluations',
+    });
   }
   return out;
 }

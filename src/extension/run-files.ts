@@ -37,7 +37,11 @@ function datasetsOf(config: Record<string, unknown>): Pick<RunConfig, 'dataset' 
     if (!v || typeof v !== 'object') return null;
     const o = v as Record<string, unknown>;
     if (typeof o.path !== 'string') return null;
-    return { path: o.path, ...(typeof o.format === 'string' ? { format: o.format } : {}), ...(typeof o.name === 'string' ? { name: o.name } : {}) };
+    return {
+      path: o.path,
+      ...(typeof o.format === 'string' ? { format: o.format } : {}),
+      ...(typeof o.name === 'string' ? { name: o.name } : {}),
+    };
   };
   if (Array.isArray(config.datasets)) return { datasets: config.datasets.map(entry).filter((e) => e !== null) };
   const one = entry(config.dataset);
@@ -110,7 +114,8 @@ export async function loadRunEvidence(files: Pick<RunFiles, 'datasetRoot' | 'dat
       }
     }),
   );
-  for (const r of loaded.flat()) byId.set(r.id, { evidence: r.evidence, ...(r.evidenceLabels ? { evidenceLabels: r.evidenceLabels } : {}) });
+  for (const r of loaded.flat())
+    byId.set(r.id, { evidence: r.evidence, ...(r.evidenceLabels ? { evidenceLabels: r.evidenceLabels } : {}) });
   return { byId, errors };
 }
 

@@ -42,7 +42,21 @@ export function readEvalSummary(runDir: string): EvalSummaryRow[] {
 /** Reads one run folder into a view. A folder with events but no run.json is an imported dump. */
 export async function readRunView(dir: string): Promise<RunView> {
   if (!existsSync(join(dir, 'run.json')) && existsSync(join(dir, 'events', 'rollouts.jsonl'))) {
-    return { id: basename(dir), dir, name: null, status: 'finished', step: 0, totalSteps: 0, phase: null, reward: {}, checkpoints: [], evals: readEvalSummary(dir), lastLog: [], imported: true, attached: false };
+    return {
+      id: basename(dir),
+      dir,
+      name: null,
+      status: 'finished',
+      step: 0,
+      totalSteps: 0,
+      phase: null,
+      reward: {},
+      checkpoints: [],
+      evals: readEvalSummary(dir),
+      lastLog: [],
+      imported: true,
+      attached: false,
+    };
   }
   const s = await inspectRun(dir);
   return {
@@ -155,7 +169,8 @@ export class RunRegistry {
         this.errors.delete(dir);
         const old = this.views.get(dir);
         // An attached run's live status is fresher than its files.
-        if (live?.state.kind === 'connected' && old) this.views.set(dir, { ...view, status: old.status, step: old.step, phase: old.phase, reward: old.reward, attached: true });
+        if (live?.state.kind === 'connected' && old)
+          this.views.set(dir, { ...view, status: old.status, step: old.step, phase: old.phase, reward: old.reward, attached: true });
         else this.views.set(dir, view);
         if (!live && (view.status === 'running' || view.status === 'paused' || view.status === 'created')) void this.attach(dir);
       } catch (err) {
@@ -189,9 +204,30 @@ export class RunRegistry {
 
   private applyStatus(dir: string, st: Extract<WorkerMessage, { type: 'status' }>['status']): void {
     const view = this.views.get(dir) ?? {
-      id: basename(dir), dir, name: null, status: st.status, step: 0, totalSteps: 0, phase: null, reward: {}, checkpoints: [], evals: [], lastLog: [], imported: false, attached: true,
+      id: basename(dir),
+      dir,
+      name: null,
+      status: st.status,
+      step: 0,
+      totalSteps: 0,
+      phase: null,
+      reward: {},
+      checkpoints: [],
+      evals: [],
+      lastLog: [],
+      imported: false,
+      attached: true,
     };
-    this.views.set(dir, { ...view, status: st.status, step: st.step, totalSteps: st.totalSteps, phase: st.phase, reward: st.reward, attached: true, message: st.message ?? view.message });
+    this.views.set(dir, {
+      ...view,
+      status: st.status,
+      step: st.step,
+      totalSteps: st.totalSteps,
+      phase: st.phase,
+      reward: st.reward,
+      attached: true,
+      message: st.message ?? view.message,
+    });
     this.emit('changed');
   }
 }

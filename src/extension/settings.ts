@@ -26,7 +26,9 @@ const MODES: readonly EvalMode[] = ['textual', 'grounded', 'tool'];
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('ivgr');
-  const modes = c.get<string[]>('evaluation.defaultModes', ['textual', 'grounded', 'tool']).filter((m): m is EvalMode => (MODES as readonly string[]).includes(m));
+  const modes = c
+    .get<string[]>('evaluation.defaultModes', ['textual', 'grounded', 'tool'])
+    .filter((m): m is EvalMode => (MODES as readonly string[]).includes(m));
   return {
     python: c.get<string>('python.path', '').trim(),
     defaultDevice: c.get<string>('defaultDevice', 'cpu'),
@@ -45,7 +47,9 @@ let warnedTags: string | null = null;
 function annotationTags(value: unknown): string[] {
   const { tags, problem } = parseAnnotationTags(value);
   if (problem !== null && problem !== warnedTags) {
-    void vscode.window.showWarningMessage(`iVGR: ${problem}.`, 'Open Setting').then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'ivgr.annotation.tags'));
+    void vscode.window
+      .showWarningMessage(`iVGR: ${problem}.`, 'Open Setting')
+      .then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'ivgr.annotation.tags'));
   }
   warnedTags = problem;
   return tags;

@@ -42,7 +42,10 @@ export interface TryContext {
 }
 
 /** The panel's view of one generated answer: read as the scorer reads it, boxes in original-image pixels. */
-export function tryResultOf(sample: Pick<GeneratedSample, 'text' | 'promptTokens' | 'completionTokens' | 'finish'>, ctx: TryContext): TryPromptResult {
+export function tryResultOf(
+  sample: Pick<GeneratedSample, 'text' | 'promptTokens' | 'completionTokens' | 'finish'>,
+  ctx: TryContext,
+): TryPromptResult {
   const parsed = parseTrace(sample.text, parseOptionsFor(ctx.imageSize, { coordConvention: ctx.convention }));
   return {
     engine: ctx.engine,
@@ -63,11 +66,20 @@ export function tryResultOf(sample: Pick<GeneratedSample, 'text' | 'promptTokens
 }
 
 /** Asks `engine` one question greedily, in the prompt format of `q.kind`, about `q.imagePath`. */
-export async function askEngine(engine: Engine, info: ModelInfo, q: TryQuestion, checkpoint: number, call?: CallOptions): Promise<TryPromptResult> {
+export async function askEngine(
+  engine: Engine,
+  info: ModelInfo,
+  q: TryQuestion,
+  checkpoint: number,
+  call?: CallOptions,
+): Promise<TryPromptResult> {
   const meta = await sharp(q.imagePath).metadata();
   if (!meta.width || !meta.height) throw new Error(`${q.imagePath}: not an image sharp can read`);
   const messages = promptMessages(q.kind, { question: q.question.trim() });
-  const gen = await engine.generate({ prompts: [{ id: 'try', images: [q.imagePath], messages }], n: 1, temperature: 0, maxTokens: q.maxTokens, seed: 0, keep: false }, call);
+  const gen = await engine.generate(
+    { prompts: [{ id: 'try', images: [q.imagePath], messages }], n: 1, temperature: 0, maxTokens: q.maxTokens, seed: 0, keep: false },
+    call,
+  );
   const sample = gen.samples[0];
   if (!sample) throw new Error('the engine returned no sample');
   return tryResultOf(sample, {
@@ -95,7 +107,11 @@ export interface TryTarget {
  * The checkpoint a question runs on: `step`, or the run's latest complete checkpoint; the base
  * model is the run config's (the built-in tiny model is found, or built, as the worker does).
  */
-export function tryTargetOf(runDir: string, step: number | undefined, opts: { python?: string; log?: (line: string) => void } = {}): TryTarget & { maxTokens: number } {
+export function tryTargetOf(
+  runDir: string,
+  step: number | undefined,
+  opts: { python?: string; log?: (line: string) => void } = {},
+): TryTarget & { maxTokens: number } {
   const run = readRunJson(runDir);
   const all = listCheckpoints(runDir);
   if (all.length === 0) throw new Error(`${run.id} has no checkpoint yet; Try prompt runs a saved checkpoint`);
@@ -192,11 +208,20 @@ export class TryPromptRunner {
     return dir;
   }
 
-  private async engineFor(onnxDir: string, checkpoint: number, progress: (message: string) => void): Promise<{ engine: Engine; info: ModelInfo }> {
+  private async engineFor(
+    onnxDir: string,
+    checkpoint: number,
+    progress: (message: string) => void,
+  ): Promise<{ engine: Engine; info: ModelInfo }> {
     if (this.loaded?.onnxDir === onnxDir) return this.loaded;
     await this.unload();
     progress(`Loading step ${checkpoint} into ONNX Runtime (${this.opts.provider})…`);
-    const engine = createOrtEngine({ modelDir: onnxDir, provider: this.opts.provider, ...(this.opts.threads ? { threads: this.opts.threads } : {}), ...(this.opts.log ? { log: this.opts.log } : {}) });
+    const engine = createOrtEngine({
+      modelDir: onnxDir,
+      provider: this.opts.provider,
+      ...(this.opts.threads ? { threads: this.opts.threads } : {}),
+      ...(this.opts.log ? { log: this.opts.log } : {}),
+    });
     try {
       const info = await engine.load({ model: onnxDir, device: this.opts.provider });
       this.loaded = { onnxDir, engine, info };

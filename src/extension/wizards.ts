@@ -36,13 +36,19 @@ export async function configWizard(p: Prompter, ctx: ConfigWizardContext): Promi
   if (name === undefined) return undefined;
   const dataset = await p.pick<string | null>(
     title,
-    [{ label: 'Synthetic fine-grained set', description: 'generated on first run', value: null }, ...ctx.datasets.map((d) => ({ label: d, value: d }))],
+    [
+      { label: 'Synthetic fine-grained set', description: 'generated on first run', value: null },
+      ...ctx.datasets.map((d) => ({ label: d, value: d })),
+    ],
     'Dataset',
   );
   if (dataset === undefined) return undefined;
   const model = await p.pick<string>(
     title,
-    [{ label: 'Built-in tiny model', description: 'builtin:tiny, runs on CPU', value: 'builtin:tiny' }, ...ctx.models.map((m) => ({ label: m, value: m }))],
+    [
+      { label: 'Built-in tiny model', description: 'builtin:tiny, runs on CPU', value: 'builtin:tiny' },
+      ...ctx.models.map((m) => ({ label: m, value: m })),
+    ],
     'Model',
   );
   if (model === undefined) return undefined;
@@ -81,7 +87,13 @@ export function evalEngineArgs(engine: EvalEngine, provider: 'cpu' | 'cuda'): st
 }
 
 /** Asks for checkpoint (newest first), split, modes and engine (the default first); undefined on cancel or no mode chosen. */
-export async function evalWizard(p: Prompter, checkpoints: number[], splits: string[], defaultModes: EvalMode[], defaultEngine: EvalEngine = 'torch'): Promise<EvalRequest | undefined> {
+export async function evalWizard(
+  p: Prompter,
+  checkpoints: number[],
+  splits: string[],
+  defaultModes: EvalMode[],
+  defaultEngine: EvalEngine = 'torch',
+): Promise<EvalRequest | undefined> {
   if (checkpoints.length === 0) return undefined;
   const title = 'Evaluate checkpoint';
   const latest = checkpoints.at(-1);
@@ -91,18 +103,31 @@ export async function evalWizard(p: Prompter, checkpoints: number[], splits: str
     'Checkpoint',
   );
   if (checkpoint === undefined) return undefined;
-  const split = await p.pick(title, splits.map((s) => ({ label: s, value: s })), 'Split');
+  const split = await p.pick(
+    title,
+    splits.map((s) => ({ label: s, value: s })),
+    'Split',
+  );
   if (split === undefined) return undefined;
   const modes = await p.pickMany(
     title,
-    (Object.keys(MODE_LABELS) as EvalMode[]).map((m) => ({ label: m, description: MODE_LABELS[m], value: m, picked: defaultModes.includes(m) })),
+    (Object.keys(MODE_LABELS) as EvalMode[]).map((m) => ({
+      label: m,
+      description: MODE_LABELS[m],
+      value: m,
+      picked: defaultModes.includes(m),
+    })),
     'Evaluation modes',
   );
   if (!modes || modes.length === 0) return undefined;
   const engines: EvalEngine[] = defaultEngine === 'ort' ? ['ort', 'torch'] : ['torch', 'ort'];
   const engine = await p.pick(
     title,
-    engines.map((e) => ({ label: ENGINE_ITEMS[e].label, description: e === defaultEngine ? `${ENGINE_ITEMS[e].description} (default)` : ENGINE_ITEMS[e].description, value: e })),
+    engines.map((e) => ({
+      label: ENGINE_ITEMS[e].label,
+      description: e === defaultEngine ? `${ENGINE_ITEMS[e].description} (default)` : ENGINE_ITEMS[e].description,
+      value: e,
+    })),
     'Engine',
   );
   if (engine === undefined) return undefined;

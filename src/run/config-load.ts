@@ -30,7 +30,9 @@ export function parseConfigWith<S extends z.ZodType>(schema: S, text: string, fi
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(
+      `${file}${line ? `:${line}` : ''}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`,
+    );
   }
   const given: unknown = doc.toJS() ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
@@ -79,7 +81,12 @@ function knownKeys(schema: z.ZodType, path: PropertyKey[]): string {
     const s = unwrap(shape);
     const fields = (s as { shape?: Record<string, unknown> }).shape;
     // A list index steps into the list's element schema.
-    shape = typeof p === 'number' ? (s as { def?: { element?: unknown } } | undefined)?.def?.element : fields && typeof p === 'string' ? fields[p] : undefined;
+    shape =
+      typeof p === 'number'
+        ? (s as { def?: { element?: unknown } } | undefined)?.def?.element
+        : fields && typeof p === 'string'
+          ? fields[p]
+          : undefined;
   }
   const fields = (unwrap(shape) as { shape?: Record<string, unknown> } | undefined)?.shape;
   return fields ? Object.keys(fields).join(', ') : '?';

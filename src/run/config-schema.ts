@@ -26,7 +26,10 @@ const datasetSchema = z.strictObject({
 
 const namedDatasetSchema = datasetSchema.extend({
   /** Prefix of this dataset's record ids ("<name>/<id>"); default: the path's last part without extension. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"')
+    .optional(),
 });
 
 const DEFAULT_DATASET: z.output<typeof datasetSchema> = { path: 'data/synthetic' };
@@ -39,7 +42,11 @@ export interface RunDataset {
 }
 
 function defaultName(path: string): string {
-  const last = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? path;
+  const last =
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? path;
   return last.replace(/\.(jsonl|json|tsv)$/i, '') || 'dataset';
 }
 
@@ -55,17 +62,26 @@ const syntheticSchema = z.strictObject({
   counts: z.strictObject({ train: positiveInt.default(256), val: positiveInt.default(64), test: positiveInt.default(128) }).prefault({}),
   size: positiveInt.default(112),
   /** Question families to generate (default: all four). */
-  families: z.array(z.enum(['attribute', 'text', 'position', 'count'])).min(1).optional(),
+  families: z
+    .array(z.enum(['attribute', 'text', 'position', 'count']))
+    .min(1)
+    .optional(),
   /** Target side as a fraction of sqrt(width · height) (default 0.04). */
   targetScale: z.number().positive().max(0.2).optional(),
   /** Share of free-form questions; the rest are multiple choice (default 0.25). */
   freeFormRatio: z.number().min(0).max(1).optional(),
   /** Distractor objects per scene, uniformly in [min, max] (default 2–4). */
-  distractors: z.strictObject({ min: z.number().int().min(0), max: z.number().int().max(12) }).refine((d) => d.min <= d.max, 'min must not exceed max').optional(),
+  distractors: z
+    .strictObject({ min: z.number().int().min(0), max: z.number().int().max(12) })
+    .refine((d) => d.min <= d.max, 'min must not exceed max')
+    .optional(),
 });
 
 const configObject = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"')
+    .optional(),
   /** A local model folder, or "builtin:tiny" for the embedded tiny Qwen2.5-VL. */
   model: z.string().min(1).default('builtin:tiny'),
   /**
@@ -132,7 +148,8 @@ const configObject = z.strictObject({
 
 export const runConfigSchema = configObject
   .superRefine((c, ctx) => {
-    if (c.dataset && c.datasets) ctx.addIssue({ code: 'custom', path: ['datasets'], message: 'use either "dataset" (one) or "datasets" (several), not both' });
+    if (c.dataset && c.datasets)
+      ctx.addIssue({ code: 'custom', path: ['datasets'], message: 'use either "dataset" (one) or "datasets" (several), not both' });
     if (!c.datasets) return;
     const seen = new Map<string, number>();
     c.datasets.forEach((d, i) => {
@@ -141,7 +158,11 @@ export const runConfigSchema = configObject
       if (first !== undefined) {
         // A name derived from the path is reported on the path, which is where the line is.
         const field = d.name ? 'name' : 'path';
-        ctx.addIssue({ code: 'custom', path: ['datasets', i, field], message: `the name "${name}"${d.name ? '' : ' (from the path)'} is already the name of datasets.${first}; give each dataset its own "name"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, field],
+          message: `the name "${name}"${d.name ? '' : ' (from the path)'} is already the name of datasets.${first}; give each dataset its own "name"`,
+        });
       } else seen.set(name, i);
     });
   })

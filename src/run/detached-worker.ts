@@ -45,7 +45,11 @@ export function spawnDetached(spec: SpawnSpec): Promise<number> {
 export function spawnCliWorker(runDir: string, extraArgs: string[] = []): Promise<number> {
   const script = process.argv[1];
   if (!script) throw new Error('cannot tell which script to re-run for a detached worker');
-  return spawnDetached({ command: process.execPath, args: [...process.execArgv, ...workerArgs.foreground(script, runDir), ...extraArgs], runDir });
+  return spawnDetached({
+    command: process.execPath,
+    args: [...process.execArgv, ...workerArgs.foreground(script, runDir), ...extraArgs],
+    runDir,
+  });
 }
 
 /**
@@ -65,10 +69,26 @@ export async function waitForRunJson(runDir: string, pid: number, timeoutMs = 60
 /** Arguments of the `ivgr` CLI (dist/cli.js) for the entry points a client starts. */
 export const workerArgs = {
   /** Creates `runDir` from the config and trains in the foreground of the (detached) process. */
-  train: (cli: string, config: string, runDir: string): string[] => [cli, 'train', config, '--runs-dir', dirname(runDir), '--run-id', basename(runDir)],
+  train: (cli: string, config: string, runDir: string): string[] => [
+    cli,
+    'train',
+    config,
+    '--runs-dir',
+    dirname(runDir),
+    '--run-id',
+    basename(runDir),
+  ],
   resume: (cli: string, runDir: string): string[] => [cli, 'resume', runDir],
   /** The worker itself, in this process: what `--detach` starts. */
   foreground: (cli: string, runDir: string): string[] => [cli, 'resume', runDir, '--foreground'],
-  evaluate: (cli: string, runDir: string, checkpoint: number, split: string, modes: string[]): string[] => [cli, 'eval', join(runDir, 'checkpoints', String(checkpoint)), '--split', split, '--mode', modes.join(',')],
+  evaluate: (cli: string, runDir: string, checkpoint: number, split: string, modes: string[]): string[] => [
+    cli,
+    'eval',
+    join(runDir, 'checkpoints', String(checkpoint)),
+    '--split',
+    split,
+    '--mode',
+    modes.join(','),
+  ],
   importDump: (cli: string, dump: string, runDir: string): string[] => [cli, 'import', dump, '--out', runDir],
 };

@@ -98,7 +98,12 @@ export async function readAll<T = unknown>(file: string): Promise<{ records: T[]
 }
 
 /** The records of `file` that `parse` accepts and `keep` wants; a missing file has none. Checks `signal` before each chunk. */
-export async function readRecords<T>(file: string, parse: (r: Record<string, unknown>) => T | null, keep: (r: T) => boolean, signal?: AbortSignal): Promise<T[]> {
+export async function readRecords<T>(
+  file: string,
+  parse: (r: Record<string, unknown>) => T | null,
+  keep: (r: T) => boolean,
+  signal?: AbortSignal,
+): Promise<T[]> {
   const out: T[] = [];
   let offset = 0;
   for (;;) {
@@ -146,7 +151,10 @@ export async function tailLines(file: string, n: number, maxBytes = 64 << 10): P
     const length = Math.min(size, maxBytes);
     const buf = Buffer.alloc(length);
     await fh.read(buf, 0, length, size - length);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     // When the window starts mid-file its first line is partial.
     if (length < size) lines.shift();
     return lines.slice(-n);

@@ -43,7 +43,19 @@ export function allocateColumns(n: number): IndexColumns {
 }
 
 /** Widest columns first, so every column starts aligned to its element size. */
-const ORDER: (keyof IndexColumns)[] = ['offset', 'length', 'step', 'score', 'advantage', 'idHash', 'promptHash', 'boxes', 'stream', 'correct', 'superseded'];
+const ORDER: (keyof IndexColumns)[] = [
+  'offset',
+  'length',
+  'step',
+  'score',
+  'advantage',
+  'idHash',
+  'promptHash',
+  'boxes',
+  'stream',
+  'correct',
+  'superseded',
+];
 const ROW_BYTES = ORDER.reduce((n, k) => n + allocateColumns(0)[k].BYTES_PER_ELEMENT, 0);
 const MAGIC = Buffer.from('IVGRIDX\0', 'latin1');
 const VERSION = 2;
@@ -80,10 +92,12 @@ export async function saveIndexCache(cacheFile: string, rolloutsFile: string, in
   } finally {
     closeSync(fd);
   }
-  const payload = Buffer.concat(ORDER.map((k) => {
-    const col = columns[k];
-    return Buffer.from(col.buffer, col.byteOffset, count * col.BYTES_PER_ELEMENT);
-  }));
+  const payload = Buffer.concat(
+    ORDER.map((k) => {
+      const col = columns[k];
+      return Buffer.from(col.buffer, col.byteOffset, count * col.BYTES_PER_ELEMENT);
+    }),
+  );
   const header = Buffer.alloc(HEADER);
   MAGIC.copy(header, 0);
   header.writeUInt32LE(VERSION, 8);
@@ -133,10 +147,13 @@ export async function loadIndexCache(cacheFile: string, rolloutsFile: string, ca
   }
   try {
     const st = fstatSync(fd);
-    if (st.size < bytesIndexed) return { ok: false, reason: `stale: ${rolloutsFile} has ${st.size} bytes, the cache covers ${bytesIndexed}` };
-    if (st.size === buf.readDoubleLE(24) && st.mtimeMs !== buf.readDoubleLE(32)) return { ok: false, reason: `stale: ${rolloutsFile} was modified without growing` };
+    if (st.size < bytesIndexed)
+      return { ok: false, reason: `stale: ${rolloutsFile} has ${st.size} bytes, the cache covers ${bytesIndexed}` };
+    if (st.size === buf.readDoubleLE(24) && st.mtimeMs !== buf.readDoubleLE(32))
+      return { ok: false, reason: `stale: ${rolloutsFile} was modified without growing` };
     const probes = fileProbes(fd, bytesIndexed);
-    if (probes.head !== buf.readUInt32LE(40) || probes.end !== buf.readUInt32LE(44)) return { ok: false, reason: `stale: the cache was built from other contents than ${rolloutsFile} holds` };
+    if (probes.head !== buf.readUInt32LE(40) || probes.end !== buf.readUInt32LE(44))
+      return { ok: false, reason: `stale: the cache was built from other contents than ${rolloutsFile} holds` };
   } finally {
     closeSync(fd);
   }
@@ -149,6 +166,7 @@ export async function loadIndexCache(cacheFile: string, rolloutsFile: string, ca
     payload.copy(new Uint8Array(col.buffer), 0, at, at + bytes);
     at += bytes;
   }
-  if (count > 0 && columns.offset[count - 1]! + columns.length[count - 1]! > bytesIndexed) return { ok: false, reason: 'corrupt: rows reach past the covered offset' };
+  if (count > 0 && columns.offset[count - 1]! + columns.length[count - 1]! > bytesIndexed)
+    return { ok: false, reason: 'corrupt: rows reach past the covered offset' };
   return { ok: true, index: { columns, count, bytesIndexed } };
 }

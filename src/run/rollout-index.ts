@@ -167,7 +167,8 @@ export class RolloutIndex {
     if (!cacheFile) return;
     const r = await loadIndexCache(cacheFile, this.file, this.cols.offset.length);
     if (!r.ok) {
-      if (r.reason !== 'none') this.cacheWarn(`${cacheFile}: ignored the rollout index cache (${r.reason}); rebuilding it from ${this.file}`);
+      if (r.reason !== 'none')
+        this.cacheWarn(`${cacheFile}: ignored the rollout index cache (${r.reason}); rebuilding it from ${this.file}`);
       return;
     }
     this.cols = r.index.columns;

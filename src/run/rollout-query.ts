@@ -35,7 +35,10 @@ const MAX_TAIL_ROWS = 10_000;
 /** The browser's default view, the one the file's tail can answer: no filter, newest step first. */
 function isNewestView(filter: RolloutFilter, sort: RolloutSort): boolean {
   const { text, tags, ...rest } = filter;
-  const blank = (text === undefined || text.trim() === '') && (tags === undefined || tags.length === 0) && Object.values(rest).every((v) => v === undefined);
+  const blank =
+    (text === undefined || text.trim() === '') &&
+    (tags === undefined || tags.length === 0) &&
+    Object.values(rest).every((v) => v === undefined);
   return blank && sort.key === 'step' && sort.dir === 'desc';
 }
 
@@ -55,7 +58,11 @@ export function toRow(r: Record<string, unknown>, tags: string[]): RolloutRow {
     correct: r.correct === true,
     answer: typeof r.answer === 'string' ? r.answer : null,
     boxes: Array.isArray(r.boxes) ? r.boxes.length : 0,
-    preview: output.slice(0, PREVIEW_CHARS * 2).replace(/\s+/g, ' ').trim().slice(0, PREVIEW_CHARS),
+    preview: output
+      .slice(0, PREVIEW_CHARS * 2)
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, PREVIEW_CHARS),
     tags,
   };
 }
@@ -180,7 +187,9 @@ export class RolloutQueryService {
           this.annotationRecords.push(a.data);
           changed = true;
         } else {
-          this.warnings.push(`${this.annotationsFile} @${line.offset}: skipped an annotation: ${a.error.issues[0]?.path.join('.')} ${a.error.issues[0]?.message}`);
+          this.warnings.push(
+            `${this.annotationsFile} @${line.offset}: skipped an annotation: ${a.error.issues[0]?.path.join('.')} ${a.error.issues[0]?.message}`,
+          );
         }
       }
       if (r.nextOffset === this.annotationOffset || r.eof) {
@@ -191,7 +200,11 @@ export class RolloutQueryService {
     }
     if (changed) {
       this.annotationsVersion++;
-      this.current = new Map(this.annotations().filter((a) => a.target.kind === 'rollout').map((a) => [a.target.id, a]));
+      this.current = new Map(
+        this.annotations()
+          .filter((a) => a.target.kind === 'rollout')
+          .map((a) => [a.target.id, a]),
+      );
     }
   }
 
@@ -243,7 +256,9 @@ export class RolloutQueryService {
     const r = rolloutRecordSchema.safeParse(raw);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    throw new Error(`${this.index.file} ${where}: rollout "${String(raw.id)}" invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    throw new Error(
+      `${this.index.file} ${where}: rollout "${String(raw.id)}" invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
   }
 
   /** Row numbers matching the filter, sorted; the last answer is cached so paging through it is cheap. */

@@ -8,9 +8,14 @@ import { parser, readRecords } from './jsonl-reader';
 export async function readLastAttempts(file: string, keep: (r: RolloutRecord) => boolean, signal?: AbortSignal): Promise<RolloutRecord[]> {
   const last = new LastAttempts<RolloutRecord>();
   // Every rollout goes through the tracker; only the collector keeps records.
-  await readRecords(file, parser(rolloutRecordSchema), (r) => {
-    last.add(r, keep(r));
-    return false;
-  }, signal);
+  await readRecords(
+    file,
+    parser(rolloutRecordSchema),
+    (r) => {
+      last.add(r, keep(r));
+      return false;
+    },
+    signal,
+  );
   return last.records;
 }

@@ -125,7 +125,8 @@ export class RunAttachment {
     // A just-spawned worker is judged by its own pid: run.json may still name the previous one.
     const alive = known !== undefined ? isPidAlive(known) : run !== null && run.pidAlive;
     // A worker that ends cleanly may clear its pid; a run.json rewritten since we attached is its own.
-    const rewritten = run !== null && run.pid === null && ((await stat(runPaths(this.runDir).runJson).catch(() => null))?.mtimeMs ?? 0) >= this.since;
+    const rewritten =
+      run !== null && run.pid === null && ((await stat(runPaths(this.runDir).runJson).catch(() => null))?.mtimeMs ?? 0) >= this.since;
     const own = run !== null && (known === undefined || run.pid === known || rewritten) ? run : null;
     const finished = own !== null && (own.effective === 'stopped' || own.effective === 'finished');
     if ((!alive && (run !== null || known !== undefined)) || finished) {

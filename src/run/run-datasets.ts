@@ -33,7 +33,11 @@ export function commonRoot(dirs: readonly string[]): string {
 }
 
 /** A dataset's records as the run names them: prefixed ids and image paths from the run's `root`. */
-export function recordsInRun(entry: Pick<RunDatasetEntry, 'name'>, root: string, loaded: Pick<LoadedDataset, 'records' | 'root'>): DatasetRecord[] {
+export function recordsInRun(
+  entry: Pick<RunDatasetEntry, 'name'>,
+  root: string,
+  loaded: Pick<LoadedDataset, 'records' | 'root'>,
+): DatasetRecord[] {
   const name = entry.name;
   if (name === null) return loaded.records;
   return loaded.records.map((r) => ({ ...r, id: `${name}/${r.id}`, image: relative(root, join(loaded.root, r.image)) }));
@@ -42,7 +46,9 @@ export function recordsInRun(entry: Pick<RunDatasetEntry, 'name'>, root: string,
 /** Loads one dataset of the run (all splits when `split` is undefined); errors name the config field. */
 export async function loadRunDataset(entry: RunDatasetEntry, split?: string): Promise<LoadedDataset> {
   if (entry.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(entry.format)) {
-    throw new Error(`config ${entry.field}.format: '${entry.format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`);
+    throw new Error(
+      `config ${entry.field}.format: '${entry.format}' is not a dataset format (expected one of ${DATASET_FORMATS.join(', ')})`,
+    );
   }
   const opts = { ...(entry.format ? { format: entry.format as DatasetFormat } : {}), ...(split !== undefined ? { split } : {}) };
   return loadDataset(entry.path, opts).catch((err: unknown) => {

@@ -53,17 +53,33 @@ export function runPaths(dir: string) {
 
 /** A new run id: the config name (or "run") plus a sortable UTC timestamp. */
 export function newRunId(name: string | undefined, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
   return `${name ?? 'run'}-${stamp}`;
 }
 
-export function createRunDir(dir: string, init: Omit<RunJson, 'schemaVersion' | 'created' | 'updated' | 'workerVersion' | 'status' | 'pid' | 'step'>): RunJson {
+export function createRunDir(
+  dir: string,
+  init: Omit<RunJson, 'schemaVersion' | 'created' | 'updated' | 'workerVersion' | 'status' | 'pid' | 'step'>,
+): RunJson {
   if (existsSync(join(dir, 'run.json'))) throw new Error(`${dir}: a run already exists there`);
   const p = runPaths(dir);
   mkdirSync(p.events, { recursive: true });
   mkdirSync(p.checkpoints, { recursive: true });
   const now = new Date().toISOString();
-  const run: RunJson = { schemaVersion: CONFIG_SCHEMA_VERSION, ...init, status: 'created', pid: null, created: now, updated: now, workerVersion: WORKER_VERSION, step: 0 };
+  const run: RunJson = {
+    schemaVersion: CONFIG_SCHEMA_VERSION,
+    ...init,
+    status: 'created',
+    pid: null,
+    created: now,
+    updated: now,
+    workerVersion: WORKER_VERSION,
+    step: 0,
+  };
   writeRunJson(dir, run);
   return run;
 }

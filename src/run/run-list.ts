@@ -41,7 +41,17 @@ export function summarizeRun(dir: string): RunSummary {
       latestCheckpoint: latestCheckpoint(dir)?.step ?? null,
     };
   } catch (err) {
-    return { id, dir, status: 'crashed', step: 0, totalSteps: 0, pid: null, updated: '', latestCheckpoint: null, error: (err as Error).message };
+    return {
+      id,
+      dir,
+      status: 'crashed',
+      step: 0,
+      totalSteps: 0,
+      pid: null,
+      updated: '',
+      latestCheckpoint: null,
+      error: (err as Error).message,
+    };
   }
 }
 

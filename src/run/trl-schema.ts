@@ -18,7 +18,9 @@ export const trlSchema = z.strictObject({
   distributed: z.enum(TRL_DISTRIBUTED).default('none'),
   /** Rollouts from vLLM: off (transformers' generate), server (`trl vllm-serve` elsewhere) or colocate. */
   vllm: z.enum(['off', 'server', 'colocate']).default('off'),
-  vllmServer: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().positive().default(8000) }).prefault({}),
+  vllmServer: z
+    .strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().positive().default(8000) })
+    .prefault({}),
   /** Further GRPOConfig fields, passed as given (e.g. gradient_checkpointing, loss_type). */
   args: z.record(z.string(), z.unknown()).default({}),
 });

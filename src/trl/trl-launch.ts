@@ -47,7 +47,12 @@ export function scorerCommand(): string[] {
 }
 
 /** Writes the launch folder for `config` into `dir`; returns its files. */
-export async function writeTrlLaunch(dir: string, config: RunConfig, data: RunData, opts: { python?: string; log: (text: string) => void }): Promise<TrlLaunchFiles> {
+export async function writeTrlLaunch(
+  dir: string,
+  config: RunConfig,
+  data: RunData,
+  opts: { python?: string; log: (text: string) => void },
+): Promise<TrlLaunchFiles> {
   const plan = trlPlan(config);
   const files = trlFiles(dir);
   mkdirSync(dir, { recursive: true });
@@ -69,20 +74,40 @@ export async function writeTrlLaunch(dir: string, config: RunConfig, data: RunDa
     scorer: scorerCommand(),
   };
   writeFileSync(files.launch, JSON.stringify(launch, null, 2) + '\n');
-  opts.log(`TRL launch folder ${dir}: ${rows.length} prompts (${plan.streams.join(' + ')}), ${plan.perDeviceBatch} completions per process per step`);
+  opts.log(
+    `TRL launch folder ${dir}: ${rows.length} prompts (${plan.streams.join(' + ')}), ${plan.perDeviceBatch} completions per process per step`,
+  );
   return files;
 }
 
 /** `python -m accelerate.commands.launch --config_file … -m ivgr_trl --run-dir …` and its environment. */
-export function accelerateCommand(python: string, runDir: string, files: TrlLaunchFiles, config: RunConfig, extra: string[]): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+export function accelerateCommand(
+  python: string,
+  runDir: string,
+  files: TrlLaunchFiles,
+  config: RunConfig,
+  extra: string[],
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const pkg = enginePackageDir();
   const inherited = process.env.PYTHONPATH;
   // accelerate gives a CPU process one thread per physical core it counts; share the logical ones as torch would.
   const processes = config.trl?.processes ?? 1;
-  const threads = config.device === 'cpu' ? ['--num_cpu_threads_per_process', String(Math.max(1, Math.floor(availableParallelism() / processes)))] : [];
+  const threads =
+    config.device === 'cpu' ? ['--num_cpu_threads_per_process', String(Math.max(1, Math.floor(availableParallelism() / processes)))] : [];
   return {
     command: python,
-    args: ['-m', 'accelerate.commands.launch', '--config_file', files.accelerate, ...threads, '-m', 'ivgr_trl', '--run-dir', runDir, ...extra],
+    args: [
+      '-m',
+      'accelerate.commands.launch',
+      '--config_file',
+      files.accelerate,
+      ...threads,
+      '-m',
+      'ivgr_trl',
+      '--run-dir',
+      runDir,
+      ...extra,
+    ],
     env: { ...process.env, PYTHONPATH: inherited ? `${pkg}${delimiter}${inherited}` : pkg, TOKENIZERS_PARALLELISM: 'false' },
   };
 }

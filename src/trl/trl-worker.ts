@@ -31,7 +31,14 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
   const run = readRunJson(runDir);
   const config = run.config;
   const progress = opts.progress ?? new Progress();
-  const status: WorkerStatus = { status: 'running', step: run.step ?? 0, totalSteps: config.steps, phase: 'starting', reward: {}, pid: process.pid };
+  const status: WorkerStatus = {
+    status: 'running',
+    step: run.step ?? 0,
+    totalSteps: config.steps,
+    phase: 'starting',
+    reward: {},
+    pid: process.pid,
+  };
   let control: ControlServer | null = null;
   const log = (level: 'info' | 'warn' | 'error', text: string): void => {
     appendFileSync(paths.log, `${new Date().toISOString()} ${level} worker: ${text}\n`);
@@ -51,7 +58,13 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
     wake?.();
   };
   updateRunJson(runDir, { status: 'running', pid: process.pid, message: undefined });
-  control = new ControlServer(paths.controlSocket, run.id, () => ({ ...status }), (m) => request(m.type), (w) => log('warn', w));
+  control = new ControlServer(
+    paths.controlSocket,
+    run.id,
+    () => ({ ...status }),
+    (m) => request(m.type),
+    (w) => log('warn', w),
+  );
   try {
     await control.listen();
   } catch (err) {
@@ -81,7 +94,10 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
   let final: RunStatus = 'crashed';
   try {
     const data = await openRunData(run, config, (text) => log('info', text));
-    const files = await writeTrlLaunch(trlFiles(join(runDir, 'trl')).dir, config, data, { ...(opts.python ? { python: opts.python } : {}), log: (text) => log('info', text) });
+    const files = await writeTrlLaunch(trlFiles(join(runDir, 'trl')).dir, config, data, {
+      ...(opts.python ? { python: opts.python } : {}),
+      log: (text) => log('info', text),
+    });
     follower.start();
     for (;;) {
       rmSync(controlFile(runDir), { force: true });

@@ -48,7 +48,8 @@ export class SftOrder {
   }
 
   next(): number[] {
-    if (this.order.length < this.batchSize) this.order = this.order.concat(this.rng.shuffle(Array.from({ length: this.count }, (_, k) => k)));
+    if (this.order.length < this.batchSize)
+      this.order = this.order.concat(this.rng.shuffle(Array.from({ length: this.count }, (_, k) => k)));
     return this.order.splice(0, this.batchSize);
   }
 }

@@ -68,7 +68,14 @@ interface Evaluator {
 }
 
 /** Puts the target's weights into an engine of the wanted kind. */
-async function evaluatorFor(runDir: string, engine: Engine, info: ModelInfo, target: EvalTarget, want: 'torch' | 'ort', opts: EvalRunOptions): Promise<Evaluator> {
+async function evaluatorFor(
+  runDir: string,
+  engine: Engine,
+  info: ModelInfo,
+  target: EvalTarget,
+  want: 'torch' | 'ort',
+  opts: EvalRunOptions,
+): Promise<Evaluator> {
   const keep = async () => undefined;
   if (engine.kind === 'ort') {
     // The caller's ORT engine; a checkpoint is read from its export.
@@ -93,7 +100,13 @@ async function evaluatorFor(runDir: string, engine: Engine, info: ModelInfo, tar
   }
 }
 
-export async function evaluateCheckpoints(runDir: string, engine: Engine, info: ModelInfo, data: RunData, opts: EvalRunOptions): Promise<EvalRecord[]> {
+export async function evaluateCheckpoints(
+  runDir: string,
+  engine: Engine,
+  info: ModelInfo,
+  data: RunData,
+  opts: EvalRunOptions,
+): Promise<EvalRecord[]> {
   const all = await data.split(opts.split, opts.dataset);
   const records: DatasetRecord[] = opts.limit > 0 ? all.slice(0, opts.limit) : all;
   if (records.length === 0) throw new Error(`split '${opts.split}' of ${data.path} has no questions`);
@@ -112,7 +125,15 @@ export async function evaluateCheckpoints(runDir: string, engine: Engine, info: 
 }
 
 /** Runs every mode on one target and appends its records. */
-async function evaluateTarget(runDir: string, ev: Evaluator, records: DatasetRecord[], data: RunData, target: EvalTarget, opts: EvalRunOptions, out: EvalRecord[]): Promise<void> {
+async function evaluateTarget(
+  runDir: string,
+  ev: Evaluator,
+  records: DatasetRecord[],
+  data: RunData,
+  target: EvalTarget,
+  opts: EvalRunOptions,
+  out: EvalRecord[],
+): Promise<void> {
   for (const mode of opts.modes) {
     const t0 = performance.now();
     const rs = await evaluateMode(ev.engine, ev.info, records, data.root, mode, {
@@ -131,12 +152,18 @@ async function evaluateTarget(runDir: string, ev: Evaluator, records: DatasetRec
     opts.events.flush();
     out.push(...tagged);
     const acc = rs.filter((r) => r.correct).length / rs.length;
-    opts.log(`eval ${target.label} ${mode} on ${opts.split} (${ev.engine.kind}): accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+    opts.log(
+      `eval ${target.label} ${mode} on ${opts.split} (${ev.engine.kind}): accuracy ${(acc * 100).toFixed(1)}% (n=${rs.length}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`,
+    );
   }
 }
 
 /** Summarizes every eval record of `split` in the run into eval-summary.json and returns it. */
-export async function writeEvalSummary(runDir: string, split: string, extra: Pick<EvalSummary, 'paired' | 'consistency'> = {}): Promise<EvalSummary> {
+export async function writeEvalSummary(
+  runDir: string,
+  split: string,
+  extra: Pick<EvalSummary, 'paired' | 'consistency'> = {},
+): Promise<EvalSummary> {
   const { records } = await readAll<EvalRecord>(runPaths(runDir).event('eval'));
   // Records written before evaluation could run on ONNX Runtime carry no engine: PyTorch made them.
   const tagged = records.filter((r) => r.split === split).map((r) => (r.engine ? r : { ...r, engine: 'torch' as const }));

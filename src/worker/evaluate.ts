@@ -81,7 +81,14 @@ export async function evaluateMode(
 }
 
 /** Follows zoom calls: crop, continue, until an answer appears or the call budget is spent. */
-async function runTools(engine: Engine, info: ModelInfo, pending: Pending[], imageRoot: string, mode: EvalMode, opts: EvalOptions): Promise<void> {
+async function runTools(
+  engine: Engine,
+  info: ModelInfo,
+  pending: Pending[],
+  imageRoot: string,
+  mode: EvalMode,
+  opts: EvalOptions,
+): Promise<void> {
   mkdirSync(opts.workDir, { recursive: true });
   const kept = pending.map((p) => p.rolloutId);
   try {
@@ -114,7 +121,14 @@ async function runTools(engine: Engine, info: ModelInfo, pending: Pending[], ima
   }
 }
 
-function evalRecord(p: Pending, info: ModelInfo, mode: EvalMode, opts: EvalOptions, engineKind: 'torch' | 'ort', seconds: number): EvalRecord {
+function evalRecord(
+  p: Pending,
+  info: ModelInfo,
+  mode: EvalMode,
+  opts: EvalOptions,
+  engineKind: 'torch' | 'ort',
+  seconds: number,
+): EvalRecord {
   const r = p.record;
   // The answer is read from the last turn; boxes are the cited ones plus the zoomed regions.
   const last = parseTrace(p.turns.at(-1) ?? '', parseOptionsFor(r, info));

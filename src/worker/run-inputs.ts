@@ -58,7 +58,8 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
     let hit = cache.get(`${i}\u0000${split}`);
     if (!hit) {
       hit = await loadRunDataset(e, split);
-      for (const s of hit.skipped.slice(0, 3)) log(`dataset${e.name ? ` ${e.name}` : ''}: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
+      for (const s of hit.skipped.slice(0, 3))
+        log(`dataset${e.name ? ` ${e.name}` : ''}: skipped ${typeof s === 'string' ? s : JSON.stringify(s)}`);
       cache.set(`${i}\u0000${split}`, hit);
     }
     return hit;
@@ -66,10 +67,13 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
   const train = await Promise.all(entries.map((_, i) => load(i, config.splits.train)));
   const root = commonRoot(train.map((t) => t.root));
   const trainRecords = train.flatMap((t, i) => recordsInRun(entries[i]!, root, t));
-  entries.forEach((e, i) => log(`dataset ${e.name ? `${e.name} ` : ''}${e.path}: ${train[i]!.records.length} training questions (split '${config.splits.train}')`));
+  entries.forEach((e, i) =>
+    log(`dataset ${e.name ? `${e.name} ` : ''}${e.path}: ${train[i]!.records.length} training questions (split '${config.splits.train}')`),
+  );
   const split = async (name: string, dataset?: string): Promise<DatasetRecord[]> => {
     const which = dataset === undefined ? entries.map((_, i) => i) : [entries.findIndex((e) => e.name === dataset)];
-    if (which[0] === -1) throw new Error(`no dataset named '${dataset}' in this run (its datasets: ${entries.map((e) => e.name ?? '(unnamed)').join(', ')})`);
+    if (which[0] === -1)
+      throw new Error(`no dataset named '${dataset}' in this run (its datasets: ${entries.map((e) => e.name ?? '(unnamed)').join(', ')})`);
     const parts = await Promise.all(which.map(async (i) => recordsInRun(entries[i]!, root, await load(i, name))));
     return parts.flat();
   };

@@ -100,7 +100,8 @@ export class Trainer {
     this.info = started.info;
     const latest = latestCheckpoint(this.runDir);
     if (latest) {
-      if (latest.state.configHash !== this.hash) this.hooks.log('warn', `checkpoint ${latest.step} was written with a different config; resuming with the current one`);
+      if (latest.state.configHash !== this.hash)
+        this.hooks.log('warn', `checkpoint ${latest.step} was written with a different config; resuming with the current one`);
       await this.restoreFrom(latest.dir, latest.state);
       this.hooks.log('info', `resumed from checkpoint ${latest.step}`);
       return;
@@ -165,7 +166,10 @@ export class Trainer {
       this.state.sftDone = i + 1;
       recent.push(r.loss);
       if ((i + 1) % 10 === 0 || i + 1 === this.config.sft.steps) {
-        this.hooks.log('info', `sft ${i + 1}/${this.config.sft.steps} loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}`);
+        this.hooks.log(
+          'info',
+          `sft ${i + 1}/${this.config.sft.steps} loss ${(recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4)}`,
+        );
         recent = [];
       }
     }
@@ -244,7 +248,8 @@ export class Trainer {
     const message = err instanceof Error ? err.message : String(err);
     this.restarts += 1;
     this.hooks.log('error', `engine failed ${where}: ${message}`);
-    if (this.restarts > this.config.maxRestarts) throw new Error(`engine failed ${this.restarts} times (limit ${this.config.maxRestarts}); last error: ${message}`);
+    if (this.restarts > this.config.maxRestarts)
+      throw new Error(`engine failed ${this.restarts} times (limit ${this.config.maxRestarts}); last error: ${message}`);
     // Lines of the failed step that were never flushed are dropped; flushed ones stay.
     await this.engine.shutdown().catch(() => undefined);
     const started = await this.startEngine();
@@ -258,7 +263,10 @@ export class Trainer {
       this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); continuing from checkpoint ${latest.step}`);
     } else {
       this.state = this.initialState(0);
-      this.hooks.log('warn', `engine restarted (${this.restarts}/${this.config.maxRestarts}); the warm start begins again from the base model`);
+      this.hooks.log(
+        'warn',
+        `engine restarted (${this.restarts}/${this.config.maxRestarts}); the warm start begins again from the base model`,
+      );
     }
   }
 
@@ -277,8 +285,19 @@ export class Trainer {
       const s = this.config.streams[stream];
       const seed = rng.seed();
       if (!s.enabled) continue;
-      const prompts = records.map((r, q) => ({ id: `${step}:${q}:${stream}`, images: [join(this.imageRoot, r.image)], messages: promptMessages(stream, r) }));
-      const result = await this.engine.generate({ prompts, n: s.groupSize, temperature: s.temperature, maxTokens: this.config.maxTokens, seed, keep: true });
+      const prompts = records.map((r, q) => ({
+        id: `${step}:${q}:${stream}`,
+        images: [join(this.imageRoot, r.image)],
+        messages: promptMessages(stream, r),
+      }));
+      const result = await this.engine.generate({
+        prompts,
+        n: s.groupSize,
+        temperature: s.temperature,
+        maxTokens: this.config.maxTokens,
+        seed,
+        keep: true,
+      });
       const byPrompt = new Map(prompts.map((p, q) => [p.id, q]));
       for (const g of result.samples) {
         const q = byPrompt.get(g.promptId);
@@ -348,7 +367,14 @@ export class Trainer {
     this.hooks.progress({ step, phase: 'idle', reward: metrics.reward });
   }
 
-  private rolloutRecord(step: number, record: DatasetRecord, s: ScoredSample, g: GeneratedSample, sample: number, time: number): RolloutRecord {
+  private rolloutRecord(
+    step: number,
+    record: DatasetRecord,
+    s: ScoredSample,
+    g: GeneratedSample,
+    sample: number,
+    time: number,
+  ): RolloutRecord {
     return {
       v: 1,
       id: s.rolloutId,

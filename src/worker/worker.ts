@@ -33,7 +33,14 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
   const config = run.config;
   if (config.trainer === 'trl') return runTrlWorker(runDir, opts);
   const progress = opts.progress ?? new Progress();
-  const status: WorkerStatus = { status: 'running', step: run.step ?? 0, totalSteps: config.steps, phase: 'starting', reward: {}, pid: process.pid };
+  const status: WorkerStatus = {
+    status: 'running',
+    step: run.step ?? 0,
+    totalSteps: config.steps,
+    phase: 'starting',
+    reward: {},
+    pid: process.pid,
+  };
 
   let control: ControlServer | null = null;
   const log = (level: 'info' | 'warn' | 'error', text: string, source: 'worker' | 'engine' = 'worker'): void => {
@@ -57,7 +64,13 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     wake?.();
   };
 
-  control = new ControlServer(paths.controlSocket, run.id, () => ({ ...status }), (m) => request(m.type), (w) => log('warn', w));
+  control = new ControlServer(
+    paths.controlSocket,
+    run.id,
+    () => ({ ...status }),
+    (m) => request(m.type),
+    (w) => log('warn', w),
+  );
   try {
     await control.listen();
   } catch (err) {
@@ -93,12 +106,18 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     const t = new Trainer(runDir, config, data.train, data.root, start, events, {
       log: (level, text) => log(level, text),
       progress: (p) => {
-        setStatus({ step: p.step, phase: p.phase, ...(p.reward ? { reward: p.reward } : {}), ...(p.message ? { message: p.message } : {}) });
+        setStatus({
+          step: p.step,
+          phase: p.phase,
+          ...(p.reward ? { reward: p.reward } : {}),
+          ...(p.message ? { message: p.message } : {}),
+        });
         if (p.phase === 'idle' && p.step > 0) {
           updateRunJson(runDir, { step: p.step });
           const r = p.reward ?? {};
           progress.update('train', p.step, config.steps, `reward g=${fmt(r.grounded)} t=${fmt(r.textual)}`);
-        } else if (p.phase === 'sft' && p.message) progress.update('warm start', Number(/(\d+)\//.exec(p.message)?.[1] ?? 0), config.sft.steps);
+        } else if (p.phase === 'sft' && p.message)
+          progress.update('warm start', Number(/(\d+)\//.exec(p.message)?.[1] ?? 0), config.sft.steps);
       },
       boundary: async (phase) => {
         const step = t.step;
@@ -144,7 +163,8 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     });
     let lastEval = 0;
     /** Where the loop stands, for log lines: inside the warm start or at an RL step. */
-    const place = (): string => (t.warmStartDone !== null ? `in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `at step ${t.step}`);
+    const place = (): string =>
+      t.warmStartDone !== null ? `in the warm start after SFT step ${t.warmStartDone}/${config.sft.steps}` : `at step ${t.step}`;
     trainer = t;
     setStatus({ phase: 'load' });
     await t.open();

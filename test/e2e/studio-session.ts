@@ -27,7 +27,10 @@ export interface StudioSession {
 
 /** Builds the vsix from the current tree with the same script as `npm run package`. */
 export function packageVsix(outFile: string): void {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', outFile], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', outFile], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -93,7 +96,16 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
   try {
     browser = await chromium.launchPersistentContext(join(root, 'chromium'), {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1440, height: 900 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());

@@ -45,7 +45,9 @@ checkpointEvery: 2
 
 function lineCount(file: string): number {
   if (!existsSync(file)) return 0;
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
 }
 
 describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
@@ -66,7 +68,8 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       if (!opts.independent) failed = true;
       await studio.screenshot(`${name}-failed`).catch(() => undefined);
       const errors = studio.extensionErrors();
-      if (errors.length > 0) throw new Error(`${name}: ${(e as Error).message}\nextension errors in the browser console:\n${errors.join('\n')}`, { cause: e });
+      if (errors.length > 0)
+        throw new Error(`${name}: ${(e as Error).message}\nextension errors in the browser console:\n${errors.join('\n')}`, { cause: e });
       throw e;
     }
   }
@@ -109,7 +112,11 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
   async function expectStatus(status: RegExp, opts: { inStatusBar: boolean }): Promise<void> {
     if (opts.inStatusBar) await statusBar(studio.page).getByText(status).first().waitFor({ timeout: 120_000 });
     await runCommand(studio.page, 'iVGR: Focus on Runs View');
-    await view(studio.page, 'Runs').locator('.monaco-list-row', { hasText: RUN_NAME }).filter({ hasText: status }).first().waitFor({ timeout: 60_000 });
+    await view(studio.page, 'Runs')
+      .locator('.monaco-list-row', { hasText: RUN_NAME })
+      .filter({ hasText: status })
+      .first()
+      .waitFor({ timeout: 60_000 });
   }
 
   before(async () => {
@@ -143,15 +150,22 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
   });
 
   it('draws box overlays on the rollout image', async (t) => {
-    await stage(t, '03-boxes', async () => {
-      await showFirstRollout();
-      const image = panel.locator('.image-view img');
-      await until('the rollout image to load', async () => ((await image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)) ? true : undefined));
-      // Evidence boxes come from the dataset record, so every synthetic question has at least one.
-      const boxes = panel.locator('.image-view svg.overlay rect');
-      await boxes.first().waitFor();
-      assert.ok((await boxes.count()) > 0);
-    }, { independent: true });
+    await stage(
+      t,
+      '03-boxes',
+      async () => {
+        await showFirstRollout();
+        const image = panel.locator('.image-view img');
+        await until('the rollout image to load', async () =>
+          (await image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)) ? true : undefined,
+        );
+        // Evidence boxes come from the dataset record, so every synthetic question has at least one.
+        const boxes = panel.locator('.image-view svg.overlay rect');
+        await boxes.first().waitFor();
+        assert.ok((await boxes.count()) > 0);
+      },
+      { independent: true },
+    );
   });
 
   it('pauses the run: the status bar and the Runs view say paused', async (t) => {
@@ -167,31 +181,39 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       const before = lineCount(rolloutsFile());
       await runCommand(studio.page, 'iVGR: Resume Run');
       await pickRun();
-      await statusBar(studio.page).getByText(/iVGR \d+\/\d+/).first().waitFor({ timeout: 60_000 });
+      await statusBar(studio.page)
+        .getByText(/iVGR \d+\/\d+/)
+        .first()
+        .waitFor({ timeout: 60_000 });
       await until('new rollouts after resuming', async () => (lineCount(rolloutsFile()) > before ? true : undefined), 120_000);
     });
   });
 
   it('re-attaches the panel after a window reload with no lost rollouts', async (t) => {
-    await stage(t, '06-reloaded', async () => {
-      const before = lineCount(rolloutsFile());
-      await runCommand(studio.page, 'Developer: Reload Window');
-      await studio.page.locator('.monaco-workbench').waitFor();
-      await openPanelTab('Rollouts');
-      // The run keeps writing while the window reloads: the panel must catch up with the file exactly.
-      const shown = await until(
-        'the panel to show every rollout in rollouts.jsonl',
-        async () => {
-          const inFile = lineCount(rolloutsFile());
-          const inPanel = await panelRolloutCount();
-          return inPanel === inFile && inFile >= before ? inPanel : undefined;
-        },
-        120_000,
-      );
-      assert.ok(shown >= before);
-      await until('live rollouts after the reload', async () => ((await panelRolloutCount()) > shown ? true : undefined), 120_000);
-      // The run itself lives on whatever the window does, so the stages after this one still apply.
-    }, { independent: true });
+    await stage(
+      t,
+      '06-reloaded',
+      async () => {
+        const before = lineCount(rolloutsFile());
+        await runCommand(studio.page, 'Developer: Reload Window');
+        await studio.page.locator('.monaco-workbench').waitFor();
+        await openPanelTab('Rollouts');
+        // The run keeps writing while the window reloads: the panel must catch up with the file exactly.
+        const shown = await until(
+          'the panel to show every rollout in rollouts.jsonl',
+          async () => {
+            const inFile = lineCount(rolloutsFile());
+            const inPanel = await panelRolloutCount();
+            return inPanel === inFile && inFile >= before ? inPanel : undefined;
+          },
+          120_000,
+        );
+        assert.ok(shown >= before);
+        await until('live rollouts after the reload', async () => ((await panelRolloutCount()) > shown ? true : undefined), 120_000);
+        // The run itself lives on whatever the window does, so the stages after this one still apply.
+      },
+      { independent: true },
+    );
   });
 
   it('stops the run', async (t) => {
@@ -245,7 +267,10 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
       });
       assert.equal(record.target.kind, 'rollout');
       assert.equal(record.tags.length, 1);
-      await panel.getByText(/annotated /).first().waitFor();
+      await panel
+        .getByText(/annotated /)
+        .first()
+        .waitFor();
     });
   });
 

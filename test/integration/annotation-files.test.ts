@@ -16,20 +16,72 @@ const work = mkdtempSync(join(tmpdir(), 'ivgr-annotation-files-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const rollout = (id: string, q: DatasetRecord, over: Partial<RolloutRecord>): RolloutRecord => ({
-  v: 1, id, step: 3, stream: 'textual', promptId: q.id, sample: 0, input: q.question, output: `trace ${id}`, score: 0, image: q.image,
-  answer: 'A', correct: false, boxes: [], rewards: {}, advantage: 0, tokens: { prompt: 12, completion: 30 }, finish: 'stop', time: 1, ...over,
+  v: 1,
+  id,
+  step: 3,
+  stream: 'textual',
+  promptId: q.id,
+  sample: 0,
+  input: q.question,
+  output: `trace ${id}`,
+  score: 0,
+  image: q.image,
+  answer: 'A',
+  correct: false,
+  boxes: [],
+  rewards: {},
+  advantage: 0,
+  tokens: { prompt: 12, completion: 30 },
+  finish: 'stop',
+  time: 1,
+  ...over,
 });
-const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({ v: 1, target: { kind: 'rollout', id }, tags, note: '', correctedBoxes: [], time: 2, ...over });
+const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({
+  v: 1,
+  target: { kind: 'rollout', id },
+  tags,
+  note: '',
+  correctedBoxes: [],
+  time: 2,
+  ...over,
+});
 
 const evalSample = (id: string, q: DatasetRecord, over: Partial<EvalRecord>): EvalRecord => ({
-  v: 1, id, mode: 'grounded', checkpoint: 'step-3', engine: 'torch', split: 'val', promptId: q.id, image: q.image, question: q.question, output: `trace ${id}`,
-  answer: 'A', expected: q.answer, correct: false, boxes: [], evidence: q.evidence, iou: null, toolCalls: 0, time: 1, ...over,
+  v: 1,
+  id,
+  mode: 'grounded',
+  checkpoint: 'step-3',
+  engine: 'torch',
+  split: 'val',
+  promptId: q.id,
+  image: q.image,
+  question: q.question,
+  output: `trace ${id}`,
+  answer: 'A',
+  expected: q.answer,
+  correct: false,
+  boxes: [],
+  evidence: q.evidence,
+  iou: null,
+  toolCalls: 0,
+  time: 1,
+  ...over,
 });
 
 /** A run folder on `datasets` (a path: the one `dataset`) with the given records in its event files. */
-function runFolder(name: string, datasets: string | Array<{ path: string; name: string }>, rollouts: RolloutRecord[], annotations: AnnotationRecord[], evals: EvalRecord[] = []): string {
+function runFolder(
+  name: string,
+  datasets: string | Array<{ path: string; name: string }>,
+  rollouts: RolloutRecord[],
+  annotations: AnnotationRecord[],
+  evals: EvalRecord[] = [],
+): string {
   const dir = join(work, 'runs', name);
-  const config = runConfigSchema.parse({ name, model: 'builtin:tiny', ...(typeof datasets === 'string' ? { dataset: { path: datasets } } : { datasets }) });
+  const config = runConfigSchema.parse({
+    name,
+    model: 'builtin:tiny',
+    ...(typeof datasets === 'string' ? { dataset: { path: datasets } } : { datasets }),
+  });
   createRunDir(dir, { id: name, given: {}, config, engine: 'torch' });
   const p = runPaths(dir);
   appendFileSync(p.event('rollouts'), rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -38,7 +90,11 @@ function runFolder(name: string, datasets: string | Array<{ path: string; name: 
   return dir;
 }
 
-const readJsonl = (file: string): unknown[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+const readJsonl = (file: string): unknown[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as unknown);
 
 describe('annotation export on a run folder', () => {
   const data = join(work, 'data');
@@ -48,17 +104,34 @@ describe('annotation export on a run folder', () => {
 
   before(async () => {
     // No free-form questions, so every record has options to carry over.
-    await ensureSyntheticDataset(data, { seed: 5, counts: { train: 3, val: 1, test: 0 }, size: 256, convention: 'qwen2-1000', freeFormRatio: 0 });
+    await ensureSyntheticDataset(data, {
+      seed: 5,
+      counts: { train: 3, val: 1, test: 0 },
+      size: 256,
+      convention: 'qwen2-1000',
+      freeFormRatio: 0,
+    });
     train = (await loadDataset(data, { split: 'train' })).records;
     assert.equal(train.length, 3);
-    await ensureSyntheticDataset(other, { seed: 6, counts: { train: 2, val: 1, test: 0 }, size: 192, convention: 'qwen2-1000', freeFormRatio: 0 });
+    await ensureSyntheticDataset(other, {
+      seed: 6,
+      counts: { train: 2, val: 1, test: 0 },
+      size: 192,
+      convention: 'qwen2-1000',
+      freeFormRatio: 0,
+    });
     otherTrain = (await loadDataset(other, { split: 'train' })).records;
   });
 
   it('writes an annotated failing rollout as a failure case with its reference answer, options and family', async () => {
     const q = train[1]!;
     const wrong = q.answer === 'A' ? 'B' : 'A';
-    const dir = runFolder('failures', data, [rollout('r-bad', q, { answer: wrong }), rollout('r-good', q, { answer: q.answer, correct: true, score: 1 })], [note('r-bad', ['wrong-region'], { note: 'looks at a distractor' })]);
+    const dir = runFolder(
+      'failures',
+      data,
+      [rollout('r-bad', q, { answer: wrong }), rollout('r-good', q, { answer: q.answer, correct: true, score: 1 })],
+      [note('r-bad', ['wrong-region'], { note: 'looks at a distractor' })],
+    );
     const { written, warnings } = await exportAnnotationFiles(dir, ['failures', 'dpo']);
     assert.deepEqual(warnings, []);
     const failures = written.find((w) => w.format === 'failures')!;
@@ -78,7 +151,10 @@ describe('annotation export on a run folder', () => {
     assert.deepEqual(record!.meta, { source: 'rollout:r-bad', tags: 'wrong-region', note: 'looks at a distractor', correctedBoxes: false });
     // The same annotation pairs with the correct trace of the question for DPO.
     const dpo = written.find((w) => w.format === 'dpo')!;
-    assert.deepEqual((readJsonl(dpo.file) as Array<{ chosen: string; rejected: string }>).map((l) => [l.chosen, l.rejected]), [['trace r-good', 'trace r-bad']]);
+    assert.deepEqual(
+      (readJsonl(dpo.file) as Array<{ chosen: string; rejected: string }>).map((l) => [l.chosen, l.rejected]),
+      [['trace r-good', 'trace r-bad']],
+    );
   });
 
   it('says why rollouts are skipped when the run dataset cannot be read', async () => {
@@ -95,12 +171,19 @@ describe('annotation export on a run folder', () => {
     const left = train[0]!;
     const right = otherTrain[1]!;
     // As the worker names them: prefixed ids, images from the folder holding both datasets.
-    const inRun = (name: string, dir: string, q: DatasetRecord): DatasetRecord => ({ ...q, id: `${name}/${q.id}`, image: join(dir, q.image) });
+    const inRun = (name: string, dir: string, q: DatasetRecord): DatasetRecord => ({
+      ...q,
+      id: `${name}/${q.id}`,
+      image: join(dir, q.image),
+    });
     const l = inRun('left', 'data', left);
     const r = inRun('right', 'other-data', right);
     const dir = runFolder(
       'two-datasets',
-      [{ path: data, name: 'left' }, { path: other, name: 'right' }],
+      [
+        { path: data, name: 'left' },
+        { path: other, name: 'right' },
+      ],
       [rollout('r-bad', r, { answer: right.answer === 'A' ? 'B' : 'A' })],
       [note('r-bad', ['wrong-region']), { ...note('e-bad', ['hallucinated-box']), target: { kind: 'eval', id: 'e-bad' } }],
       [evalSample('e-bad', l, { answer: left.answer === 'A' ? 'B' : 'A' })],
@@ -110,10 +193,16 @@ describe('annotation export on a run folder', () => {
     assert.deepEqual(written[0]!.skipped, []);
     const records = readJsonl(written[0]!.file) as DatasetRecord[];
     assert.deepEqual(records.map((x) => x.id).sort(), [l.id, r.id]);
-    for (const [want, source] of [[l, 'eval:e-bad'], [r, 'rollout:r-bad']] as const) {
+    for (const [want, source] of [
+      [l, 'eval:e-bad'],
+      [r, 'rollout:r-bad'],
+    ] as const) {
       const got = records.find((x) => x.id === want.id)!;
       assert.equal(got.meta?.source, source);
-      assert.deepEqual([got.image, got.width, got.height, got.question, got.answer, got.family], [want.image, want.width, want.height, want.question, want.answer, want.family]);
+      assert.deepEqual(
+        [got.image, got.width, got.height, got.question, got.answer, got.family],
+        [want.image, want.width, want.height, want.question, want.answer, want.family],
+      );
       assert.deepEqual(got.options, want.options);
       assert.deepEqual(got.evidence, want.evidence);
     }

@@ -48,7 +48,11 @@ interface Proc {
 }
 
 function ivgr(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   let err = '';
@@ -81,8 +85,10 @@ const statusOf = (dir: string) => {
     return undefined;
   }
 };
-const rolloutsOf = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
-const train = (id: string, env: Record<string, string> = {}) => ivgr(['train', config, '--runs-dir', runs, '--run-id', id, '--python', engine], env);
+const rolloutsOf = async (dir: string) =>
+  (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+const train = (id: string, env: Record<string, string> = {}) =>
+  ivgr(['train', config, '--runs-dir', runs, '--run-id', id, '--python', engine], env);
 
 const baseline = join(runs, 'baseline');
 let baselineStderr = '';
@@ -95,73 +101,104 @@ test('ivgr train runs to the end with plain progress lines when stderr is not a 
   assert.equal(readRunJson(baseline).status, 'finished');
   const lines = baselineStderr.split('\n');
   for (let i = 1; i <= 6; i++) assert.ok(lines.includes(`warm start ${i}/6`), `warm start ${i}/6 in:\n${baselineStderr}`);
-  for (let i = 1; i <= 4; i++) assert.ok(lines.some((l) => new RegExp(`^train ${i}/4 reward g=\\d\\.\\d{3} t=\\d\\.\\d{3}$`).test(l)), `train ${i}/4 in:\n${baselineStderr}`);
+  for (let i = 1; i <= 4; i++)
+    assert.ok(
+      lines.some((l) => new RegExp(`^train ${i}/4 reward g=\\d\\.\\d{3} t=\\d\\.\\d{3}$`).test(l)),
+      `train ${i}/4 in:\n${baselineStderr}`,
+    );
   assert.ok(!baselineStderr.includes('\r') && !baselineStderr.includes('\x1b'), 'no carriage returns or escape sequences off a terminal');
   assert.equal((await rolloutsOf(baseline)).length, 4 * 2 * (2 + 2));
 });
 
-test('Ctrl-C inside the warm start pauses with a checkpoint; ivgr resume continues it to the same result', { timeout: 120_000 }, async () => {
-  const dir = join(runs, 'paused');
-  const p = train('paused', { SCRIPTED_ENGINE_DELAY_MS: '150' });
-  await until('the second SFT step', () => p.stderr().includes('warm start 2/6'), p);
-  p.child.kill('SIGINT');
-  await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
-  assert.match(p.stderr(), /pausing at the end of this step \(Ctrl-C again stops\)/);
-  const [ck] = listCheckpoints(dir);
-  assert.equal(ck?.step, 0);
-  assert.equal(ck?.state.phase, 'sft');
-  const done = ck!.state.warmStart!.done;
-  assert.ok(done >= 2 && done < 6, `paused after SFT step ${done}`);
-  assert.match(readFileSync(join(dir, 'worker.log'), 'utf8'), new RegExp(`paused in the warm start after SFT step ${done}/6 with a checkpoint`));
+test(
+  'Ctrl-C inside the warm start pauses with a checkpoint; ivgr resume continues it to the same result',
+  { timeout: 120_000 },
+  async () => {
+    const dir = join(runs, 'paused');
+    const p = train('paused', { SCRIPTED_ENGINE_DELAY_MS: '150' });
+    await until('the second SFT step', () => p.stderr().includes('warm start 2/6'), p);
+    p.child.kill('SIGINT');
+    await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+    assert.match(p.stderr(), /pausing at the end of this step \(Ctrl-C again stops\)/);
+    const [ck] = listCheckpoints(dir);
+    assert.equal(ck?.step, 0);
+    assert.equal(ck?.state.phase, 'sft');
+    const done = ck!.state.warmStart!.done;
+    assert.ok(done >= 2 && done < 6, `paused after SFT step ${done}`);
+    assert.match(
+      readFileSync(join(dir, 'worker.log'), 'utf8'),
+      new RegExp(`paused in the warm start after SFT step ${done}/6 with a checkpoint`),
+    );
 
-  const r = await ok(['resume', dir]);
-  assert.match(r.stderr, /resumed the paused worker/);
-  assert.equal(await p.exit, 0, p.stderr());
-  assert.equal(readRunJson(dir).status, 'finished');
-  assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
-});
+    const r = await ok(['resume', dir]);
+    assert.match(r.stderr, /resumed the paused worker/);
+    assert.equal(await p.exit, 0, p.stderr());
+    assert.equal(readRunJson(dir).status, 'finished');
+    assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+  },
+);
 
-test('a second Ctrl-C stops with a checkpoint; ivgr resume starts a worker that finishes the run as an uninterrupted one', { timeout: 120_000 }, async () => {
-  const dir = join(runs, 'stopped');
-  const p = train('stopped', { SCRIPTED_ENGINE_DELAY_MS: '150' });
-  await until('the first RL step', () => /^train 1\/4/m.test(p.stderr()), p);
-  p.child.kill('SIGINT');
-  await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
-  p.child.kill('SIGINT');
-  assert.equal(await p.exit, 0, p.stderr());
-  assert.match(p.stderr(), /stopping at the end of this step/);
-  const run = readRunJson(dir);
-  assert.equal(run.status, 'stopped');
-  assert.ok(listCheckpoints(dir).some((c) => c.step === run.step && c.state.phase === 'rl'), 'a checkpoint at the step it stopped at');
+test(
+  'a second Ctrl-C stops with a checkpoint; ivgr resume starts a worker that finishes the run as an uninterrupted one',
+  { timeout: 120_000 },
+  async () => {
+    const dir = join(runs, 'stopped');
+    const p = train('stopped', { SCRIPTED_ENGINE_DELAY_MS: '150' });
+    await until('the first RL step', () => /^train 1\/4/m.test(p.stderr()), p);
+    p.child.kill('SIGINT');
+    await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+    p.child.kill('SIGINT');
+    assert.equal(await p.exit, 0, p.stderr());
+    assert.match(p.stderr(), /stopping at the end of this step/);
+    const run = readRunJson(dir);
+    assert.equal(run.status, 'stopped');
+    assert.ok(
+      listCheckpoints(dir).some((c) => c.step === run.step && c.state.phase === 'rl'),
+      'a checkpoint at the step it stopped at',
+    );
 
-  const r = await ok(['resume', dir, '--python', engine]);
-  assert.match(r.stderr, new RegExp(`continuing from checkpoint ${run.step}`));
-  assert.equal(readRunJson(dir).status, 'finished');
-  assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
-});
+    const r = await ok(['resume', dir, '--python', engine]);
+    assert.match(r.stderr, new RegExp(`continuing from checkpoint ${run.step}`));
+    assert.equal(readRunJson(dir).status, 'finished');
+    assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+  },
+);
 
-test('ivgr eval --json prints eval-summary.json; the tool mode ends a sample at maxToolCalls zoom calls', { timeout: 120_000 }, async () => {
-  const { stdout } = await ok(['eval', baseline, '--json', '--mode', 'textual,tool', '--split', 'test', '--python', engine]);
-  const printed: unknown = JSON.parse(stdout);
-  assert.deepEqual(printed, JSON.parse(readFileSync(join(baseline, 'eval-summary.json'), 'utf8')));
-  const rows = (printed as { rows: Array<{ checkpoint: string; mode: string; n: number }> }).rows;
-  assert.deepEqual(rows.map((r) => [r.checkpoint, r.mode, r.n]).sort(), [['step-4', 'textual', 3], ['step-4', 'tool', 3]].sort());
+test(
+  'ivgr eval --json prints eval-summary.json; the tool mode ends a sample at maxToolCalls zoom calls',
+  { timeout: 120_000 },
+  async () => {
+    const { stdout } = await ok(['eval', baseline, '--json', '--mode', 'textual,tool', '--split', 'test', '--python', engine]);
+    const printed: unknown = JSON.parse(stdout);
+    assert.deepEqual(printed, JSON.parse(readFileSync(join(baseline, 'eval-summary.json'), 'utf8')));
+    const rows = (printed as { rows: Array<{ checkpoint: string; mode: string; n: number }> }).rows;
+    assert.deepEqual(
+      rows.map((r) => [r.checkpoint, r.mode, r.n]).sort(),
+      [
+        ['step-4', 'textual', 3],
+        ['step-4', 'tool', 3],
+      ].sort(),
+    );
 
-  const tool = (await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.filter((r) => r.mode === 'tool');
-  assert.equal(tool.length, 3);
-  for (const r of tool) {
-    assert.equal(r.toolCalls, 2, 'the scripted model asks for a zoom on every turn; the cap stops it');
-    assert.equal(r.answer, null);
-    assert.equal(r.correct, false);
-    assert.equal((r.output.match(/Zoomed view of \[0,0,32,32\]/g) ?? []).length, 2);
-  }
-});
+    const tool = (await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.filter((r) => r.mode === 'tool');
+    assert.equal(tool.length, 3);
+    for (const r of tool) {
+      assert.equal(r.toolCalls, 2, 'the scripted model asks for a zoom on every turn; the cap stops it');
+      assert.equal(r.answer, null);
+      assert.equal(r.correct, false);
+      assert.equal((r.output.match(/Zoomed view of \[0,0,32,32\]/g) ?? []).length, 2);
+    }
+  },
+);
 
-test('ivgr eval --dataset and a full evaluation of the same checkpoint stay apart in eval-summary.json and the table', { timeout: 120_000 }, async () => {
-  const cfg = join(root, 'two-datasets.yaml');
-  writeFileSync(
-    cfg,
-    `name: two
+test(
+  'ivgr eval --dataset and a full evaluation of the same checkpoint stay apart in eval-summary.json and the table',
+  { timeout: 120_000 },
+  async () => {
+    const cfg = join(root, 'two-datasets.yaml');
+    writeFileSync(
+      cfg,
+      `name: two
 model: scripted
 datasets: [{ path: data-one, name: one }, { path: data-two, name: two }]
 synthetic: { seed: 5, counts: { train: 2, val: 1, test: 2 }, size: 112 }
@@ -170,27 +207,44 @@ steps: 1
 checkpointEvery: 0
 sft: { steps: 0 }
 `,
-  );
-  await ensureSyntheticDataset(join(root, 'data-two'), { seed: 6, counts: { train: 2, val: 1, test: 3 }, size: 112, convention: 'qwen2-1000' });
-  await ok(['train', cfg, '--runs-dir', runs, '--run-id', 'two', '--python', engine]);
-  const dir = join(runs, 'two');
-  const evalArgs = ['eval', dir, '--mode', 'textual', '--split', 'test', '--python', engine];
-  const one = await ok([...evalArgs, '--dataset', 'two']);
-  assert.match(one.stdout, /^checkpoint\s+dataset\s+mode\s+engine\s+n\b/);
-  assert.match(one.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
-  const all = await ok(evalArgs);
-  assert.match(all.stdout, /\nstep-1\s+all\s+textual\s+torch\s+5\s/);
-  assert.match(all.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
-  const summary = JSON.parse(readFileSync(join(dir, 'eval-summary.json'), 'utf8')) as { rows: Array<{ checkpoint: string; dataset?: string; n: number }> };
-  assert.deepEqual(summary.rows.map((r) => [r.checkpoint, r.dataset ?? 'all', r.n]), [['step-1', 'all', 5], ['step-1', 'two', 3]]);
-  const records = (await readAll<EvalRecord>(join(dir, 'events', 'eval.jsonl'))).records;
-  assert.deepEqual(records.map((r) => r.dataset ?? 'all'), ['two', 'two', 'two', 'all', 'all', 'all', 'all', 'all']);
+    );
+    await ensureSyntheticDataset(join(root, 'data-two'), {
+      seed: 6,
+      counts: { train: 2, val: 1, test: 3 },
+      size: 112,
+      convention: 'qwen2-1000',
+    });
+    await ok(['train', cfg, '--runs-dir', runs, '--run-id', 'two', '--python', engine]);
+    const dir = join(runs, 'two');
+    const evalArgs = ['eval', dir, '--mode', 'textual', '--split', 'test', '--python', engine];
+    const one = await ok([...evalArgs, '--dataset', 'two']);
+    assert.match(one.stdout, /^checkpoint\s+dataset\s+mode\s+engine\s+n\b/);
+    assert.match(one.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
+    const all = await ok(evalArgs);
+    assert.match(all.stdout, /\nstep-1\s+all\s+textual\s+torch\s+5\s/);
+    assert.match(all.stdout, /\nstep-1\s+two\s+textual\s+torch\s+3\s/);
+    const summary = JSON.parse(readFileSync(join(dir, 'eval-summary.json'), 'utf8')) as {
+      rows: Array<{ checkpoint: string; dataset?: string; n: number }>;
+    };
+    assert.deepEqual(
+      summary.rows.map((r) => [r.checkpoint, r.dataset ?? 'all', r.n]),
+      [
+        ['step-1', 'all', 5],
+        ['step-1', 'two', 3],
+      ],
+    );
+    const records = (await readAll<EvalRecord>(join(dir, 'events', 'eval.jsonl'))).records;
+    assert.deepEqual(
+      records.map((r) => r.dataset ?? 'all'),
+      ['two', 'two', 'two', 'all', 'all', 'all', 'all', 'all'],
+    );
 
-  // A run with one dataset keeps its table and records as they were.
-  const single = await ok(['eval', baseline, '--mode', 'textual', '--split', 'test', '--python', engine]);
-  assert.match(single.stdout, /^checkpoint\s+mode\s+engine\s+n\b/);
-  assert.ok((await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.every((r) => !('dataset' in r)));
-});
+    // A run with one dataset keeps its table and records as they were.
+    const single = await ok(['eval', baseline, '--mode', 'textual', '--split', 'test', '--python', engine]);
+    assert.match(single.stdout, /^checkpoint\s+mode\s+engine\s+n\b/);
+    assert.ok((await readAll<EvalRecord>(join(baseline, 'events', 'eval.jsonl'))).records.every((r) => !('dataset' in r)));
+  },
+);
 
 test('ivgr runs lists every run with its status, a dead worker as crashed', { timeout: 60_000 }, async () => {
   const dead = join(runs, 'dead');
@@ -208,7 +262,10 @@ test('ivgr runs lists every run with its status, a dead worker as crashed', { ti
   assert.deepEqual(row('dead')?.slice(0, 2), ['dead', 'crashed']);
 
   const listed = JSON.parse((await ok(['runs', '--runs-dir', runs, '--json'])).stdout) as Array<{ id: string; status: string }>;
-  assert.deepEqual(Object.fromEntries(listed.map((r) => [r.id, r.status])), Object.fromEntries(listRuns(runs).map((r) => [r.id, r.status])));
+  assert.deepEqual(
+    Object.fromEntries(listed.map((r) => [r.id, r.status])),
+    Object.fromEntries(listRuns(runs).map((r) => [r.id, r.status])),
+  );
   assert.equal(listed.find((r) => r.id === 'dead')?.status, 'crashed');
 });
 
@@ -218,41 +275,70 @@ function writeDump(name: string, lines: string[]): string {
   return file;
 }
 
-test('ivgr import turns verl and TRL dumps into run folders the readers open; a torn last line is skipped, a bad line named', { timeout: 60_000 }, async () => {
-  const verl = writeDump('verl.jsonl', [
-    JSON.stringify({ input: 'Q1', output: '<think>a</think><answer>A</answer>', score: 1, step: 1 }),
-    JSON.stringify({ input: 'Q1', output: '<think>b</think><answer>B</answer>', score: 0, step: 1 }),
-    JSON.stringify({ input: 'Q2', output: 'look <box>[1,2,3,4]</box><answer>C</answer>', score: 0.5, step: 2 }),
-    '{"input": "Q2", "output": "cut sho',
-  ]);
-  const out = join(root, 'imported', 'verl');
-  const r = await ok(['import', verl, '--out', out]);
-  assert.equal(r.stdout.trim(), out);
-  assert.ok(r.stderr.includes(`imported 3 rollouts over 2 steps (verl); skipped the torn last line ${verl}:4`), r.stderr);
-  const q = new RolloutQueryService(out);
-  assert.deepEqual(await q.refresh(), { added: 3, total: 3 });
-  const page = await q.query({}, { key: 'step', dir: 'asc' }, 0, 10);
-  assert.deepEqual(page.rows.map((row) => [row.step, row.stream]), [[1, 'textual'], [1, 'textual'], [2, 'grounded']]);
-  assert.equal((await q.query({ correct: true }, { key: 'step', dir: 'asc' }, 0, 10)).total, 2);
-  assert.equal(readRunJson(out).status, 'finished');
+test(
+  'ivgr import turns verl and TRL dumps into run folders the readers open; a torn last line is skipped, a bad line named',
+  { timeout: 60_000 },
+  async () => {
+    const verl = writeDump('verl.jsonl', [
+      JSON.stringify({ input: 'Q1', output: '<think>a</think><answer>A</answer>', score: 1, step: 1 }),
+      JSON.stringify({ input: 'Q1', output: '<think>b</think><answer>B</answer>', score: 0, step: 1 }),
+      JSON.stringify({ input: 'Q2', output: 'look <box>[1,2,3,4]</box><answer>C</answer>', score: 0.5, step: 2 }),
+      '{"input": "Q2", "output": "cut sho',
+    ]);
+    const out = join(root, 'imported', 'verl');
+    const r = await ok(['import', verl, '--out', out]);
+    assert.equal(r.stdout.trim(), out);
+    assert.ok(r.stderr.includes(`imported 3 rollouts over 2 steps (verl); skipped the torn last line ${verl}:4`), r.stderr);
+    const q = new RolloutQueryService(out);
+    assert.deepEqual(await q.refresh(), { added: 3, total: 3 });
+    const page = await q.query({}, { key: 'step', dir: 'asc' }, 0, 10);
+    assert.deepEqual(
+      page.rows.map((row) => [row.step, row.stream]),
+      [
+        [1, 'textual'],
+        [1, 'textual'],
+        [2, 'grounded'],
+      ],
+    );
+    assert.equal((await q.query({ correct: true }, { key: 'step', dir: 'asc' }, 0, 10)).total, 2);
+    assert.equal(readRunJson(out).status, 'finished');
 
-  const trl = writeDump('trl.jsonl', [
-    JSON.stringify({ step: 3, prompt: [{ role: 'user', content: 'hi' }], completion: '<answer>A</answer>', accuracy_reward: 1, format_reward: 0.5, advantage: 0.7 }),
-    JSON.stringify({ step: 3, prompt: [{ role: 'user', content: 'hi' }], completion: '<answer>B</answer>', accuracy_reward: 0, format_reward: 0.5, advantage: -0.7 }),
-  ]);
-  const trlOut = join(root, 'imported', 'trl');
-  assert.match((await ok(['import', trl, '--out', trlOut])).stderr, /imported 2 rollouts over 1 steps \(trl\)$/m);
-  const t = new RolloutQueryService(trlOut);
-  await t.refresh();
-  const best = await t.query({}, { key: 'score', dir: 'desc' }, 0, 1);
-  const record = await t.get(best.rows[0]!.id);
-  assert.equal(record?.input, 'user: hi');
-  assert.equal(record?.advantage, 0.7);
-  assert.equal(record?.rewards.accuracy?.value, 1);
+    const trl = writeDump('trl.jsonl', [
+      JSON.stringify({
+        step: 3,
+        prompt: [{ role: 'user', content: 'hi' }],
+        completion: '<answer>A</answer>',
+        accuracy_reward: 1,
+        format_reward: 0.5,
+        advantage: 0.7,
+      }),
+      JSON.stringify({
+        step: 3,
+        prompt: [{ role: 'user', content: 'hi' }],
+        completion: '<answer>B</answer>',
+        accuracy_reward: 0,
+        format_reward: 0.5,
+        advantage: -0.7,
+      }),
+    ]);
+    const trlOut = join(root, 'imported', 'trl');
+    assert.match((await ok(['import', trl, '--out', trlOut])).stderr, /imported 2 rollouts over 1 steps \(trl\)$/m);
+    const t = new RolloutQueryService(trlOut);
+    await t.refresh();
+    const best = await t.query({}, { key: 'score', dir: 'desc' }, 0, 1);
+    const record = await t.get(best.rows[0]!.id);
+    assert.equal(record?.input, 'user: hi');
+    assert.equal(record?.advantage, 0.7);
+    assert.equal(record?.rewards.accuracy?.value, 1);
 
-  const bad = writeDump('bad.jsonl', [JSON.stringify({ input: 'Q', output: 'x', score: 1, step: 1 }), '{not json', JSON.stringify({ input: 'Q', output: 'y', score: 0, step: 1 })]);
-  const p = ivgr(['import', bad, '--out', join(root, 'imported', 'bad')]);
-  assert.equal(await p.exit, 2);
-  assert.match(p.stderr(), new RegExp(`ivgr import: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
-  assert.equal(existsSync(join(root, 'imported', 'bad')), false, 'nothing is written for a bad dump');
-});
+    const bad = writeDump('bad.jsonl', [
+      JSON.stringify({ input: 'Q', output: 'x', score: 1, step: 1 }),
+      '{not json',
+      JSON.stringify({ input: 'Q', output: 'y', score: 0, step: 1 }),
+    ]);
+    const p = ivgr(['import', bad, '--out', join(root, 'imported', 'bad')]);
+    assert.equal(await p.exit, 2);
+    assert.match(p.stderr(), new RegExp(`ivgr import: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
+    assert.equal(existsSync(join(root, 'imported', 'bad')), false, 'nothing is written for a bad dump');
+  },
+);

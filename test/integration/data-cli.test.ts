@@ -42,13 +42,22 @@ describe('ivgr data', () => {
     await writeFile(join(tmp, 'bad.jsonl'), '{"id":"a","image":"../x.png","question":"q","answer":"x"}\n');
     const c = ivgr('data', 'check', join(tmp, 'bad.jsonl'), '--format', 'jsonl');
     assert.equal(c.code, 1);
-    assert.match(c.stdout, /records loaded: 0\nrecords skipped: 1\n {2}bad\.jsonl:1: field "image": expected a path inside the dataset root, got "\.\.\/x\.png"/);
+    assert.match(
+      c.stdout,
+      /records loaded: 0\nrecords skipped: 1\n {2}bad\.jsonl:1: field "image": expected a path inside the dataset root, got "\.\.\/x\.png"/,
+    );
   });
 
   it('reports bad usage with exit code 2', () => {
     assert.equal(ivgr('data', 'synth', '--out', out, '--n', 'ten', '--seed', '1').code, 2);
-    assert.match(ivgr('data', 'synth', '--out', out, '--n', 'ten', '--seed', '1').stderr, /--n must be an integer 1\.\.10000000, got 'ten'/);
-    assert.match(ivgr('data', 'check', out, '--format', 'coco').stderr, /--format must be one of synthetic, vstar, hrbench, jsonl, got 'coco'/);
+    assert.match(
+      ivgr('data', 'synth', '--out', out, '--n', 'ten', '--seed', '1').stderr,
+      /--n must be an integer 1\.\.10000000, got 'ten'/,
+    );
+    assert.match(
+      ivgr('data', 'check', out, '--format', 'coco').stderr,
+      /--format must be one of synthetic, vstar, hrbench, jsonl, got 'coco'/,
+    );
     assert.match(ivgr('data', 'frobnicate').stderr, /unknown subcommand 'frobnicate'; expected synth or check/);
     const missing = ivgr('data', 'check', join(tmp, 'nope'));
     assert.equal(missing.code, 1);

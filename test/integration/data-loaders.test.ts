@@ -10,8 +10,14 @@ import { formatBytes } from '../../src/data/loaders/images';
 const tmp = await mkdtemp(join(tmpdir(), 'ivgr-data-load-'));
 after(() => rm(tmp, { recursive: true, force: true }));
 
-const png = (width: number, height: number): Promise<Buffer> => sharp({ create: { width, height, channels: 3, background: '#808080' } }).png().toBuffer();
-const jpeg = (width: number, height: number): Promise<Buffer> => sharp({ create: { width, height, channels: 3, background: '#406080' } }).jpeg().toBuffer();
+const png = (width: number, height: number): Promise<Buffer> =>
+  sharp({ create: { width, height, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
+const jpeg = (width: number, height: number): Promise<Buffer> =>
+  sharp({ create: { width, height, channels: 3, background: '#406080' } })
+    .jpeg()
+    .toBuffer();
 const GARBAGE = Buffer.from('this is not an image at all, just text');
 
 describe('resolveInside', () => {
@@ -30,7 +36,9 @@ describe('resolveInside', () => {
     await writeFile(join(tmp, 'secret.txt'), 'outside');
     await symlink(join(tmp, 'secret.txt'), join(root, 'link.txt'));
     const target = await realpath(join(tmp, 'secret.txt'));
-    assert.throws(() => resolveInside(root, 'link.txt'), { message: `path "link.txt" leaves the dataset root through a symbolic link to "${target}"` });
+    assert.throws(() => resolveInside(root, 'link.txt'), {
+      message: `path "link.txt" leaves the dataset root through a symbolic link to "${target}"`,
+    });
   });
 });
 
@@ -40,9 +48,25 @@ describe('generic JSONL loader', async () => {
   await writeFile(join(root, 'images/ok.png'), await png(64, 48));
   await writeFile(join(root, 'images/ok2.jpg'), await jpeg(40, 30));
   await writeFile(join(root, 'images/corrupt.png'), GARBAGE);
-  await writeFile(join(root, 'images/huge.png'), await sharp({ create: { width: 600, height: 600, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
+  await writeFile(
+    join(root, 'images/huge.png'),
+    await sharp({ create: { width: 600, height: 600, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+      .png()
+      .toBuffer(),
+  );
   await writeFile(join(tmp, 'outside.png'), await png(10, 10));
-  const good = { id: 'q1', image: 'images/ok.png', question: 'What colour is the cup?', options: ['red', 'blue', 'green', 'white'], answer: 'B', evidence: [[1, 2, 30, 40]], evidenceLabels: ['cup'], family: 'attribute', split: 'test', meta: { source: 'x' } };
+  const good = {
+    id: 'q1',
+    image: 'images/ok.png',
+    question: 'What colour is the cup?',
+    options: ['red', 'blue', 'green', 'white'],
+    answer: 'B',
+    evidence: [[1, 2, 30, 40]],
+    evidenceLabels: ['cup'],
+    family: 'attribute',
+    split: 'test',
+    meta: { source: 'x' },
+  };
   const lines = [
     JSON.stringify(good),
     JSON.stringify({ id: 'q2', image: 'images/ok2.jpg', width: 40, height: 30, question: 'What is written?', answer: 'SALE' }),
@@ -77,7 +101,17 @@ describe('generic JSONL loader', async () => {
       { where: 'data.jsonl:7', reason: 'image "images/missing.png" not found' },
       { where: 'data.jsonl:8', reason: d.skipped[4]!.reason },
       { where: 'data.jsonl:9', reason: `image "images/huge.png" is ${formatBytes(huge)}, over the 97.7 KiB limit` },
-      { where: 'data.jsonl:10', reason: `not valid JSON (${(() => { try { JSON.parse('{"id": "q9", broken'); return ''; } catch (e) { return (e as Error).message; } })()})` },
+      {
+        where: 'data.jsonl:10',
+        reason: `not valid JSON (${(() => {
+          try {
+            JSON.parse('{"id": "q9", broken');
+            return '';
+          } catch (e) {
+            return (e as Error).message;
+          }
+        })()})`,
+      },
       { where: 'data.jsonl:11', reason: 'field "evidence[0]": expected a box inside the 64x48 image, got [1,2,300,40]' },
       { where: 'data.jsonl:12', reason: 'field "answer": expected an option letter A..D, got "E"' },
       { where: 'data.jsonl:13', reason: 'field "width": expected the image\'s size 64x48, got 65' },
@@ -89,12 +123,17 @@ describe('generic JSONL loader', async () => {
   it('filters by split and detects the format from the file path', async () => {
     const d = await loadDataset(join(root, 'data.jsonl'), { split: 'test' });
     // Under the default limits the large image loads too.
-    assert.deepEqual(d.records.map((r) => r.id), ['q1', 'q8']);
+    assert.deepEqual(
+      d.records.map((r) => r.id),
+      ['q1', 'q8'],
+    );
   });
 
   it('rejects an image over the pixel limit', async () => {
     const d = await loadDataset(root, { maxImagePixels: 100_000 });
-    assert.ok(d.skipped.some((s) => s.where === 'data.jsonl:9' && s.reason === 'image "images/huge.png" is 600x600, over the 100000 pixel limit'));
+    assert.ok(
+      d.skipped.some((s) => s.where === 'data.jsonl:9' && s.reason === 'image "images/huge.png" is 600x600, over the 100000 pixel limit'),
+    );
   });
 });
 
@@ -104,31 +143,107 @@ describe('V*Bench loader', async () => {
   await mkdir(join(root, 'relative_position'), { recursive: true });
   const ann = (o: object): string => JSON.stringify(o);
   await writeFile(join(root, 'direct_attributes/sa_1.jpg'), await jpeg(200, 100));
-  await writeFile(join(root, 'direct_attributes/sa_1.json'), ann({ target_object: ['cup'], bbox: [[10, 20, 30, 40]], question: 'What is the color of the cup?', options: ['red', 'blue', 'green', 'white'] }));
+  await writeFile(
+    join(root, 'direct_attributes/sa_1.json'),
+    ann({
+      target_object: ['cup'],
+      bbox: [[10, 20, 30, 40]],
+      question: 'What is the color of the cup?',
+      options: ['red', 'blue', 'green', 'white'],
+    }),
+  );
   await writeFile(join(root, 'direct_attributes/sa_2.jpg'), await jpeg(200, 100));
-  await writeFile(join(root, 'direct_attributes/sa_2.json'), ann({ target_object: ['hat'], bbox: [[0, 0, 10, 10]], question: 'What is the color of the hat?', options: ['black', 'white', 'red', 'blue'] }));
+  await writeFile(
+    join(root, 'direct_attributes/sa_2.json'),
+    ann({
+      target_object: ['hat'],
+      bbox: [[0, 0, 10, 10]],
+      question: 'What is the color of the hat?',
+      options: ['black', 'white', 'red', 'blue'],
+    }),
+  );
   await writeFile(join(root, 'direct_attributes/sa_3.jpg'), await jpeg(50, 50));
   await writeFile(join(root, 'direct_attributes/sa_4.jpg'), await jpeg(50, 50));
   await writeFile(join(root, 'direct_attributes/sa_4.json'), '{ not json');
   await writeFile(join(root, 'relative_position/sa_5.png'), await png(300, 300));
-  await writeFile(join(root, 'relative_position/sa_5.json'), ann({ target_object: ['dog', 'car'], bbox: [[10, 10, 20, 20], [200, 10, 20, 20]], question: 'Is the dog on the left or right of the car?', options: ['right', 'left'], answer: 'B' }));
+  await writeFile(
+    join(root, 'relative_position/sa_5.json'),
+    ann({
+      target_object: ['dog', 'car'],
+      bbox: [
+        [10, 10, 20, 20],
+        [200, 10, 20, 20],
+      ],
+      question: 'Is the dog on the left or right of the car?',
+      options: ['right', 'left'],
+      answer: 'B',
+    }),
+  );
   await writeFile(join(root, 'relative_position/sa_6.png'), await png(300, 300));
-  await writeFile(join(root, 'relative_position/sa_6.json'), ann({ target_object: ['a'], bbox: [[10, 10, -5, 20]], question: 'Where?', options: ['left', 'right'] }));
+  await writeFile(
+    join(root, 'relative_position/sa_6.json'),
+    ann({ target_object: ['a'], bbox: [[10, 10, -5, 20]], question: 'Where?', options: ['left', 'right'] }),
+  );
   await writeFile(join(root, 'relative_position/sa_7.png'), GARBAGE);
-  await writeFile(join(root, 'relative_position/sa_7.json'), ann({ target_object: ['a'], bbox: [[1, 1, 2, 2]], question: 'Where?', options: ['left', 'right'] }));
+  await writeFile(
+    join(root, 'relative_position/sa_7.json'),
+    ann({ target_object: ['a'], bbox: [[1, 1, 2, 2]], question: 'Where?', options: ['left', 'right'] }),
+  );
 
   it('loads annotations, converts [x,y,w,h] boxes, balances answer letters and reports broken items', async () => {
     const d = await loadDataset(root);
     assert.equal(d.format, 'vstar');
     assert.deepEqual(d.records, [
-      { id: 'direct_attributes/sa_1', image: 'direct_attributes/sa_1.jpg', width: 200, height: 100, question: 'What is the color of the cup?', options: ['red', 'blue', 'green', 'white'], answer: 'A', evidence: [[10, 20, 40, 60]], evidenceLabels: ['cup'], family: 'attribute', meta: { category: 'direct_attributes', targets: 'cup' } },
-      { id: 'direct_attributes/sa_2', image: 'direct_attributes/sa_2.jpg', width: 200, height: 100, question: 'What is the color of the hat?', options: ['white', 'black', 'red', 'blue'], answer: 'B', evidence: [[0, 0, 10, 10]], evidenceLabels: ['hat'], family: 'attribute', meta: { category: 'direct_attributes', targets: 'hat' } },
-      { id: 'relative_position/sa_5', image: 'relative_position/sa_5.png', width: 300, height: 300, question: 'Is the dog on the left or right of the car?', options: ['left', 'right'], answer: 'A', evidence: [[10, 10, 30, 30], [200, 10, 220, 30]], evidenceLabels: ['dog', 'car'], family: 'position', meta: { category: 'relative_position', targets: 'dog, car' } },
+      {
+        id: 'direct_attributes/sa_1',
+        image: 'direct_attributes/sa_1.jpg',
+        width: 200,
+        height: 100,
+        question: 'What is the color of the cup?',
+        options: ['red', 'blue', 'green', 'white'],
+        answer: 'A',
+        evidence: [[10, 20, 40, 60]],
+        evidenceLabels: ['cup'],
+        family: 'attribute',
+        meta: { category: 'direct_attributes', targets: 'cup' },
+      },
+      {
+        id: 'direct_attributes/sa_2',
+        image: 'direct_attributes/sa_2.jpg',
+        width: 200,
+        height: 100,
+        question: 'What is the color of the hat?',
+        options: ['white', 'black', 'red', 'blue'],
+        answer: 'B',
+        evidence: [[0, 0, 10, 10]],
+        evidenceLabels: ['hat'],
+        family: 'attribute',
+        meta: { category: 'direct_attributes', targets: 'hat' },
+      },
+      {
+        id: 'relative_position/sa_5',
+        image: 'relative_position/sa_5.png',
+        width: 300,
+        height: 300,
+        question: 'Is the dog on the left or right of the car?',
+        options: ['left', 'right'],
+        answer: 'A',
+        evidence: [
+          [10, 10, 30, 30],
+          [200, 10, 220, 30],
+        ],
+        evidenceLabels: ['dog', 'car'],
+        family: 'position',
+        meta: { category: 'relative_position', targets: 'dog, car' },
+      },
     ]);
     assert.deepEqual(d.skipped.slice(0, 3), [
       { where: 'direct_attributes/sa_3.jpg', reason: 'annotation "direct_attributes/sa_3.json" not found' },
       { where: 'direct_attributes/sa_4.json', reason: d.skipped[1]!.reason },
-      { where: 'relative_position/sa_6.json', reason: 'field "bbox[0]": expected a box [x, y, w, h] of 4 numbers with w, h >= 0, got [10,10,-5,20]' },
+      {
+        where: 'relative_position/sa_6.json',
+        reason: 'field "bbox[0]": expected a box [x, y, w, h] of 4 numbers with w, h >= 0, got [10,10,-5,20]',
+      },
     ]);
     assert.match(d.skipped[1]!.reason, /^not valid JSON \(/);
     assert.equal(d.skipped[3]!.where, 'relative_position/sa_7.json');
@@ -158,12 +273,37 @@ describe('HR-Bench loader', async () => {
     const d = await loadDataset(join(root, 'hr_bench_4k.tsv'), { maxImageBytes: 5000 });
     assert.equal(d.format, 'hrbench');
     assert.deepEqual(d.records, [
-      { id: '0', image: 'hr_bench_4k.tsv.images/0.jpg', width: 80, height: 60, question: 'What colour is the sign?', options: ['red', 'blue', 'green', 'white'], answer: 'C', evidence: [], family: 'other', meta: { category: 'single' } },
-      { id: '1', image: 'hr_bench_4k.tsv.images/0.jpg', width: 80, height: 60, question: 'Which text is shown?', options: ['OPEN', 'SHUT', 'EXIT', 'STOP'], answer: 'A', evidence: [], family: 'other', meta: { category: 'cross' } },
+      {
+        id: '0',
+        image: 'hr_bench_4k.tsv.images/0.jpg',
+        width: 80,
+        height: 60,
+        question: 'What colour is the sign?',
+        options: ['red', 'blue', 'green', 'white'],
+        answer: 'C',
+        evidence: [],
+        family: 'other',
+        meta: { category: 'single' },
+      },
+      {
+        id: '1',
+        image: 'hr_bench_4k.tsv.images/0.jpg',
+        width: 80,
+        height: 60,
+        question: 'Which text is shown?',
+        options: ['OPEN', 'SHUT', 'EXIT', 'STOP'],
+        answer: 'A',
+        evidence: [],
+        family: 'other',
+        meta: { category: 'cross' },
+      },
     ]);
     assert.deepEqual(await readFile(join(root, 'hr_bench_4k.tsv.images/0.jpg')), Buffer.from(img, 'base64'));
     assert.deepEqual(d.skipped, [
-      { where: 'hr_bench_4k.tsv:4', reason: `field "image": expected base64 PNG, JPEG or WebP data, got "${Buffer.from('not an image').toString('base64')}"` },
+      {
+        where: 'hr_bench_4k.tsv:4',
+        reason: `field "image": expected base64 PNG, JPEG or WebP data, got "${Buffer.from('not an image').toString('base64')}"`,
+      },
       { where: 'hr_bench_4k.tsv:5', reason: 'field "answer": expected an option letter A..D, got "Z"' },
       { where: 'hr_bench_4k.tsv:6', reason: 'image of row 4 is 5.9 KiB, over the 4.9 KiB limit' },
       { where: 'hr_bench_4k.tsv:7', reason: 'field "image": expected base64 image data or the index of an earlier row, got "99"' },
@@ -172,7 +312,10 @@ describe('HR-Bench loader', async () => {
 
   it('names the missing columns of a bad header', async () => {
     await writeFile(join(root, 'bad.tsv'), 'index\tquestion\timage\n0\tq\tx\n');
-    await assert.rejects(loadDataset(join(root, 'bad.tsv')), /bad\.tsv:1: header must name the columns index, question, answer, A, B, image; missing answer, A, B/);
+    await assert.rejects(
+      loadDataset(join(root, 'bad.tsv')),
+      /bad\.tsv:1: header must name the columns index, question, answer, A, B, image; missing answer, A, B/,
+    );
   });
 });
 
@@ -188,8 +331,12 @@ describe('truncated images', async () => {
   const root = join(tmp, 'truncated');
   await mkdir(join(root, 'images'), { recursive: true });
   const noise = { type: 'gaussian' as const, mean: 128, sigma: 40 };
-  const fullPng = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } }).png().toBuffer();
-  const fullJpeg = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } }).jpeg().toBuffer();
+  const fullPng = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } })
+    .png()
+    .toBuffer();
+  const fullJpeg = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#000', noise } })
+    .jpeg()
+    .toBuffer();
   await writeFile(join(root, 'images/whole.png'), fullPng);
   await writeFile(join(root, 'images/whole.jpg'), fullJpeg);
   // Cut after the header: width and height still read, the pixels are gone.
@@ -198,13 +345,32 @@ describe('truncated images', async () => {
   // Bytes after the end marker (as some cameras append) do not make an image broken.
   await writeFile(join(root, 'images/trailer.jpg'), Buffer.concat([fullJpeg, Buffer.from('trailing camera data')]));
   const rec = (id: string, image: string): string => JSON.stringify({ id, image, question: 'What is shown?', answer: 'noise' });
-  await writeFile(join(root, 'data.jsonl'), [rec('a', 'images/whole.png'), rec('b', 'images/cut.png'), rec('c', 'images/whole.jpg'), rec('d', 'images/cut.jpg'), rec('e', 'images/trailer.jpg')].join('\n'));
+  await writeFile(
+    join(root, 'data.jsonl'),
+    [
+      rec('a', 'images/whole.png'),
+      rec('b', 'images/cut.png'),
+      rec('c', 'images/whole.jpg'),
+      rec('d', 'images/cut.jpg'),
+      rec('e', 'images/trailer.jpg'),
+    ].join('\n'),
+  );
 
   it('skips a PNG or JPEG cut short after a valid header, naming the record, and loads whole ones', async () => {
     assert.deepEqual((await sharp(join(root, 'images/cut.png')).metadata()).width, 120, 'the header alone looks fine');
     const d = await loadDataset(root);
-    assert.deepEqual(d.records.map((r) => [r.id, r.width, r.height]), [['a', 120, 90], ['c', 120, 90], ['e', 120, 90]]);
-    assert.deepEqual(d.skipped.map((s) => s.where), ['data.jsonl:2', 'data.jsonl:4']);
+    assert.deepEqual(
+      d.records.map((r) => [r.id, r.width, r.height]),
+      [
+        ['a', 120, 90],
+        ['c', 120, 90],
+        ['e', 120, 90],
+      ],
+    );
+    assert.deepEqual(
+      d.skipped.map((s) => s.where),
+      ['data.jsonl:2', 'data.jsonl:4'],
+    );
     assert.match(d.skipped[0]!.reason, /^image "images\/cut\.png" is truncated or corrupt \(.+\)$/);
     assert.match(d.skipped[1]!.reason, /^image "images\/cut\.jpg" is truncated or corrupt \(.+\)$/);
   });
@@ -223,15 +389,27 @@ describe('symbolic links in a dataset', async () => {
   // The dataset folder itself reached through a link is fine.
   await symlink(real, join(tmp, 'linked'));
   const rec = (id: string, image: string): string => JSON.stringify({ id, image, question: 'What is shown?', answer: 'grey' });
-  await writeFile(join(real, 'data.jsonl'), [rec('ok', 'images/ok.png'), rec('out', 'images/out.png'), rec('dir', 'images/ext/x.png'), rec('alias', 'images/alias.png')].join('\n'));
+  await writeFile(
+    join(real, 'data.jsonl'),
+    [rec('ok', 'images/ok.png'), rec('out', 'images/out.png'), rec('dir', 'images/ext/x.png'), rec('alias', 'images/alias.png')].join('\n'),
+  );
 
   it('skips records whose image path leads outside the root through a link, naming line, field and target', async () => {
     const d = await loadDataset(join(tmp, 'linked'));
-    assert.deepEqual(d.records.map((r) => r.id), ['ok', 'alias']);
+    assert.deepEqual(
+      d.records.map((r) => r.id),
+      ['ok', 'alias'],
+    );
     const target = await realpath(join(outside, 'x.png'));
     assert.deepEqual(d.skipped, [
-      { where: 'data.jsonl:2', reason: `field "image": expected a path inside the dataset root, got "images/out.png" (a symbolic link to "${target}")` },
-      { where: 'data.jsonl:3', reason: `field "image": expected a path inside the dataset root, got "images/ext/x.png" (a symbolic link to "${target}")` },
+      {
+        where: 'data.jsonl:2',
+        reason: `field "image": expected a path inside the dataset root, got "images/out.png" (a symbolic link to "${target}")`,
+      },
+      {
+        where: 'data.jsonl:3',
+        reason: `field "image": expected a path inside the dataset root, got "images/ext/x.png" (a symbolic link to "${target}")`,
+      },
     ]);
   });
 });
@@ -251,7 +429,10 @@ describe('HR-Bench in a folder that cannot be written', async () => {
     const d = await loadDataset(tsv);
     roots.push(d.root);
     assert.deepEqual(d.skipped, []);
-    assert.deepEqual(d.records.map((r) => [r.id, r.image, r.width, r.height]), [['7', 'hr.tsv.images/7.jpg', 32, 24]]);
+    assert.deepEqual(
+      d.records.map((r) => [r.id, r.image, r.width, r.height]),
+      [['7', 'hr.tsv.images/7.jpg', 32, 24]],
+    );
     assert.ok(d.root.startsWith(join(tmpdir(), 'ivgr-hrbench-cache')), d.root);
     assert.deepEqual(await readFile(join(d.root, 'hr.tsv.images/7.jpg')), Buffer.from(img, 'base64'));
     assert.equal(await readFile(join(root, 'hr.tsv.images'), 'utf8'), 'not a folder', 'the dataset folder is left as it was');
@@ -297,17 +478,30 @@ describe('error messages name the file, line and field', async () => {
   const hr = join(tmp, 'hr-bad');
   await mkdir(hr, { recursive: true });
   const img = (await jpeg(16, 16)).toString('base64');
-  await writeFile(join(hr, 'rows.tsv'), ['index\tquestion\tanswer\tA\tB\timage', `0\tOk?\tA\tyes\tno\t${img}`, `\tNo index?\tA\tyes\tno\t${img}`, ` \tBlank index?\tB\tyes\tno\t${img}`].join('\n'));
+  await writeFile(
+    join(hr, 'rows.tsv'),
+    [
+      'index\tquestion\tanswer\tA\tB\timage',
+      `0\tOk?\tA\tyes\tno\t${img}`,
+      `\tNo index?\tA\tyes\tno\t${img}`,
+      ` \tBlank index?\tB\tyes\tno\t${img}`,
+    ].join('\n'),
+  );
   await writeFile(join(hr, 'empty.tsv'), '\n\n');
 
   it('HR-Bench: a row without an index, an empty file', async () => {
     const d = await loadDataset(join(hr, 'rows.tsv'));
-    assert.deepEqual(d.records.map((r) => r.id), ['0']);
+    assert.deepEqual(
+      d.records.map((r) => r.id),
+      ['0'],
+    );
     assert.deepEqual(d.skipped, [
       { where: 'rows.tsv:3', reason: 'field "index": expected a row index, got nothing' },
       { where: 'rows.tsv:4', reason: 'field "index": expected a row index, got " "' },
     ]);
-    await assert.rejects(loadDataset(join(hr, 'empty.tsv')), { message: 'empty.tsv: empty file; expected a header row naming index, question, answer, A, B, image' });
+    await assert.rejects(loadDataset(join(hr, 'empty.tsv')), {
+      message: 'empty.tsv: empty file; expected a header row naming index, question, answer, A, B, image',
+    });
   });
 
   const schema = join(tmp, 'schema');
@@ -332,7 +526,10 @@ describe('error messages name the file, line and field', async () => {
     const d = await loadDataset(schema);
     assert.deepEqual(d.skipped, [
       { where: 'records.jsonl:1', reason: 'field "options": expected at least 2 options, got ["a"]' },
-      { where: 'records.jsonl:2', reason: 'field "options": expected at most 10 options, got ["a","b","c","d","e","f","g","h","i","j","k"]' },
+      {
+        where: 'records.jsonl:2',
+        reason: 'field "options": expected at most 10 options, got ["a","b","c","d","e","f","g","h","i","j","k"]',
+      },
       { where: 'records.jsonl:3', reason: 'field "evidenceLabels": expected one label per evidence box (1), got ["cup","hat"]' },
       { where: 'records.jsonl:4', reason: 'field "evidenceLabels": expected one label per evidence box (1), got []' },
       { where: 'records.jsonl:5', reason: 'field "family": expected one of attribute, text, position, count, other, got "colour"' },

@@ -42,7 +42,14 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return check();
 }
 
-const generate = { prompts: [{ id: 'p', images: [], messages: [{ role: 'user' as const, text: 'hi' }] }], n: 1, temperature: 1, maxTokens: 4, seed: 0, keep: false };
+const generate = {
+  prompts: [{ id: 'p', images: [], messages: [{ role: 'user' as const, text: 'hi' }] }],
+  n: 1,
+  temperature: 1,
+  maxTokens: 4,
+  seed: 0,
+  keep: false,
+};
 
 before(() => {
   const script = resolve('test/integration/fixtures/fake-engine.mjs');
@@ -64,7 +71,12 @@ describe('torch engine client: protocol version', () => {
     const engine = fake({ load: { ...INFO, protocol: ENGINE_PROTOCOL_VERSION + 1 } });
     await assert.rejects(
       engine.load({ model: 'm' }),
-      isEngineError('protocol', new RegExp(`speaks engine protocol ${ENGINE_PROTOCOL_VERSION + 1} but this client speaks engine protocol ${ENGINE_PROTOCOL_VERSION};.*reinstall or update iVGR Studio so that python/ivgr_engine`)),
+      isEngineError(
+        'protocol',
+        new RegExp(
+          `speaks engine protocol ${ENGINE_PROTOCOL_VERSION + 1} but this client speaks engine protocol ${ENGINE_PROTOCOL_VERSION};.*reinstall or update iVGR Studio so that python/ivgr_engine`,
+        ),
+      ),
     );
   });
 
@@ -78,16 +90,25 @@ describe('torch engine client: results, timeouts, spawn', () => {
   it('rejects a result that does not match the schema, naming the field', async () => {
     const sample = { rolloutId: 'r', promptId: 'p', text: 'x', promptTokens: -1, completionTokens: 1, finish: 'stop' };
     const engine = fake({ generate: { samples: [sample], seconds: 0.1 } });
-    await assert.rejects(engine.generate(generate), isEngineError('protocol', /^engine generate: unexpected result at samples\.0\.promptTokens: /));
+    await assert.rejects(
+      engine.generate(generate),
+      isEngineError('protocol', /^engine generate: unexpected result at samples\.0\.promptTokens: /),
+    );
   });
 
   it('times a call out, cancels it in the engine, and keeps serving', async () => {
     const logs: string[] = [];
     const engine = fake({ generate: 'hang', release: { released: 1 } }, { timeoutMs: 10_000, log: (l) => logs.push(l) });
     const t0 = Date.now();
-    await assert.rejects(engine.generate(generate, { timeoutMs: 300 }), isEngineError('timeout', /^engine generate: no answer within 300 ms; the request was cancelled/));
+    await assert.rejects(
+      engine.generate(generate, { timeoutMs: 300 }),
+      isEngineError('timeout', /^engine generate: no answer within 300 ms; the request was cancelled/),
+    );
     assert.ok(Date.now() - t0 < 5_000, 'the per-call timeout overrides the default');
-    assert.ok(await until(() => logs.includes('fake engine: generate cancelled'), 5_000), `the engine saw no cancellation; log: ${logs.join(' | ')}`);
+    assert.ok(
+      await until(() => logs.includes('fake engine: generate cancelled'), 5_000),
+      `the engine saw no cancellation; log: ${logs.join(' | ')}`,
+    );
     await engine.release(['r']);
     assert.ok(engine.alive);
   });
@@ -96,7 +117,10 @@ describe('torch engine client: results, timeouts, spawn', () => {
     const missing = join(work, 'no-such-python');
     const engine = createTorchEngine({ python: missing, log: () => undefined });
     started.push(engine);
-    const failed = isEngineError('spawn', /cannot start the engine with .*no-such-python: .*ENOENT.*node scripts\/setup-python\.mjs.*IVGR_PYTHON/);
+    const failed = isEngineError(
+      'spawn',
+      /cannot start the engine with .*no-such-python: .*ENOENT.*node scripts\/setup-python\.mjs.*IVGR_PYTHON/,
+    );
     await assert.rejects(engine.load({ model: 'm' }), failed);
     await assert.rejects(engine.generate(generate), failed);
     assert.equal(engine.alive, false);

@@ -22,7 +22,10 @@ const tmp = await mkdtemp(join(tmpdir(), 'ivgr-run-files-'));
 const roots: string[] = [];
 after(() => Promise.all([tmp, ...roots].map((r) => rm(r, { recursive: true, force: true }))));
 
-const jpeg = (width: number, height: number): Promise<Buffer> => sharp({ create: { width, height, channels: 3, background: '#406080' } }).jpeg().toBuffer();
+const jpeg = (width: number, height: number): Promise<Buffer> =>
+  sharp({ create: { width, height, channels: 3, background: '#406080' } })
+    .jpeg()
+    .toBuffer();
 
 async function hrbenchTsv(dir: string, blocked: boolean): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -44,13 +47,17 @@ function runWithConfig(name: string, config: Record<string, unknown>, configFile
 const runWithDataset = (name: string, dataset: Record<string, string>): string => runWithConfig(name, { dataset });
 
 describe('a run on an HR-Bench TSV', () => {
-  it('in a folder that cannot be written: the panel resolves and serves the images from the loader\'s cache', async () => {
+  it("in a folder that cannot be written: the panel resolves and serves the images from the loader's cache", async () => {
     const tsv = await hrbenchTsv(join(tmp, 'readonly'), true);
     const loaded = await loadDataset(tsv);
     roots.push(loaded.root);
     assert.notEqual(loaded.root, dirname(tsv), 'the loader decoded into the temp cache');
     const image = loaded.records[0]!.image;
-    for (const [name, dataset] of [['file', { path: tsv }], ['folder', { path: dirname(tsv), format: 'hrbench' }], ['detected', { path: dirname(tsv) }]] as const) {
+    for (const [name, dataset] of [
+      ['file', { path: tsv }],
+      ['folder', { path: dirname(tsv), format: 'hrbench' }],
+      ['detected', { path: dirname(tsv) }],
+    ] as const) {
       const files = readRunFiles(runWithDataset(name, dataset));
       assert.equal(files.datasetRoot, loaded.root, name);
       const source = resolveInside(files.datasetRoot!, image);
@@ -83,7 +90,13 @@ describe('a run on several datasets', () => {
     const dir = runWithConfig('several', config, configFile);
     const files = readRunFiles(dir);
     assert.equal(files.datasetRoot, join(tmp, 'several'));
-    assert.deepEqual(files.datasets.map((d) => [d.name, d.root]), [['one', one], ['second', two]]);
+    assert.deepEqual(
+      files.datasets.map((d) => [d.name, d.root]),
+      [
+        ['one', one],
+        ['second', two],
+      ],
+    );
 
     const data = await openRunData({ configFile }, parseConfigText(JSON.stringify(config), 'c.json').resolved, () => undefined);
     assert.equal(data.root, files.datasetRoot, 'the panel reads images from the root the worker trained with');

@@ -21,7 +21,9 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ivgr-image-cache-'));
   source = join(root, 'big.png');
   cache = join(root, 'cache');
-  const sign = await sharp({ create: { width: SIGN.side, height: SIGN.side, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+  const sign = await sharp({ create: { width: SIGN.side, height: SIGN.side, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .png()
+    .toBuffer();
   await sharp({ create: { width: 7680, height: 4320, channels: 3, background: { r: 128, g: 128, b: 128 } } })
     .composite([{ input: sign, left: SIGN.left, top: SIGN.top }])
     .png({ compressionLevel: 1 })
@@ -83,9 +85,19 @@ test('a tile or image made once is reused from the cache until the source change
 });
 
 test('a region or tile outside the image is refused, naming the file, the image size and what exists', async () => {
-  await assert.rejects(serveImage(source, cache, 240, [8000, 100, 8200, 300]), (e: Error) => e.message.includes(source) && /region \[8000, 100, 8200, 300\] lies outside the 7680×4320 image/.test(e.message));
-  await assert.rejects(serveTile(source, cache, { level: 0, col: 15, row: 0 }), (e: Error) => e.message.startsWith(`${source}: `) && /lies outside the 7680×4320 image: level 0 has cols 0–14 and rows 0–8/.test(e.message));
-  await assert.rejects(serveTile(source, cache, { level: 6, col: 0, row: 0 }), /tile level 6 does not exist for a 7680×4320 image: expected a whole number from 0 to 4/);
+  await assert.rejects(
+    serveImage(source, cache, 240, [8000, 100, 8200, 300]),
+    (e: Error) => e.message.includes(source) && /region \[8000, 100, 8200, 300\] lies outside the 7680×4320 image/.test(e.message),
+  );
+  await assert.rejects(
+    serveTile(source, cache, { level: 0, col: 15, row: 0 }),
+    (e: Error) =>
+      e.message.startsWith(`${source}: `) && /lies outside the 7680×4320 image: level 0 has cols 0–14 and rows 0–8/.test(e.message),
+  );
+  await assert.rejects(
+    serveTile(source, cache, { level: 6, col: 0, row: 0 }),
+    /tile level 6 does not exist for a 7680×4320 image: expected a whole number from 0 to 4/,
+  );
   // A region reaching past the edge is clipped, not refused.
   const crop = await serveImage(source, cache, 240, [7600, 4200, 7800, 4400]);
   assert.deepEqual(crop.served, { width: 80, height: 120 });

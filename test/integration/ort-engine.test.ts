@@ -40,7 +40,11 @@ async function picture(name: string, width: number, height: number): Promise<str
 function python(script: string, input: unknown): unknown {
   const inputFile = join(work, 'py-input.json');
   writeFileSync(inputFile, JSON.stringify(input));
-  const r = spawnSync(pythonPath(), ['-c', script, inputFile], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: enginePackageDir() }, maxBuffer: 1 << 28 });
+  const r = spawnSync(pythonPath(), ['-c', script, inputFile], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: enginePackageDir() },
+    maxBuffer: 1 << 28,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as unknown;
 }
@@ -146,21 +150,41 @@ describe('ORT engine generation', () => {
     const a = await engine.generate(sampled);
     const b = await engine.generate(sampled);
     const c = await engine.generate({ ...sampled, seed: 2 });
-    assert.deepEqual(a.samples.map((s) => s.text), b.samples.map((s) => s.text));
-    assert.notDeepEqual(a.samples.map((s) => s.text), c.samples.map((s) => s.text));
+    assert.deepEqual(
+      a.samples.map((s) => s.text),
+      b.samples.map((s) => s.text),
+    );
+    assert.notDeepEqual(
+      a.samples.map((s) => s.text),
+      c.samples.map((s) => s.text),
+    );
     assert.ok(new Set(a.samples.map((s) => s.text)).size > 1, 'the n samples of a prompt differ');
-    assert.deepEqual(a.samples.map((s) => s.rolloutId.split(':')[0]), ['p0', 'p0', 'p0']);
+    assert.deepEqual(
+      a.samples.map((s) => s.rolloutId.split(':')[0]),
+      ['p0', 'p0', 'p0'],
+    );
     assert.ok(a.samples.every((s) => s.completionTokens === 12 || s.finish === 'stop'));
   });
 
   it('continue extends a kept rollout with a new image, and release forgets it', async () => {
     const g = await engine.generate(request());
     const s = g.samples[0]!;
-    const next = await engine.continue({ rolloutId: s.rolloutId, image: images.small!, text: 'Zoomed view of [1,2,3,4].', maxTokens: 6, temperature: 0, seed: 1, keep: true });
+    const next = await engine.continue({
+      rolloutId: s.rolloutId,
+      image: images.small!,
+      text: 'Zoomed view of [1,2,3,4].',
+      maxTokens: 6,
+      temperature: 0,
+      seed: 1,
+      keep: true,
+    });
     // The context grows by the generated tokens, the tool turn and the crop's 64 visual tokens.
     assert.ok(next.promptTokens > s.promptTokens + s.completionTokens + 64, `${next.promptTokens} tokens of context`);
     await engine.release([s.rolloutId]);
-    await assert.rejects(engine.continue({ rolloutId: s.rolloutId, image: images.small!, text: 'x', maxTokens: 2, temperature: 0, seed: 1, keep: true }), (e: EngineError) => e.kind === 'unknown-rollout' && /unknown rollout id/.test(e.message));
+    await assert.rejects(
+      engine.continue({ rolloutId: s.rolloutId, image: images.small!, text: 'x', maxTokens: 2, temperature: 0, seed: 1, keep: true }),
+      (e: EngineError) => e.kind === 'unknown-rollout' && /unknown rollout id/.test(e.message),
+    );
   });
 
   it('a cancelled call stops with a cancellation error', async () => {
@@ -172,20 +196,39 @@ describe('ORT engine generation', () => {
 
 describe('ORT engine errors', () => {
   it('training operations say the engine only evaluates', async () => {
-    await assert.rejects(engine.update({ items: [{ rolloutId: 'x', advantage: 1 }], clipEpsilon: 0.2, klBeta: 0, aggregation: 'token', microBatch: 1, maxGradNorm: 1 }), /only evaluates/);
+    await assert.rejects(
+      engine.update({
+        items: [{ rolloutId: 'x', advantage: 1 }],
+        clipEpsilon: 0.2,
+        klBeta: 0,
+        aggregation: 'token',
+        microBatch: 1,
+        maxGradNorm: 1,
+      }),
+      /only evaluates/,
+    );
     await assert.rejects(engine.sftStep({ examples: [], microBatch: 1 }), /only evaluates/);
     await assert.rejects(engine.save(join(work, 'ck'), 1), /only evaluates/);
     await assert.rejects(engine.restore(join(work, 'ck')), /only evaluates/);
   });
 
   it('bad requests name the field and the problem', async () => {
-    await assert.rejects(engine.generate(request({ prompts: [{ id: 'p', images: [join(work, 'missing.png')], messages: [{ role: 'user', text: 'hi' }] }] })), (e: EngineError) => e.kind === 'bad-image' && /images\[0\].*not found/.test(e.message));
-    await assert.rejects(engine.generate(request({ prompts: [{ id: 'p', images: [], messages: [{ role: 'user', text: 'a <|image_pad|> b' }] }] })), (e: EngineError) => e.kind === 'invalid-params' && /reserved token/.test(e.message));
+    await assert.rejects(
+      engine.generate(request({ prompts: [{ id: 'p', images: [join(work, 'missing.png')], messages: [{ role: 'user', text: 'hi' }] }] })),
+      (e: EngineError) => e.kind === 'bad-image' && /images\[0\].*not found/.test(e.message),
+    );
+    await assert.rejects(
+      engine.generate(request({ prompts: [{ id: 'p', images: [], messages: [{ role: 'user', text: 'a <|image_pad|> b' }] }] })),
+      (e: EngineError) => e.kind === 'invalid-params' && /reserved token/.test(e.message),
+    );
     await assert.rejects(engine.generate(request({ stop: ['two words'] })), /stop\[0\].*not a single token/);
     await assert.rejects(engine.generate(request({ maxTokens: 0 })), /maxTokens/);
     const broken = join(work, 'broken.png');
     writeFileSync(broken, 'not an image');
-    await assert.rejects(engine.generate(request({ prompts: [{ id: 'p', images: [broken], messages: [{ role: 'user', text: 'hi' }] }] })), (e: EngineError) => e.kind === 'bad-image' && /cannot read image/.test(e.message));
+    await assert.rejects(
+      engine.generate(request({ prompts: [{ id: 'p', images: [broken], messages: [{ role: 'user', text: 'hi' }] }] })),
+      (e: EngineError) => e.kind === 'bad-image' && /cannot read image/.test(e.message),
+    );
   });
 
   it('calls before load, and folders without a current export, are refused clearly', async () => {
@@ -197,7 +240,10 @@ describe('ORT engine errors', () => {
     rmSync(stale, { recursive: true, force: true });
     spawnSync('cp', ['-r', exportDir, stale]);
     writeFileSync(join(stale, 'manifest.json'), JSON.stringify({ ...manifest, format: 99 }));
-    await assert.rejects(createOrtEngine({ modelDir: stale }).load({ model: stale }), /manifest\.json: format.*export the checkpoint again/);
+    await assert.rejects(
+      createOrtEngine({ modelDir: stale }).load({ model: stale }),
+      /manifest\.json: format.*export the checkpoint again/,
+    );
   });
 
   it('the CUDA provider, when this onnxruntime-node lacks it, is refused with what to install', async () => {

@@ -32,7 +32,10 @@ const config = runConfigSchema.parse({
 });
 
 function ivgr(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, IVGR_THREADS: '1' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, IVGR_THREADS: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,7 +52,15 @@ before(async () => {
   } finally {
     await torch.shutdown();
   }
-  writeWorkerState(checkpoint, { version: 1, step: 0, cursor: { epoch: 0, index: 0 }, rng: [1, 2, 3, 4], configHash: 'test', time: new Date().toISOString(), phase: 'sft' });
+  writeWorkerState(checkpoint, {
+    version: 1,
+    step: 0,
+    cursor: { epoch: 0, index: 0 },
+    rng: [1, 2, 3, 4],
+    configHash: 'test',
+    time: new Date().toISOString(),
+    phase: 'sft',
+  });
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -64,7 +75,14 @@ describe('evaluation on ONNX Runtime', () => {
     assert.equal(records.length, 9);
     assert.ok(records.every((e) => e.engine === 'ort' && e.checkpoint === 'sft'));
     assert.deepEqual(new Set(records.map((e) => e.mode)), new Set(['textual', 'grounded', 'tool']));
-    assert.deepEqual(summary().rows.map((row) => [row.mode, row.engine, row.n]), [['textual', 'ort', 3], ['grounded', 'ort', 3], ['tool', 'ort', 3]]);
+    assert.deepEqual(
+      summary().rows.map((row) => [row.mode, row.engine, row.n]),
+      [
+        ['textual', 'ort', 3],
+        ['grounded', 'ort', 3],
+        ['tool', 'ort', 3],
+      ],
+    );
     const manifest = JSON.parse(readFileSync(join(onnxExportDir(checkpoint), 'manifest.json'), 'utf8')) as { source: string };
     assert.equal(manifest.source, await checkpointDigest(checkpoint));
   });
@@ -83,20 +101,33 @@ describe('evaluation on ONNX Runtime', () => {
     const { engine, info } = await engineStarter(data.config, data, { log: () => undefined })();
     const events = new EventSink(runDir);
     try {
-      const opts = { labels: [{ label: 'live', dir: null }], modes: ['grounded'] as const, split: 'test', limit: 2, events, log: () => undefined };
+      const opts = {
+        labels: [{ label: 'live', dir: null }],
+        modes: ['grounded'] as const,
+        split: 'test',
+        limit: 2,
+        events,
+        log: () => undefined,
+      };
       const onOrt = await evaluateCheckpoints(runDir, engine, info, data, opts);
       assert.ok(onOrt.every((e) => e.engine === 'ort'));
       assert.ok(existsSync(join(runDir, 'eval-onnx', 'manifest.json')));
       const onTorch = await evaluateCheckpoints(runDir, engine, info, data, { ...opts, engine: 'torch' });
       assert.ok(onTorch.every((e) => e.engine === 'torch'));
       // Same weights, greedy decoding: both engines write the same answers.
-      assert.deepEqual(onTorch.map((e) => e.output), onOrt.map((e) => e.output));
+      assert.deepEqual(
+        onTorch.map((e) => e.output),
+        onOrt.map((e) => e.output),
+      );
     } finally {
       events.close();
       await engine.shutdown();
     }
     const live = summary().rows.filter((row) => row.checkpoint === 'live');
-    assert.deepEqual(live.map((row) => row.engine), ['ort', 'torch']);
+    assert.deepEqual(
+      live.map((row) => row.engine),
+      ['ort', 'torch'],
+    );
   });
 
   it('records written before the engine field read as PyTorch', async () => {
@@ -106,7 +137,10 @@ describe('evaluation on ONNX Runtime', () => {
     appendFileSync(join(runDir, 'events', 'eval.jsonl'), JSON.stringify(old) + '\n');
     assert.equal(evalRecordSchema.parse(old).engine, 'torch');
     const rows = (await writeEvalSummary(runDir, 'test')).rows.filter((row) => row.checkpoint === 'old');
-    assert.deepEqual(rows.map((row) => [row.engine, row.n]), [['torch', 1]]);
+    assert.deepEqual(
+      rows.map((row) => [row.engine, row.n]),
+      [['torch', 1]],
+    );
   });
 
   it('an unknown engine or provider is refused by name', () => {

@@ -100,7 +100,11 @@ describe('ORT engine parity with the PyTorch engine (tiny model, 20 held-out sam
   it(`per-token log-probabilities agree within ${LOGPROB_TOLERANCE}`, async (t) => {
     const request: GenerateRequest = { prompts: prompts(held, 'grounded'), n: 1, temperature: 0, maxTokens: 48, seed: 3, keep: false };
     const generated = await torch.generate(request);
-    const items = held.map((r, i) => ({ images: [join(imageRoot, r.image)], messages: promptMessages('grounded', r), target: generated.samples[i]!.text || 'A' }));
+    const items = held.map((r, i) => ({
+      images: [join(imageRoot, r.image)],
+      messages: promptMessages('grounded', r),
+      target: generated.samples[i]!.text || 'A',
+    }));
     const [want, got] = [await torch.logprobs({ items }), await ort.logprobs({ items })];
     let worst = 0;
     for (const [i, w] of want.items.entries()) {
@@ -114,7 +118,15 @@ describe('ORT engine parity with the PyTorch engine (tiny model, 20 held-out sam
 
   it('continue (the zoom tool) appends a crop and goes on identically', async () => {
     const records = held.slice(0, 4);
-    const request: GenerateRequest = { prompts: prompts(records, 'tool'), n: 1, temperature: 0, maxTokens: 24, seed: 3, keep: true, stop: ['</tool_call>'] };
+    const request: GenerateRequest = {
+      prompts: prompts(records, 'tool'),
+      n: 1,
+      temperature: 0,
+      maxTokens: 24,
+      seed: 3,
+      keep: true,
+      stop: ['</tool_call>'],
+    };
     const [a, b] = [await torch.generate(request), await ort.generate(request)];
     for (const [i, r] of records.entries()) {
       const box = r.evidence[0] ?? [0, 0, r.width / 2, r.height / 2];
@@ -138,6 +150,9 @@ describe('ORT engine parity with the PyTorch engine (tiny model, 20 held-out sam
     await exportCheckpointToOnnx({ checkpointDir, model: modelDir, log: (l) => lines.push(l) });
     assert.ok(performance.now() - t0 < 5_000, 'no engine is started for an up-to-date export');
     assert.equal(statSync(manifest).mtimeMs, before);
-    assert.ok(lines.some((l) => l.includes('up to date')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('up to date')),
+      lines.join('\n'),
+    );
   });
 });

@@ -63,11 +63,17 @@ test('replayed steps show their last attempt only: list, counts, live strip, a q
         const rows = page.rows.filter((r) => r.step === step);
         assert.equal(rows.length, PER_STEP, `step ${step} once`);
         const want = step === 7 ? label7 : step >= 5 ? 'resumed' : 'first';
-        assert.ok(rows.every((r) => r.preview.includes(want)), `step ${step} shows its attempt "${want}"`);
+        assert.ok(
+          rows.every((r) => r.preview.includes(want)),
+          `step ${step} shows its attempt "${want}"`,
+        );
       }
       const live = await s.latest(PER_STEP);
-      assert.ok(live.every((r) => r.step === 7 && r.preview.includes(label7)), 'the live strip shows the last attempt');
-      assert.equal((await s.forPrompt('q1')).length, 7 * PER_STEP / 2, "a question's rollouts: one attempt per step");
+      assert.ok(
+        live.every((r) => r.step === 7 && r.preview.includes(label7)),
+        'the live strip shows the last attempt',
+      );
+      assert.equal((await s.forPrompt('q1')).length, (7 * PER_STEP) / 2, "a question's rollouts: one attempt per step");
     };
 
     const first = new RolloutQueryService(dir);
@@ -76,7 +82,10 @@ test('replayed steps show their last attempt only: list, counts, live strip, a q
 
     const exported = await readLastAttempts(file, () => true);
     assert.equal(exported.length, 7 * PER_STEP);
-    assert.deepEqual([...new Set(exported.filter((r) => r.step >= 5).map((r) => /<think>(\w+)</.exec(r.output)?.[1]))], ['resumed', 'restarted']);
+    assert.deepEqual(
+      [...new Set(exported.filter((r) => r.step >= 5).map((r) => /<think>(\w+)</.exec(r.output)?.[1]))],
+      ['resumed', 'restarted'],
+    );
 
     // A reopen starts from the saved index; another restart of step 7 is appended after it.
     write(7, 'again', 4007);

@@ -1,7 +1,19 @@
 /** The rollout index saved in <run>/cache: reopen without a rescan, appended lines, and caches that must not be trusted. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IndexProgress } from '../../src/run/rollout-index';
@@ -9,7 +21,8 @@ import { RolloutQueryService } from '../../src/run/rollout-query';
 import { makeRollout, prompts } from '../webview/harness/fixture';
 
 const p = prompts(3, false);
-const line = (i: number, step: number): string => JSON.stringify(makeRollout(i, step, i % 2 ? 'textual' : 'grounded', p[i % 3]!, i % 4, () => ((i * 7919) % 100) / 100)) + '\n';
+const line = (i: number, step: number): string =>
+  JSON.stringify(makeRollout(i, step, i % 2 ? 'textual' : 'grounded', p[i % 3]!, i % 4, () => ((i * 7919) % 100) / 100)) + '\n';
 
 function writeRun(dir: string, from: number, n: number): string {
   mkdirSync(join(dir, 'events'), { recursive: true });
@@ -80,37 +93,57 @@ test('lines appended after the cache was saved are read from where it ends, a to
 });
 
 const spoilers: [string, RegExp, (cache: string, dir: string) => void | Promise<void>][] = [
-  ['corrupt', /corrupt: checksum mismatch/, (cache) => {
-    const b = readFileSync(cache);
-    b[b.length - 30]! ^= 0xff;
-    writeFileSync(cache, b);
-  }],
+  [
+    'corrupt',
+    /corrupt: checksum mismatch/,
+    (cache) => {
+      const b = readFileSync(cache);
+      b[b.length - 30]! ^= 0xff;
+      writeFileSync(cache, b);
+    },
+  ],
   ['truncated', /truncated: \d+ bytes, expected \d+ for 80 rows/, (cache) => truncateSync(cache, statSync(cache).size - 7)],
-  ['not a cache', /bad magic/, (cache) => writeFileSync(cache, 'hello, not an index at all, but long enough to have a header of sixty-four bytes')],
-  ['from another run', /stale: the cache was built from other contents/, async (cache) => {
-    const other = tempRun();
-    try {
-      writeRun(other, 500, 50);
-      await new RolloutQueryService(other).refresh();
-      copyFileSync(join(other, 'cache', 'rollout-index.bin'), cache);
-    } finally {
-      rmSync(other, { recursive: true, force: true });
-    }
-  }],
-  ['rollouts file truncated', /stale: .* has \d+ bytes, the cache covers \d+/, (_cache, dir) => {
-    const file = join(dir, 'events', 'rollouts.jsonl');
-    const text = readFileSync(file, 'utf8').split('\n');
-    writeFileSync(file, text.slice(0, 40).join('\n') + '\n');
-  }],
-  ['rollouts file rewritten in place', /stale: .* was modified without growing/, (_cache, dir) => {
-    const file = join(dir, 'events', 'rollouts.jsonl');
-    const b = readFileSync(file);
-    const at = b.indexOf('"score":') + 8;
-    b[at] = b[at] === 0x30 ? 0x31 : 0x30;
-    writeFileSync(file, b);
-    const t = statSync(file).mtime;
-    utimesSync(file, t, new Date(t.getTime() + 5000));
-  }],
+  [
+    'not a cache',
+    /bad magic/,
+    (cache) => writeFileSync(cache, 'hello, not an index at all, but long enough to have a header of sixty-four bytes'),
+  ],
+  [
+    'from another run',
+    /stale: the cache was built from other contents/,
+    async (cache) => {
+      const other = tempRun();
+      try {
+        writeRun(other, 500, 50);
+        await new RolloutQueryService(other).refresh();
+        copyFileSync(join(other, 'cache', 'rollout-index.bin'), cache);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    },
+  ],
+  [
+    'rollouts file truncated',
+    /stale: .* has \d+ bytes, the cache covers \d+/,
+    (_cache, dir) => {
+      const file = join(dir, 'events', 'rollouts.jsonl');
+      const text = readFileSync(file, 'utf8').split('\n');
+      writeFileSync(file, text.slice(0, 40).join('\n') + '\n');
+    },
+  ],
+  [
+    'rollouts file rewritten in place',
+    /stale: .* was modified without growing/,
+    (_cache, dir) => {
+      const file = join(dir, 'events', 'rollouts.jsonl');
+      const b = readFileSync(file);
+      const at = b.indexOf('"score":') + 8;
+      b[at] = b[at] === 0x30 ? 0x31 : 0x30;
+      writeFileSync(file, b);
+      const t = statSync(file).mtime;
+      utimesSync(file, t, new Date(t.getTime() + 5000));
+    },
+  ],
 ];
 
 for (const [name, reason, spoil] of spoilers) {

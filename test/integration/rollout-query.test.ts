@@ -14,14 +14,30 @@ run.test('pages, filters and sorts agree with the records in the file', async ({
   const s = new RolloutQueryService(fx.runDir);
   assert.deepEqual(await s.refresh(), { added: fx.rollouts.length, total: fx.rollouts.length });
   const all = await s.query({}, { key: 'step', dir: 'asc' }, 0, 1000);
-  assert.deepEqual(all.rows.map((r) => r.id), fx.rollouts.map((r) => r.id));
+  assert.deepEqual(
+    all.rows.map((r) => r.id),
+    fx.rollouts.map((r) => r.id),
+  );
   const page = await s.query({}, { key: 'step', dir: 'asc' }, 10, 5);
-  assert.deepEqual(page.rows.map((r) => r.id), fx.rollouts.slice(10, 15).map((r) => r.id));
+  assert.deepEqual(
+    page.rows.map((r) => r.id),
+    fx.rollouts.slice(10, 15).map((r) => r.id),
+  );
   assert.equal(page.total, fx.rollouts.length);
 
-  const want = fx.rollouts.filter((r) => r.stream === 'grounded' && !r.correct && r.step >= 2 && r.step <= 4 && r.score >= 0.6).sort((a, b) => b.advantage - a.advantage);
-  const got = await s.query({ stream: 'grounded', correct: false, stepMin: 2, stepMax: 4, rewardMin: 0.6 }, { key: 'advantage', dir: 'desc' }, 0, 1000);
-  assert.deepEqual(got.rows.map((r) => r.id), want.map((r) => r.id));
+  const want = fx.rollouts
+    .filter((r) => r.stream === 'grounded' && !r.correct && r.step >= 2 && r.step <= 4 && r.score >= 0.6)
+    .sort((a, b) => b.advantage - a.advantage);
+  const got = await s.query(
+    { stream: 'grounded', correct: false, stepMin: 2, stepMax: 4, rewardMin: 0.6 },
+    { key: 'advantage', dir: 'desc' },
+    0,
+    1000,
+  );
+  assert.deepEqual(
+    got.rows.map((r) => r.id),
+    want.map((r) => r.id),
+  );
 
   const noBoxes = await s.query({ hasBoxes: false }, { key: 'score', dir: 'asc' }, 0, 1000);
   assert.equal(noBoxes.total, fx.rollouts.filter((r) => r.boxes.length === 0).length);
@@ -53,10 +69,16 @@ run.test('annotations drive the tag filter and the row tags; undo withdraws', as
   const id = fx.rollouts[3]!.id;
   await s.annotate({ v: 1, target: { kind: 'rollout', id }, tags: ['format'], note: 'n', correctedBoxes: [], time: 1 });
   const tagged = await s.query({ tags: ['format', 'other'] }, { key: 'step', dir: 'asc' }, 0, 10);
-  assert.deepEqual(tagged.rows.map((r) => [r.id, r.tags]), [[id, ['format']]]);
+  assert.deepEqual(
+    tagged.rows.map((r) => [r.id, r.tags]),
+    [[id, ['format']]],
+  );
   await s.annotate({ v: 1, target: { kind: 'rollout', id }, tags: [], note: '', correctedBoxes: [], time: 2, deleted: true });
   assert.equal((await s.query({ tags: ['format'] }, { key: 'step', dir: 'asc' }, 0, 10)).total, 0);
-  await assert.rejects(s.annotate({ v: 1, target: { kind: 'rollout', id: '' }, tags: [], note: '', correctedBoxes: [], time: 3 }), /annotation invalid at target\.id/);
+  await assert.rejects(
+    s.annotate({ v: 1, target: { kind: 'rollout', id: '' }, tags: [], note: '', correctedBoxes: [], time: 3 }),
+    /annotation invalid at target\.id/,
+  );
   // A fresh service reads the same history back.
   const again = new RolloutQueryService(fx.runDir);
   await again.refresh();
@@ -72,7 +94,10 @@ test('growth is picked up incrementally; torn and invalid lines are skipped with
     const s = new RolloutQueryService(dir);
     assert.deepEqual(await s.refresh(), { added: 0, total: 0 }, 'no file yet is an empty run');
     mkdirSync(join(dir, 'events'), { recursive: true });
-    appendFileSync(file, JSON.stringify(makeRollout(0, 1, 'grounded', p[0]!, 0, rand)) + '\n' + 'not json\n' + JSON.stringify({ id: 'x', step: 'one' }) + '\n');
+    appendFileSync(
+      file,
+      JSON.stringify(makeRollout(0, 1, 'grounded', p[0]!, 0, rand)) + '\n' + 'not json\n' + JSON.stringify({ id: 'x', step: 'one' }) + '\n',
+    );
     appendFileSync(file, JSON.stringify(makeRollout(1, 1, 'textual', p[0]!, 0, rand)) + '\n{"id": "torn');
     assert.equal((await s.refresh()).added, 2);
     assert.equal(s.index.warnings.length, 2);
@@ -82,7 +107,10 @@ test('growth is picked up incrementally; torn and invalid lines are skipped with
     assert.equal(r1.total, 2);
     appendFileSync(file, `", "more": 1}\n` + JSON.stringify(makeRollout(2, 2, 'grounded', p[1]!, 0, rand)) + '\n');
     assert.equal((await s.refresh()).added, 1, 'the completed torn line is invalid, the next one counts');
-    assert.deepEqual((await s.latest(2)).map((r) => r.step), [1, 2]);
+    assert.deepEqual(
+      (await s.latest(2)).map((r) => r.step),
+      [1, 2],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

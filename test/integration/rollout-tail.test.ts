@@ -9,7 +9,8 @@ import { RolloutQueryService } from '../../src/run/rollout-query';
 import { makeRollout, prompts } from '../webview/harness/fixture';
 
 const p = prompts(3, false);
-const rollout = (i: number, step: number): string => JSON.stringify(makeRollout(i, step, i % 3 ? 'textual' : 'grounded', p[i % 3]!, i % 4, () => ((i * 7919) % 100) / 100));
+const rollout = (i: number, step: number): string =>
+  JSON.stringify(makeRollout(i, step, i % 3 ? 'textual' : 'grounded', p[i % 3]!, i % 4, () => ((i * 7919) % 100) / 100));
 const desc = { key: 'step', dir: 'desc' } as const;
 
 /** Lines the index skips, which the tail must skip too. */
@@ -17,7 +18,10 @@ const junk = fc.constantFrom('not json', '', '   ', '[1, 2]', '{"id": "x", "step
 
 const fileArb = fc.record({
   // Step groups in file order (steps never decrease, as the worker writes them).
-  groups: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), size: fc.integer({ min: 1, max: 25 }) }), { minLength: 0, maxLength: 12 }),
+  groups: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), size: fc.integer({ min: 1, max: 25 }) }), {
+    minLength: 0,
+    maxLength: 12,
+  }),
   junkAt: fc.array(fc.tuple(fc.nat(), junk), { maxLength: 6 }),
   tornTail: fc.option(fc.constantFrom('{"id": "half', '{', 'x'), { nil: undefined }),
   noFinalNewline: fc.boolean(),

@@ -29,13 +29,19 @@ test('a torn last line is skipped with a warning and the next writer starts a cl
   const file = join(tmp(), 'x.jsonl');
   writeFileSync(file, '{"a":1}\n{"a":2}\n{"a":');
   let r = await readAll<{ a: number }>(file);
-  assert.deepEqual(r.records.map((x) => x.a), [1, 2]);
+  assert.deepEqual(
+    r.records.map((x) => x.a),
+    [1, 2],
+  );
   assert.match(r.warnings.join('\n'), /torn last line/);
   const w = new JsonlWriter(file);
   w.append({ a: 3 });
   w.close();
   r = await readAll<{ a: number }>(file);
-  assert.deepEqual(r.records.map((x) => x.a), [1, 2, 3]);
+  assert.deepEqual(
+    r.records.map((x) => x.a),
+    [1, 2, 3],
+  );
   assert.match(r.warnings.join('\n'), /torn or invalid line/);
   assert.ok(readFileSync(file, 'utf8').startsWith('{"a":1}\n{"a":2}\n{"a":\n'), 'written bytes are never rewritten');
 });
@@ -48,7 +54,10 @@ test('the line index grows incrementally and reads lines by number', async () =>
   appendFileSync(file, '{"i": 10');
   assert.equal(idx.refresh(), 1000);
   const r = await idx.lines<{ i: number }>(500, 3);
-  assert.deepEqual(r.lines.map((l) => l.record.i), [500, 501, 502]);
+  assert.deepEqual(
+    r.lines.map((l) => l.record.i),
+    [500, 501, 502],
+  );
   appendFileSync(file, '00}\n');
   assert.equal(idx.refresh(), 1001);
   const last = await idx.lines<{ i: number }>(1000, 1);
@@ -59,9 +68,15 @@ test('readRange returns whole lines within a small byte budget', async () => {
   const file = join(tmp(), 'x.jsonl');
   writeFileSync(file, '{"a":1}\n{"a":2}\n{"a":3}\n');
   const r1 = await readRange<{ a: number }>(file, 0, 10);
-  assert.deepEqual(r1.lines.map((l) => l.record.a), [1]);
+  assert.deepEqual(
+    r1.lines.map((l) => l.record.a),
+    [1],
+  );
   const r2 = await readRange<{ a: number }>(file, r1.nextOffset, 100);
-  assert.deepEqual(r2.lines.map((l) => l.record.a), [2, 3]);
+  assert.deepEqual(
+    r2.lines.map((l) => l.record.a),
+    [2, 3],
+  );
   assert.equal(r2.eof, true);
 });
 
@@ -83,7 +98,19 @@ test('checkpoints without worker-state.json are ignored as interrupted saves', (
   const run = tmp();
   for (const s of [10, 2, 5]) {
     mkdirSync(join(run, 'checkpoints', String(s)), { recursive: true });
-    if (s !== 10) writeWorkerState(join(run, 'checkpoints', String(s)), { version: 1, step: s, cursor: { epoch: 0, index: s }, rng: [1, 2, 3, 4], configHash: 'h', time: '', phase: 'rl' });
+    if (s !== 10)
+      writeWorkerState(join(run, 'checkpoints', String(s)), {
+        version: 1,
+        step: s,
+        cursor: { epoch: 0, index: s },
+        rng: [1, 2, 3, 4],
+        configHash: 'h',
+        time: '',
+        phase: 'rl',
+      });
   }
-  assert.deepEqual(listCheckpoints(run).map((c) => c.step), [2, 5]);
+  assert.deepEqual(
+    listCheckpoints(run).map((c) => c.step),
+    [2, 5],
+  );
 });

@@ -48,12 +48,28 @@ test('scores a grounded trace from stdin and prints every term with the total', 
 test('textual trace with references and custom weights', () => {
   const trace = file('t.txt', '<think>The sign near the top-right corner is blue.</think><answer>B</answer>');
   const refs = file('refs.json', JSON.stringify([goodGrounded, '<think>Sign <box>[0,0,50,50]</box>.</think><answer>A</answer>']));
-  const r = ivgr(['--trace', trace, '--record', join(dir, 'record.json'), '--stream', 'textual', '--convention', 'pixels', '--references', refs, '--weights', 'consistency=2,format=0']);
+  const r = ivgr([
+    '--trace',
+    trace,
+    '--record',
+    join(dir, 'record.json'),
+    '--stream',
+    'textual',
+    '--convention',
+    'pixels',
+    '--references',
+    refs,
+    '--weights',
+    'consistency=2,format=0',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.terms.consistency, { value: 1, weight: 2, explanation: out.terms.consistency.explanation });
   assert.match(out.terms.consistency.explanation, /1\/1 reference/);
-  assert.deepEqual(out.references.map((x: { highQuality: boolean }) => x.highQuality), [true, false]);
+  assert.deepEqual(
+    out.references.map((x: { highQuality: boolean }) => x.highQuality),
+    [true, false],
+  );
   assert.equal(out.total, 3);
 });
 

@@ -46,11 +46,15 @@ describe('npm run studio', { skip: installed ? false : MISSING, timeout: 4 * 60_
 
   it('serves code-server with a tiny run started in an empty workspace and stops both on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'studio.mjs'), '--port', String(port), '--folder', workspace, '--state-dir', join(root, 'state')], {
-      cwd: repoRoot,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'studio.mjs'), '--port', String(port), '--folder', workspace, '--state-dir', join(root, 'state')],
+      {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     studio = child;
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
@@ -58,7 +62,12 @@ describe('npm run studio', { skip: installed ? false : MISSING, timeout: 4 * 60_
     const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
     const tail = () => output.slice(-4000);
 
-    const url = await until('the studio URL', () => new RegExp(`http://127\\.0\\.0\\.1:${port}/\\?folder=\\S+`).exec(output)?.[0], 150_000, tail);
+    const url = await until(
+      'the studio URL',
+      () => new RegExp(`http://127\\.0\\.0\\.1:${port}/\\?folder=\\S+`).exec(output)?.[0],
+      150_000,
+      tail,
+    );
     assert.equal(new URL(url).searchParams.get('folder'), workspace);
     const res = await fetch(url);
     assert.equal(res.status, 200, `GET ${url}`);
@@ -78,7 +87,12 @@ describe('npm run studio', { skip: installed ? false : MISSING, timeout: 4 * 60_
     process.kill(-child.pid!, 'SIGTERM');
     assert.equal(await exited, 0, tail());
     await assert.rejects(fetch(url), 'code-server no longer answers');
-    await until('the started run to stop', () => (isPidAlive(run.pid!) ? undefined : true), 90_000, () => (existsSync(join(runDir, 'worker.log')) ? readFileSync(join(runDir, 'worker.log'), 'utf8').slice(-2000) : 'no worker.log'));
+    await until(
+      'the started run to stop',
+      () => (isPidAlive(run.pid!) ? undefined : true),
+      90_000,
+      () => (existsSync(join(runDir, 'worker.log')) ? readFileSync(join(runDir, 'worker.log'), 'utf8').slice(-2000) : 'no worker.log'),
+    );
     const status = (JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { status: string }).status;
     assert.equal(status, 'stopped');
   });

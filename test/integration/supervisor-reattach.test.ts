@@ -41,7 +41,21 @@ function nextState(a: RunAttachment, kind: ConnectionState['kind']): Promise<Con
 
 test('a worker started by a client that exits survives, and a new client re-attaches and backfills', async () => {
   const runDir = join(root, 'run-a');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'spawn-and-exit.ts'), runDir, fixture, 'train', 'cfg.yaml', '--run-dir', runDir], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'fixtures', 'spawn-and-exit.ts'),
+      runDir,
+      fixture,
+      'train',
+      'cfg.yaml',
+      '--run-dir',
+      runDir,
+    ],
+    { encoding: 'utf8' },
+  );
   const pid = Number(out.trim());
   started.push(pid);
   assert.ok(pid > 0);
@@ -68,7 +82,10 @@ test('a worker started by a client that exits survives, and a new client re-atta
   // Backfill from the file: every step from 1 on, and live events agree with file offsets.
   const chunk = await readRange<Record<string, unknown>>(join(runDir, 'events', 'metrics.jsonl'), 0, 8 << 20);
   const steps = chunk.lines.map((l) => l.record.step);
-  assert.deepEqual(steps, steps.map((_, i) => i + 1));
+  assert.deepEqual(
+    steps,
+    steps.map((_, i) => i + 1),
+  );
   const firstLive = live[0];
   assert.ok(firstLive);
   const match = chunk.lines.find((l) => l.offset === firstLive.offset);
@@ -131,8 +148,14 @@ test('kill -9 of the worker shows as crashed with the log tail, and resume conti
   await until('a step after the crash', async () => ((await inspectRun(runDir)).step ?? 0) > lastStep || undefined);
   const after = readFileSync(join(runDir, 'events', 'metrics.jsonl'), 'utf8');
   assert.ok(after.startsWith(before), 'resume appends; the events written before the crash are intact');
-  const steps = (await readRange<Record<string, unknown>>(join(runDir, 'events', 'metrics.jsonl'), 0, 8 << 20)).lines.map((l) => l.record.step);
-  assert.deepEqual(steps, steps.map((_, i) => i + 1), 'no step is repeated or skipped across the crash');
+  const steps = (await readRange<Record<string, unknown>>(join(runDir, 'events', 'metrics.jsonl'), 0, 8 << 20)).lines.map(
+    (l) => l.record.step,
+  );
+  assert.deepEqual(
+    steps,
+    steps.map((_, i) => i + 1),
+    'no step is repeated or skipped across the crash',
+  );
   assert.ok(readFileSync(join(runDir, 'worker.log'), 'utf8').includes(`fixture worker ${pid2} resume`));
   resumed.dispose();
   process.kill(pid2, 'SIGKILL');

@@ -32,7 +32,10 @@ test('a reloaded window re-attaches to a live run and sees it crash', async () =
   started.push(pid);
   // A finished run and an imported dump sit beside it.
   mkdirSync(join(runs, 'done'), { recursive: true });
-  writeFileSync(join(runs, 'done', 'run.json'), JSON.stringify({ id: 'done', status: 'finished', pid: null, step: 40, config: { steps: 40 } }));
+  writeFileSync(
+    join(runs, 'done', 'run.json'),
+    JSON.stringify({ id: 'done', status: 'finished', pid: null, step: 40, config: { steps: 40 } }),
+  );
   const outside = join(root, 'dump');
   mkdirSync(join(outside, 'events'), { recursive: true });
   writeFileSync(join(outside, 'events', 'rollouts.jsonl'), '{"input":"q","output":"a","score":1,"step":0}\n');

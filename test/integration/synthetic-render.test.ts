@@ -27,7 +27,10 @@ describe('synthetic dataset folder', () => {
     assert.deepEqual(manifest.counts, base.counts);
     assert.equal(typeof manifest.generatorVersion, 'number');
     for (const split of ['train', 'val', 'test'] as const) {
-      const lines = (await readFile(join(dir, `${split}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = (await readFile(join(dir, `${split}.jsonl`), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.equal(lines.length, base.counts[split]);
       for (const rec of lines) {
         assert.equal(rec.split, split);
@@ -46,15 +49,24 @@ describe('synthetic dataset folder', () => {
     // The trace convention only changes the JSONL.
     assert.deepEqual(await ensureSyntheticDataset(dir, { ...base, convention: 'pixels' }), { dir, rendered: 0, cached: 8 });
     const first = JSON.parse((await readFile(join(dir, 'train.jsonl'), 'utf8')).split('\n')[0] as string);
-    assert.ok(first.reference.grounded.includes(`<box>[${first.evidence[0].join(',')}]</box>`), 'pixels convention cites the evidence box as is');
-    assert.deepEqual(await ensureSyntheticDataset(dir, { ...base, counts: { train: 6, val: 2, test: 2 } }), { dir, rendered: 2, cached: 8 });
+    assert.ok(
+      first.reference.grounded.includes(`<box>[${first.evidence[0].join(',')}]</box>`),
+      'pixels convention cites the evidence box as is',
+    );
+    assert.deepEqual(await ensureSyntheticDataset(dir, { ...base, counts: { train: 6, val: 2, test: 2 } }), {
+      dir,
+      rendered: 2,
+      cached: 8,
+    });
     assert.equal((await stat(join(dir, 'images/train/train-000000.png'))).mtimeMs, before);
   });
 
   it('re-renders every image drawn by another generator version, and none when version and seed are unchanged', async () => {
     const vdir = join(tmp, 'versions');
     assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 8, cached: 0 });
-    const images = ['train/train-000000.png', 'train/train-000003.png', 'val/val-000001.png', 'test/test-000000.png'].map((p) => join(vdir, 'images', p));
+    const images = ['train/train-000000.png', 'train/train-000003.png', 'val/val-000001.png', 'test/test-000000.png'].map((p) =>
+      join(vdir, 'images', p),
+    );
     const mtimes = async (): Promise<number[]> => Promise.all(images.map(async (p) => (await stat(p)).mtimeMs));
     const drawn = await mtimes();
     assert.deepEqual(await ensureSyntheticDataset(vdir, base), { dir: vdir, rendered: 0, cached: 8 });
@@ -89,7 +101,10 @@ describe('synthetic dataset folder', () => {
     assert.equal(all.records.length, 8);
     assert.deepEqual(all.skipped, []);
     const val = await loadDataset(dir, { split: 'val' });
-    assert.deepEqual(val.records.map((r) => r.id), ['val-000000', 'val-000001']);
+    assert.deepEqual(
+      val.records.map((r) => r.id),
+      ['val-000000', 'val-000001'],
+    );
     assert.ok(val.records.every((r) => r.reference && r.evidence.length > 0));
   });
 });
@@ -97,10 +112,16 @@ describe('synthetic dataset folder', () => {
 describe('synthetic dataset at 4096 px', () => {
   it('renders canvases with a 4096 px long side whose targets stay small, and loads them back', async () => {
     const dir = join(tmp, 'ds4k');
-    assert.deepEqual(await ensureSyntheticDataset(dir, { seed: 8, counts: { train: 4, val: 0, test: 0 }, size: 4096, convention: 'qwen25-abs' }), { dir, rendered: 4, cached: 0 });
+    assert.deepEqual(
+      await ensureSyntheticDataset(dir, { seed: 8, counts: { train: 4, val: 0, test: 0 }, size: 4096, convention: 'qwen25-abs' }),
+      { dir, rendered: 4, cached: 0 },
+    );
     const loaded = await loadDataset(dir);
     assert.deepEqual(loaded.skipped, []);
-    assert.deepEqual(loaded.records.map((r) => r.family), ['attribute', 'text', 'position', 'count']);
+    assert.deepEqual(
+      loaded.records.map((r) => r.family),
+      ['attribute', 'text', 'position', 'count'],
+    );
     for (const r of loaded.records) {
       const meta = await sharp(join(dir, r.image)).metadata();
       assert.deepEqual([meta.width, meta.height], [r.width, r.height], r.id);

@@ -46,39 +46,68 @@ async function rollouts(runDir: string): Promise<RolloutRecord[]> {
   return (await readAll<RolloutRecord>(join(runDir, 'events', 'rollouts.jsonl'))).records;
 }
 
-test('a TRL run stops with a checkpoint, resumes from it, streams rollouts and metrics the panel reads, and its checkpoints evaluate in three modes', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-trl-'));
-  const runDir = join(dir, 'runs', 'one');
-  ivgr('train', config(dir, 'one', ''), '--runs-dir', join(dir, 'runs'), '--run-id', 'one', '--until', '1');
-  assert.equal(summarizeRun(runDir).status, 'stopped');
-  assert.deepEqual(listCheckpoints(runDir).map((c) => [c.step, c.state.trainer]), [[1, 'trl']]);
+test(
+  'a TRL run stops with a checkpoint, resumes from it, streams rollouts and metrics the panel reads, and its checkpoints evaluate in three modes',
+  { skip },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivgr-trl-'));
+    const runDir = join(dir, 'runs', 'one');
+    ivgr('train', config(dir, 'one', ''), '--runs-dir', join(dir, 'runs'), '--run-id', 'one', '--until', '1');
+    assert.equal(summarizeRun(runDir).status, 'stopped');
+    assert.deepEqual(
+      listCheckpoints(runDir).map((c) => [c.step, c.state.trainer]),
+      [[1, 'trl']],
+    );
 
-  ivgr('resume', runDir);
-  const summary = summarizeRun(runDir);
-  assert.deepEqual([summary.status, summary.step, summary.latestCheckpoint], ['finished', 2, 2]);
+    ivgr('resume', runDir);
+    const summary = summarizeRun(runDir);
+    assert.deepEqual([summary.status, summary.step, summary.latestCheckpoint], ['finished', 2, 2]);
 
-  const records = await rollouts(runDir);
-  // Each step: 2 questions × 2 streams × 2 samples, a question's two streams in the same step.
-  assert.deepEqual(records.map((r) => r.step), [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
-  for (const step of [1, 2]) {
-    const mine = records.filter((r) => r.step === step);
-    for (const q of new Set(mine.map((r) => r.promptId))) assert.deepEqual(mine.filter((r) => r.promptId === q).map((r) => r.stream), ['grounded', 'grounded', 'textual', 'textual']);
-  }
-  for (const r of records) {
-    assert.deepEqual(Object.keys(r.rewards).sort(), r.stream === 'grounded' ? ['accuracy', 'format', 'grounding', 'tool'] : ['accuracy', 'consistency', 'format']);
-    assert.ok(Number.isFinite(r.advantage) && Array.isArray(r.boxes) && r.image?.startsWith('images/'), JSON.stringify(r));
-    assert.ok(existsSync(join(dir, 'data', r.image!)));
-  }
-  const metrics = (await readAll<MetricsRecord>(join(runDir, 'events', 'metrics.jsonl'))).records;
-  assert.deepEqual(metrics.map((m) => m.step), [1, 2]);
-  assert.ok(metrics.every((m) => m.reward.grounded !== undefined && m.reward.textual !== undefined && Number.isFinite(m.gradNorm)));
+    const records = await rollouts(runDir);
+    // Each step: 2 questions × 2 streams × 2 samples, a question's two streams in the same step.
+    assert.deepEqual(
+      records.map((r) => r.step),
+      [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2],
+    );
+    for (const step of [1, 2]) {
+      const mine = records.filter((r) => r.step === step);
+      for (const q of new Set(mine.map((r) => r.promptId)))
+        assert.deepEqual(
+          mine.filter((r) => r.promptId === q).map((r) => r.stream),
+          ['grounded', 'grounded', 'textual', 'textual'],
+        );
+    }
+    for (const r of records) {
+      assert.deepEqual(
+        Object.keys(r.rewards).sort(),
+        r.stream === 'grounded' ? ['accuracy', 'format', 'grounding', 'tool'] : ['accuracy', 'consistency', 'format'],
+      );
+      assert.ok(Number.isFinite(r.advantage) && Array.isArray(r.boxes) && r.image?.startsWith('images/'), JSON.stringify(r));
+      assert.ok(existsSync(join(dir, 'data', r.image!)));
+    }
+    const metrics = (await readAll<MetricsRecord>(join(runDir, 'events', 'metrics.jsonl'))).records;
+    assert.deepEqual(
+      metrics.map((m) => m.step),
+      [1, 2],
+    );
+    assert.ok(metrics.every((m) => m.reward.grounded !== undefined && m.reward.textual !== undefined && Number.isFinite(m.gradNorm)));
 
-  const query = new RolloutQueryService(runDir);
-  assert.equal((await query.refresh()).total, 16);
+    const query = new RolloutQueryService(runDir);
+    assert.equal((await query.refresh()).total, 16);
 
-  const table = JSON.parse(ivgr('eval', runDir, '--mode', 'textual,grounded,tool', '--split', 'test', '--limit', '2', '--json')) as { rows: Array<{ checkpoint: string; mode: string; n: number }> };
-  assert.deepEqual(table.rows.map((r) => [r.checkpoint, r.mode, r.n]), [['step-2', 'textual', 2], ['step-2', 'grounded', 2], ['step-2', 'tool', 2]]);
-});
+    const table = JSON.parse(ivgr('eval', runDir, '--mode', 'textual,grounded,tool', '--split', 'test', '--limit', '2', '--json')) as {
+      rows: Array<{ checkpoint: string; mode: string; n: number }>;
+    };
+    assert.deepEqual(
+      table.rows.map((r) => [r.checkpoint, r.mode, r.n]),
+      [
+        ['step-2', 'textual', 2],
+        ['step-2', 'grounded', 2],
+        ['step-2', 'tool', 2],
+      ],
+    );
+  },
+);
 
 test('a two-process accelerate launch (gloo) trains two steps with both processes generating', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ivgr-trl2-'));

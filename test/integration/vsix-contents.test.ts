@@ -35,7 +35,10 @@ describe('the packaged vsix', { timeout: 3 * 60_000 }, () => {
 
   before(() => {
     const vsix = join(dir, 'ivgr-studio.vsix');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', vsix], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `npm run package failed:\n${r.stdout}\n${r.stderr}`);
     // Paths inside the extension, as they land in the extensions folder.
     entries = zipEntries(vsix)
@@ -45,7 +48,15 @@ describe('the packaged vsix', { timeout: 3 * 60_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('holds the extension and CLI bundles, the panel, media and the vendored runtime packages', () => {
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'dist/webview.css', 'media/ivgr.svg', 'dist/node_modules/sharp/package.json']) {
+    for (const f of [
+      'package.json',
+      'dist/extension.js',
+      'dist/cli.js',
+      'dist/webview.js',
+      'dist/webview.css',
+      'media/ivgr.svg',
+      'dist/node_modules/sharp/package.json',
+    ]) {
       assert.ok(entries.includes(f), `${f} is in the vsix`);
     }
   });
@@ -55,7 +66,10 @@ describe('the packaged vsix', { timeout: 3 * 60_000 }, () => {
     assert.ok(modules.length > 0);
     for (const m of modules) assert.ok(entries.includes(`python/ivgr_engine/${m}`), `python/ivgr_engine/${m} is in the vsix`);
     const python = entries.filter((e) => e.startsWith('python/'));
-    assert.deepEqual(python.filter((e) => e !== 'python/requirements.txt' && !/^python\/ivgr_engine\/(.+\/)?[^/]+\.py$/.test(e)), []);
+    assert.deepEqual(
+      python.filter((e) => e !== 'python/requirements.txt' && !/^python\/ivgr_engine\/(.+\/)?[^/]+\.py$/.test(e)),
+      [],
+    );
   });
 
   it('leaves out sources, tests, benchmarks, source maps, node_modules outside dist and Python caches', () => {

@@ -14,7 +14,13 @@ test('the control server greets, answers ping, forwards commands, broadcasts and
   const status: WorkerStatus = { status: 'running', step: 3, totalSteps: 10, phase: 'generate', reward: {}, pid: process.pid };
   const commands: string[] = [];
   const warnings: string[] = [];
-  const server = new ControlServer(sock, 'run-1', () => status, (m) => commands.push(m.type), (w) => warnings.push(w));
+  const server = new ControlServer(
+    sock,
+    'run-1',
+    () => status,
+    (m) => commands.push(m.type),
+    (w) => warnings.push(w),
+  );
   await server.listen();
   const client = connect(sock);
   const lines: string[] = [];

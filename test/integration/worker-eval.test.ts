@@ -15,7 +15,9 @@ const INFO: ModelInfo = { architecture: 'scripted', parameters: 1, imageSize: 64
 async function redSquareImage(dir: string): Promise<string> {
   // 400x300 white image with a red 40x40 square at (300, 20).
   const file = join(dir, 'img.png');
-  const red = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+  const red = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .png()
+    .toBuffer();
   await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 255, g: 255, b: 255 } } })
     .composite([{ input: red, left: 300, top: 20 }])
     .png()
@@ -41,11 +43,28 @@ class ToolEngine implements Engine {
     return INFO;
   }
   async generate(req: GenerateRequest) {
-    return { samples: req.prompts.map((p) => ({ rolloutId: `r${p.id}`, promptId: p.id, text: this.first, promptTokens: 3, completionTokens: 9, finish: 'stop' as const })), seconds: 0 };
+    return {
+      samples: req.prompts.map((p) => ({
+        rolloutId: `r${p.id}`,
+        promptId: p.id,
+        text: this.first,
+        promptTokens: 3,
+        completionTokens: 9,
+        finish: 'stop' as const,
+      })),
+      seconds: 0,
+    };
   }
   async continue(req: ContinueRequest) {
     this.continued.push(req);
-    return { rolloutId: `${req.rolloutId}+`, promptId: '0', text: '<think>it is red</think><answer>A</answer>', promptTokens: 0, completionTokens: 5, finish: 'stop' as const };
+    return {
+      rolloutId: `${req.rolloutId}+`,
+      promptId: '0',
+      text: '<think>it is red</think><answer>A</answer>',
+      promptTokens: 0,
+      completionTokens: 5,
+      finish: 'stop' as const,
+    };
   }
   async update(): Promise<never> {
     throw new Error('unused');
@@ -69,8 +88,19 @@ class ToolEngine implements Engine {
 test('tool mode follows a zoom call: crop, continue, answer from the last turn, zoomed box scored', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ivgr-tool-'));
   await redSquareImage(dir);
-  const record: DatasetRecord = { id: 'q1', image: 'img.png', width: 400, height: 300, question: 'What colour is the square?', options: ['red', 'blue'], answer: 'A', evidence: [[300, 20, 340, 60]] };
-  const engine = new ToolEngine('<think>look closer</think><tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[300,20,340,60]}}</tool_call>');
+  const record: DatasetRecord = {
+    id: 'q1',
+    image: 'img.png',
+    width: 400,
+    height: 300,
+    question: 'What colour is the square?',
+    options: ['red', 'blue'],
+    answer: 'A',
+    evidence: [[300, 20, 340, 60]],
+  };
+  const engine = new ToolEngine(
+    '<think>look closer</think><tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[300,20,340,60]}}</tool_call>',
+  );
   const opts = { checkpoint: 'c', split: 'test', maxTokens: 16, maxToolCalls: 2, seed: 1, workDir: join(dir, 'crops') };
   const [r] = await evaluateMode(engine, INFO, [record], dir, 'tool', opts);
   assert.equal(r!.toolCalls, 1);
@@ -90,5 +120,14 @@ test('tool mode follows a zoom call: crop, continue, answer from the last turn, 
 
 test('best-match IoU averages over evidence boxes', () => {
   assert.equal(bestMatchIou([], [[0, 0, 10, 10]]), null);
-  assert.equal(bestMatchIou([[0, 0, 10, 10]], [[0, 0, 10, 10], [20, 20, 30, 30]]), 0.5);
+  assert.equal(
+    bestMatchIou(
+      [[0, 0, 10, 10]],
+      [
+        [0, 0, 10, 10],
+        [20, 20, 30, 30],
+      ],
+    ),
+    0.5,
+  );
 });

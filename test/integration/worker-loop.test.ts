@@ -42,7 +42,9 @@ class ScriptedEngine implements Engine {
         const h = (req.seed * 31 + i * 7 + this.version * 13 + p.id.length) % 4;
         const grounded = p.messages.some((m) => m.text.includes('<box>'));
         const letter = 'ABCD'[h]!;
-        const text = grounded ? `<think>the red mark <box>[10,10,40,40]</box>.</think><answer>${letter}</answer>` : `<think>near the top-left corner.</think><answer>${letter}</answer>`;
+        const text = grounded
+          ? `<think>the red mark <box>[10,10,40,40]</box>.</think><answer>${letter}</answer>`
+          : `<think>near the top-left corner.</think><answer>${letter}</answer>`;
         return { rolloutId: `${p.id}#${i}`, promptId: p.id, text, promptTokens: 5, completionTokens: 12, finish: 'stop' as const };
       }),
     );
@@ -92,7 +94,14 @@ const records: DatasetRecord[] = Array.from({ length: 6 }, (_, i) => ({
 
 function setup(overrides: RunConfigInput = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ivgr-loop-'));
-  const config = runConfigSchema.parse({ steps: 4, batchSize: 2, checkpointEvery: 2, sft: { steps: 2 }, streams: { grounded: { groupSize: 3 }, textual: { groupSize: 2 } }, ...overrides });
+  const config = runConfigSchema.parse({
+    steps: 4,
+    batchSize: 2,
+    checkpointEvery: 2,
+    sft: { steps: 2 },
+    streams: { grounded: { groupSize: 3 }, textual: { groupSize: 2 } },
+    ...overrides,
+  });
   createRunDir(dir, { id: 'r', given: {}, config, engine: 'torch' });
   const engines: ScriptedEngine[] = [];
   const logs: string[] = [];
@@ -107,11 +116,19 @@ function setup(overrides: RunConfigInput = {}) {
         return stopAt !== undefined && ref.t!.step >= stopAt ? 'stop' : 'continue';
       },
     };
-    const t = new Trainer(dir, config, records, '/data', async () => {
-      const e = new ScriptedEngine();
-      engines.push(e);
-      return { engine: e, info: INFO };
-    }, events, hooks);
+    const t = new Trainer(
+      dir,
+      config,
+      records,
+      '/data',
+      async () => {
+        const e = new ScriptedEngine();
+        engines.push(e);
+        return { engine: e, info: INFO };
+      },
+      events,
+      hooks,
+    );
     ref.t = t;
     return { trainer: t, events };
   };
@@ -119,9 +136,11 @@ function setup(overrides: RunConfigInput = {}) {
 }
 
 /** What a resume must reproduce of each checkpoint: step, phase, warm-start progress, data cursor and rng. */
-const checkpointStates = (dir: string) => listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
+const checkpointStates = (dir: string) =>
+  listCheckpoints(dir).map((c) => [c.step, c.state.phase, c.state.warmStart, c.state.cursor, c.state.rng]);
 /** The run's rollouts without their wall-clock time. */
-const rolloutsOf = async (dir: string) => (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
+const rolloutsOf = async (dir: string) =>
+  (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
 
 /** Runs `s` until the stop after SFT step `n` and checkpoints there, as a pause inside the warm start does. */
 async function stopAfterSftStep(s: ReturnType<typeof setup>, n: number): Promise<void> {
@@ -141,12 +160,21 @@ test('each step writes both stream groups per question and one metrics line, wit
   const rollouts = (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records;
   const metrics = (await readAll<MetricsRecord>(join(dir, 'events', 'metrics.jsonl'))).records;
   assert.equal(rollouts.length, 4 * 2 * (3 + 2));
-  assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    metrics.map((m) => m.step),
+    [1, 2, 3, 4],
+  );
   const step1 = rollouts.filter((r) => r.step === 1);
   assert.equal(step1.filter((r) => r.stream === 'grounded').length, 6);
   assert.ok(step1.every((r) => typeof r.advantage === 'number' && r.rewards.accuracy !== undefined));
   assert.ok(step1.filter((r) => r.stream === 'textual').every((r) => r.rewards.consistency !== undefined && Array.isArray(r.references)));
-  assert.deepEqual(listCheckpoints(dir).map((c) => [c.step, c.state.phase]), [[0, 'sft'], [2, 'rl']]);
+  assert.deepEqual(
+    listCheckpoints(dir).map((c) => [c.step, c.state.phase]),
+    [
+      [0, 'sft'],
+      [2, 'rl'],
+    ],
+  );
   assert.equal(engines[0]!.updates, 4);
 });
 
@@ -186,7 +214,10 @@ test('a stop inside the warm start checkpoints there; the resumed run continues 
   const b = setup(cfg);
   await stopAfterSftStep(b, 3);
   const mid = listCheckpoints(b.dir);
-  assert.deepEqual(mid.map((c) => [c.step, c.state.phase, c.state.warmStart]), [[0, 'sft', { done: 3, of: 5 }]]);
+  assert.deepEqual(
+    mid.map((c) => [c.step, c.state.phase, c.state.warmStart]),
+    [[0, 'sft', { done: 3, of: 5 }]],
+  );
   assert.equal(b.engines[0]!.sftBatches.length, 3);
 
   const second = b.make();
@@ -196,7 +227,11 @@ test('a stop inside the warm start checkpoints there; the resumed run continues 
   second.events.close();
   assert.ok(b.logs.some((l) => /warm start continues after SFT step 3\/5/.test(l)));
 
-  assert.deepEqual([...b.engines[0]!.sftBatches, ...b.engines[1]!.sftBatches], a.engines[0]!.sftBatches, 'the resumed warm start trains the batches the uninterrupted one did');
+  assert.deepEqual(
+    [...b.engines[0]!.sftBatches, ...b.engines[1]!.sftBatches],
+    a.engines[0]!.sftBatches,
+    'the resumed warm start trains the batches the uninterrupted one did',
+  );
   assert.equal(b.engines[1]!.version, a.engines[0]!.version);
   assert.deepEqual(checkpointStates(b.dir), checkpointStates(a.dir), 'checkpoint 0 is replaced by the finished warm start');
   const rollouts = await rolloutsOf(a.dir);
@@ -215,7 +250,11 @@ test('an engine crash restarts from the last checkpoint, keeps written lines and
   assert.equal(s.engines.length, 2, 'a second engine was started');
   assert.ok(s.logs.some((l) => /engine failed at step 2/.test(l)));
   const metrics = (await readAll<MetricsRecord>(join(s.dir, 'events', 'metrics.jsonl'))).records;
-  assert.deepEqual(metrics.map((m) => m.step), [1, 1, 2, 3, 4], 'step 1 (after checkpoint 0) is trained again; its first lines stay');
+  assert.deepEqual(
+    metrics.map((m) => m.step),
+    [1, 1, 2, 3, 4],
+    'step 1 (after checkpoint 0) is trained again; its first lines stay',
+  );
 
   const t = setup({ maxRestarts: 0 });
   const r = t.make();
@@ -259,7 +298,11 @@ test('an engine crash in the warm start restarts it: before any checkpoint from 
   assert.equal(c.engines.length, 3);
   assert.ok(c.logs.some((l) => /engine failed in the warm start at SFT step 4\/5/.test(l)));
   assert.ok(c.logs.some((l) => /continuing from checkpoint 0/.test(l)));
-  assert.deepEqual([...c.engines[0]!.sftBatches, ...c.engines[2]!.sftBatches], a.engines[0]!.sftBatches, 'the batches after the checkpoint are the uninterrupted run\'s');
+  assert.deepEqual(
+    [...c.engines[0]!.sftBatches, ...c.engines[2]!.sftBatches],
+    a.engines[0]!.sftBatches,
+    "the batches after the checkpoint are the uninterrupted run's",
+  );
   assert.equal(c.engines[2]!.version, a.engines[0]!.version);
   assert.deepEqual(checkpointStates(c.dir), checkpointStates(a.dir));
   assert.deepEqual(await rolloutsOf(c.dir), rollouts);

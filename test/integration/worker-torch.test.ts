@@ -87,31 +87,41 @@ test('a run resumed from checkpoint 2 produces the same step 3 as the uninterrup
   assert.deepEqual(await step3(b), expected);
 });
 
-test('a run stopped inside the warm start and resumed produces the same rollouts as the uninterrupted run', { timeout: 300_000 }, async () => {
-  const a = await uninterruptedRun();
+test(
+  'a run stopped inside the warm start and resumed produces the same rollouts as the uninterrupted run',
+  { timeout: 300_000 },
+  async () => {
+    const a = await uninterruptedRun();
 
-  const b = newRun('sft-b');
-  const holder: { t?: Trainer } = {};
-  const first = await trainer(b, { boundary: async (phase) => (phase === 'sft' && holder.t!.warmStartDone === 1 ? 'stop' : 'continue') });
-  holder.t = first.t;
-  await first.t.open();
-  assert.equal(await first.t.run(), 'stopped');
-  await first.t.checkpointOnce();
-  first.events.close();
-  await first.t.shutdown();
-  const second = await trainer(b);
-  await second.t.open();
-  assert.equal(second.t.warmStartDone, 1);
-  assert.equal(await second.t.run(), 'finished');
-  second.events.close();
-  await second.t.shutdown();
+    const b = newRun('sft-b');
+    const holder: { t?: Trainer } = {};
+    const first = await trainer(b, { boundary: async (phase) => (phase === 'sft' && holder.t!.warmStartDone === 1 ? 'stop' : 'continue') });
+    holder.t = first.t;
+    await first.t.open();
+    assert.equal(await first.t.run(), 'stopped');
+    await first.t.checkpointOnce();
+    first.events.close();
+    await first.t.shutdown();
+    const second = await trainer(b);
+    await second.t.open();
+    assert.equal(second.t.warmStartDone, 1);
+    assert.equal(await second.t.run(), 'finished');
+    second.events.close();
+    await second.t.shutdown();
 
-  const all = async (dir: string) =>
-    (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map((r) => ({ step: r.step, stream: r.stream, output: r.output, score: r.score, advantage: r.advantage }));
-  const expected = await all(a);
-  assert.equal(expected.length, 3 * 2 * (2 + 2));
-  assert.deepEqual(await all(b), expected);
-});
+    const all = async (dir: string) =>
+      (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map((r) => ({
+        step: r.step,
+        stream: r.stream,
+        output: r.output,
+        score: r.score,
+        advantage: r.advantage,
+      }));
+    const expected = await all(a);
+    assert.equal(expected.length, 3 * 2 * (2 + 2));
+    assert.deepEqual(await all(b), expected);
+  },
+);
 
 test('killing the engine process mid-run restarts it from the last checkpoint and the run finishes', { timeout: 300_000 }, async () => {
   const dir = newRun('crash');
@@ -141,10 +151,19 @@ test('killing the engine process mid-run restarts it from the last checkpoint an
   r.events.close();
   await r.t.shutdown();
   assert.ok(killed > 0);
-  assert.ok(logs.some((l) => /engine failed at step 2/.test(l)), logs.join('\n'));
-  assert.ok(logs.some((l) => /engine restarted \(1\/1\); continuing from checkpoint 0/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /engine failed at step 2/.test(l)),
+    logs.join('\n'),
+  );
+  assert.ok(
+    logs.some((l) => /engine restarted \(1\/1\); continuing from checkpoint 0/.test(l)),
+    logs.join('\n'),
+  );
   const metrics = (await readAll<MetricsRecord>(join(dir, 'events', 'metrics.jsonl'))).records;
   // Step 1 was written before the crash and stays; it is trained again from checkpoint 0.
-  assert.deepEqual(metrics.map((m) => m.step), [1, 1, 2, 3]);
+  assert.deepEqual(
+    metrics.map((m) => m.step),
+    [1, 1, 2, 3],
+  );
   assert.equal(before, 0);
 });

@@ -28,7 +28,11 @@ test('advantages sum to zero and keep the reward order', () => {
   fc.assert(
     fc.property(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 2, maxLength: 16 }), (rewards) => {
       const adv = groupAdvantages(rewards, { normalize: 'std', epsilon: 1e-6 });
-      close(adv.reduce((s, a) => s + a, 0), 0, 1e-6);
+      close(
+        adv.reduce((s, a) => s + a, 0),
+        0,
+        1e-6,
+      );
       for (let i = 0; i < rewards.length; i++) {
         for (let j = 0; j < rewards.length; j++) if (rewards[i]! < rewards[j]!) assert.ok(adv[i]! <= adv[j]!);
       }

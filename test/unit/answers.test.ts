@@ -70,7 +70,17 @@ test('answersMatch compares letters for multiple choice and normalised text othe
 });
 
 test('every way of writing an in-range letter reads as that letter', () => {
-  const forms = (l: string) => [l, l.toLowerCase(), `(${l})`, `${l}.`, `${l})`, `Answer: ${l}`, `The answer is ${l}.`, `**${l}**`, `${l}) some option`];
+  const forms = (l: string) => [
+    l,
+    l.toLowerCase(),
+    `(${l})`,
+    `${l}.`,
+    `${l})`,
+    `Answer: ${l}`,
+    `The answer is ${l}.`,
+    `**${l}**`,
+    `${l}) some option`,
+  ];
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 3 }), (i) => {
       const letter = 'ABCD'[i]!;

@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  boxArea,
-  fromOriginal,
-  giou,
-  iou,
-  matchBoxes,
-  precisionRecall,
-  smartResize,
-  toOriginal,
-  validateBox,
-} from '../../src/core/boxes';
+import { boxArea, fromOriginal, giou, iou, matchBoxes, precisionRecall, smartResize, toOriginal, validateBox } from '../../src/core/boxes';
 import type { Box, CoordConvention, ImageSize } from '../../src/core/types';
 
 test('boxArea is width x height, 0 for swapped or empty boxes', () => {
@@ -94,15 +84,42 @@ test('precisionRecall counts matches at or above the threshold', () => {
 test('smartResize matches the Qwen2-VL image processor', () => {
   // Expected values computed with the reference Python smart_resize (round half to even).
   const cases: Array<[[number, number], [number, number]]> = [
-    [[1000, 1000], [980, 980]],
-    [[1920, 1080], [1316, 728]],
-    [[640, 480], [644, 476]],
-    [[4000, 3000], [1148, 840]],
-    [[20, 30], [56, 84]],
-    [[70, 42], [56, 56]],
-    [[98, 98], [112, 112]],
-    [[2000, 10], [1988, 28]],
-    [[812, 1022], [812, 1008]],
+    [
+      [1000, 1000],
+      [980, 980],
+    ],
+    [
+      [1920, 1080],
+      [1316, 728],
+    ],
+    [
+      [640, 480],
+      [644, 476],
+    ],
+    [
+      [4000, 3000],
+      [1148, 840],
+    ],
+    [
+      [20, 30],
+      [56, 84],
+    ],
+    [
+      [70, 42],
+      [56, 56],
+    ],
+    [
+      [98, 98],
+      [112, 112],
+    ],
+    [
+      [2000, 10],
+      [1988, 28],
+    ],
+    [
+      [812, 1022],
+      [812, 1008],
+    ],
   ];
   for (const [[width, height], [w, h]] of cases) {
     assert.deepEqual(smartResize({ width, height }), { width: w, height: h }, `${width}x${height}`);
@@ -148,8 +165,18 @@ const sizeArb = fc.record({ width: fc.integer({ min: 28, max: 5000 }), height: f
 
 function boxIn(size: ImageSize): fc.Arbitrary<Box> {
   return fc
-    .tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
-    .map(([a, b, c, d]) => [Math.min(a, c) * size.width, Math.min(b, d) * size.height, Math.max(a, c) * size.width, Math.max(b, d) * size.height]);
+    .tuple(
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+    )
+    .map(([a, b, c, d]) => [
+      Math.min(a, c) * size.width,
+      Math.min(b, d) * size.height,
+      Math.max(a, c) * size.width,
+      Math.max(b, d) * size.height,
+    ]);
 }
 
 test('original -> model -> original round trip is within half a model unit, every convention', () => {
@@ -177,19 +204,33 @@ test('original -> model -> original round trip is within half a model unit, ever
 
 test('model -> original -> model round trip returns what the model wrote, every convention', () => {
   fc.assert(
-    fc.property(sizeArb, fc.constantFrom(...conventions), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }), (size, conv, ints) => {
-      const resized = smartResize(size);
-      const range = conv === 'qwen25-abs' ? [resized.width, resized.height] : conv === 'relative' ? [1, 1] : conv === 'pixels' ? [size.width, size.height] : [1000, 1000];
-      const raw = ints.map((v, i) => (conv === 'relative' ? v / 1000 : Math.round((v / 1000) * range[i % 2]!)));
-      const back = fromOriginal(toOriginal(raw, conv, size), conv, size);
-      for (let i = 0; i < 4; i++) assert.ok(Math.abs(back[i]! - raw[i]!) <= 1e-9 * Math.max(1, raw[i]!), `${conv}: ${raw} -> ${back}`);
-    }),
+    fc.property(
+      sizeArb,
+      fc.constantFrom(...conventions),
+      fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }),
+      (size, conv, ints) => {
+        const resized = smartResize(size);
+        const range =
+          conv === 'qwen25-abs'
+            ? [resized.width, resized.height]
+            : conv === 'relative'
+              ? [1, 1]
+              : conv === 'pixels'
+                ? [size.width, size.height]
+                : [1000, 1000];
+        const raw = ints.map((v, i) => (conv === 'relative' ? v / 1000 : Math.round((v / 1000) * range[i % 2]!)));
+        const back = fromOriginal(toOriginal(raw, conv, size), conv, size);
+        for (let i = 0; i < 4; i++) assert.ok(Math.abs(back[i]! - raw[i]!) <= 1e-9 * Math.max(1, raw[i]!), `${conv}: ${raw} -> ${back}`);
+      },
+    ),
   );
 });
 
 test('iou properties: symmetric, in [0, 1], iou(a, a) = 1, giou <= iou', () => {
   const coord = fc.double({ min: -1000, max: 3000, noNaN: true });
-  const box = fc.tuple(coord, coord, coord, coord).map(([a, b, c, d]): Box => [Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)]);
+  const box = fc
+    .tuple(coord, coord, coord, coord)
+    .map(([a, b, c, d]): Box => [Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)]);
   fc.assert(
     fc.property(box, box, (a, b) => {
       const ab = iou(a, b);
@@ -246,7 +287,9 @@ function bruteForceBest(pred: Box[], gt: Box[]): number {
 
 test('matchBoxes reaches the brute-force optimum and is one-to-one', () => {
   const coord = fc.integer({ min: 0, max: 100 });
-  const box = fc.tuple(coord, coord, fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 60 })).map(([x, y, w, h]): Box => [x, y, x + w, y + h]);
+  const box = fc
+    .tuple(coord, coord, fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 60 }))
+    .map(([x, y, w, h]): Box => [x, y, x + w, y + h]);
   fc.assert(
     fc.property(fc.array(box, { maxLength: 5 }), fc.array(box, { maxLength: 5 }), (pred, gt) => {
       const m = matchBoxes(pred, gt);

@@ -4,27 +4,86 @@ import { dpoLines, failureDataset, sftLines, toJsonl } from '../../src/extension
 import type { AnnotationRecord, DatasetRecord, EvalRecord, RolloutRecord } from '../../src/core/types';
 
 const rollout = (id: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
-  v: 1, id, step: 1, stream: 'textual', promptId: 'q1', sample: 0, input: 'What colour is the cup?', output: `answer of ${id}`, score: 0.5, image: 'img/q1.png',
-  answer: 'A', correct: true, boxes: [], rewards: {}, advantage: 0, tokens: { prompt: 10, completion: 20 }, finish: 'stop', time: 0, ...over,
+  v: 1,
+  id,
+  step: 1,
+  stream: 'textual',
+  promptId: 'q1',
+  sample: 0,
+  input: 'What colour is the cup?',
+  output: `answer of ${id}`,
+  score: 0.5,
+  image: 'img/q1.png',
+  answer: 'A',
+  correct: true,
+  boxes: [],
+  rewards: {},
+  advantage: 0,
+  tokens: { prompt: 10, completion: 20 },
+  finish: 'stop',
+  time: 0,
+  ...over,
 });
-const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({ v: 1, target: { kind: 'rollout', id }, tags, note: '', correctedBoxes: [], time: 1, ...over });
+const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({
+  v: 1,
+  target: { kind: 'rollout', id },
+  tags,
+  note: '',
+  correctedBoxes: [],
+  time: 1,
+  ...over,
+});
 const evalRec = (id: string, over: Partial<EvalRecord> = {}): EvalRecord => ({
-  v: 1, id, mode: 'grounded', checkpoint: '20', engine: 'torch', split: 'val', promptId: 'q9', image: 'img/q9.png', question: 'Where is the sign?', output: 'left', answer: 'B',
-  expected: 'C', correct: false, boxes: [[1, 1, 5, 5]], evidence: [[10, 10, 20, 20]], iou: 0, toolCalls: 0, time: 0, ...over,
+  v: 1,
+  id,
+  mode: 'grounded',
+  checkpoint: '20',
+  engine: 'torch',
+  split: 'val',
+  promptId: 'q9',
+  image: 'img/q9.png',
+  question: 'Where is the sign?',
+  output: 'left',
+  answer: 'B',
+  expected: 'C',
+  correct: false,
+  boxes: [[1, 1, 5, 5]],
+  evidence: [[10, 10, 20, 20]],
+  iou: 0,
+  toolCalls: 0,
+  time: 0,
+  ...over,
 });
 
 test('SFT takes approved correct traces only, as chat messages', () => {
   const rollouts = [rollout('a'), rollout('b', { correct: false }), rollout('c')];
   const annotations = [note('a', []), note('b', ['good']), note('c', ['wrong-region']), note('zz', [])];
   const r = sftLines({ annotations, rollouts, evals: [] });
-  assert.deepEqual(r.lines, [{ id: 'a', image: 'img/q1.png', messages: [{ role: 'user', content: 'What colour is the cup?' }, { role: 'assistant', content: 'answer of a' }] }]);
+  assert.deepEqual(r.lines, [
+    {
+      id: 'a',
+      image: 'img/q1.png',
+      messages: [
+        { role: 'user', content: 'What colour is the cup?' },
+        { role: 'assistant', content: 'answer of a' },
+      ],
+    },
+  ]);
   assert.deepEqual(r.skipped, ['rollout zz: annotated, but no such record in the run']);
 });
 
 test('a withdrawn annotation is not exported, a later edit supersedes an earlier one', () => {
   const rollouts = [rollout('a'), rollout('b')];
-  const annotations = [note('a', []), note('a', [], { deleted: true, time: 2 }), note('b', ['wrong-region']), note('b', ['good'], { time: 3 })];
-  assert.deepEqual(sftLines({ annotations, rollouts, evals: [] }).lines.map((l) => l.id), ['b']);
+  const annotations = [
+    note('a', []),
+    note('a', [], { deleted: true, time: 2 }),
+    note('b', ['wrong-region']),
+    note('b', ['good'], { time: 3 }),
+  ];
+  assert.deepEqual(
+    sftLines({ annotations, rollouts, evals: [] }).lines.map((l) => l.id),
+    ['b'],
+  );
 });
 
 test('DPO pairs each failure with the best correct trace of the same question and stream', () => {
@@ -35,11 +94,18 @@ test('DPO pairs each failure with the best correct trace of the same question an
     rollout('other-stream', { stream: 'grounded', score: 2 }),
     rollout('lonely', { promptId: 'q2', correct: false }),
   ];
-  const annotations = [note('bad', ['hallucinated-box'], { note: 'cites the saucer' }), note('ok-approved', []), note('lonely', ['wrong-answer'])];
+  const annotations = [
+    note('bad', ['hallucinated-box'], { note: 'cites the saucer' }),
+    note('ok-approved', []),
+    note('lonely', ['wrong-answer']),
+  ];
   const r = dpoLines({ annotations, rollouts, evals: [] });
   assert.equal(r.lines.length, 1);
   assert.deepEqual(r.lines[0], {
-    prompt: 'What colour is the cup?', image: 'img/q1.png', chosen: 'answer of ok-approved', rejected: 'answer of bad',
+    prompt: 'What colour is the cup?',
+    image: 'img/q1.png',
+    chosen: 'answer of ok-approved',
+    rejected: 'answer of bad',
     meta: { promptId: 'q1', chosenId: 'ok-approved', rejectedId: 'bad', tags: ['hallucinated-box'], note: 'cites the saucer' },
   });
   assert.deepEqual(r.skipped, ['rollout lonely: no correct trace of question q2 to pair it with']);
@@ -48,7 +114,17 @@ test('DPO pairs each failure with the best correct trace of the same question an
 });
 
 test('failure cases become dataset records, corrected boxes replacing the evidence', () => {
-  const base: DatasetRecord = { id: 'q1', image: 'img/q1.png', width: 640, height: 480, question: 'What colour is the cup?', options: ['red', 'blue'], answer: 'A', evidence: [[0, 0, 9, 9]], family: 'attribute' };
+  const base: DatasetRecord = {
+    id: 'q1',
+    image: 'img/q1.png',
+    width: 640,
+    height: 480,
+    question: 'What colour is the cup?',
+    options: ['red', 'blue'],
+    answer: 'A',
+    evidence: [[0, 0, 9, 9]],
+    family: 'attribute',
+  };
   const rollouts = [rollout('bad', { correct: false }), rollout('bad2', { correct: false })];
   const evals = [evalRec('e1'), evalRec('e2', { promptId: 'q404', image: 'img/none.png' })];
   const annotations: AnnotationRecord[] = [
@@ -57,13 +133,19 @@ test('failure cases become dataset records, corrected boxes replacing the eviden
     { ...note('e1', ['missed-detail'], { note: 'tiny text' }), target: { kind: 'eval', id: 'e1' } },
     { ...note('e2', ['missed-detail']), target: { kind: 'eval', id: 'e2' } },
   ];
-  const r = failureDataset({ annotations, rollouts, evals }, { dataset: new Map([['q1', base]]), imageSize: (p) => (p === 'img/q9.png' ? { width: 300, height: 200 } : undefined) });
+  const r = failureDataset(
+    { annotations, rollouts, evals },
+    { dataset: new Map([['q1', base]]), imageSize: (p) => (p === 'img/q9.png' ? { width: 300, height: 200 } : undefined) },
+  );
   assert.equal(r.lines.length, 2);
   const [q1, q9] = r.lines;
   assert.deepEqual(q1?.evidence, [[100, 100, 140, 150]]);
   assert.deepEqual(q1?.options, ['red', 'blue']);
   assert.equal(q1?.split, 'failures');
-  assert.deepEqual({ w: q9?.width, h: q9?.height, answer: q9?.answer, evidence: q9?.evidence, question: q9?.question }, { w: 300, h: 200, answer: 'C', evidence: [[10, 10, 20, 20]], question: 'Where is the sign?' });
+  assert.deepEqual(
+    { w: q9?.width, h: q9?.height, answer: q9?.answer, evidence: q9?.evidence, question: q9?.question },
+    { w: 300, h: 200, answer: 'C', evidence: [[10, 10, 20, 20]], question: 'Where is the sign?' },
+  );
   assert.deepEqual(r.skipped, ['eval e2: question q404 has no known image and size']);
   assert.equal(toJsonl(r.lines).split('\n').length, 3);
   assert.equal(toJsonl([]), '');

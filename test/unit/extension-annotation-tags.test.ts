@@ -11,11 +11,28 @@ const { readSettings } = await import('../../src/extension/settings');
 beforeEach(() => fake.reset());
 
 test('the default is the failure taxonomy, after the approval tag', () => {
-  assert.deepEqual(readSettings().annotationTags, ['good', 'wrong-region', 'right-region-wrong-answer', 'hallucinated-box', 'format', 'other']);
+  assert.deepEqual(readSettings().annotationTags, [
+    'good',
+    'wrong-region',
+    'right-region-wrong-answer',
+    'hallucinated-box',
+    'format',
+    'other',
+  ]);
   assert.deepEqual(fake.shown, []);
   // Only the approval tag leaves a correct trace out of the failure exports.
-  const note = (tags: string[]) => ({ v: 1 as const, target: { kind: 'rollout' as const, id: 'r' }, tags, note: '', correctedBoxes: [], time: 1 });
-  assert.deepEqual(DEFAULT_ANNOTATION_TAGS.filter((t) => isFailure(note([t]), true)), DEFAULT_ANNOTATION_TAGS.filter((t) => t !== APPROVAL_TAG));
+  const note = (tags: string[]) => ({
+    v: 1 as const,
+    target: { kind: 'rollout' as const, id: 'r' },
+    tags,
+    note: '',
+    correctedBoxes: [],
+    time: 1,
+  });
+  assert.deepEqual(
+    DEFAULT_ANNOTATION_TAGS.filter((t) => isFailure(note([t]), true)),
+    DEFAULT_ANNOTATION_TAGS.filter((t) => t !== APPROVAL_TAG),
+  );
 });
 
 test('a custom list is used as given, names trimmed', () => {

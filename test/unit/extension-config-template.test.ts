@@ -21,7 +21,10 @@ test('the template is a config the worker accepts, with the answers in it', () =
   assert.equal(resolved.steps, 20);
   assert.equal(resolved.dataset?.path, 'data/synthetic');
   assert.ok(resolved.synthetic, 'no dataset chosen: the synthetic set is generated');
-  const own = parse(configText({ name: 'vstar', dataset: 'data/vstar', model: 'models/qwen', steps: 100, device: 'cuda:0' })) as Record<string, unknown>;
+  const own = parse(configText({ name: 'vstar', dataset: 'data/vstar', model: 'models/qwen', steps: 100, device: 'cuda:0' })) as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(own.dataset, { path: 'data/vstar' });
   assert.equal(own.synthetic, undefined);
   assert.equal(own.device, 'cuda:0');
@@ -41,5 +44,7 @@ test('config errors become problems with line and field, for jumping to the fiel
   const unknown = problems.find((p) => p.field === 'rewardz');
   assert.equal(unknown?.line, 3);
   assert.match(unknown?.message ?? '', /unknown field/);
-  assert.deepEqual(parseConfigProblems('something else broke', 'cfg/run.yaml'), [{ file: 'cfg/run.yaml', line: null, field: null, message: 'something else broke' }]);
+  assert.deepEqual(parseConfigProblems('something else broke', 'cfg/run.yaml'), [
+    { file: 'cfg/run.yaml', line: null, field: null, message: 'something else broke' },
+  ]);
 });

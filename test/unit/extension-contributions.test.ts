@@ -5,7 +5,15 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fake } from './fakes/use-fake-vscode';
 import { evaluateWhen, whenKeys, type WhenContext } from './helpers/when-clause';
-import { allowedActions, groupChildren, PROCESS_ACTIONS, runNode, type RunAction, type RunView, type TreeNode } from '../../src/extension/run-display';
+import {
+  allowedActions,
+  groupChildren,
+  PROCESS_ACTIONS,
+  runNode,
+  type RunAction,
+  type RunView,
+  type TreeNode,
+} from '../../src/extension/run-display';
 import type { RunStatus } from '../../src/core/types';
 import type { RunRegistry } from '../../src/extension/run-registry';
 import type { Services } from '../../src/extension/commands';
@@ -39,7 +47,9 @@ const declared = new Set(commands.map((c) => c.command));
 const palette = new Map((menus.commandPalette ?? []).map((m) => [m.command, m.when]));
 
 /** Context keys the extension sets (extension.ts), all true or all false. */
-const extensionKeys = [...readFileSync(new URL('../../src/extension/extension.ts', import.meta.url), 'utf8').matchAll(/'setContext', '([\w.]+)'/g)].map((m) => m[1]!);
+const extensionKeys = [
+  ...readFileSync(new URL('../../src/extension/extension.ts', import.meta.url), 'utf8').matchAll(/'setContext', '([\w.]+)'/g),
+].map((m) => m[1]!);
 const allKeys = (v: boolean): WhenContext => Object.fromEntries(extensionKeys.map((k) => [k, v]));
 const paletteShows = (id: string, ctx: WhenContext): boolean => {
   const when = palette.get(id);
@@ -62,14 +72,41 @@ const STATUSES: RunStatus[] = ['created', 'running', 'paused', 'stopped', 'crash
 const views: RunView[] = STATUSES.flatMap((status) =>
   [false, true].flatMap((imported) =>
     [[], [10, 20]].map((checkpoints) => ({
-      id: `${status}-${imported}-${checkpoints.length}`, dir: `/runs/${status}-${imported}-${checkpoints.length}`, name: null, status, step: 20, totalSteps: 40, phase: null,
-      reward: {}, checkpoints, evals: [{ checkpoint: 'step-20', mode: 'textual' as const, engine: 'torch', n: 4, accuracy: 0.5, ciLow: 0.2, ciHigh: 0.8, meanIou: null, hitRate: null }], lastLog: [], imported, attached: false,
+      id: `${status}-${imported}-${checkpoints.length}`,
+      dir: `/runs/${status}-${imported}-${checkpoints.length}`,
+      name: null,
+      status,
+      step: 20,
+      totalSteps: 40,
+      phase: null,
+      reward: {},
+      checkpoints,
+      evals: [
+        {
+          checkpoint: 'step-20',
+          mode: 'textual' as const,
+          engine: 'torch',
+          n: 4,
+          accuracy: 0.5,
+          ciLow: 0.2,
+          ciHigh: 0.8,
+          meanIou: null,
+          hitRate: null,
+        },
+      ],
+      lastLog: [],
+      imported,
+      attached: false,
     })),
   ),
 );
 
 // Tree items exactly as the Runs view builds them.
-const registry = { on: () => () => undefined, get: (dir: string) => views.find((v) => v.dir === dir), all: () => views } as unknown as RunRegistry;
+const registry = {
+  on: () => () => undefined,
+  get: (dir: string) => views.find((v) => v.dir === dir),
+  all: () => views,
+} as unknown as RunRegistry;
 const tree = new RunsTree(registry);
 const items = views.flatMap((run) => {
   const nodes: TreeNode[] = [runNode(run), ...groupChildren(run, 'checkpoints'), ...groupChildren(run, 'evaluations')];
@@ -77,7 +114,13 @@ const items = views.flatMap((run) => {
 });
 const itemMenu = menus['view/item/context'] ?? [];
 const commandsOn = (contextValue: string | undefined, trusted: boolean): Set<string> =>
-  new Set(itemMenu.filter((m) => m.when !== undefined && evaluateWhen(m.when, { view: 'ivgr.runs', viewItem: contextValue, isWorkspaceTrusted: trusted })).map((m) => m.command));
+  new Set(
+    itemMenu
+      .filter(
+        (m) => m.when !== undefined && evaluateWhen(m.when, { view: 'ivgr.runs', viewItem: contextValue, isWorkspaceTrusted: trusted }),
+      )
+      .map((m) => m.command),
+  );
 
 describe('contributed commands', () => {
   it('each has the iVGR category and a title, and each is registered by the extension and no other', () => {
@@ -91,15 +134,26 @@ describe('contributed commands', () => {
   });
 
   it('every menu entry and welcome link names a declared command, and views are declared ones', () => {
-    for (const [menu, entries] of Object.entries(menus)) for (const m of entries) assert.ok(declared.has(m.command), `${menu}: ${m.command} is declared`);
-    for (const w of manifest.contributes.viewsWelcome) for (const [, id] of w.contents.matchAll(/\(command:(ivgr\.\w+)\)/g)) assert.ok(declared.has(id!), `welcome link ${id}`);
-    const viewIds = new Set(Object.values(manifest.contributes.views).flat().map((v) => v.id));
-    for (const entries of Object.values(menus)) for (const m of entries) for (const [, id] of (m.when ?? '').matchAll(/\bview == ([\w.]+)/g)) assert.ok(viewIds.has(id!), `${m.command}: view ${id}`);
+    for (const [menu, entries] of Object.entries(menus))
+      for (const m of entries) assert.ok(declared.has(m.command), `${menu}: ${m.command} is declared`);
+    for (const w of manifest.contributes.viewsWelcome)
+      for (const [, id] of w.contents.matchAll(/\(command:(ivgr\.\w+)\)/g)) assert.ok(declared.has(id!), `welcome link ${id}`);
+    const viewIds = new Set(
+      Object.values(manifest.contributes.views)
+        .flat()
+        .map((v) => v.id),
+    );
+    for (const entries of Object.values(menus))
+      for (const m of entries)
+        for (const [, id] of (m.when ?? '').matchAll(/\bview == ([\w.]+)/g)) assert.ok(viewIds.has(id!), `${m.command}: view ${id}`);
   });
 
   it('when clauses use only context keys the extension sets or VS Code provides', () => {
     const builtIn = new Set(['view', 'viewItem', 'isWorkspaceTrusted']);
-    for (const entries of Object.values(menus)) for (const m of entries) for (const k of whenKeys(m.when ?? '')) assert.ok(builtIn.has(k) || extensionKeys.includes(k), `${m.command}: "${k}" in "${m.when}" is never set`);
+    for (const entries of Object.values(menus))
+      for (const m of entries)
+        for (const k of whenKeys(m.when ?? ''))
+          assert.ok(builtIn.has(k) || extensionKeys.includes(k), `${m.command}: "${k}" in "${m.when}" is never set`);
   });
 });
 
@@ -116,9 +170,21 @@ describe('command palette', () => {
     const untrusted = { ...allKeys(true), isWorkspaceTrusted: false };
     for (const id of ['ivgr.startRun', 'ivgr.importDump', 'ivgr.evaluateCheckpoint']) assert.equal(paletteShows(id, untrusted), false, id);
     // Resume restarts a stopped or crashed run (a process) but only messages a paused one.
-    assert.equal(paletteShows('ivgr.resumeRun', { ...allKeys(false), 'ivgr.hasRuns': true, 'ivgr.hasRestartableRun': true, isWorkspaceTrusted: false }), false);
-    assert.equal(paletteShows('ivgr.resumeRun', { ...allKeys(false), 'ivgr.hasRuns': true, 'ivgr.hasPausedRun': true, isWorkspaceTrusted: false }), true);
-    for (const id of ['ivgr.openRun', 'ivgr.exportAnnotations', 'ivgr.openRunLog', 'ivgr.pauseRun', 'ivgr.stopRun']) assert.equal(paletteShows(id, untrusted), true, id);
+    assert.equal(
+      paletteShows('ivgr.resumeRun', {
+        ...allKeys(false),
+        'ivgr.hasRuns': true,
+        'ivgr.hasRestartableRun': true,
+        isWorkspaceTrusted: false,
+      }),
+      false,
+    );
+    assert.equal(
+      paletteShows('ivgr.resumeRun', { ...allKeys(false), 'ivgr.hasRuns': true, 'ivgr.hasPausedRun': true, isWorkspaceTrusted: false }),
+      true,
+    );
+    for (const id of ['ivgr.openRun', 'ivgr.exportAnnotations', 'ivgr.openRunLog', 'ivgr.pauseRun', 'ivgr.stopRun'])
+      assert.equal(paletteShows(id, untrusted), true, id);
   });
 });
 
@@ -136,7 +202,8 @@ describe('Runs view menus', () => {
   it("a run's menu offers exactly the actions its state allows, without process starts when untrusted", () => {
     for (const { run, node, contextValue } of items.filter((i) => i.node.kind === 'run')) {
       const actions = allowedActions(run);
-      const expected = (trusted: boolean) => new Set(actions.filter((a) => trusted || !PROCESS_ACTIONS.has(a)).map((a) => ACTION_COMMAND[a]));
+      const expected = (trusted: boolean) =>
+        new Set(actions.filter((a) => trusted || !PROCESS_ACTIONS.has(a)).map((a) => ACTION_COMMAND[a]));
       assert.deepEqual(commandsOn(contextValue, true), expected(true), `${node.id} (${contextValue}), trusted`);
       assert.deepEqual(commandsOn(contextValue, false), expected(false), `${node.id} (${contextValue}), untrusted`);
     }
@@ -147,13 +214,20 @@ describe('Runs view menus', () => {
       assert.deepEqual([...commandsOn(contextValue, true)], run.imported ? [] : ['ivgr.evaluateCheckpoint'], `${node.id} trusted`);
       assert.deepEqual([...commandsOn(contextValue, false)], [], `${node.id} untrusted`);
     }
-    for (const { node, contextValue } of items.filter((i) => i.node.kind === 'evaluation' || i.node.kind === 'group')) assert.deepEqual([...commandsOn(contextValue, true)], [], node.id);
+    for (const { node, contextValue } of items.filter((i) => i.node.kind === 'evaluation' || i.node.kind === 'group'))
+      assert.deepEqual([...commandsOn(contextValue, true)], [], node.id);
   });
 });
 
 describe('settings', () => {
   const typeOk = (type: string, v: unknown): boolean =>
-    type === 'array' ? Array.isArray(v) : type === 'integer' ? Number.isInteger(v) : type === 'object' ? v !== null && typeof v === 'object' && !Array.isArray(v) : typeof v === type;
+    type === 'array'
+      ? Array.isArray(v)
+      : type === 'integer'
+        ? Number.isInteger(v)
+        : type === 'object'
+          ? v !== null && typeof v === 'object' && !Array.isArray(v)
+          : typeof v === type;
 
   it('every key the extension reads is declared, with a default of its type that the code falls back to', () => {
     fake.reset();
@@ -167,6 +241,10 @@ describe('settings', () => {
       assert.ok(typeOk(s.type, s.default), `${key}: default ${JSON.stringify(s.default)} is not of type ${s.type}`);
       assert.deepEqual(fallback, s.default, `${key}: the code falls back to the declared default`);
     }
-    assert.deepEqual(Object.keys(configuration.properties).filter((k) => !reads.has(k)), [], 'every declared setting is read');
+    assert.deepEqual(
+      Object.keys(configuration.properties).filter((k) => !reads.has(k)),
+      [],
+      'every declared setting is read',
+    );
   });
 });

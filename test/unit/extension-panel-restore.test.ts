@@ -25,7 +25,8 @@ test('a stale map entry gives way to the run list; a run that is gone closes the
 });
 
 test('state without a run id restores nothing', () => {
-  for (const state of [undefined, null, 'a-1', {}, { runId: 7 }, { runId: '' }]) assert.equal(resolvePanelRun(state, { 'a-1': '/ws/runs/a-1' }, runs, isRunFolder), undefined);
+  for (const state of [undefined, null, 'a-1', {}, { runId: 7 }, { runId: '' }])
+    assert.equal(resolvePanelRun(state, { 'a-1': '/ws/runs/a-1' }, runs, isRunFolder), undefined);
 });
 
 test('the id a panel saves matches what the run list will know it by', () => {

@@ -5,8 +5,20 @@ import { checkpointOf, runDirOf } from '../../src/extension/command-args';
 import type { RunView } from '../../src/extension/run-display';
 
 const view = (id: string, over: Partial<RunView> = {}): RunView => ({
-  id, dir: `/runs/${id}`, name: null, status: 'finished', step: 40, totalSteps: 40, phase: null, reward: { grounded: 0.7, textual: 0.6 },
-  checkpoints: [40], evals: [], lastLog: [], imported: false, attached: false, ...over,
+  id,
+  dir: `/runs/${id}`,
+  name: null,
+  status: 'finished',
+  step: 40,
+  totalSteps: 40,
+  phase: null,
+  reward: { grounded: 0.7, textual: 0.6 },
+  checkpoints: [40],
+  evals: [],
+  lastLog: [],
+  imported: false,
+  attached: false,
+  ...over,
 });
 
 test('the comparison shows eval accuracy per mode at the latest checkpoint and only differing config fields', () => {
@@ -31,7 +43,13 @@ test('the comparison shows eval accuracy per mode at the latest checkpoint and o
 });
 
 test('identical configs say so', () => {
-  assert.match(compareRunsMarkdown([{ view: view('a'), config: { steps: 1 } }, { view: view('b'), config: { steps: 1 } }]), /The configs are the same\./);
+  assert.match(
+    compareRunsMarkdown([
+      { view: view('a'), config: { steps: 1 } },
+      { view: view('b'), config: { steps: 1 } },
+    ]),
+    /The configs are the same\./,
+  );
 });
 
 test('commands accept a tree node, a path or a URI, and find a checkpoint node', () => {

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedActions, groupChildren, pickActiveRun, runChildren, runContextValue, runNode, statusBarText, type RunView } from '../../src/extension/run-display';
+import {
+  allowedActions,
+  groupChildren,
+  pickActiveRun,
+  runChildren,
+  runContextValue,
+  runNode,
+  statusBarText,
+  type RunView,
+} from '../../src/extension/run-display';
 
 const run = (over: Partial<RunView> = {}): RunView => ({
   id: 'r1',
@@ -39,7 +48,9 @@ test('run rows show status, progress and rewards; a crash shows its last log lin
   const n = runNode(run());
   assert.equal(n.description, 'running · 12/40 · G 0.61 · T 0.48');
   assert.equal(n.icon, 'sync~spin');
-  const crashed = runNode(run({ status: 'crashed', lastLog: ['step 11', 'Traceback (most recent call last):', 'RuntimeError: CUDA out of memory'] }));
+  const crashed = runNode(
+    run({ status: 'crashed', lastLog: ['step 11', 'Traceback (most recent call last):', 'RuntimeError: CUDA out of memory'] }),
+  );
   assert.equal(crashed.icon, 'error');
   assert.match(crashed.tooltip, /Last log lines:\nstep 11\nTraceback[^\n]*\nRuntimeError: CUDA out of memory$/);
   assert.equal(runNode(run({ reward: {}, step: 0 })).description, 'running · 0/40');
@@ -49,14 +60,40 @@ test('checkpoints are listed newest first and evaluations carry accuracy and IoU
   const r = run({
     status: 'finished',
     checkpoints: [10, 20, 30],
-    evals: [{ checkpoint: '30', mode: 'textual', engine: 'torch', n: 64, accuracy: 0.5, ciLow: 0.38, ciHigh: 0.62, meanIou: null, hitRate: null }, { checkpoint: '30', mode: 'grounded', engine: 'torch', n: 64, accuracy: 0.25, ciLow: 0.16, ciHigh: 0.37, meanIou: 0.41, hitRate: 0.3 }],
+    evals: [
+      { checkpoint: '30', mode: 'textual', engine: 'torch', n: 64, accuracy: 0.5, ciLow: 0.38, ciHigh: 0.62, meanIou: null, hitRate: null },
+      {
+        checkpoint: '30',
+        mode: 'grounded',
+        engine: 'torch',
+        n: 64,
+        accuracy: 0.25,
+        ciLow: 0.16,
+        ciHigh: 0.37,
+        meanIou: 0.41,
+        hitRate: 0.3,
+      },
+    ],
   });
-  assert.deepEqual(runChildren(r).map((c) => c.label), ['Checkpoints', 'Evaluations']);
+  assert.deepEqual(
+    runChildren(r).map((c) => c.label),
+    ['Checkpoints', 'Evaluations'],
+  );
   assert.deepEqual(runChildren(run()), []);
   const ckpts = groupChildren(r, 'checkpoints');
-  assert.deepEqual(ckpts.map((c) => [c.label, c.description]), [['step 30', 'latest'], ['step 20', ''], ['step 10', '']]);
+  assert.deepEqual(
+    ckpts.map((c) => [c.label, c.description]),
+    [
+      ['step 30', 'latest'],
+      ['step 20', ''],
+      ['step 10', ''],
+    ],
+  );
   const evals = groupChildren(r, 'evaluations');
-  assert.deepEqual(evals.map((e) => e.description), ['acc 50.0% · n=64', 'acc 25.0% · IoU 0.41 · n=64']);
+  assert.deepEqual(
+    evals.map((e) => e.description),
+    ['acc 50.0% · n=64', 'acc 25.0% · IoU 0.41 · n=64'],
+  );
 });
 
 test('status bar shows progress while running, the state and progress while paused, the state otherwise', () => {

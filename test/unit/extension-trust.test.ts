@@ -20,14 +20,31 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const extension = join(work, 'extension');
 const started = join(extension, 'started.jsonl');
 mkdirSync(join(extension, 'dist'), { recursive: true });
-writeFileSync(join(extension, 'dist', 'cli.js'), `require('node:fs').appendFileSync(${JSON.stringify(started)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`);
+writeFileSync(
+  join(extension, 'dist', 'cli.js'),
+  `require('node:fs').appendFileSync(${JSON.stringify(started)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`,
+);
 writeFileSync(join(extension, 'package.json'), '{"type": "commonjs"}\n');
 
 const runsRoot = join(work, 'ws', 'runs');
 const runDir = join(runsRoot, 'demo');
 mkdirSync(join(runDir, 'checkpoints', '10'), { recursive: true });
 writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: 'demo', status: 'stopped', config: { dataset: { path: 'data' } } }));
-const view: RunView = { id: 'demo', dir: runDir, name: 'demo', status: 'stopped', step: 10, totalSteps: 20, phase: null, reward: {}, checkpoints: [10], evals: [], lastLog: [], imported: false, attached: false };
+const view: RunView = {
+  id: 'demo',
+  dir: runDir,
+  name: 'demo',
+  status: 'stopped',
+  step: 10,
+  totalSteps: 20,
+  phase: null,
+  reward: {},
+  checkpoints: [10],
+  evals: [],
+  lastLog: [],
+  imported: false,
+  attached: false,
+};
 workspace.workspaceFolders = [{ uri: { fsPath: join(work, 'ws') } }];
 
 const opened: string[] = [];
@@ -46,7 +63,10 @@ const services = {
       return Promise.resolve({ kind: 'ended', status: 'stopped', lastLog: [] });
     },
   },
-  logs: { channel: () => Promise.resolve({ info: () => undefined, warn: () => undefined, error: () => undefined }), show: () => Promise.resolve() },
+  logs: {
+    channel: () => Promise.resolve({ info: () => undefined, warn: () => undefined, error: () => undefined }),
+    show: () => Promise.resolve(),
+  },
   statusBar: { focus: () => undefined },
   panels: {
     open: (dir: string) => {
@@ -63,7 +83,13 @@ const run = (id: string, arg?: unknown): Promise<unknown> => {
   return Promise.resolve(handler(arg));
 };
 
-const startedArgs = (): string[][] => (existsSync(started) ? readFileSync(started, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]) : []);
+const startedArgs = (): string[][] =>
+  existsSync(started)
+    ? readFileSync(started, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[])
+    : [];
 
 async function waitForStarts(n: number): Promise<string[][]> {
   for (let i = 0; i < 200 && startedArgs().length < n; i++) await new Promise((r) => setTimeout(r, 25));
@@ -85,7 +111,10 @@ describe('untrusted workspace', () => {
       await run(id, arg);
       const warnings = fake.shown.filter((m) => m.kind === 'warning');
       assert.equal(warnings.length, 1);
-      assert.equal(warnings[0]!.message, `iVGR: ${title} starts a process, which an untrusted workspace does not allow. Runs can still be opened and read.`);
+      assert.equal(
+        warnings[0]!.message,
+        `iVGR: ${title} starts a process, which an untrusted workspace does not allow. Runs can still be opened and read.`,
+      );
       assert.deepEqual(warnings[0]!.items, ['Manage Workspace Trust']);
       // Refused before any question: no config, checkpoint or mode picker, no progress notification.
       assert.deepEqual(fake.quickPicks, []);
@@ -110,7 +139,10 @@ describe('trusted workspace', () => {
     await run('ivgr.resumeRun', runDir);
     assert.deepEqual(followed, [runDir]);
     await run('ivgr.evaluateCheckpoint', runDir);
-    assert.deepEqual(fake.progress.map((p) => p.cancellable), [true]);
+    assert.deepEqual(
+      fake.progress.map((p) => p.cancellable),
+      [true],
+    );
     // Every start this file ever caused, the untrusted attempts above included: only these two.
     assert.deepEqual(await waitForStarts(2), [
       ['resume', runDir],

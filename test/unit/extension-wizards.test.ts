@@ -46,10 +46,21 @@ function scripted(answers: Answer[]) {
 }
 
 test('the config wizard collects answers and re-asks on invalid input', async () => {
-  const { p, shown } = scripted([{ input: 'bad name' }, { input: 'demo' }, { pick: 'data/vstar' }, { pick: 'Built-in tiny model' }, { input: '0' }, { input: '25' }, { input: 'cuda:1' }]);
+  const { p, shown } = scripted([
+    { input: 'bad name' },
+    { input: 'demo' },
+    { pick: 'data/vstar' },
+    { pick: 'Built-in tiny model' },
+    { input: '0' },
+    { input: '25' },
+    { input: 'cuda:1' },
+  ]);
   const r = await configWizard(p, { datasets: ['data/vstar'], models: ['models/qwen'], defaultDevice: 'cpu', defaultName: 'run1' });
   assert.deepEqual(r, { name: 'demo', dataset: 'data/vstar', model: 'builtin:tiny', steps: 25, device: 'cuda:1' });
-  assert.deepEqual(shown.filter((s) => s.rejected).map((s) => s.rejected), ['Use letters, digits, ".", "_" or "-" only.', 'Steps must be between 1 and 1000000.']);
+  assert.deepEqual(
+    shown.filter((s) => s.rejected).map((s) => s.rejected),
+    ['Use letters, digits, ".", "_" or "-" only.', 'Steps must be between 1 and 1000000.'],
+  );
   assert.deepEqual(shown.find((s) => s.kind === 'pick')?.labels, ['Synthetic fine-grained set', 'data/vstar']);
 });
 
@@ -68,7 +79,12 @@ test('the eval wizard offers checkpoints newest first and pre-selects the defaul
 
 test('the eval wizard asks for the engine, offering the configured default first', async () => {
   const torchFirst = scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: ['grounded'] }, { pick: 'ONNX Runtime' }]);
-  assert.deepEqual(await evalWizard(torchFirst.p, [5], ['val'], ['grounded']), { checkpoint: 5, split: 'val', modes: ['grounded'], engine: 'ort' });
+  assert.deepEqual(await evalWizard(torchFirst.p, [5], ['val'], ['grounded']), {
+    checkpoint: 5,
+    split: 'val',
+    modes: ['grounded'],
+    engine: 'ort',
+  });
   assert.deepEqual(torchFirst.shown[3]?.labels, ['PyTorch', 'ONNX Runtime']);
   const ortFirst = scripted([{ pick: 'step 5' }, { pick: 'val' }, { pickMany: ['grounded'] }, { pick: 'ONNX Runtime' }]);
   assert.equal((await evalWizard(ortFirst.p, [5], ['val'], ['grounded'], 'ort'))?.engine, 'ort');

@@ -17,15 +17,35 @@ test('McNemar exact p-values match the binomial tail', () => {
 });
 
 const evalRecord = (checkpoint: string, promptId: string, correct: boolean, over: Partial<EvalRecord> = {}): EvalRecord => ({
-  v: 1, id: `${checkpoint}-${promptId}`, mode: 'textual', checkpoint, engine: 'torch', split: 'test', promptId,
-  question: 'q', output: '', answer: null, expected: 'A', correct, boxes: [], evidence: [], iou: null, toolCalls: 0, time: 0, ...over,
+  v: 1,
+  id: `${checkpoint}-${promptId}`,
+  mode: 'textual',
+  checkpoint,
+  engine: 'torch',
+  split: 'test',
+  promptId,
+  question: 'q',
+  output: '',
+  answer: null,
+  expected: 'A',
+  correct,
+  boxes: [],
+  evidence: [],
+  iou: null,
+  toolCalls: 0,
+  time: 0,
+  ...over,
 });
 
 test('paired test counts only questions both checkpoints answered, by their latest record', () => {
   const records = [
-    evalRecord('ivgr', 'q1', true), evalRecord('sft', 'q1', false),
-    evalRecord('ivgr', 'q2', false), evalRecord('sft', 'q2', false),
-    evalRecord('ivgr', 'q3', false), evalRecord('ivgr', 'q3', true), evalRecord('sft', 'q3', true),
+    evalRecord('ivgr', 'q1', true),
+    evalRecord('sft', 'q1', false),
+    evalRecord('ivgr', 'q2', false),
+    evalRecord('sft', 'q2', false),
+    evalRecord('ivgr', 'q3', false),
+    evalRecord('ivgr', 'q3', true),
+    evalRecord('sft', 'q3', true),
     evalRecord('ivgr', 'q4', true),
     evalRecord('sft', 'q1', true, { mode: 'grounded' }),
   ];
@@ -41,16 +61,34 @@ test('paired test counts only questions both checkpoints answered, by their late
 });
 
 const rollout = (step: number, promptId: string, stream: 'textual' | 'grounded', references?: string[]): RolloutRecord => ({
-  v: 1, id: `${step}-${promptId}-${stream}-${Math.random()}`, step, stream, promptId, sample: 0, input: '', output: '', score: 0,
-  answer: null, correct: false, boxes: [], rewards: {}, advantage: 0, ...(references ? { references } : {}),
-  tokens: { prompt: 1, completion: 1 }, finish: 'stop', time: 0,
+  v: 1,
+  id: `${step}-${promptId}-${stream}-${Math.random()}`,
+  step,
+  stream,
+  promptId,
+  sample: 0,
+  input: '',
+  output: '',
+  score: 0,
+  answer: null,
+  correct: false,
+  boxes: [],
+  rewards: {},
+  advantage: 0,
+  ...(references ? { references } : {}),
+  tokens: { prompt: 1, completion: 1 },
+  finish: 'stop',
+  time: 0,
 });
 
 test('consistency firing rate is per RL question (step x prompt) of the textual stream', () => {
   const f = consistencyFiring([
-    rollout(1, 'a', 'textual', ['g1']), rollout(1, 'a', 'textual', ['g1']),
-    rollout(1, 'b', 'textual', []), rollout(1, 'b', 'grounded'),
-    rollout(2, 'a', 'textual'), rollout(2, 'c', 'textual', ['g7']),
+    rollout(1, 'a', 'textual', ['g1']),
+    rollout(1, 'a', 'textual', ['g1']),
+    rollout(1, 'b', 'textual', []),
+    rollout(1, 'b', 'grounded'),
+    rollout(2, 'a', 'textual'),
+    rollout(2, 'c', 'textual', ['g7']),
   ]);
   assert.deepEqual(f, { questions: 4, fired: 2, rate: 0.5 });
   assert.deepEqual(consistencyFiring([]), { questions: 0, fired: 0, rate: 0 });

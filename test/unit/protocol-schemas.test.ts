@@ -43,14 +43,33 @@ describe('control messages', () => {
 
 const prompt = { id: 'p0', images: ['/data/a.png'], messages: [{ role: 'user', text: '<image>What color?' }] };
 const sample = { rolloutId: 'p0:1:0', promptId: 'p0', text: '<answer>A</answer>', promptTokens: 80, completionTokens: 5, finish: 'stop' };
-const info = { architecture: 'Qwen2_5_VLForConditionalGeneration', parameters: 4_000_000, imageSize: 224, coordConvention: 'qwen25-abs', device: 'cpu' };
+const info = {
+  architecture: 'Qwen2_5_VLForConditionalGeneration',
+  parameters: 4_000_000,
+  imageSize: 224,
+  coordConvention: 'qwen25-abs',
+  device: 'cpu',
+};
 const sampling = { temperature: 1, maxTokens: 64, seed: 3, keep: true };
-const update = { items: [{ rolloutId: 'p0:1:0', advantage: 0.5 }], clipEpsilon: 0.2, klBeta: 0.01, aggregation: 'token', microBatch: 4, maxGradNorm: 1 };
+const update = {
+  items: [{ rolloutId: 'p0:1:0', advantage: 0.5 }],
+  clipEpsilon: 0.2,
+  klBeta: 0.01,
+  aggregation: 'token',
+  microBatch: 4,
+  maxGradNorm: 1,
+};
 
 /** A valid example of each method's params and result. */
 const valid: { [M in EngineMethod]: { params: unknown; result: unknown } } = {
-  load: { params: { model: 'builtin:tiny', dtype: 'bfloat16', lora: { rank: 8, alpha: 16 }, warmupSteps: 10 }, result: { ...info, protocol: ENGINE_PROTOCOL_VERSION } },
-  generate: { params: { prompts: [prompt], n: 4, topP: 0.9, stop: ['</tool_call>'], ...sampling }, result: { samples: [sample], seconds: 0.4 } },
+  load: {
+    params: { model: 'builtin:tiny', dtype: 'bfloat16', lora: { rank: 8, alpha: 16 }, warmupSteps: 10 },
+    result: { ...info, protocol: ENGINE_PROTOCOL_VERSION },
+  },
+  generate: {
+    params: { prompts: [prompt], n: 4, topP: 0.9, stop: ['</tool_call>'], ...sampling },
+    result: { samples: [sample], seconds: 0.4 },
+  },
   continue: { params: { rolloutId: 'p0:1:0', image: '/tmp/crop.png', text: 'Zoomed.', ...sampling }, result: sample },
   update: { params: update, result: { loss: -0.2, kl: 0.01, clipFraction: 0.1, gradNorm: 3.5, seconds: 1.2 } },
   sft_step: { params: { examples: [{ ...prompt, target: '<answer>A</answer>' }], microBatch: 2 }, result: { loss: 1.3, seconds: 0.5 } },
@@ -63,7 +82,10 @@ const valid: { [M in EngineMethod]: { params: unknown; result: unknown } } = {
   shutdown: { params: {}, result: {} },
 };
 
-function failure(schema: { safeParse(v: unknown): { success: boolean; error?: Parameters<typeof describeIssue>[0] } }, value: unknown): string {
+function failure(
+  schema: { safeParse(v: unknown): { success: boolean; error?: Parameters<typeof describeIssue>[0] } },
+  value: unknown,
+): string {
   const r = schema.safeParse(value);
   assert.equal(r.success, false, `expected ${JSON.stringify(value)} to be refused`);
   return describeIssue(r.error!);
@@ -84,7 +106,10 @@ describe('engine messages', () => {
       [failure(m.load.params, { model: 'm', dtype: 'int8' }), 'dtype'],
       [failure(m.load.params, { model: 'm', lora: { rank: 0, alpha: 1 } }), 'lora.rank'],
       [failure(m.generate.params, { prompts: [], n: 1, ...sampling }), 'prompts'],
-      [failure(m.generate.params, { prompts: [{ ...prompt, messages: [{ role: 'robot', text: 'hi' }] }], n: 1, ...sampling }), 'prompts.0.messages.0.role'],
+      [
+        failure(m.generate.params, { prompts: [{ ...prompt, messages: [{ role: 'robot', text: 'hi' }] }], n: 1, ...sampling }),
+        'prompts.0.messages.0.role',
+      ],
       [failure(m.generate.params, { prompts: [prompt], n: 1, ...sampling, topP: 0 }), 'topP'],
       [failure(m.generate.params, { prompts: [prompt], n: 1.5, ...sampling }), 'n'],
       [failure(m.update.params, { ...update, items: [{ rolloutId: 'r', advantage: Number.NaN }] }), 'items.0.advantage'],
@@ -99,7 +124,10 @@ describe('engine messages', () => {
     const m = engineMethods;
     assert.match(failure(m.generate.result, { samples: [{ ...sample, finish: 'eos' }], seconds: 1 }), /^samples\.0\.finish: /);
     assert.match(failure(m.update.result, { loss: Number.POSITIVE_INFINITY, kl: 0, clipFraction: 0, gradNorm: 1, seconds: 1 }), /^loss: /);
-    assert.match(failure(m.load.result, { ...info, coordConvention: 'normalised', protocol: ENGINE_PROTOCOL_VERSION }), /^coordConvention: /);
+    assert.match(
+      failure(m.load.result, { ...info, coordConvention: 'normalised', protocol: ENGINE_PROTOCOL_VERSION }),
+      /^coordConvention: /,
+    );
     assert.match(failure(m.load.result, { ...info, protocol: ENGINE_PROTOCOL_VERSION + 1 }), /^protocol: /);
     assert.match(failure(m.restore.result, {}), /^step: /);
     assert.match(failure(m.release.result, 'ok'), /^\(root\): /);
@@ -121,8 +149,20 @@ describe('engine protocol version', () => {
 
 it('a pretraining metrics line keeps its loss terms and held-out scores through the schema', () => {
   const line = {
-    v: 1, step: 250, time: 1, reward: {}, terms: {}, accuracy: {}, kl: 0, clipFraction: 0, loss: 0.5, gradNorm: 1, responseLength: {},
-    tokensPerSecond: 0, phases: { update: 1 }, highQualityGrounded: 0,
+    v: 1,
+    step: 250,
+    time: 1,
+    reward: {},
+    terms: {},
+    accuracy: {},
+    kl: 0,
+    clipFraction: 0,
+    loss: 0.5,
+    gradNorm: 1,
+    responseLength: {},
+    tokensPerSecond: 0,
+    phases: { update: 1 },
+    highQualityGrounded: 0,
     pretrain: { stage: 'demo', learningRate: 1e-3, losses: { lm: 0.5 } },
     perception: { loss: 0.4, 'demo-val.colour': 0.9 },
   };

@@ -31,13 +31,20 @@ test('every recorded rollout, metrics and evaluation line matches the current re
   check('events/metrics.jsonl', metricsRecordSchema, recordedLines('metrics'));
   check('events/eval.jsonl', evalRecordSchema, recordedLines('eval'));
   const summary = JSON.parse(readFileSync(join(RECORDED_RUN.runDir, 'eval-summary.json'), 'utf8')) as { rows: unknown[] };
-  check('eval-summary.json rows', evalSummaryRowSchema, summary.rows.map((r) => JSON.stringify(r)));
+  check(
+    'eval-summary.json rows',
+    evalSummaryRowSchema,
+    summary.rows.map((r) => JSON.stringify(r)),
+  );
 });
 
 test('the recorded run holds both streams, several steps and the three evaluation modes', () => {
   const rollouts = recordedLines('rollouts').map((l) => rolloutRecordSchema.parse(JSON.parse(l)));
   assert.deepEqual([...new Set(rollouts.map((r) => r.stream))].sort(), ['grounded', 'textual']);
-  assert.ok(rollouts.some((r) => r.stream === 'grounded' && r.boxes.length > 0), `no grounded rollout cites a box; ${RERECORD} with a longer warm start`);
+  assert.ok(
+    rollouts.some((r) => r.stream === 'grounded' && r.boxes.length > 0),
+    `no grounded rollout cites a box; ${RERECORD} with a longer warm start`,
+  );
   assert.ok(new Set(recordedLines('metrics').map((l) => metricsRecordSchema.parse(JSON.parse(l)).step)).size >= 3);
   const modes = new Set(recordedLines('eval').map((l) => evalRecordSchema.parse(JSON.parse(l)).mode));
   assert.deepEqual([...modes].sort(), ['grounded', 'textual', 'tool']);
@@ -46,18 +53,29 @@ test('the recorded run holds both streams, several steps and the three evaluatio
 test('run.json, its config and the checkpoints index read as the worker writes them, with no machine paths', () => {
   const run = readRunJson(RECORDED_RUN.runDir);
   const config = runConfigSchema.safeParse(run.config);
-  assert.ok(config.success, `run.json config no longer matches the config schema: ${config.success ? '' : config.error.message}\n${RERECORD}`);
+  assert.ok(
+    config.success,
+    `run.json config no longer matches the config schema: ${config.success ? '' : config.error.message}\n${RERECORD}`,
+  );
   assert.equal(run.configFile, undefined);
   const text = readFileSync(join(RECORDED_RUN.runDir, 'run.json'), 'utf8');
   assert.doesNotMatch(text, /"(\/|[A-Za-z]:\\\\)[^"]*"/, 'run.json names no absolute path');
   const steps = listCheckpoints(RECORDED_RUN.runDir).map((c) => c.step);
   assert.ok(steps.length > 0 && steps.at(-1) === run.step, `checkpoints ${steps.join(', ')} end at the run's step ${run.step}`);
-  for (const step of steps) assert.deepEqual(readdirSync(join(RECORDED_RUN.runDir, 'checkpoints', String(step))), ['worker-state.json'], 'no weights in the fixture');
+  for (const step of steps)
+    assert.deepEqual(
+      readdirSync(join(RECORDED_RUN.runDir, 'checkpoints', String(step))),
+      ['worker-state.json'],
+      'no weights in the fixture',
+    );
 });
 
 test('the dataset the run points at loads, and holds every question and image its events name', async () => {
   const files = readRunFiles(RECORDED_RUN.runDir);
-  assert.ok(files.datasetRoot && !isAbsolute(readRunJson(RECORDED_RUN.runDir).config.dataset!.path), 'the dataset path is relative to the run folder');
+  assert.ok(
+    files.datasetRoot && !isAbsolute(readRunJson(RECORDED_RUN.runDir).config.dataset!.path),
+    'the dataset path is relative to the run folder',
+  );
   assert.equal(resolve(files.datasetRoot), resolve(RECORDED_RUN.datasetDir));
   const loaded = await loadDataset(files.datasetPath!);
   assert.deepEqual(loaded.skipped, []);

@@ -24,7 +24,11 @@ test('every describeRegion phrase reads back as exactly its cell', () => {
     const cy = (Math.floor(cell / 3) + 0.5) * 200;
     const phrase = describeRegion([cx - 20, cy - 20, cx + 20, cy + 20], size);
     const found = findRegionPhrases(`The red cup is ${phrase} of the image, next to a lamp.`);
-    assert.deepEqual(found.map((f) => f.cells), [[cell]], `${cellName(cell)}: "${phrase}"`);
+    assert.deepEqual(
+      found.map((f) => f.cells),
+      [[cell]],
+      `${cellName(cell)}: "${phrase}"`,
+    );
   }
 });
 
@@ -33,7 +37,10 @@ test('round trip holds for random boxes anywhere in the image', () => {
     fc.property(fc.integer({ min: 0, max: 899 }), fc.integer({ min: 0, max: 599 }), fc.integer({ min: 1, max: 300 }), (x, y, s) => {
       const box: Box = [x, y, Math.min(900, x + s), Math.min(600, y + s)];
       const found = findRegionPhrases(`I look ${describeRegion(box, size)}.`);
-      assert.deepEqual(found.map((f) => f.cells), [[centerCell(box, size)]]);
+      assert.deepEqual(
+        found.map((f) => f.cells),
+        [[centerCell(box, size)]],
+      );
     }),
   );
 });
@@ -59,7 +66,10 @@ test('spans cover the phrase in the original text', () => {
     found.map((f) => text.slice(f.span.start, f.span.end)),
     ['Upper-Left corner', 'bottom edge'],
   );
-  assert.deepEqual(found.map((f) => f.cells), [[0], [7]]);
+  assert.deepEqual(
+    found.map((f) => f.cells),
+    [[0], [7]],
+  );
 });
 
 test('position words that do not locate an image region are ignored', () => {
@@ -81,12 +91,18 @@ test('boxCells weights are overlap fractions that sum to 1', () => {
   const whole = boxCells([0, 0, 900, 600], size);
   assert.equal(whole.length, 9);
   fc.assert(
-    fc.property(fc.integer({ min: -50, max: 950 }), fc.integer({ min: -50, max: 650 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 500 }), (x, y, w, h) => {
-      const cells = boxCells([x, y, x + w, y + h], size);
-      const sum = cells.reduce((s, c) => s + c.weight, 0);
-      assert.ok(Math.abs(sum - 1) < 1e-9, `sum ${sum}`);
-      assert.ok(cells.every((c) => c.cell >= 0 && c.cell <= 8 && c.weight > 0));
-    }),
+    fc.property(
+      fc.integer({ min: -50, max: 950 }),
+      fc.integer({ min: -50, max: 650 }),
+      fc.integer({ min: 0, max: 500 }),
+      fc.integer({ min: 0, max: 500 }),
+      (x, y, w, h) => {
+        const cells = boxCells([x, y, x + w, y + h], size);
+        const sum = cells.reduce((s, c) => s + c.weight, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-9, `sum ${sum}`);
+        assert.ok(cells.every((c) => c.cell >= 0 && c.cell <= 8 && c.weight > 0));
+      },
+    ),
   );
 });
 

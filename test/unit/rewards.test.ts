@@ -83,7 +83,8 @@ const refs: ConsistencyReference[] = [
 
 test('localisation: naming the referenced cell scores 1, naming every cell little, nothing 0', () => {
   assert.equal(localisationAgreement('The sign near the top-right corner is blue.', refs, size).value, 1);
-  const everywhere = 'I scanned the upper left, the top middle, the upper right, the left middle, the center, the right middle, the lower left, the bottom center and the lower right.';
+  const everywhere =
+    'I scanned the upper left, the top middle, the upper right, the left middle, the center, the right middle, the lower left, the bottom center and the lower right.';
   const low = localisationAgreement(everywhere, refs, size).value;
   assert.ok(low > 0 && low < 0.2, `got ${low}`);
   assert.equal(localisationAgreement('The sign near the bottom-left corner.', refs, size).value, 0);
@@ -144,7 +145,10 @@ test('total is the weighted sum of the breakdown', () => {
 test('config validation names the offending field', () => {
   assert.equal(validateRewardConfig(DEFAULT_REWARD_CONFIG), DEFAULT_REWARD_CONFIG);
   const bad = (patch: Partial<RewardConfig>): RewardConfig => ({ ...DEFAULT_REWARD_CONFIG, ...patch });
-  assert.throws(() => validateRewardConfig(bad({ weights: { ...DEFAULT_REWARD_CONFIG.weights, format: -1 } })), /weights\.format must be a finite number >= 0, got -1/);
+  assert.throws(
+    () => validateRewardConfig(bad({ weights: { ...DEFAULT_REWARD_CONFIG.weights, format: -1 } })),
+    /weights\.format must be a finite number >= 0, got -1/,
+  );
   assert.throws(() => validateRewardConfig(bad({ weights: { ...DEFAULT_REWARD_CONFIG.weights, tool: NaN } })), /weights\.tool/);
   assert.throws(() => validateRewardConfig(bad({ consistencyAlpha: 1.5 })), /consistencyAlpha must be a number in \[0, 1\]/);
   assert.throws(() => validateRewardConfig(bad({ highQuality: { minIoU: -0.1 } })), /highQuality\.minIoU/);

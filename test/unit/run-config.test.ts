@@ -12,16 +12,22 @@ test('an empty config resolves to the embedded defaults', () => {
 
 test('a YAML error names the file, line and field path', () => {
   const yaml = ['model: builtin:tiny', 'streams:', '  textual:', '    groupSize: -3', ''].join('\n');
-  assert.throws(() => parseConfigText(yaml, 'cfg.yaml'), (err: Error) => {
-    assert.ok(err instanceof ConfigError);
-    assert.match(err.message, /^cfg\.yaml:4: streams\.textual\.groupSize: /);
-    return true;
-  });
+  assert.throws(
+    () => parseConfigText(yaml, 'cfg.yaml'),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^cfg\.yaml:4: streams\.textual\.groupSize: /);
+      return true;
+    },
+  );
 });
 
 test('an unknown field is named with its line and the known fields', () => {
   const yaml = ['steps: 3', 'rewards:', '  consistancy: 0.5', ''].join('\n');
-  assert.throws(() => parseConfigText(yaml, 'cfg.yaml'), /cfg\.yaml:3: rewards\.consistancy: unknown field \(known: accuracy, format, grounding, consistency, tool,/);
+  assert.throws(
+    () => parseConfigText(yaml, 'cfg.yaml'),
+    /cfg\.yaml:3: rewards\.consistancy: unknown field \(known: accuracy, format, grounding, consistency, tool,/,
+  );
 });
 
 test('broken JSON is reported with its line', () => {
@@ -44,11 +50,24 @@ test('datasets: several named datasets resolve; both forms, duplicate names and 
   ]);
   assert.equal(resolved.dataset, undefined);
   assert.deepEqual(runDatasets(parseConfigText('{}', 'run.json').resolved), [{ name: null, path: 'data/synthetic' }]);
-  assert.deepEqual(runDatasets(parseConfigText('dataset: { path: x, format: jsonl }\n', 'run.yaml').resolved), [{ name: null, path: 'x', format: 'jsonl' }]);
+  assert.deepEqual(runDatasets(parseConfigText('dataset: { path: x, format: jsonl }\n', 'run.yaml').resolved), [
+    { name: null, path: 'x', format: 'jsonl' },
+  ]);
 
-  assert.throws(() => parseConfigText('dataset: { path: x }\ndatasets:\n  - { path: y }\n', 'run.yaml'), (e: Error) => e instanceof ConfigError && /^run\.yaml:3: datasets: use either "dataset" \(one\) or "datasets" \(several\), not both$/.test(e.message));
-  assert.throws(() => parseConfigText('datasets:\n  - { path: a/x.jsonl }\n  - { path: b/x.jsonl }\n', 'run.yaml'), /run\.yaml:3: datasets\.1\.path: the name "x" \(from the path\) is already the name of datasets\.0/);
+  assert.throws(
+    () => parseConfigText('dataset: { path: x }\ndatasets:\n  - { path: y }\n', 'run.yaml'),
+    (e: Error) =>
+      e instanceof ConfigError &&
+      /^run\.yaml:3: datasets: use either "dataset" \(one\) or "datasets" \(several\), not both$/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfigText('datasets:\n  - { path: a/x.jsonl }\n  - { path: b/x.jsonl }\n', 'run.yaml'),
+    /run\.yaml:3: datasets\.1\.path: the name "x" \(from the path\) is already the name of datasets\.0/,
+  );
   assert.throws(() => parseConfigText('datasets: []\n', 'run.yaml'), /run\.yaml:1: datasets: /);
-  assert.throws(() => parseConfigText('datasets:\n  - { path: a, weight: 2 }\n', 'run.yaml'), /run\.yaml:2: datasets\.0\.weight: unknown field \(known: path, format, name\)/);
+  assert.throws(
+    () => parseConfigText('datasets:\n  - { path: a, weight: 2 }\n', 'run.yaml'),
+    /run\.yaml:2: datasets\.0\.weight: unknown field \(known: path, format, name\)/,
+  );
   assert.throws(() => parseConfigText('datasets:\n  - { path: a, name: "a b" }\n', 'run.yaml'), /datasets\.0\.name: letters, digits/);
 });

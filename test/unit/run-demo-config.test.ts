@@ -23,7 +23,11 @@ test('every shipped config is a valid run config, or pretraining recipe for pret
 });
 
 test('the shipped pretraining recipe keeps the demo model: 224 px input, low M-RoPE base, curriculum ending at the demo geometry', () => {
-  const recipe = parseConfigWith(pretrainConfigSchema, readFileSync('configs/pretrain-tiny.yaml', 'utf8'), 'configs/pretrain-tiny.yaml').resolved;
+  const recipe = parseConfigWith(
+    pretrainConfigSchema,
+    readFileSync('configs/pretrain-tiny.yaml', 'utf8'),
+    'configs/pretrain-tiny.yaml',
+  ).resolved;
   assert.equal(recipe.model.imageSize, 224);
   assert.ok(recipe.model.ropeTheta <= 100);
   const last = recipe.stages.at(-1)!.scene;

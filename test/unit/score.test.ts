@@ -32,9 +32,19 @@ test('only correct, well-grounded grounded traces become references for the text
   const out = scoreQuestion(record, grounded, textual, DEFAULT_REWARD_CONFIG, parseOpts, DEFAULT_ADVANTAGE_OPTIONS);
   assert.deepEqual(
     out.map((s) => [s.rolloutId, s.stream]),
-    [['g-good', 'grounded'], ['g-offtarget', 'grounded'], ['g-wrong', 'grounded'], ['t-place', 'textual'], ['t-noplace', 'textual'], ['t-wrong', 'textual']],
+    [
+      ['g-good', 'grounded'],
+      ['g-offtarget', 'grounded'],
+      ['g-wrong', 'grounded'],
+      ['t-place', 'textual'],
+      ['t-noplace', 'textual'],
+      ['t-wrong', 'textual'],
+    ],
   );
-  assert.deepEqual(out.slice(0, 3).map((s) => s.highQuality), [true, false, false]);
+  assert.deepEqual(
+    out.slice(0, 3).map((s) => s.highQuality),
+    [true, false, false],
+  );
   for (const t of out.slice(3)) assert.deepEqual(t.references, ['g-good']);
   const [place, noplace, wrong] = out.slice(3).map((s) => s.rewards.consistency!.value);
   assert.equal(place, 1);

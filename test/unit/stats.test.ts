@@ -31,8 +31,24 @@ test('mean of nothing is NaN', () => {
 
 function rec(p: Partial<EvalRecord>): EvalRecord {
   return {
-    v: 1, id: 'x', mode: 'textual', checkpoint: '10', engine: 'torch', split: 'test', promptId: 'p', question: 'q', output: '',
-    answer: 'A', expected: 'A', correct: true, boxes: [], evidence: [], iou: null, toolCalls: 0, time: 0, ...p,
+    v: 1,
+    id: 'x',
+    mode: 'textual',
+    checkpoint: '10',
+    engine: 'torch',
+    split: 'test',
+    promptId: 'p',
+    question: 'q',
+    output: '',
+    answer: 'A',
+    expected: 'A',
+    correct: true,
+    boxes: [],
+    evidence: [],
+    iou: null,
+    toolCalls: 0,
+    time: 0,
+    ...p,
   };
 }
 
@@ -46,7 +62,11 @@ test('summarizeEval groups by checkpoint, mode and engine in a stable order', ()
   ]);
   assert.deepEqual(
     rows.map((r) => [r.checkpoint, r.mode, r.n]),
-    [['20', 'textual', 1], ['20', 'grounded', 3], ['100', 'textual', 1]],
+    [
+      ['20', 'textual', 1],
+      ['20', 'grounded', 3],
+      ['100', 'textual', 1],
+    ],
   );
   const g = rows[1]!;
   close(g.accuracy, 2 / 3);
@@ -75,7 +95,11 @@ test('summarizeEval keeps an evaluation of one dataset apart from the full one o
   ]);
   assert.deepEqual(
     rows.map((r) => [r.checkpoint, r.dataset, r.n, r.accuracy]),
-    [['sft', undefined, 2, 1], ['sft', 'one', 1, 0], ['sft', 'two', 2, 0.5]],
+    [
+      ['sft', undefined, 2, 1],
+      ['sft', 'one', 1, 0],
+      ['sft', 'two', 2, 0.5],
+    ],
   );
   assert.ok(!('dataset' in rows[0]!), 'the full evaluation row has no dataset field, like an old one');
 });

@@ -5,11 +5,18 @@ import { cellName, centerCell, describeRegion, findRegionPhrases } from '../../s
 import { parseTrace } from '../../src/core/trace';
 import type { Box, CoordConvention, DatasetRecord } from '../../src/core/types';
 import { corpusLines } from '../../src/data/corpus';
-import { DEFAULT_GENERATE_OPTIONS, generateItem, type GenerateOptions, type GeneratedItem, type SplitName } from '../../src/data/synthetic/generate';
+import {
+  DEFAULT_GENERATE_OPTIONS,
+  generateItem,
+  type GenerateOptions,
+  type GeneratedItem,
+  type SplitName,
+} from '../../src/data/synthetic/generate';
 import type { SceneObject } from '../../src/data/synthetic/scene';
 
 const opts = (over: Partial<GenerateOptions> = {}): GenerateOptions => ({ ...DEFAULT_GENERATE_OPTIONS, ...over });
-const many = (n: number, split: SplitName = 'train', o = opts(), seed = 11): GeneratedItem[] => Array.from({ length: n }, (_, i) => generateItem(seed, split, i, o));
+const many = (n: number, split: SplitName = 'train', o = opts(), seed = 11): GeneratedItem[] =>
+  Array.from({ length: n }, (_, i) => generateItem(seed, split, i, o));
 const centre = (o: SceneObject): [number, number] => [o.cx, o.cy];
 const answerText = (r: DatasetRecord): string => (r.options ? (r.options['ABCD'.indexOf(r.answer)] as string) : r.answer);
 
@@ -17,13 +24,17 @@ describe('synthetic generator', () => {
   it('gives identical records and scenes for the same seed, different ones for another seed', () => {
     assert.deepEqual(many(12), many(12));
     const other = many(12, 'train', opts(), 12);
-    assert.notDeepEqual(other.map((g) => g.record.question + JSON.stringify(g.record.evidence)), many(12).map((g) => g.record.question + JSON.stringify(g.record.evidence)));
+    assert.notDeepEqual(
+      other.map((g) => g.record.question + JSON.stringify(g.record.evidence)),
+      many(12).map((g) => g.record.question + JSON.stringify(g.record.evidence)),
+    );
   });
 
   it('does not repeat a scene across train, val and test', () => {
     const key = (g: GeneratedItem): string => JSON.stringify([g.record.question, g.record.evidence, g.scene.width]);
     const train = new Set(many(120, 'train').map(key));
-    for (const split of ['val', 'test'] as const) for (const g of many(120, split)) assert.ok(!train.has(key(g)), `${g.record.id} repeats a train scene`);
+    for (const split of ['val', 'test'] as const)
+      for (const g of many(120, split)) assert.ok(!train.has(key(g)), `${g.record.id} repeats a train scene`);
     assert.ok(many(3, 'val').every((g) => g.record.split === 'val' && g.record.id.startsWith('val-')));
   });
 
@@ -40,7 +51,8 @@ describe('synthetic generator', () => {
 
   it('keeps targets visible on a 448 px demo canvas', () => {
     for (const { record: r } of many(80, 'train', opts({ size: 448 }))) {
-      for (const [x1, y1, x2, y2] of r.evidence) assert.ok(Math.max(x2 - x1, y2 - y1) >= 14, `${r.id}: target only ${x2 - x1}x${y2 - y1} px`);
+      for (const [x1, y1, x2, y2] of r.evidence)
+        assert.ok(Math.max(x2 - x1, y2 - y1) >= 14, `${r.id}: target only ${x2 - x1}x${y2 - y1} px`);
     }
   });
 
@@ -78,7 +90,13 @@ describe('synthetic generator', () => {
       } else if ((m = r.question.match(/^How many small (\w+) (\w+)s are in the (\w+) half of the image\?$/))) {
         const [, colour, shape, half] = m;
         const inHalf = (o: SceneObject): boolean =>
-          half === 'left' ? o.cx < scene.width / 2 : half === 'right' ? o.cx > scene.width / 2 : half === 'top' ? o.cy < scene.height / 2 : o.cy > scene.height / 2;
+          half === 'left'
+            ? o.cx < scene.width / 2
+            : half === 'right'
+              ? o.cx > scene.width / 2
+              : half === 'top'
+                ? o.cy < scene.height / 2
+                : o.cy > scene.height / 2;
         const hits = objs.filter((o) => o.colour === colour && o.shape === shape && inHalf(o));
         assert.equal(String(hits.length), ans, r.id);
         assert.equal(r.evidence.length, hits.length);
@@ -89,21 +107,29 @@ describe('synthetic generator', () => {
 
   it('balances correct option letters across A-D', () => {
     const letters: Record<string, number> = {};
-    const mc = many(400).map((g) => g.record).filter((r) => r.options);
+    const mc = many(400)
+      .map((g) => g.record)
+      .filter((r) => r.options);
     for (const r of mc) letters[r.answer] = (letters[r.answer] ?? 0) + 1;
     assert.deepEqual(Object.keys(letters).sort(), ['A', 'B', 'C', 'D']);
     for (const [l, c] of Object.entries(letters)) assert.ok(c / mc.length > 0.18 && c / mc.length < 0.32, `letter ${l}: ${c}/${mc.length}`);
     assert.ok(mc.length > 250 && mc.length < 350, `about 3/4 multiple choice, got ${mc.length}/400`);
   });
 
-  for (const [convention, size] of [['pixels', 2048], ['qwen25-abs', 640], ['qwen2-1000', 1000]] as Array<[CoordConvention, number]>) {
+  for (const [convention, size] of [
+    ['pixels', 2048],
+    ['qwen25-abs', 640],
+    ['qwen2-1000', 1000],
+  ] as Array<[CoordConvention, number]>) {
     it(`reference traces parse back to the answer and the evidence boxes (${convention})`, () => {
       for (const { record: r } of many(60, 'train', opts({ size, convention }))) {
         const original = { width: r.width, height: r.height };
         const g = parseTrace(r.reference!.grounded, { convention, original });
         assert.equal(g.answerText, r.answer, r.id);
         assert.equal(g.boxes.length, r.evidence.length, r.id);
-        g.boxes.forEach((b: Box, i: number) => b.forEach((v, k) => assert.ok(Math.abs(v - r.evidence[i]![k]!) <= 1, `${r.id}: ${b} vs ${r.evidence[i]}`)));
+        g.boxes.forEach((b: Box, i: number) =>
+          b.forEach((v, k) => assert.ok(Math.abs(v - r.evidence[i]![k]!) <= 1, `${r.id}: ${b} vs ${r.evidence[i]}`)),
+        );
         const t = parseTrace(r.reference!.textual, { convention, original });
         assert.equal(t.answerText, r.answer);
         assert.equal(t.boxes.length, 0);
@@ -130,7 +156,8 @@ describe('synthetic generator', () => {
         const at = text.indexOf(describeRegion(b, size), from);
         assert.ok(at >= from, `${r.id}: "${describeRegion(b, size)}" missing after offset ${from} in ${text}`);
         from = at + 1;
-        if ([0, 2, 6, 8].includes(cell)) assert.ok(text.includes(`${cellName(cell)} corner`), `${r.id}: a ${cellName(cell)} target is not called that in ${text}`);
+        if ([0, 2, 6, 8].includes(cell))
+          assert.ok(text.includes(`${cellName(cell)} corner`), `${r.id}: a ${cellName(cell)} target is not called that in ${text}`);
       });
     }
     assert.deepEqual([...families].sort(), ['attribute', 'count', 'position', 'text']);
@@ -150,8 +177,13 @@ describe('synthetic generator', () => {
         const unit = convention === 'relative' ? [r.width / 1000, r.height / 1000] : [r.width / whole[2]!, r.height / whole[3]!];
         r.evidence.forEach((e, i) => {
           g.boxes[i]!.forEach((v, k) => assert.ok(Math.abs(v - e[k]!) <= unit[k % 2]!, `${r.id}: ${g.boxes[i]} vs ${e}`));
-          const written = fromOriginal(e, convention, original).map((v) => (convention === 'relative' ? Math.round(v * 1000) / 1000 : Math.round(v)));
-          assert.ok(r.reference!.grounded.includes(`${describeRegion(e, original)} <box>[${written.join(',')}]</box>`), `${r.id}: ${r.reference!.grounded}`);
+          const written = fromOriginal(e, convention, original).map((v) =>
+            convention === 'relative' ? Math.round(v * 1000) / 1000 : Math.round(v),
+          );
+          assert.ok(
+            r.reference!.grounded.includes(`${describeRegion(e, original)} <box>[${written.join(',')}]</box>`),
+            `${r.id}: ${r.reference!.grounded}`,
+          );
         });
       }
       assert.equal(families.size, 4);
@@ -161,13 +193,23 @@ describe('synthetic generator', () => {
   it('keeps traces short and the vocabulary small', () => {
     const records = many(300).map((g) => g.record);
     for (const r of records) {
-      const words = r.reference!.textual.replace(/<[^>]+>/g, ' ').split(/\s+/).filter(Boolean).length;
+      const words = r
+        .reference!.textual.replace(/<[^>]+>/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean).length;
       assert.ok(words >= 8 && words <= 60, `${r.id}: ${words} words`);
       assert.ok(r.question.split(/\s+/).length <= 16, r.question);
     }
     const lines = corpusLines(records);
     assert.equal(lines.filter((l) => l.startsWith('<think>')).length, 2 * records.length);
-    const vocab = new Set(lines.join(' ').replace(/<box>\[[^\]]*\]<\/box>/g, ' ').replace(/<\/?\w+>/g, ' ').toLowerCase().match(/[a-z]+/g));
+    const vocab = new Set(
+      lines
+        .join(' ')
+        .replace(/<box>\[[^\]]*\]<\/box>/g, ' ')
+        .replace(/<\/?\w+>/g, ' ')
+        .toLowerCase()
+        .match(/[a-z]+/g),
+    );
     assert.ok(vocab.size < 120, `vocabulary of ${vocab.size} words`);
   });
 });

@@ -5,7 +5,13 @@ import { parseTrace } from '../../src/core/trace';
 import { describeRegion } from '../../src/core/regions';
 import { perceptionCorpus, perceptionItem, type PerceptionSceneSpec } from '../../src/data/synthetic/perception';
 
-const spec: PerceptionSceneSpec = { size: 224, targetScale: 0.2, distractors: { min: 1, max: 3 }, tasks: ['colour', 'shape', 'place', 'box', 'word'], clutter: true };
+const spec: PerceptionSceneSpec = {
+  size: 224,
+  targetScale: 0.2,
+  distractors: { min: 1, max: 3 },
+  tasks: ['colour', 'shape', 'place', 'box', 'word'],
+  clutter: true,
+};
 
 test('every question names exactly one object and its answer describes that object', () => {
   for (let i = 0; i < 150; i++) {
@@ -25,7 +31,10 @@ test('every question names exactly one object and its answer describes that obje
         assert.equal(q.answer, describeRegion(o.box, size));
       } else if (q.task === 'box') {
         // The answer is a box the trace parser reads back onto the object.
-        const parsed = parseTrace(`<think>It is <box>${q.answer}</box>.</think><answer>x</answer>`, { convention: 'qwen2-1000', original: size });
+        const parsed = parseTrace(`<think>It is <box>${q.answer}</box>.</think><answer>x</answer>`, {
+          convention: 'qwen2-1000',
+          original: size,
+        });
         assert.ok(iou(parsed.boxes[0]!, o.box) > 0.9, `${q.answer} vs ${JSON.stringify(o.box)}`);
       } else {
         assert.equal(o.shape, 'sign');
@@ -42,14 +51,27 @@ test('pools are reproducible and differ between pool names', () => {
 });
 
 test('the easiest stage draws one object on a plain background', () => {
-  const { item, scene } = perceptionItem(1, 'single', 0, { ...spec, distractors: { min: 0, max: 0 }, tasks: ['colour'], clutter: false }, 'qwen2-1000');
+  const { item, scene } = perceptionItem(
+    1,
+    'single',
+    0,
+    { ...spec, distractors: { min: 0, max: 0 }, tasks: ['colour'], clutter: false },
+    'qwen2-1000',
+  );
   assert.equal(item.objects.length, 1);
   assert.equal(scene.clutter.length, 0);
 });
 
 test('the tokenizer corpus holds every question form and answer', () => {
   const corpus = perceptionCorpus('qwen2-1000');
-  for (const text of ['What colour is the small star?', 'purple', 'Give the box of the small red cross.', 'near the top-left corner', 'What word is written on the small blue sign?', 'CAT']) {
+  for (const text of [
+    'What colour is the small star?',
+    'purple',
+    'Give the box of the small red cross.',
+    'near the top-left corner',
+    'What word is written on the small blue sign?',
+    'CAT',
+  ]) {
     assert.ok(corpus.includes(text), text);
   }
 });

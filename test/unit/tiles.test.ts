@@ -2,13 +2,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseHostMessage, parsePanelMessage } from '../../src/core/protocol/webview';
-import { gridSize, levelFor, tileRect, tileServedSize, tilesCovering, tilesForView, TILE_SIZE, topLevel, visibleRegion, type PixelRect } from '../../src/core/tiles';
+import {
+  gridSize,
+  levelFor,
+  tileRect,
+  tileServedSize,
+  tilesCovering,
+  tilesForView,
+  TILE_SIZE,
+  topLevel,
+  visibleRegion,
+  type PixelRect,
+} from '../../src/core/tiles';
 
 const EIGHT_K = { width: 7680, height: 4320 };
 
 const size = fc.record({ width: fc.integer({ min: 1, max: 20_000 }), height: fc.integer({ min: 1, max: 20_000 }) });
-const inside = (r: PixelRect, s: { width: number; height: number }) => r.left >= 0 && r.top >= 0 && r.width > 0 && r.height > 0 && r.left + r.width <= s.width && r.top + r.height <= s.height;
-const overlap = (a: PixelRect, b: PixelRect) => Math.min(a.left + a.width, b.left + b.width) > Math.max(a.left, b.left) && Math.min(a.top + a.height, b.top + b.height) > Math.max(a.top, b.top);
+const inside = (r: PixelRect, s: { width: number; height: number }) =>
+  r.left >= 0 && r.top >= 0 && r.width > 0 && r.height > 0 && r.left + r.width <= s.width && r.top + r.height <= s.height;
+const overlap = (a: PixelRect, b: PixelRect) =>
+  Math.min(a.left + a.width, b.left + b.width) > Math.max(a.left, b.left) &&
+  Math.min(a.top + a.height, b.top + b.height) > Math.max(a.top, b.top);
 
 test('an 8K image has a five-level pyramid of 512 px tiles, clipped at the right and bottom edges', () => {
   assert.equal(topLevel(EIGHT_K), 4);
@@ -23,8 +37,14 @@ test('an 8K image has a five-level pyramid of 512 px tiles, clipped at the right
 });
 
 test('a tile outside the pyramid is refused with the image size and the grid it has', () => {
-  assert.throws(() => tileRect(EIGHT_K, { level: 0, col: 15, row: 0 }), /tile \(level 0, col 15, row 0\) lies outside the 7680×4320 image: level 0 has cols 0–14 and rows 0–8/);
-  assert.throws(() => tileRect(EIGHT_K, { level: 5, col: 0, row: 0 }), /tile level 5 does not exist for a 7680×4320 image: expected a whole number from 0 to 4/);
+  assert.throws(
+    () => tileRect(EIGHT_K, { level: 0, col: 15, row: 0 }),
+    /tile \(level 0, col 15, row 0\) lies outside the 7680×4320 image: level 0 has cols 0–14 and rows 0–8/,
+  );
+  assert.throws(
+    () => tileRect(EIGHT_K, { level: 5, col: 0, row: 0 }),
+    /tile level 5 does not exist for a 7680×4320 image: expected a whole number from 0 to 4/,
+  );
   assert.throws(() => tileRect(EIGHT_K, { level: 1, col: -1, row: 0 }), RangeError);
 });
 
@@ -50,7 +70,11 @@ test('every level tiles the whole image exactly: no gaps, no overlaps, nothing o
 });
 
 test('the tiles for a viewport cover all of it, do not overlap and stay inside the image', () => {
-  const view = fc.record({ scale: fc.double({ min: 0.01, max: 32, noNaN: true }), tx: fc.double({ min: -200_000, max: 2000, noNaN: true }), ty: fc.double({ min: -200_000, max: 2000, noNaN: true }) });
+  const view = fc.record({
+    scale: fc.double({ min: 0.01, max: 32, noNaN: true }),
+    tx: fc.double({ min: -200_000, max: 2000, noNaN: true }),
+    ty: fc.double({ min: -200_000, max: 2000, noNaN: true }),
+  });
   const viewport = fc.record({ width: fc.integer({ min: 1, max: 3000 }), height: fc.integer({ min: 1, max: 2000 }) });
   fc.assert(
     fc.property(size, view, viewport, fc.nat(), (s, v, vp, pick) => {
@@ -108,7 +132,17 @@ test('tile messages are validated on both sides, naming the failing field', () =
   assert.match(!deep.ok ? deep.error : '', /invalid at level/);
   assert.equal(parsePanelMessage({ type: 'dropTiles', requestIds: [4, 5] }).ok, true);
   assert.match((parsePanelMessage({ type: 'dropTiles', requestIds: [-1] }) as { error: string }).error, /invalid at requestIds\.0/);
-  const tile = { type: 'tile', requestId: 4, path: 'images/q0.png', level: 0, col: 14, row: 8, uri: 'https://x/t.webp', rect: { left: 7168, top: 4096, width: 512, height: 224 }, served: { width: 512, height: 224 } };
+  const tile = {
+    type: 'tile',
+    requestId: 4,
+    path: 'images/q0.png',
+    level: 0,
+    col: 14,
+    row: 8,
+    uri: 'https://x/t.webp',
+    rect: { left: 7168, top: 4096, width: 512, height: 224 },
+    served: { width: 512, height: 224 },
+  };
   assert.equal(parseHostMessage(tile).ok, true);
   const empty = parseHostMessage({ ...tile, rect: { ...tile.rect, height: 0 } });
   assert.match(!empty.ok ? empty.error : '', /host message "tile" invalid at rect\.height/);

@@ -12,10 +12,38 @@ const optsArb: fc.Arbitrary<ParseOptions> = fc.record({
 });
 
 const TOKENS = [
-  '<think>', '</think>', '<answer>', '</answer>', '<box>', '</box>', '<|box_start|>', '<|box_end|>',
-  '<|object_ref_start|>', '<|object_ref_end|>', '<tool_call>', '</tool_call>', '<|im_end|>',
-  '[12, 40, 300, 420]', '(1,2),(3,4)', '{"bbox_2d": [1, 2, 30, 40], "label": "x"}', '{"name": "zoom_in", "arguments": {"bbox_2d": [0,0,9,9]}}',
-  '{', '}', '"', '[', ']', ',', '<', '>', '\n', 'Answer: B', ' the sign ', 'NaN', '1e999', '-5', '```json',
+  '<think>',
+  '</think>',
+  '<answer>',
+  '</answer>',
+  '<box>',
+  '</box>',
+  '<|box_start|>',
+  '<|box_end|>',
+  '<|object_ref_start|>',
+  '<|object_ref_end|>',
+  '<tool_call>',
+  '</tool_call>',
+  '<|im_end|>',
+  '[12, 40, 300, 420]',
+  '(1,2),(3,4)',
+  '{"bbox_2d": [1, 2, 30, 40], "label": "x"}',
+  '{"name": "zoom_in", "arguments": {"bbox_2d": [0,0,9,9]}}',
+  '{',
+  '}',
+  '"',
+  '[',
+  ']',
+  ',',
+  '<',
+  '>',
+  '\n',
+  'Answer: B',
+  ' the sign ',
+  'NaN',
+  '1e999',
+  '-5',
+  '```json',
 ];
 
 /** Text made of grammar fragments in random order: reaches far more parser states than random characters. */
@@ -105,6 +133,8 @@ test('the unmutated valid trace parses cleanly in every convention', () => {
     assert.equal(r.toolCalls.length, 1, convention);
     // The first box in original pixels: qwen25-abs coordinates are of the smart-resized input.
     const scale = convention === 'qwen25-abs' ? 1000 / smartResize({ width: 1000, height: 1000 }).width : 1;
-    r.boxes[0]!.forEach((v, i) => assert.ok(Math.abs(v - [100, 200, 300, 400][i]! * scale) < 1e-6, `${convention}: ${r.boxes[0]!.join(',')}`));
+    r.boxes[0]!.forEach((v, i) =>
+      assert.ok(Math.abs(v - [100, 200, 300, 400][i]! * scale) < 1e-6, `${convention}: ${r.boxes[0]!.join(',')}`),
+    );
   }
 });

@@ -43,7 +43,8 @@ test('every box form converts to original pixels', () => {
 });
 
 test('a ref right before a box labels it; JSON labels come from the object', () => {
-  const text = '<think><|object_ref_start|>the red sign<|object_ref_end|> <|box_start|>(1,2),(3,4)<|box_end|> and {"label": "car", "bbox_2d": [5,6,7,8]}</think><answer>A</answer>';
+  const text =
+    '<think><|object_ref_start|>the red sign<|object_ref_end|> <|box_start|>(1,2),(3,4)<|box_end|> and {"label": "car", "bbox_2d": [5,6,7,8]}</think><answer>A</answer>';
   const r = parseTrace(text, opts);
   const labels = r.segments.flatMap((s) => (s.kind === 'box' ? [s.label] : s.kind === 'ref' ? [`ref:${s.label}`] : []));
   assert.deepEqual(labels, ['ref:the red sign', 'the red sign', 'car']);
@@ -68,7 +69,8 @@ test('qwen25-abs boxes scale by the smart-resized input', () => {
 });
 
 test('bad boxes become problems with a reason and stay out of the box list', () => {
-  const text = '<think><box>[1,2,3]</box> <box>[a,b,c,d]</box> <box>[5,5,5,9]</box> {"bbox_2d": "x"} <box>[1e999,0,5,5]</box></think><answer>A</answer>';
+  const text =
+    '<think><box>[1,2,3]</box> <box>[a,b,c,d]</box> <box>[5,5,5,9]</box> {"bbox_2d": "x"} <box>[1e999,0,5,5]</box></think><answer>A</answer>';
   const r = parseTrace(text, opts);
   assert.deepEqual(r.boxes, []);
   assert.deepEqual(codes(r), ['bad-box', 'bad-box', 'bad-box', 'bad-box', 'bad-box']);
@@ -106,7 +108,10 @@ test('bad and unknown tool calls are reported', () => {
   assert.equal(unknown.segments.filter((s) => s.kind === 'tool').length, 1);
   const noBox = parseTrace('<think>x</think><tool_call>{"name": "zoom_in", "arguments": {}}</tool_call><answer>A</answer>', opts);
   assert.deepEqual(codes(noBox), ['bad-tool-call']);
-  assert.deepEqual(noBox.toolCalls.map((t) => t.box), [null]);
+  assert.deepEqual(
+    noBox.toolCalls.map((t) => t.box),
+    [null],
+  );
 });
 
 test('structure problems: missing, unclosed, nested, multiple, trailing text, empty', () => {
@@ -142,7 +147,10 @@ test('without an <answer> tag the last "Answer:" line is used and reported', () 
 });
 
 test('an invalid image size is reported once and boxes cannot be converted', () => {
-  const r = parseTrace('<think><box>[1,2,3,4]</box></think><answer>A</answer>', { convention: 'pixels', original: { width: 0, height: 10 } });
+  const r = parseTrace('<think><box>[1,2,3,4]</box></think><answer>A</answer>', {
+    convention: 'pixels',
+    original: { width: 0, height: 10 },
+  });
   assert.deepEqual(codes(r), ['bad-box', 'bad-image-size']);
   assert.deepEqual(r.boxes, []);
 });

@@ -4,7 +4,18 @@ import fc from 'fast-check';
 import type { MetricsRecord } from '../../src/core/types';
 import type { RolloutRow } from '../../src/core/protocol/webview';
 import { describeFilter, parseNumberField, withField } from '../../webview/filters';
-import { bestMatch, boxFromPoints, fitView, handlePoint, HANDLES, MIN_BOX_SIDE, moveBox, resizeBox, toImage, zoomAt } from '../../webview/geometry';
+import {
+  bestMatch,
+  boxFromPoints,
+  fitView,
+  handlePoint,
+  HANDLES,
+  MIN_BOX_SIDE,
+  moveBox,
+  resizeBox,
+  toImage,
+  zoomAt,
+} from '../../webview/geometry';
 import { CHARTS, columns, smooth } from '../../webview/metrics-series';
 import { PageCache } from '../../webview/page-cache';
 import { defaultState, restoreState } from '../../webview/state';
@@ -44,13 +55,25 @@ test('number fields: empty clears, non-numbers and fractions for whole-number fi
 test('smoothing: weight 0 is the identity, gaps stay gaps, constant series stay constant', () => {
   assert.deepEqual(smooth([1, 2, null, 3], 0), [1, 2, null, 3]);
   const s = smooth([2, 2, null, 2, 2], 0.9);
-  assert.deepEqual(s.map((v) => (v === null ? null : Number(v.toFixed(9)))), [2, 2, null, 2, 2]);
+  assert.deepEqual(
+    s.map((v) => (v === null ? null : Number(v.toFixed(9)))),
+    [2, 2, null, 2, 2],
+  );
   const ramp = smooth([0, 10, 10, 10], 0.5);
   assert.ok(ramp[1]! < 10 && ramp[3]! > ramp[1]!);
 });
 
 test('chart columns pick each metric per step, null where a stream is missing', () => {
-  const m = { step: 3, reward: { grounded: 1.5 }, terms: { textual: { consistency: 0.4 } }, accuracy: {}, kl: 0.01, clipFraction: 0.1, responseLength: {}, tokensPerSecond: 500 } as unknown as MetricsRecord;
+  const m = {
+    step: 3,
+    reward: { grounded: 1.5 },
+    terms: { textual: { consistency: 0.4 } },
+    accuracy: {},
+    kl: 0.01,
+    clipFraction: 0.1,
+    responseLength: {},
+    tokensPerSecond: 500,
+  } as unknown as MetricsRecord;
   const reward = CHARTS.find((c) => c.id === 'reward')!;
   assert.deepEqual(columns(reward, [m]), [[3], [1.5], [null]]);
   const terms = CHARTS.find((c) => c.id === 'terms')!;
@@ -58,10 +81,18 @@ test('chart columns pick each metric per step, null where a stream is missing', 
   assert.deepEqual(columns(terms, [m])[i + 1], [0.4]);
 });
 
-test('a pretraining run charts its loss terms and the latest stage\'s held-out perception scores', () => {
+test("a pretraining run charts its loss terms and the latest stage's held-out perception scores", () => {
   const base = { reward: {}, terms: {}, accuracy: {}, kl: 0, clipFraction: 0, responseLength: {}, tokensPerSecond: 0 };
-  const step = { ...base, step: 1, pretrain: { stage: 'single', learningRate: 1e-3, losses: { lm: 2.5, dense: 0.4, attention: 0.1 } } } as unknown as MetricsRecord;
-  const held = { ...base, step: 250, perception: { loss: 0.9, 'single-val.colour': 1, 'demo-val.colour': 0.75, 'demo-val.box': 0.1, 'demo-val.box.iou50': 0.5 } } as unknown as MetricsRecord;
+  const step = {
+    ...base,
+    step: 1,
+    pretrain: { stage: 'single', learningRate: 1e-3, losses: { lm: 2.5, dense: 0.4, attention: 0.1 } },
+  } as unknown as MetricsRecord;
+  const held = {
+    ...base,
+    step: 250,
+    perception: { loss: 0.9, 'single-val.colour': 1, 'demo-val.colour': 0.75, 'demo-val.box': 0.1, 'demo-val.box.iou50': 0.5 },
+  } as unknown as MetricsRecord;
   const losses = CHARTS.find((c) => c.id === 'pretrain-loss')!;
   assert.deepEqual(columns(losses, [step]), [[1], [2.5], [0.4], [null], [0.1]]);
   const perception = CHARTS.find((c) => c.id === 'perception')!;
@@ -94,7 +125,16 @@ test('image geometry: fit, zoom about a point, boxes clamped to the image', () =
   assert.deepEqual(toImage(z, 100, 100).map(Math.round), toImage(v, 100, 100).map(Math.round));
   assert.deepEqual(boxFromPoints([50, 80], [-10, 20], { width: 40, height: 100 }), [0, 20, 40, 80]);
   assert.deepEqual(moveBox([10, 10, 20, 20], 100, -100, { width: 50, height: 50 }), [40, 0, 50, 10]);
-  assert.deepEqual(bestMatch([0, 0, 10, 10], [[100, 100, 110, 110], [0, 0, 10, 5]]), { iou: 0.5, index: 1 });
+  assert.deepEqual(
+    bestMatch(
+      [0, 0, 10, 10],
+      [
+        [100, 100, 110, 110],
+        [0, 0, 10, 5],
+      ],
+    ),
+    { iou: 0.5, index: 1 },
+  );
 });
 
 test('saved panel state is restored field by field', () => {
@@ -129,10 +169,15 @@ test('a corrected box resizes by the edges its handle moves, stays ordered, insi
   assert.deepEqual(handlePoint(box, 'ne'), [60, 20]);
   assert.deepEqual(handlePoint(box, 's'), [40, 50]);
   fc.assert(
-    fc.property(fc.constantFrom(...HANDLES), fc.double({ min: -500, max: 500, noNaN: true }), fc.double({ min: -500, max: 500, noNaN: true }), (handle, x, y) => {
-      const [x1, y1, x2, y2] = resizeBox(box, handle, [x, y], img);
-      return x1 >= 0 && y1 >= 0 && x2 <= img.width && y2 <= img.height && x2 - x1 >= MIN_BOX_SIDE && y2 - y1 >= MIN_BOX_SIDE;
-    }),
+    fc.property(
+      fc.constantFrom(...HANDLES),
+      fc.double({ min: -500, max: 500, noNaN: true }),
+      fc.double({ min: -500, max: 500, noNaN: true }),
+      (handle, x, y) => {
+        const [x1, y1, x2, y2] = resizeBox(box, handle, [x, y], img);
+        return x1 >= 0 && y1 >= 0 && x2 <= img.width && y2 <= img.height && x2 - x1 >= MIN_BOX_SIDE && y2 - y1 >= MIN_BOX_SIDE;
+      },
+    ),
   );
 });
 

@@ -18,7 +18,15 @@ function drawnTiles(page: Page) {
     els.map((e) => {
       const img = e as HTMLImageElement;
       const r = img.getBoundingClientRect();
-      return { key: img.dataset.key!, level: Number(img.dataset.level), natural: [img.naturalWidth, img.naturalHeight], left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      return {
+        key: img.dataset.key!,
+        level: Number(img.dataset.level),
+        natural: [img.naturalWidth, img.naturalHeight],
+        left: r.left,
+        top: r.top,
+        right: r.right,
+        bottom: r.bottom,
+      };
     }),
   );
 }
@@ -59,12 +67,19 @@ describe('image tiles', { skip }, () => {
     assert.deepEqual(statuses.slice(-2), ['7680×4320 · preview 1280×720 · tiles 1:2', '7680×4320 · preview 1280×720 · tiles 1:1']);
 
     const tileRequests = () => h.host.received.filter((m): m is GetTile => m.type === 'getTile');
-    await waitFor(() => tileRequests().some((m) => m.level === 0) && h.host.received.some((m) => m.type === 'dropTiles'), 'level-0 tile requests and a drop');
+    await waitFor(
+      () => tileRequests().some((m) => m.level === 0) && h.host.received.some((m) => m.type === 'dropTiles'),
+      'level-0 tile requests and a drop',
+    );
     const coarse = tileRequests().filter((m) => m.level > 0);
     const fine = tileRequests().filter((m) => m.level === 0);
     assert.ok(coarse.length > 0, 'the coarser levels were asked for on the way');
     const dropped = new Set(h.host.received.flatMap((m) => (m.type === 'dropTiles' ? m.requestIds : [])));
-    assert.deepEqual(coarse.filter((m) => !dropped.has(m.requestId)), [], 'every request of a level passed by is dropped');
+    assert.deepEqual(
+      coarse.filter((m) => !dropped.has(m.requestId)),
+      [],
+      'every request of a level passed by is dropped',
+    );
 
     await page.waitForFunction((n) => {
       const tiles = [...document.querySelectorAll<HTMLImageElement>('.tiles img.tile')];
@@ -72,18 +87,27 @@ describe('image tiles', { skip }, () => {
     }, fine.length);
     const tiles = await drawnTiles(page);
     assert.deepEqual([...new Set(tiles.map((t) => t.level))], [0], 'answers for dropped requests are not drawn');
-    assert.ok(tiles.every((t) => t.natural[0]! <= 512 && t.natural[1]! <= 512), `tiles are at most 512 px: ${JSON.stringify(tiles.map((t) => t.natural))}`);
+    assert.ok(
+      tiles.every((t) => t.natural[0]! <= 512 && t.natural[1]! <= 512),
+      `tiles are at most 512 px: ${JSON.stringify(tiles.map((t) => t.natural))}`,
+    );
     // Drawn where they belong: together they cover the whole viewport.
     const vp = (await page.locator('.viewport').boundingBox())!;
     for (let i = 0; i <= 4; i++)
       for (let j = 0; j <= 4; j++) {
         const x = vp.x + 1 + ((vp.width - 2) * i) / 4;
         const y = vp.y + 1 + ((vp.height - 2) * j) / 4;
-        assert.ok(tiles.some((t) => t.left <= x && x <= t.right && t.top <= y && y <= t.bottom), `viewport point (${x}, ${y}) is covered by a tile`);
+        assert.ok(
+          tiles.some((t) => t.left <= x && x <= t.right && t.top <= y && y <= t.bottom),
+          `viewport point (${x}, ${y}) is covered by a tile`,
+        );
       }
     // Nothing but the 1280 px thumbnail and the 240 px zoom insets was asked for as a whole image.
     const images = h.host.received.filter((m) => m.type === 'getImage');
-    assert.ok(images.every((m) => m.maxSide <= 1280 && (m.region === undefined || m.maxSide <= 240)), JSON.stringify(images));
+    assert.ok(
+      images.every((m) => m.maxSide <= 1280 && (m.region === undefined || m.maxSide <= 240)),
+      JSON.stringify(images),
+    );
     assert.deepEqual(h.problems, []);
     await shot(page, '30-image-tiles');
   });
@@ -97,10 +121,23 @@ describe('image tiles', { skip }, () => {
     await page.mouse.move(vp.x + vp.width - 10 - 1600, vp.y + vp.height / 2, { steps: 8 });
     await page.mouse.up();
     await waitFor(() => h.host.received.filter((m) => m.type === 'getTile').length > before, 'tiles for the new view');
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.tiles img.tile')].some((t) => t.complete && t.naturalWidth > 0 && t.getBoundingClientRect().right > document.querySelector('.viewport')!.getBoundingClientRect().right - 5));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>('.tiles img.tile')].some(
+        (t) =>
+          t.complete &&
+          t.naturalWidth > 0 &&
+          t.getBoundingClientRect().right > document.querySelector('.viewport')!.getBoundingClientRect().right - 5,
+      ),
+    );
     const now = await drawnTiles(page);
-    assert.ok(now.some((t) => !first.has(t.key)), 'new tiles are drawn');
-    assert.ok(now.every((t) => t.right > vp.x && t.left < vp.x + vp.width && t.bottom > vp.y && t.top < vp.y + vp.height), 'no tile is kept off screen');
+    assert.ok(
+      now.some((t) => !first.has(t.key)),
+      'new tiles are drawn',
+    );
+    assert.ok(
+      now.every((t) => t.right > vp.x && t.left < vp.x + vp.width && t.bottom > vp.y && t.top < vp.y + vp.height),
+      'no tile is kept off screen',
+    );
 
     await page.keyboard.press('0');
     await page.waitForFunction(() => document.querySelector('.img-status')?.textContent === '7680×4320 · preview 1280×720');

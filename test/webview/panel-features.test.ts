@@ -23,7 +23,10 @@ async function rewardAtLastStep(page: Page): Promise<{ step: string; grounded: n
 
 /** What the reward chart should show at its last step for grounded, with smoothing `w`. */
 function expectedGrounded(records: MetricsRecord[], w: number): number {
-  return smooth(records.map((m) => m.reward.grounded ?? null), w).at(-1)!;
+  return smooth(
+    records.map((m) => m.reward.grounded ?? null),
+    w,
+  ).at(-1)!;
 }
 
 describe('panel features', { skip }, () => {
@@ -60,111 +63,147 @@ describe('panel features', { skip }, () => {
     assert.ok(Math.abs(now.grounded - want) < 6e-4, `live ${now.grounded} vs ${want}`);
     // Every chart follows, e.g. tokens per second at step 8 (smoothed alike).
     const tps = page.locator('.chart[data-chart=tps] .u-legend .u-series').filter({ hasText: 'tokens/s' }).locator('.u-value');
-    const wantTps = smooth([...metrics, ...live].map((m) => m.tokensPerSecond), 0.9).at(-1)!;
-    assert.ok(Math.abs(Number((await tps.innerText()).replace(/,/g, '')) - wantTps) < 6e-3, `tokens/s ${await tps.innerText()} vs ${wantTps}`);
+    const wantTps = smooth(
+      [...metrics, ...live].map((m) => m.tokensPerSecond),
+      0.9,
+    ).at(-1)!;
+    assert.ok(
+      Math.abs(Number((await tps.innerText()).replace(/,/g, '')) - wantTps) < 6e-3,
+      `tokens/s ${await tps.innerText()} vs ${wantTps}`,
+    );
     await setSmoothing(page, 0.6);
   });
 
   panel.test('the reward breakdown lists each term with value, weight, weighted value and its explanation', async ({ page, fx }) => {
     const r = fx.rollouts.find((x) => x.stream === 'grounded' && x.correct)!;
     await openRollout(page, r.id, '.reward-table');
-    const rows = await page.$$eval('.detail .reward-table tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.term, ...[...tr.children].map((c) => c.textContent)]));
+    const rows = await page.$$eval('.detail .reward-table tbody tr', (trs) =>
+      trs.map((tr) => [(tr as HTMLElement).dataset.term, ...[...tr.children].map((c) => c.textContent)]),
+    );
     const terms = ['accuracy', 'format', 'grounding', 'consistency', 'tool'] as const;
     const want = terms.flatMap((t) => {
       const v = r.rewards[t];
       return v ? [[t, t, fmt(v.value), `×${fmt(v.weight, 2)}`, fmt(v.value * v.weight), v.explanation]] : [];
     });
     assert.deepEqual(rows, want);
-    assert.ok(rows.some((row) => row[0] === 'grounding') && !rows.some((row) => row[0] === 'consistency'), 'a grounded rollout has a grounding term and no consistency term');
+    assert.ok(
+      rows.some((row) => row[0] === 'grounding') && !rows.some((row) => row[0] === 'consistency'),
+      'a grounded rollout has a grounding term and no consistency term',
+    );
   });
 
-  panel.test('<think> and <answer> are highlighted from the parser spans, and the trace reads exactly as the output', async ({ page, fx }) => {
-    const r = fx.rollouts.find((x) => x.stream === 'grounded' && x.correct)!;
-    const segs = await page.$$eval('.detail .trace > span', (els) => els.map((e) => ({ cls: e.className, text: e.textContent ?? '' })));
-    assert.equal(segs.map((s) => s.text).join(''), r.output, 'the spans tile the output');
-    const tags = segs.filter((s) => s.cls === 'seg tag').map((s) => s.text);
-    assert.deepEqual(tags, ['<think>', '</think>', '<answer>', '</answer>']);
-    const answer = segs.filter((s) => s.cls === 'seg answer');
-    assert.deepEqual(answer.map((s) => s.text), [r.answer]);
-    // Everything between <think> and </think> is reasoning, a box it cites or a zoom call it makes.
-    const open = segs.findIndex((s) => s.text === '<think>');
-    const close = segs.findIndex((s) => s.text === '</think>');
-    const inside = segs.slice(open + 1, close);
-    assert.ok(inside.length > 0 && inside.every((s) => ['seg think', 'seg box', 'seg tool'].includes(s.cls)), JSON.stringify(inside.map((s) => s.cls)));
-    assert.equal(inside.filter((s) => s.cls === 'seg box').length, r.boxes.length);
-    const style = (cls: string) => page.$eval(`.detail .trace .seg.${cls}`, (e) => ({ color: getComputedStyle(e).color, weight: getComputedStyle(e).fontWeight }));
-    const [think, ans, tag] = [await style('think'), await style('answer'), await style('tag')];
-    assert.notEqual(ans.color, think.color, 'the answer stands out from the reasoning');
-    assert.equal(ans.weight, '600');
-    assert.notEqual(tag.color, think.color, 'tags are dimmed');
-  });
+  panel.test(
+    '<think> and <answer> are highlighted from the parser spans, and the trace reads exactly as the output',
+    async ({ page, fx }) => {
+      const r = fx.rollouts.find((x) => x.stream === 'grounded' && x.correct)!;
+      const segs = await page.$$eval('.detail .trace > span', (els) => els.map((e) => ({ cls: e.className, text: e.textContent ?? '' })));
+      assert.equal(segs.map((s) => s.text).join(''), r.output, 'the spans tile the output');
+      const tags = segs.filter((s) => s.cls === 'seg tag').map((s) => s.text);
+      assert.deepEqual(tags, ['<think>', '</think>', '<answer>', '</answer>']);
+      const answer = segs.filter((s) => s.cls === 'seg answer');
+      assert.deepEqual(
+        answer.map((s) => s.text),
+        [r.answer],
+      );
+      // Everything between <think> and </think> is reasoning, a box it cites or a zoom call it makes.
+      const open = segs.findIndex((s) => s.text === '<think>');
+      const close = segs.findIndex((s) => s.text === '</think>');
+      const inside = segs.slice(open + 1, close);
+      assert.ok(
+        inside.length > 0 && inside.every((s) => ['seg think', 'seg box', 'seg tool'].includes(s.cls)),
+        JSON.stringify(inside.map((s) => s.cls)),
+      );
+      assert.equal(inside.filter((s) => s.cls === 'seg box').length, r.boxes.length);
+      const style = (cls: string) =>
+        page.$eval(`.detail .trace .seg.${cls}`, (e) => ({ color: getComputedStyle(e).color, weight: getComputedStyle(e).fontWeight }));
+      const [think, ans, tag] = [await style('think'), await style('answer'), await style('tag')];
+      assert.notEqual(ans.color, think.color, 'the answer stands out from the reasoning');
+      assert.equal(ans.weight, '600');
+      assert.notEqual(tag.color, think.color, 'tags are dimmed');
+    },
+  );
 
-  panel.test('image layers toggle predicted and ground-truth boxes, the choice is kept, and the legend matches the box colours', async ({ page, fx }) => {
-    await page.waitForSelector('.overlay g.box.predicted');
-    const count = (kind: string) => page.locator(`.overlay g.box.${kind}`).count();
-    assert.equal(await count('predicted'), 1);
-    assert.equal(await count('evidence'), 1);
-    const swatch = (sel: string) => page.$eval(sel, (e) => getComputedStyle(e).borderTopColor);
-    const stroke = (sel: string) => page.$eval(sel, (e) => getComputedStyle(e).stroke);
-    const colours = {
-      legend: { predicted: await swatch('.legend.predicted .swatch'), evidence: await swatch('.legend.evidence .swatch') },
-      boxes: { predicted: await stroke('.overlay g.box.predicted rect'), evidence: await stroke('.overlay g.box.evidence rect') },
-    };
-    assert.deepEqual(colours.legend, colours.boxes, 'each legend swatch has its boxes\u2019 colour');
-    assert.notEqual(colours.boxes.predicted, colours.boxes.evidence);
+  panel.test(
+    'image layers toggle predicted and ground-truth boxes, the choice is kept, and the legend matches the box colours',
+    async ({ page, fx }) => {
+      await page.waitForSelector('.overlay g.box.predicted');
+      const count = (kind: string) => page.locator(`.overlay g.box.${kind}`).count();
+      assert.equal(await count('predicted'), 1);
+      assert.equal(await count('evidence'), 1);
+      const swatch = (sel: string) => page.$eval(sel, (e) => getComputedStyle(e).borderTopColor);
+      const stroke = (sel: string) => page.$eval(sel, (e) => getComputedStyle(e).stroke);
+      const colours = {
+        legend: { predicted: await swatch('.legend.predicted .swatch'), evidence: await swatch('.legend.evidence .swatch') },
+        boxes: { predicted: await stroke('.overlay g.box.predicted rect'), evidence: await stroke('.overlay g.box.evidence rect') },
+      };
+      assert.deepEqual(colours.legend, colours.boxes, 'each legend swatch has its boxes\u2019 colour');
+      assert.notEqual(colours.boxes.predicted, colours.boxes.evidence);
 
-    await page.click('#layer-predicted');
-    await page.waitForFunction(() => document.querySelectorAll('.overlay g.box.predicted').length === 0);
-    assert.equal(await count('evidence'), 1, 'ground truth stays while predictions are hidden');
-    await page.click('#layer-evidence');
-    await page.waitForFunction(() => document.querySelectorAll('.overlay g.box.evidence').length === 0);
-    await page.waitForFunction(() => {
-      const s = JSON.parse(sessionStorage.getItem('ivgr-harness-state') ?? 'null') as { layers?: { predicted: boolean; evidence: boolean } } | null;
-      return s?.layers?.predicted === false && s.layers.evidence === false;
-    });
-    await shot(page, '41-layers-hidden');
-    // Another rollout keeps the user's choice.
-    const other = fx.rollouts.find((x) => x.stream === 'grounded' && x.promptId === 'q1')!;
-    await openRollout(page, other.id, '.reward-table');
-    assert.equal(await count('predicted'), 0);
-    assert.equal(await count('evidence'), 0);
-    await page.click('#layer-predicted');
-    await page.click('#layer-evidence');
-    await page.waitForSelector('.overlay g.box.predicted');
-    assert.equal(await count('evidence'), 1);
-  });
+      await page.click('#layer-predicted');
+      await page.waitForFunction(() => document.querySelectorAll('.overlay g.box.predicted').length === 0);
+      assert.equal(await count('evidence'), 1, 'ground truth stays while predictions are hidden');
+      await page.click('#layer-evidence');
+      await page.waitForFunction(() => document.querySelectorAll('.overlay g.box.evidence').length === 0);
+      await page.waitForFunction(() => {
+        const s = JSON.parse(sessionStorage.getItem('ivgr-harness-state') ?? 'null') as {
+          layers?: { predicted: boolean; evidence: boolean };
+        } | null;
+        return s?.layers?.predicted === false && s.layers.evidence === false;
+      });
+      await shot(page, '41-layers-hidden');
+      // Another rollout keeps the user's choice.
+      const other = fx.rollouts.find((x) => x.stream === 'grounded' && x.promptId === 'q1')!;
+      await openRollout(page, other.id, '.reward-table');
+      assert.equal(await count('predicted'), 0);
+      assert.equal(await count('evidence'), 0);
+      await page.click('#layer-predicted');
+      await page.click('#layer-evidence');
+      await page.waitForSelector('.overlay g.box.predicted');
+      assert.equal(await count('evidence'), 1);
+    },
+  );
 
-  panel.test('an evaluation sample is annotated: the record targets the eval sample and comes back when reopened', async ({ page, h, fx }) => {
-    const sample = fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded' && !e.correct) ?? fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded')!;
-    const tag = TAGS[TAGS.length - 1]!;
-    await tab(page, 'eval');
-    await page.click('button.cell[data-checkpoint=step-3][data-mode=grounded]');
-    await page.click(`.sample-list tr.sample[data-id="${sample.id}"]`);
-    await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"] #save-annotation`);
-    await page.locator(`[id="tag-${tag}"]`).click();
-    await page.locator('#annotation-note').locator('textarea').fill('cites the box but answers Z');
-    await page.click('#save-annotation');
-    await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
-    const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');
-    const rec = JSON.parse(lines.at(-1)!) as AnnotationRecord;
-    assert.deepEqual(rec.target, { kind: 'eval', id: sample.id });
-    assert.deepEqual(rec.tags, [tag]);
-    assert.equal(rec.note, 'cites the box but answers Z');
+  panel.test(
+    'an evaluation sample is annotated: the record targets the eval sample and comes back when reopened',
+    async ({ page, h, fx }) => {
+      const sample =
+        fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded' && !e.correct) ??
+        fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded')!;
+      const tag = TAGS[TAGS.length - 1]!;
+      await tab(page, 'eval');
+      await page.click('button.cell[data-checkpoint=step-3][data-mode=grounded]');
+      await page.click(`.sample-list tr.sample[data-id="${sample.id}"]`);
+      await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"] #save-annotation`);
+      await page.locator(`[id="tag-${tag}"]`).click();
+      await page.locator('#annotation-note').locator('textarea').fill('cites the box but answers Z');
+      await page.click('#save-annotation');
+      await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
+      const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      const rec = JSON.parse(lines.at(-1)!) as AnnotationRecord;
+      assert.deepEqual(rec.target, { kind: 'eval', id: sample.id });
+      assert.deepEqual(rec.tags, [tag]);
+      assert.equal(rec.note, 'cites the box but answers Z');
 
-    // Another sample shows no annotation; the annotated one shows its record again.
-    const next = fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded' && e.id !== sample.id)!;
-    await page.click(`.sample-list tr.sample[data-id="${next.id}"]`);
-    await page.waitForSelector(`.detail[data-kind=eval][data-id="${next.id}"]`);
-    assert.equal(await page.locator('[data-role=annotation-state]').innerText(), 'not annotated');
-    await page.click(`.sample-list tr.sample[data-id="${sample.id}"]`);
-    await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"]`);
-    assert.equal(await page.$eval(`[id="tag-${tag}"]`, (e) => (e as HTMLElement & { checked: boolean }).checked), true);
-    assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'cites the box but answers Z');
-    // An eval annotation is not a rollout's: the rollout tag filter finds none.
-    await tab(page, 'rollouts');
-    await page.locator('#filter-text').locator('input').fill('');
-    await page.locator(`[id="filter-tag-${tag}"]`).click();
-    await page.waitForFunction(() => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === '0');
-    assert.deepEqual(h.problems, []);
-  });
+      // Another sample shows no annotation; the annotated one shows its record again.
+      const next = fx.evals.find((e) => e.checkpoint === 'step-3' && e.mode === 'grounded' && e.id !== sample.id)!;
+      await page.click(`.sample-list tr.sample[data-id="${next.id}"]`);
+      await page.waitForSelector(`.detail[data-kind=eval][data-id="${next.id}"]`);
+      assert.equal(await page.locator('[data-role=annotation-state]').innerText(), 'not annotated');
+      await page.click(`.sample-list tr.sample[data-id="${sample.id}"]`);
+      await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"]`);
+      assert.equal(await page.$eval(`[id="tag-${tag}"]`, (e) => (e as HTMLElement & { checked: boolean }).checked), true);
+      assert.equal(
+        await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value),
+        'cites the box but answers Z',
+      );
+      // An eval annotation is not a rollout's: the rollout tag filter finds none.
+      await tab(page, 'rollouts');
+      await page.locator('#filter-text').locator('input').fill('');
+      await page.locator(`[id="filter-tag-${tag}"]`).click();
+      await page.waitForFunction(() => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === '0');
+      assert.deepEqual(h.problems, []);
+    },
+  );
 });

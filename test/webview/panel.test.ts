@@ -33,14 +33,20 @@ describe('run panel', { skip }, () => {
     await waitTotal(page, fx.rollouts.length);
     await setSelect(page, 'filter-stream', 'textual');
     await waitTotal(page, fx.rollouts.filter((r) => r.stream === 'textual').length);
-    const streams = await page.$$eval('.list .row:not([hidden])', (rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.stream))]);
+    const streams = await page.$$eval('.list .row:not([hidden])', (rows) => [
+      ...new Set(rows.map((r) => (r as HTMLElement).dataset.stream)),
+    ]);
     assert.deepEqual(streams, ['textual']);
     await setSelect(page, 'filter-correct', 'true');
     await waitTotal(page, fx.rollouts.filter((r) => r.stream === 'textual' && r.correct).length);
     await typeInto(page, 'filter-stepMin', '4');
     await waitTotal(page, fx.rollouts.filter((r) => r.stream === 'textual' && r.correct && r.step >= 4).length);
     await typeInto(page, 'filter-stepMin', 'four');
-    assert.equal(await page.$eval('#filter-stepMin', (el) => el.classList.contains('invalid')), true, 'a non-number is flagged, not applied');
+    assert.equal(
+      await page.$eval('#filter-stepMin', (el) => el.classList.contains('invalid')),
+      true,
+      'a non-number is flagged, not applied',
+    );
     await typeInto(page, 'filter-stepMin', '');
     await setSelect(page, 'filter-stream', '');
     await setSelect(page, 'filter-correct', '');
@@ -58,7 +64,11 @@ describe('run panel', { skip }, () => {
     await waitTotal(page, fx.rollouts.length);
     // The total does not change with the sort, so wait for the top row itself.
     const best = Math.max(...fx.rollouts.map((r) => r.score)).toFixed(2);
-    await page.waitForFunction((want) => Number(document.querySelector('.list .row[data-index="0"]:not(.loading) span:nth-child(4)')?.textContent).toFixed(2) === want, best);
+    await page.waitForFunction(
+      (want) =>
+        Number(document.querySelector('.list .row[data-index="0"]:not(.loading) span:nth-child(4)')?.textContent).toFixed(2) === want,
+      best,
+    );
     await setSelect(page, 'sort', 'step:desc');
   });
 
@@ -84,7 +94,7 @@ describe('run panel', { skip }, () => {
     // The zoom call is linked too, and its crop is shown as an inset.
     await page.hover('.seg.tool[data-key=t0]');
     await page.waitForSelector('.overlay g.box.zoom.hot[data-key=t0]');
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>(".inset img")?.naturalWidth ?? 0) > 0);
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.inset img')?.naturalWidth ?? 0) > 0);
     // The 8K image opened as a preview, not at full size.
     assert.match(await page.locator('.img-status').innerText(), /7680×4320 · preview 1280×720/);
     await shot(page, '03-trace-image-linked');
@@ -106,14 +116,19 @@ describe('run panel', { skip }, () => {
     const head = (await page.$('.detail-head h2'))!;
     await page.click(`.list .row[data-index="0"][data-id="${id}"]`);
     await head.waitForElementState('hidden');
-    assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'looks at the yellow sun instead of the sign');
+    assert.equal(
+      await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value),
+      'looks at the yellow sun instead of the sign',
+    );
     assert.equal(await page.$eval('#tag-wrong-region', (e) => (e as HTMLElement & { checked: boolean }).checked), true);
     assert.match(await page.locator('[data-role=corrected]').innerText(), /1 corrected box/);
     await page.click('#save-annotation');
     await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
     const sent = h.host.received.filter((m) => m.type === 'annotate');
     assert.equal(sent.length, 1);
-    const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     const rec = JSON.parse(lines.at(-1)!) as AnnotationRecord;
     assert.deepEqual(rec.target, { kind: 'rollout', id });
     assert.deepEqual(rec.tags, ['wrong-region']);
@@ -125,9 +140,18 @@ describe('run panel', { skip }, () => {
 
     await page.reload();
     await page.waitForSelector(`.detail[data-id="${id}"]`);
-    assert.equal(await page.$eval('vscode-tabs', (t) => (t as HTMLElement & { selectedIndex: number }).selectedIndex), 1, 'the rollouts tab is open again');
-    await page.waitForFunction(() => (document.querySelector('#tag-wrong-region') as HTMLElement & { checked: boolean } | null)?.checked === true);
-    assert.equal(await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value), 'looks at the yellow sun instead of the sign');
+    assert.equal(
+      await page.$eval('vscode-tabs', (t) => (t as HTMLElement & { selectedIndex: number }).selectedIndex),
+      1,
+      'the rollouts tab is open again',
+    );
+    await page.waitForFunction(
+      () => (document.querySelector('#tag-wrong-region') as (HTMLElement & { checked: boolean }) | null)?.checked === true,
+    );
+    assert.equal(
+      await page.$eval('#annotation-note', (e) => (e as HTMLElement & { value: string }).value),
+      'looks at the yellow sun instead of the sign',
+    );
     assert.match(await page.locator('.overlay').innerHTML(), /corrected/);
     // The search filter was restored too; clear it and filter by the tag instead.
     assert.equal(await page.$eval('#filter-text', (e) => (e as HTMLElement & { value: string }).value), id);
@@ -141,7 +165,9 @@ describe('run panel', { skip }, () => {
     // Undo writes a new record (append-only): the annotation is withdrawn, the tag filter empties.
     await page.click('#undo-annotation');
     await waitTotal(page, 0);
-    const all = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8').trim().split('\n');
+    const all = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(all.length, 2);
     assert.equal((JSON.parse(all[1]!) as AnnotationRecord).deleted, true);
     await page.locator('#filter-tag-wrong-region').click();
@@ -163,7 +189,10 @@ describe('run panel', { skip }, () => {
     await tab(page, 'eval');
     await page.click('button.cell[data-checkpoint=step-6][data-mode=grounded]');
     await page.waitForSelector('.sample-list tr.sample');
-    assert.equal(await page.$$eval('.sample-list tr.sample', (r) => r.length), fx.evals.filter((e) => e.checkpoint === 'step-6' && e.mode === 'grounded').length);
+    assert.equal(
+      await page.$$eval('.sample-list tr.sample', (r) => r.length),
+      fx.evals.filter((e) => e.checkpoint === 'step-6' && e.mode === 'grounded').length,
+    );
     await page.click('.sample-list tr.sample >> nth=1');
     await page.waitForSelector('.tab-body .detail[data-id^="e-step-6-grounded"] .trace');
     await page.waitForSelector('.overlay g.box.evidence');
@@ -196,17 +225,28 @@ describe('run panel', { skip }, () => {
     const before = fx.rollouts.length;
     const rand = () => 0.5;
     const p = prompts(4, true)[1]!;
-    await h.host.appendLive(Array.from({ length: 40 }, (_, i) => makeRollout(100_000 + i, 7, i % 2 ? 'textual' : 'grounded', p, i % 4, rand)));
+    await h.host.appendLive(
+      Array.from({ length: 40 }, (_, i) => makeRollout(100_000 + i, 7, i % 2 ? 'textual' : 'grounded', p, i % 4, rand)),
+    );
     await page.waitForFunction((want) => document.body.dataset.liveCount === String(want), before + 40);
     await waitTotal(page, before + 40);
     // Newest step on top, once the refreshed first page is drawn.
-    await page.waitForFunction(() => document.querySelector('.list .row[data-index="0"]:not(.loading) span:nth-child(1)')?.textContent === '7');
+    await page.waitForFunction(
+      () => document.querySelector('.list .row[data-index="0"]:not(.loading) span:nth-child(1)')?.textContent === '7',
+    );
   });
 
   panel.test('both sides reject messages that do not match the protocol', async ({ page, h }) => {
     await page.evaluate(() => window.postMessage({ type: 'rolloutsPage', requestId: 'x', total: 1, offset: 0, rows: [] }, '*'));
     await page.waitForFunction(() => document.querySelector('.errors')?.textContent?.includes('invalid at requestId'));
-    await page.evaluate(() => (window as unknown as { __harnessPost(m: unknown): Promise<void> }).__harnessPost({ type: 'getImage', requestId: 1, path: 'a.png', maxSide: -5 }));
+    await page.evaluate(() =>
+      (window as unknown as { __harnessPost(m: unknown): Promise<void> }).__harnessPost({
+        type: 'getImage',
+        requestId: 1,
+        path: 'a.png',
+        maxSide: -5,
+      }),
+    );
     assert.match(h.host.invalid.at(-1) ?? '', /panel message "getImage" invalid at maxSide/);
     await page.evaluate(() => document.querySelector('.errors')?.replaceChildren());
   });

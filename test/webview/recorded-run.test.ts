@@ -29,12 +29,18 @@ describe('panel on a run recorded from the worker', { skip }, () => {
   panel.test('the charts span the recorded steps with the recorded rewards', async ({ page }) => {
     assert.ok(metrics.length >= 3, 'the fixture holds several RL steps');
     await setSmoothing(page, 0);
-    for (const [edge, m] of [['first', metrics[0]!], ['last', metrics.at(-1)!]] as const) {
+    for (const [edge, m] of [
+      ['first', metrics[0]!],
+      ['last', metrics.at(-1)!],
+    ] as const) {
       const legend = await rewardLegend(page, edge);
       assert.equal(legend.step, String(m.step), `${edge} step on the chart`);
       for (const stream of ['grounded', 'textual'] as const) {
         const shown = Number((legend[stream] ?? '').replace(/,/g, ''));
-        assert.ok(Math.abs(shown - m.reward[stream]!) < 6e-4, `${stream} reward at step ${m.step}: ${legend[stream]} vs ${m.reward[stream]}`);
+        assert.ok(
+          Math.abs(shown - m.reward[stream]!) < 6e-4,
+          `${stream} reward at step ${m.step}: ${legend[stream]} vs ${m.reward[stream]}`,
+        );
       }
     }
     await shot(page, '50-recorded-charts');
@@ -57,7 +63,10 @@ describe('panel on a run recorded from the worker', { skip }, () => {
       return rows.length > 0 && rows.every((r) => r.dataset.stream === 'textual');
     });
     const shown = await page.$$eval('.list .row:not([hidden]):not(.loading)', (rows) => rows.map((r) => (r as HTMLElement).dataset.id));
-    assert.ok(shown.every((id) => textual.some((r) => r.id === id)), 'every listed row is a recorded textual rollout');
+    assert.ok(
+      shown.every((id) => textual.some((r) => r.id === id)),
+      'every listed row is a recorded textual rollout',
+    );
     await setSelect(page, 'filter-stream', '');
     await waitTotal(page, rolloutLines.length);
   });
@@ -110,7 +119,11 @@ describe('panel on a run recorded from the worker', { skip }, () => {
     for (const r of rows) {
       const cell = page.locator(`button.cell[data-checkpoint="${r.checkpoint}"][data-mode=${r.mode}][data-engine=${r.engine}]`);
       assert.equal(await cell.locator('.acc').innerText(), pct(r.accuracy), `${r.checkpoint} ${r.mode} accuracy`);
-      assert.equal((await cell.locator('.ci').innerText()).trim(), `[${pct(r.ciLow)}–${pct(r.ciHigh)}]`, `${r.checkpoint} ${r.mode} interval`);
+      assert.equal(
+        (await cell.locator('.ci').innerText()).trim(),
+        `[${pct(r.ciLow)}–${pct(r.ciHigh)}]`,
+        `${r.checkpoint} ${r.mode} interval`,
+      );
       const sub = r.meanIou === null ? `n=${r.n}` : `IoU ${r.meanIou.toFixed(2)} · hit ${pct(r.hitRate!)} · n=${r.n}`;
       assert.equal(await cell.locator('.sub.muted').innerText(), sub, `${r.checkpoint} ${r.mode} IoU and count`);
     }
@@ -119,7 +132,9 @@ describe('panel on a run recorded from the worker', { skip }, () => {
     await page.click(`button.cell[data-checkpoint="${sample.checkpoint}"][data-mode=tool]`);
     await page.click(`.sample-list tr.sample[data-id="${sample.id}"]`);
     await page.waitForSelector(`.detail[data-kind=eval][data-id="${sample.id}"] .trace`);
-    const text = await page.$$eval(`.detail[data-kind=eval][data-id="${sample.id}"] .trace > span`, (els) => els.map((e) => e.textContent ?? '').join(''));
+    const text = await page.$$eval(`.detail[data-kind=eval][data-id="${sample.id}"] .trace > span`, (els) =>
+      els.map((e) => e.textContent ?? '').join(''),
+    );
     assert.equal(text, sample.output);
     await shot(page, '52-recorded-eval');
     assert.deepEqual(h.problems, [], 'no dialogs, page errors or CSP violations');

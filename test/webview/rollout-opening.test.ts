@@ -37,7 +37,9 @@ describe('opening a large run', { skip }, () => {
     assert.ok(selected);
 
     h.releaseIndex();
-    await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement).dataset.total === String(want), N, { timeout: 10_000 });
+    await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement).dataset.total === String(want), N, {
+      timeout: 10_000,
+    });
     assert.equal(await browser.getAttribute('data-counting'), null);
     assert.equal((await page.textContent('[data-role=summary]'))?.trim(), `${N.toLocaleString('en-US')} rollouts`);
     await page.waitForSelector('.list .row[data-index="45"]:not(.loading)');

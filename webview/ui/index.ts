@@ -44,7 +44,14 @@ export function button(label: string, onClick: () => void, opts: { secondary?: b
   return b;
 }
 
-export function textField(opts: { placeholder?: string; value?: string; type?: 'text' | 'number'; id?: string; label?: string; onInput: (v: string) => void }): Control<string> {
+export function textField(opts: {
+  placeholder?: string;
+  value?: string;
+  type?: 'text' | 'number';
+  id?: string;
+  label?: string;
+  onInput: (v: string) => void;
+}): Control<string> {
   const t = document.createElement('vscode-textfield');
   if (opts.placeholder) t.placeholder = opts.placeholder;
   if (opts.type) t.type = opts.type;
@@ -64,7 +71,12 @@ export function textArea(opts: { placeholder?: string; value?: string; id?: stri
   return control(t, 'value');
 }
 
-export function select(options: { value: string; label: string }[], value: string, onChange: (v: string) => void, opts: { id?: string; label?: string } = {}): Control<string> {
+export function select(
+  options: { value: string; label: string }[],
+  value: string,
+  onChange: (v: string) => void,
+  opts: { id?: string; label?: string } = {},
+): Control<string> {
   const s = document.createElement('vscode-single-select');
   if (opts.id) s.id = opts.id;
   if (opts.label) s.setAttribute('aria-label', opts.label);
@@ -79,7 +91,12 @@ export function select(options: { value: string; label: string }[], value: strin
   return control(s, 'value');
 }
 
-export function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void, opts: { id?: string; value?: string } = {}): Control<boolean> {
+export function checkbox(
+  label: string,
+  checked: boolean,
+  onChange: (checked: boolean) => void,
+  opts: { id?: string; value?: string } = {},
+): Control<boolean> {
   const c = document.createElement('vscode-checkbox');
   c.label = label;
   c.checked = checked;
@@ -102,7 +119,11 @@ export interface Tabs {
 }
 
 /** Tab strip with one panel per tab; keyboard navigation comes with the component. */
-export function tabs(items: { id: string; label: string; panel: HTMLElement }[], selected: number, onSelect: (index: number) => void): Tabs {
+export function tabs(
+  items: { id: string; label: string; panel: HTMLElement }[],
+  selected: number,
+  onSelect: (index: number) => void,
+): Tabs {
   const t = document.createElement('vscode-tabs');
   t.panel = true;
   for (const it of items) {

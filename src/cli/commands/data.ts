@@ -3,7 +3,15 @@ import type { ParseArgsConfig } from 'node:util';
 import { conventionFlag, parseCommandArgs } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { CoordConvention, QuestionFamily } from '../../core/types';
-import { DATASET_FORMATS, ensureSyntheticDataset, formatSummary, loadDataset, summarize, SYNTHETIC_FAMILIES, type DatasetFormat } from '../../data';
+import {
+  DATASET_FORMATS,
+  ensureSyntheticDataset,
+  formatSummary,
+  loadDataset,
+  summarize,
+  SYNTHETIC_FAMILIES,
+  type DatasetFormat,
+} from '../../data';
 
 const USAGE = `usage: ivgr data synth --out <dir> --n <count> --seed <s> [options]
        ivgr data check <path> [--format vstar|hrbench|jsonl|synthetic] [--split <name>] [--json]
@@ -42,7 +50,11 @@ export function splitCounts(n: number): { train: number; val: number; test: numb
   return { train: n - val - test, val, test };
 }
 
-function parse(args: string[], options: ParseArgsConfig['options'], positionals: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function parse(
+  args: string[],
+  options: ParseArgsConfig['options'],
+  positionals: boolean,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const r = parseCommandArgs({ args, options, strict: true, allowPositionals: positionals }, USAGE);
   return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
 }
@@ -72,12 +84,14 @@ async function synth(args: string[]): Promise<number> {
   if (values.families !== undefined) {
     families = (values.families as string).split(',').map((f) => f.trim()) as QuestionFamily[];
     const bad = families.filter((f) => !(SYNTHETIC_FAMILIES as readonly string[]).includes(f));
-    if (bad.length || families.length === 0) throw new CliError(`--families must list some of ${SYNTHETIC_FAMILIES.join(', ')}, got '${values.families as string}'`);
+    if (bad.length || families.length === 0)
+      throw new CliError(`--families must list some of ${SYNTHETIC_FAMILIES.join(', ')}, got '${values.families as string}'`);
   }
   let targetScale: number | undefined;
   if (values['target-scale'] !== undefined) {
     targetScale = Number(values['target-scale']);
-    if (!(targetScale > 0 && targetScale <= 0.2)) throw new CliError(`--target-scale must be a number in (0, 0.2], got '${values['target-scale'] as string}'`);
+    if (!(targetScale > 0 && targetScale <= 0.2))
+      throw new CliError(`--target-scale must be a number in (0, 0.2], got '${values['target-scale'] as string}'`);
   }
   const counts = splitCounts(n);
   const interactive = !values.json && process.stderr.isTTY;
@@ -96,7 +110,11 @@ async function synth(args: string[]): Promise<number> {
 }
 
 async function check(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { format: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
+  const { values, positionals } = parse(
+    args,
+    { format: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean', default: false } },
+    true,
+  );
   if (positionals.length !== 1) throw new CliError(`expected one dataset path\n${USAGE}`);
   const format = values.format as string | undefined;
   if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
@@ -104,7 +122,10 @@ async function check(args: string[]): Promise<number> {
   }
   let loaded;
   try {
-    loaded = await loadDataset(positionals[0] as string, { format: format as DatasetFormat | undefined, split: values.split as string | undefined });
+    loaded = await loadDataset(positionals[0] as string, {
+      format: format as DatasetFormat | undefined,
+      split: values.split as string | undefined,
+    });
   } catch (err) {
     throw new CliError((err as Error).message, 1);
   }

@@ -41,21 +41,24 @@ const USAGE = `usage: ivgr demo [options]
 export const demoCommand: Command = {
   summary: 'the embedded default end to end: data, tiny model, SFT, iVGR, ablation, evaluation',
   async run(args) {
-    const { values } = parseCommandArgs({
-      args,
-      options: {
-        'runs-dir': { type: 'string' },
-        'data-dir': { type: 'string' },
-        steps: { type: 'string' },
-        'sft-steps': { type: 'string' },
-        'test-limit': { type: 'string' },
-        modes: { type: 'string', default: EVAL_MODES.join(',') },
-        'no-ablation': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        python: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values } = parseCommandArgs(
+      {
+        args,
+        options: {
+          'runs-dir': { type: 'string' },
+          'data-dir': { type: 'string' },
+          steps: { type: 'string' },
+          'sft-steps': { type: 'string' },
+          'test-limit': { type: 'string' },
+          modes: { type: 'string', default: EVAL_MODES.join(',') },
+          'no-ablation': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+          python: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    }, USAGE);
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const t0 = performance.now();
     const modes: EvalMode[] = parseModes(values.modes);
@@ -88,7 +91,12 @@ export const demoCommand: Command = {
     // 2. Ablation: consistency weight 0, same seed and steps, from the same warm start.
     let ablationFinal: string | null = null;
     if (!values['no-ablation']) {
-      const given: RunConfigInput = { ...base, name: 'demo-nocons', rewards: { ...base.rewards, consistency: 0 }, initFrom: sft?.dir ?? null };
+      const given: RunConfigInput = {
+        ...base,
+        name: 'demo-nocons',
+        rewards: { ...base.rewards, consistency: 0 },
+        initFrom: sft?.dir ?? null,
+      };
       const cfg = runConfigSchema.parse(given);
       const dir = join(runsRoot, `${stamp}-nocons`);
       createRunDir(dir, { id: `${stamp}-nocons`, given, config: cfg, engine: cfg.engine });
@@ -99,13 +107,21 @@ export const demoCommand: Command = {
     }
 
     // 3. Evaluation on the held-out test split; every row goes into the iVGR run's eval-summary.json.
-    say('demo: evaluating on the test split (the pretrained model itself is skipped: it answers perception questions, not in the trace formats)');
+    say(
+      'demo: evaluating on the test split (the pretrained model itself is skipped: it answers perception questions, not in the trace formats)',
+    );
     const run = readRunJson(fullDir);
     const data = await openRunData(run, run.config, say);
     const { engine, info } = await engineStarter(run.config, data, { ...python, log: (level, text) => level !== 'info' && say(text) })();
     const events = new EventSink(fullDir);
     try {
-      const common = { split: 'test', limit: testLimit, events, log: say, onProgress: (label: string, done: number, total: number) => progress.update(label, done, total) };
+      const common = {
+        split: 'test',
+        limit: testLimit,
+        events,
+        log: say,
+        onProgress: (label: string, done: number, total: number) => progress.update(label, done, total),
+      };
       await evaluateCheckpoints(fullDir, engine, info, data, {
         ...common,
         labels: [...(sft ? [{ label: 'sft', dir: sft.dir }] : []), { label: 'ivgr', dir: fullFinal.dir }],
@@ -113,7 +129,11 @@ export const demoCommand: Command = {
       });
       // The ablation answers one question (does the consistency term matter for textual reasoning?), so textual mode only.
       if (ablationFinal && modes.includes('textual')) {
-        await evaluateCheckpoints(fullDir, engine, info, data, { ...common, labels: [{ label: 'ivgr-cons0', dir: ablationFinal }], modes: ['textual'] });
+        await evaluateCheckpoints(fullDir, engine, info, data, {
+          ...common,
+          labels: [{ label: 'ivgr-cons0', dir: ablationFinal }],
+          modes: ['textual'],
+        });
       }
     } finally {
       progress.done();
@@ -135,7 +155,15 @@ export const demoCommand: Command = {
       process.stdout.write(`\n${formatEvalTable(rows)}\n\n`);
       process.stdout.write(`sft = warm start; ivgr = after ${full.steps} RL steps; ivgr-cons0 = same RL with consistency weight 0\n`);
       const metrics = (await readAll<MetricsRecord>(join(fullDir, 'events', 'metrics.jsonl'))).records;
-      const findings = demoFindings({ rows, metrics, sft: 'sft', full: 'ivgr', ablation: ablationFinal ? 'ivgr-cons0' : null, paired, firing: consistency });
+      const findings = demoFindings({
+        rows,
+        metrics,
+        sft: 'sft',
+        full: 'ivgr',
+        ablation: ablationFinal ? 'ivgr-cons0' : null,
+        paired,
+        firing: consistency,
+      });
       process.stdout.write(`\n${findings.map((l) => `- ${l}`).join('\n')}\n\n`);
       process.stdout.write(`summary: ${join(fullDir, 'eval-summary.json')}  (${minutes.toFixed(1)} min)\n`);
     }

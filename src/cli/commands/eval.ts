@@ -45,8 +45,18 @@ async function startOrt(
 ): Promise<{ engine: Engine; info: ModelInfo }> {
   const dir = (await onnxExportCurrent(checkpointDir))
     ? onnxExportDir(checkpointDir)
-    : await exportCheckpointToOnnx({ checkpointDir, model: await opts.model(), ...(opts.python ? { python: opts.python } : {}), log: (line) => opts.log(line) });
-  const engine = createOrtEngine({ modelDir: dir, provider: opts.provider, ...(opts.threads ? { threads: opts.threads } : {}), log: opts.log });
+    : await exportCheckpointToOnnx({
+        checkpointDir,
+        model: await opts.model(),
+        ...(opts.python ? { python: opts.python } : {}),
+        log: (line) => opts.log(line),
+      });
+  const engine = createOrtEngine({
+    modelDir: dir,
+    provider: opts.provider,
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    log: opts.log,
+  });
   return { engine, info: await engine.load({ model: dir }) };
 }
 
@@ -55,8 +65,13 @@ export function checkpointLabel(phase: 'base' | 'sft' | 'rl', step: number): str
 }
 
 export function parseModes(spec: string): EvalMode[] {
-  const modes = spec.split(',').map((m) => m.trim()).filter(Boolean);
-  for (const m of modes) if (!(EVAL_MODES as readonly string[]).includes(m)) throw new CliError(`--mode: '${m}' is not a mode (expected ${EVAL_MODES.join(', ')})`);
+  const modes = spec
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  for (const m of modes)
+    if (!(EVAL_MODES as readonly string[]).includes(m))
+      throw new CliError(`--mode: '${m}' is not a mode (expected ${EVAL_MODES.join(', ')})`);
   if (modes.length === 0) throw new CliError('--mode: expected at least one mode');
   return modes as EvalMode[];
 }
@@ -64,31 +79,36 @@ export function parseModes(spec: string): EvalMode[] {
 export const evalCommand: Command = {
   summary: 'evaluate a checkpoint in the three modes',
   async run(args) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        mode: { type: 'string', default: EVAL_MODES.join(',') },
-        split: { type: 'string', default: 'test' },
-        dataset: { type: 'string' },
-        limit: { type: 'string' },
-        label: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        python: { type: 'string' },
-        engine: { type: 'string' },
-        provider: { type: 'string', default: 'cpu' },
-        threads: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values, positionals } = parseCommandArgs(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          mode: { type: 'string', default: EVAL_MODES.join(',') },
+          split: { type: 'string', default: 'test' },
+          dataset: { type: 'string' },
+          limit: { type: 'string' },
+          label: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          python: { type: 'string' },
+          engine: { type: 'string' },
+          provider: { type: 'string', default: 'cpu' },
+          threads: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    }, USAGE);
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const target = positionals[0];
     if (!target || positionals.length > 1) throw new CliError(`expected a run or checkpoint folder\n\n${USAGE}`);
     const modes = parseModes(values.mode);
     const limit = parseStep(values.limit, '--limit') ?? 0;
     const engineName = values.engine ?? undefined;
-    if (engineName !== undefined && engineName !== 'torch' && engineName !== 'ort') throw new CliError(`--engine: '${engineName}' is not an engine (expected torch or ort)`);
-    if (values.provider !== 'cpu' && values.provider !== 'cuda') throw new CliError(`--provider: '${values.provider}' is not an execution provider (expected cpu or cuda)`);
+    if (engineName !== undefined && engineName !== 'torch' && engineName !== 'ort')
+      throw new CliError(`--engine: '${engineName}' is not an engine (expected torch or ort)`);
+    if (values.provider !== 'cpu' && values.provider !== 'cuda')
+      throw new CliError(`--provider: '${values.provider}' is not an execution provider (expected cpu or cuda)`);
     const provider: 'cpu' | 'cuda' = values.provider;
     const threads = parseStep(values.threads, '--threads');
     if (threads === 0) throw new CliError('--threads: expected at least 1');
@@ -97,11 +117,13 @@ export const evalCommand: Command = {
     if (existsSync(resolve(target, WORKER_STATE_FILE))) {
       checkpointDir = resolve(target);
       runDir = dirname(dirname(checkpointDir));
-      if (basename(dirname(checkpointDir)) !== 'checkpoints') throw new CliError(`${target}: a checkpoint must be <run>/checkpoints/<step>`);
+      if (basename(dirname(checkpointDir)) !== 'checkpoints')
+        throw new CliError(`${target}: a checkpoint must be <run>/checkpoints/<step>`);
     } else {
       runDir = resolve(target);
       const latest = latestCheckpoint(runDir);
-      if (!existsSync(resolve(runDir, 'run.json'))) throw new CliError(`${target}: neither a run folder (run.json) nor a checkpoint (${WORKER_STATE_FILE})`);
+      if (!existsSync(resolve(runDir, 'run.json')))
+        throw new CliError(`${target}: neither a run folder (run.json) nor a checkpoint (${WORKER_STATE_FILE})`);
       if (!latest) throw new CliError(`${target}: the run has no checkpoint yet`);
       checkpointDir = latest.dir;
     }
@@ -112,13 +134,22 @@ export const evalCommand: Command = {
     const log = (text: string) => progress.line(text);
     const data = await openRunData(run, run.config, log);
     const which = engineName ?? run.config.engine;
-    const env = { ...(values.python ? { python: values.python } : {}), log: (level: 'info' | 'warn' | 'error', text: string) => level !== 'info' && log(text) };
+    const env = {
+      ...(values.python ? { python: values.python } : {}),
+      log: (level: 'info' | 'warn' | 'error', text: string) => level !== 'info' && log(text),
+    };
     // A TRL checkpoint is a model folder: the engine loads it instead of restoring engine state into the base model.
     const trl = state.trainer === 'trl';
     if (trl && which === 'ort') throw new CliError(`${checkpointDir}: a TRL checkpoint is evaluated with --engine torch`);
     const { engine, info } =
       which === 'ort'
-        ? await startOrt(checkpointDir, { provider, ...(threads ? { threads } : {}), ...(values.python ? { python: values.python } : {}), model: () => modelPathOf(run.config, data, values.python, env.log), log })
+        ? await startOrt(checkpointDir, {
+            provider,
+            ...(threads ? { threads } : {}),
+            ...(values.python ? { python: values.python } : {}),
+            model: () => modelPathOf(run.config, data, values.python, env.log),
+            log,
+          })
         : await engineStarter(trl ? { ...run.config, model: realpathSync(checkpointDir) } : run.config, data, env)();
     const events = new EventSink(runDir);
     try {

@@ -22,7 +22,8 @@ const CONVENTIONS: readonly CoordConvention[] = ['qwen2-1000', 'qwen25-abs', 're
 
 function size(flag: string, value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new CliError(`--${flag} must be a positive number of pixels, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new CliError(`--${flag} must be a positive number of pixels, got '${value}'`);
   return n;
 }
 

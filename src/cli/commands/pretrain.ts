@@ -26,17 +26,20 @@ with a checkpoint; 'ivgr resume <run>' continues.
 export const pretrainCommand: Command = {
   summary: 'pretrain a model from random weights on perception tasks',
   async run(args) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'runs-dir': { type: 'string' },
-        'run-id': { type: 'string' },
-        threads: { type: 'string' },
-        python: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values, positionals } = parseCommandArgs(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          'runs-dir': { type: 'string' },
+          'run-id': { type: 'string' },
+          threads: { type: 'string' },
+          python: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    }, USAGE);
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
@@ -66,7 +69,11 @@ export const pretrainCommand: Command = {
 };
 
 /** Runs or resumes the pretraining in `runDir`; exit code 0 when it finished or paused. */
-export async function pretrainIn(runDir: string, config: PretrainConfig, flags: { threads?: number; python?: string | undefined }): Promise<number> {
+export async function pretrainIn(
+  runDir: string,
+  config: PretrainConfig,
+  flags: { threads?: number; python?: string | undefined },
+): Promise<number> {
   const status = await runPretrain(runDir, config, {
     ...(flags.threads ? { threads: flags.threads } : {}),
     ...(flags.python ? { python: flags.python } : {}),

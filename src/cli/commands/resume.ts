@@ -24,17 +24,20 @@ after that checkpoint are trained again; lines already written stay).
 export const resumeCommand: Command = {
   summary: 'continue a paused, stopped or crashed run',
   async run(args) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        detach: { type: 'boolean', default: false },
-        foreground: { type: 'boolean', default: false },
-        until: { type: 'string' },
-        python: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values, positionals } = parseCommandArgs(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          detach: { type: 'boolean', default: false },
+          foreground: { type: 'boolean', default: false },
+          until: { type: 'string' },
+          python: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    }, USAGE);
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const arg = positionals[0];
     if (!arg || positionals.length > 1) throw new CliError(`expected one run folder\n\n${USAGE}`);
@@ -56,8 +59,10 @@ export const resumeCommand: Command = {
       process.stderr.write(`resumed the paused worker ${run.pid}\n`);
       return 0;
     }
-    if (summary.status === 'running' && run.pid !== process.pid) throw new CliError(`${runDir}: a worker (pid ${run.pid}) is already running it`);
-    if (summary.status === 'finished' && !values.foreground) throw new CliError(`${runDir}: the run has finished (${summary.step}/${summary.totalSteps} steps)`);
+    if (summary.status === 'running' && run.pid !== process.pid)
+      throw new CliError(`${runDir}: a worker (pid ${run.pid}) is already running it`);
+    if (summary.status === 'finished' && !values.foreground)
+      throw new CliError(`${runDir}: the run has finished (${summary.step}/${summary.totalSteps} steps)`);
     const flags = { until: parseStep(values.until, '--until'), python: values.python };
     if (values.detach) {
       const pid = await spawnCliWorker(runDir, detachedWorkerArgs(flags));

@@ -9,7 +9,17 @@ const USAGE = 'usage: ivgr runs [--runs-dir <dir>] [--json]';
 export const runsCommand: Command = {
   summary: 'list runs with status',
   async run(args) {
-    const { values } = parseCommandArgs({ args, options: { json: { type: 'boolean', default: false }, 'runs-dir': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }, USAGE);
+    const { values } = parseCommandArgs(
+      {
+        args,
+        options: {
+          json: { type: 'boolean', default: false },
+          'runs-dir': { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      },
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const runs = listRuns(resolve(values['runs-dir'] ?? defaultRunsRoot()));
     if (values.json) {
@@ -24,7 +34,9 @@ export const runsCommand: Command = {
     process.stdout.write(`${'id'.padEnd(w)}  status    step       checkpoint  updated\n`);
     for (const r of runs) {
       const step = `${r.step}/${r.totalSteps}`;
-      process.stdout.write(`${r.id.padEnd(w)}  ${r.status.padEnd(8)}  ${step.padEnd(9)}  ${String(r.latestCheckpoint ?? '-').padEnd(10)}  ${r.updated}${r.error ? `  (${r.error})` : ''}\n`);
+      process.stdout.write(
+        `${r.id.padEnd(w)}  ${r.status.padEnd(8)}  ${step.padEnd(9)}  ${String(r.latestCheckpoint ?? '-').padEnd(10)}  ${r.updated}${r.error ? `  (${r.error})` : ''}\n`,
+      );
     }
     return 0;
   },

@@ -36,13 +36,21 @@ export function answerRequest(line: string, where: string): unknown {
   const r = req as Record<string, unknown>;
   const record = recordFrom(r.record, `${where}: record`);
   const convention = (r.convention ?? 'qwen25-abs') as CoordConvention;
-  if (!CONVENTIONS.includes(convention)) throw new Error(`${where}: field "convention": expected one of ${CONVENTIONS.join(', ')}, got ${JSON.stringify(r.convention)}`);
+  if (!CONVENTIONS.includes(convention))
+    throw new Error(`${where}: field "convention": expected one of ${CONVENTIONS.join(', ')}, got ${JSON.stringify(r.convention)}`);
   const config = rewardConfigFrom(r.rewards, `${where}: field "rewards"`);
   if ('grounded' in r || 'textual' in r) {
-    return scoreGroups({ record, convention, config, grounded: strings(r.grounded ?? [], `${where}: field "grounded"`), textual: strings(r.textual ?? [], `${where}: field "textual"`) });
+    return scoreGroups({
+      record,
+      convention,
+      config,
+      grounded: strings(r.grounded ?? [], `${where}: field "grounded"`),
+      textual: strings(r.textual ?? [], `${where}: field "textual"`),
+    });
   }
   const stream = (r.stream ?? 'grounded') as Stream;
-  if (stream !== 'grounded' && stream !== 'textual') throw new Error(`${where}: field "stream": expected grounded or textual, got ${JSON.stringify(r.stream)}`);
+  if (stream !== 'grounded' && stream !== 'textual')
+    throw new Error(`${where}: field "stream": expected grounded or textual, got ${JSON.stringify(r.stream)}`);
   if (typeof r.trace !== 'string') throw new Error(`${where}: field "trace": expected the model output (a string)`);
   const references = r.references === undefined ? [] : strings(r.references, `${where}: field "references"`);
   if (references.length > 0 && stream !== 'textual') throw new Error(`${where}: field "references" applies to the textual stream only`);

@@ -4,10 +4,25 @@
  * exactly as the trainer scores them (`scoreQuestion`).
  */
 import { DEFAULT_ADVANTAGE_OPTIONS } from '../../core/advantages';
-import { validateRewardConfig, DEFAULT_REWARD_CONFIG, REWARD_TERMS, type ConsistencyReference, type RewardConfig } from '../../core/rewards';
+import {
+  validateRewardConfig,
+  DEFAULT_REWARD_CONFIG,
+  REWARD_TERMS,
+  type ConsistencyReference,
+  type RewardConfig,
+} from '../../core/rewards';
 import { scoreGrounded, scoreQuestion, scoreTextual, type ScoredSample } from '../../core/score';
 import { parseTrace } from '../../core/trace';
-import type { Box, CoordConvention, DatasetRecord, FormatProblem, ParseOptions, RewardBreakdown, RewardTerm, Stream } from '../../core/types';
+import type {
+  Box,
+  CoordConvention,
+  DatasetRecord,
+  FormatProblem,
+  ParseOptions,
+  RewardBreakdown,
+  RewardTerm,
+  Stream,
+} from '../../core/types';
 import { parseRecordInput, withImageSize } from '../../data/record-schema';
 
 /** A dataset record that states its image size (nothing here opens the image); throws naming the field. */
@@ -26,7 +41,8 @@ export function recordFrom(value: unknown, where: string): DatasetRecord {
 /** The reward part of a run config (`rewards:` in YAML) as the scorer's RewardConfig; missing fields take the defaults. */
 export function rewardConfigFrom(value: unknown, where: string): RewardConfig {
   if (value === undefined) return DEFAULT_REWARD_CONFIG;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected an object of reward weights and settings`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${where}: expected an object of reward weights and settings`);
   const v = value as Record<string, unknown>;
   const allowed = [...REWARD_TERMS, 'highQualityMinIoU', 'consistencyAlpha'];
   const unknown = Object.keys(v).find((k) => !allowed.includes(k));
@@ -65,7 +81,14 @@ function problemsOf(problems: readonly FormatProblem[]): Array<{ code: string; m
 }
 
 /** One trace: grounded, or textual with the grounded texts whose high-quality ones are its references. */
-export function scoreTrace(req: { record: DatasetRecord; stream: Stream; convention: CoordConvention; text: string; references: readonly string[]; config: RewardConfig }): TraceScore {
+export function scoreTrace(req: {
+  record: DatasetRecord;
+  stream: Stream;
+  convention: CoordConvention;
+  text: string;
+  references: readonly string[];
+  config: RewardConfig;
+}): TraceScore {
   const { record, stream, convention, text, config } = req;
   const parseOpts: ParseOptions = { convention, original: { width: record.width, height: record.height } };
   const parse = parseTrace(text, parseOpts);
@@ -117,12 +140,20 @@ function groupSample(s: ScoredSample, groundedIds: readonly string[]): GroupSamp
     terms: s.rewards,
     total: s.total,
     applies: REWARD_TERMS.filter((t) => s.rewards[t] !== undefined),
-    ...(s.stream === 'grounded' ? { highQuality: s.highQuality === true } : { references: (s.references ?? []).map((id) => groundedIds.indexOf(id)) }),
+    ...(s.stream === 'grounded'
+      ? { highQuality: s.highQuality === true }
+      : { references: (s.references ?? []).map((id) => groundedIds.indexOf(id)) }),
   };
 }
 
 /** One question's grounded and textual groups, scored as the trainer scores a step (advantages left to the caller). */
-export function scoreGroups(req: { record: DatasetRecord; convention: CoordConvention; grounded: readonly string[]; textual: readonly string[]; config: RewardConfig }): { grounded: GroupSampleScore[]; textual: GroupSampleScore[] } {
+export function scoreGroups(req: {
+  record: DatasetRecord;
+  convention: CoordConvention;
+  grounded: readonly string[];
+  textual: readonly string[];
+  config: RewardConfig;
+}): { grounded: GroupSampleScore[]; textual: GroupSampleScore[] } {
   const parseOpts: ParseOptions = { convention: req.convention, original: { width: req.record.width, height: req.record.height } };
   const gIds = req.grounded.map((_, i) => `g${i}`);
   const scored = scoreQuestion(

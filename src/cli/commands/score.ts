@@ -91,7 +91,8 @@ export const scoreCommand: Command = {
     );
     if (printedHelp(values.help, USAGE)) return 0;
     if (values.jsonl) {
-      if (values.trace !== undefined || values.record !== undefined || values.references !== undefined) throw new CliError('--jsonl reads every request from stdin; drop --trace, --record and --references');
+      if (values.trace !== undefined || values.record !== undefined || values.references !== undefined)
+        throw new CliError('--jsonl reads every request from stdin; drop --trace, --record and --references');
       return scoreJsonLines(process.stdin, process.stdout);
     }
     if (values.trace === undefined) throw new CliError(`--trace is required\n${USAGE}`);

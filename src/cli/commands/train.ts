@@ -23,18 +23,21 @@ Creates runs/<name>-<time>/ from the config and runs iVGR in the foreground
 export const trainCommand: Command = {
   summary: 'train a run from a config file',
   async run(args) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'runs-dir': { type: 'string' },
-        'run-id': { type: 'string' },
-        detach: { type: 'boolean', default: false },
-        until: { type: 'string' },
-        python: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values, positionals } = parseCommandArgs(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          'runs-dir': { type: 'string' },
+          'run-id': { type: 'string' },
+          detach: { type: 'boolean', default: false },
+          until: { type: 'string' },
+          python: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    }, USAGE);
+      USAGE,
+    );
     if (printedHelp(values.help, USAGE)) return 0;
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);

@@ -36,8 +36,18 @@ export const workerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocol: z.literal(PROTOCOL_VERSION), runId: z.string(), status: workerStatus }),
   z.object({ type: z.literal('status'), status: workerStatus }),
   /** A new line was appended to events/<file>.jsonl; `offset` is its byte offset there. */
-  z.object({ type: z.literal('event'), file: z.enum(['rollouts', 'metrics', 'eval', 'annotations']), offset: z.number().int().nonnegative(), record: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('log'), level: z.enum(['trace', 'debug', 'info', 'warn', 'error']), source: z.enum(['worker', 'engine']), text: z.string() }),
+  z.object({
+    type: z.literal('event'),
+    file: z.enum(['rollouts', 'metrics', 'eval', 'annotations']),
+    offset: z.number().int().nonnegative(),
+    record: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    type: z.literal('log'),
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
+    source: z.enum(['worker', 'engine']),
+    text: z.string(),
+  }),
   z.object({ type: z.literal('pong') }),
 ]);
 export type WorkerMessage = z.infer<typeof workerMessage>;

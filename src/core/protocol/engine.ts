@@ -144,7 +144,10 @@ export function engineProtocolMismatch(result: unknown): string | null {
   if (typeof result !== 'object' || result === null) return null;
   const reported = (result as { protocol?: unknown }).protocol;
   if (reported === ENGINE_PROTOCOL_VERSION) return null;
-  const theirs = reported === undefined ? 'reports no engine protocol version (it predates versioning)' : `speaks engine protocol ${JSON.stringify(reported)}`;
+  const theirs =
+    reported === undefined
+      ? 'reports no engine protocol version (it predates versioning)'
+      : `speaks engine protocol ${JSON.stringify(reported)}`;
   return `the Python engine ${theirs} but this client speaks engine protocol ${ENGINE_PROTOCOL_VERSION}`;
 }
 

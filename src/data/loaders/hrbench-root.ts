@@ -39,6 +39,9 @@ export function hrbenchImageRoot(tsv: string): HrbenchImageRoot {
   const notBeside = cannotWrite(join(beside, cacheRel));
   if (notBeside === null) return { root: beside, cacheRel, notBeside };
   const st = statSync(tsv);
-  const key = createHash('sha256').update(`${realpathSync(tsv)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${realpathSync(tsv)}\0${st.size}\0${st.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
   return { root: join(tmpdir(), 'ivgr-hrbench-cache', `${basename(tsv)}-${key}`), cacheRel, notBeside };
 }

@@ -45,7 +45,10 @@ async function imageRoot(tsv: string): Promise<{ root: string; cacheRel: string 
   return { root, cacheRel };
 }
 
-export async function readHrbenchCandidates(tsv: string, maxImageBytes: number): Promise<{ candidates: Candidate[]; skipped: Skip[]; root: string }> {
+export async function readHrbenchCandidates(
+  tsv: string,
+  maxImageBytes: number,
+): Promise<{ candidates: Candidate[]; skipped: Skip[]; root: string }> {
   const shown = basename(tsv);
   const { root, cacheRel } = await imageRoot(tsv);
   const cacheDir = join(root, cacheRel);
@@ -86,7 +89,10 @@ export async function readHrbenchCandidates(tsv: string, maxImageBytes: number):
       }
     } else {
       if ((data.length * 3) / 4 > maxImageBytes) {
-        skipped.push({ where, reason: `image of row ${index} is ${formatBytes(Math.floor((data.length * 3) / 4))}, over the ${formatBytes(maxImageBytes)} limit` });
+        skipped.push({
+          where,
+          reason: `image of row ${index} is ${formatBytes(Math.floor((data.length * 3) / 4))}, over the ${formatBytes(maxImageBytes)} limit`,
+        });
         continue;
       }
       const bytes = Buffer.from(data, 'base64');
@@ -110,7 +116,16 @@ export async function readHrbenchCandidates(tsv: string, maxImageBytes: number):
     if (row.cycle_category) meta.cycle_category = row.cycle_category;
     candidates.push({
       where,
-      value: { id: index, image: imageRel, question: row.question, options, answer: row.answer?.trim(), evidence: [], family: 'other', meta },
+      value: {
+        id: index,
+        image: imageRel,
+        question: row.question,
+        options,
+        answer: row.answer?.trim(),
+        evidence: [],
+        family: 'other',
+        meta,
+      },
     });
   }
   if (header === null) throw new Error(`${shown}: empty file; expected a header row naming ${REQUIRED.join(', ')}`);

@@ -73,7 +73,8 @@ export async function probeImage(path: string, shown: string, limits: ImageLimit
   } catch {
     return { ok: false, reason: `image "${shown}" not found` };
   }
-  if (bytes > limits.maxBytes) return { ok: false, reason: `image "${shown}" is ${formatBytes(bytes)}, over the ${formatBytes(limits.maxBytes)} limit` };
+  if (bytes > limits.maxBytes)
+    return { ok: false, reason: `image "${shown}" is ${formatBytes(bytes)}, over the ${formatBytes(limits.maxBytes)} limit` };
   let size: ImageSize;
   let format: string | undefined;
   try {
@@ -92,7 +93,10 @@ export async function probeImage(path: string, shown: string, limits: ImageLimit
     try {
       // Shrinking to a thumbnail decodes every row without holding the whole image.
       // (stats() would too, but misses the decode error when several run at once.)
-      await sharp(path, { limitInputPixels: false, failOn: 'truncated', sequentialRead: true }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
+      await sharp(path, { limitInputPixels: false, failOn: 'truncated', sequentialRead: true })
+        .resize(8, 8, { fit: 'fill' })
+        .raw()
+        .toBuffer();
     } catch (err) {
       return { ok: false, reason: `image "${shown}" is truncated or corrupt (${firstLine(err)})` };
     }

@@ -48,7 +48,9 @@ async function detect(path: string): Promise<{ format: DatasetFormat; file: stri
   if ((await kind(path)) === 'file') {
     if (path.endsWith('.tsv')) return { format: 'hrbench', file: path };
     if (path.endsWith('.jsonl')) return { format: 'jsonl', file: path };
-    throw new Error(`${path}: cannot tell the dataset format from the file name; expected a .tsv (HR-Bench) or .jsonl file, or pass --format`);
+    throw new Error(
+      `${path}: cannot tell the dataset format from the file name; expected a .tsv (HR-Bench) or .jsonl file, or pass --format`,
+    );
   }
   if (await readManifest(path)) return { format: 'synthetic', file: null };
   const tsv = await onlyFile(path, '.tsv');
@@ -56,7 +58,9 @@ async function detect(path: string): Promise<{ format: DatasetFormat; file: stri
   const jsonl = await onlyFile(path, '.jsonl');
   if (jsonl) return { format: 'jsonl', file: jsonl };
   if (await looksLikeVstar(path)) return { format: 'vstar', file: null };
-  throw new Error(`${path}: not a recognised dataset; expected a synthetic dataset (manifest.json), a V*Bench folder (category folders of images with JSON annotations), an HR-Bench .tsv or a .jsonl file`);
+  throw new Error(
+    `${path}: not a recognised dataset; expected a synthetic dataset (manifest.json), a V*Bench folder (category folders of images with JSON annotations), an HR-Bench .tsv or a .jsonl file`,
+  );
 }
 
 async function fileFor(path: string, ext: string, format: DatasetFormat): Promise<string> {
@@ -83,7 +87,8 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
       root = (await kind(full)) === 'dir' ? full : dirname(full);
       const manifest = await readManifest(root);
       if (!manifest) throw new Error(`${join(root, 'manifest.json')}: not found or not a synthetic dataset manifest`);
-      if (opts.split !== undefined && !(SPLITS as readonly string[]).includes(opts.split)) throw new Error(`unknown split "${opts.split}"; expected one of ${SPLITS.join(', ')}`);
+      if (opts.split !== undefined && !(SPLITS as readonly string[]).includes(opts.split))
+        throw new Error(`unknown split "${opts.split}"; expected one of ${SPLITS.join(', ')}`);
       read = { candidates: [], skipped: [] };
       for (const split of opts.split ? [opts.split] : SPLITS) {
         const part = await readJsonlCandidates(join(root, `${split}.jsonl`), `${split}.jsonl`);

@@ -33,7 +33,8 @@ function realOrNull(path: string): string | null {
  */
 export function resolveInside(root: string, rel: string): string {
   if (rel.includes('\0')) throw new PathEscapeError(`path "${rel}" contains a NUL byte`);
-  if (isAbsolute(rel) || /^[A-Za-z]:[\\/]/.test(rel)) throw new PathEscapeError(`path "${rel}" must be relative to the dataset root, not absolute`);
+  if (isAbsolute(rel) || /^[A-Za-z]:[\\/]/.test(rel))
+    throw new PathEscapeError(`path "${rel}" must be relative to the dataset root, not absolute`);
   const base = resolve(root);
   const full = resolve(base, rel.replace(/\\/g, '/'));
   if (leaves(base, full)) throw new PathEscapeError(`path "${rel}" leaves the dataset root`);

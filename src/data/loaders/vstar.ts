@@ -26,13 +26,22 @@ export async function looksLikeVstar(root: string): Promise<boolean> {
   return false;
 }
 
-function toCandidate(where: string, category: string, stem: string, imageRel: string, a: Record<string, unknown>, order: number): Candidate | Skip {
+function toCandidate(
+  where: string,
+  category: string,
+  stem: string,
+  imageRel: string,
+  a: Record<string, unknown>,
+  order: number,
+): Candidate | Skip {
   const options = a.options;
-  if (!Array.isArray(options) || options.length < 2) return { where, reason: fieldError('options', 'a list of at least 2 option texts', options) };
+  if (!Array.isArray(options) || options.length < 2)
+    return { where, reason: fieldError('options', 'a list of at least 2 option texts', options) };
   let correct = 0;
   if (a.answer !== undefined) {
     correct = typeof a.answer === 'string' ? LETTERS.indexOf(a.answer.trim().toUpperCase()) : -1;
-    if (correct < 0 || correct >= options.length) return { where, reason: fieldError('answer', `an option letter A..${LETTERS[options.length - 1]}`, a.answer) };
+    if (correct < 0 || correct >= options.length)
+      return { where, reason: fieldError('answer', `an option letter A..${LETTERS[options.length - 1]}`, a.answer) };
   }
   const rawBoxes = a.bbox ?? [];
   if (!Array.isArray(rawBoxes)) return { where, reason: fieldError('bbox', 'a list of boxes [x, y, w, h]', rawBoxes) };
@@ -44,7 +53,11 @@ function toCandidate(where: string, category: string, stem: string, imageRel: st
     const [x, y, w, h] = b as [number, number, number, number];
     evidence.push([x, y, x + w, y + h]);
   }
-  const names = Array.isArray(a.target_object) ? a.target_object.map(String) : typeof a.target_object === 'string' ? [a.target_object] : undefined;
+  const names = Array.isArray(a.target_object)
+    ? a.target_object.map(String)
+    : typeof a.target_object === 'string'
+      ? [a.target_object]
+      : undefined;
   // Move the correct option to a slot that cycles with the record's position.
   const slot = order % options.length;
   const rest = options.filter((_, i) => i !== correct);
@@ -68,7 +81,10 @@ function toCandidate(where: string, category: string, stem: string, imageRel: st
 export async function readVstarCandidates(root: string): Promise<{ candidates: Candidate[]; skipped: Skip[] }> {
   const candidates: Candidate[] = [];
   const skipped: Skip[] = [];
-  const categories = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const categories = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   let order = 0;
   for (const category of categories) {
     const names = (await readdir(join(root, category))).sort();

@@ -7,7 +7,17 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoordConvention, QuestionFamily } from '../../core/types';
 import { hashString } from './prng';
-import { DEFAULT_GENERATE_OPTIONS, GENERATOR_VERSION, SPLITS, SYNTHETIC_FAMILIES, generateItem, type DistractorRange, type GenerateOptions, type SplitName, type SyntheticFamily } from './generate';
+import {
+  DEFAULT_GENERATE_OPTIONS,
+  GENERATOR_VERSION,
+  SPLITS,
+  SYNTHETIC_FAMILIES,
+  generateItem,
+  type DistractorRange,
+  type GenerateOptions,
+  type SplitName,
+  type SyntheticFamily,
+} from './generate';
 import { DEFAULT_SIZING } from './scene';
 import { detectTextMode, renderScene } from './render';
 import type { TextMode } from './svg';
@@ -50,16 +60,20 @@ export interface SyntheticManifest {
 }
 
 function checkOptions(opts: SynthOptions): void {
-  if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff) throw new RangeError(`seed must be an integer 0..4294967295, got ${opts.seed}`);
-  if (!Number.isInteger(opts.size) || opts.size < 64 || opts.size > MAX_SIZE) throw new RangeError(`size must be an integer 64..${MAX_SIZE} px, got ${opts.size}`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff)
+    throw new RangeError(`seed must be an integer 0..4294967295, got ${opts.seed}`);
+  if (!Number.isInteger(opts.size) || opts.size < 64 || opts.size > MAX_SIZE)
+    throw new RangeError(`size must be an integer 64..${MAX_SIZE} px, got ${opts.size}`);
   for (const split of SPLITS) {
     const c = opts.counts[split];
     if (!Number.isInteger(c) || c < 0) throw new RangeError(`count of split "${split}" must be a non-negative integer, got ${c}`);
   }
   for (const f of opts.families ?? []) {
-    if (!(SYNTHETIC_FAMILIES as readonly string[]).includes(f)) throw new RangeError(`unknown question family "${f}"; expected one of ${SYNTHETIC_FAMILIES.join(', ')}`);
+    if (!(SYNTHETIC_FAMILIES as readonly string[]).includes(f))
+      throw new RangeError(`unknown question family "${f}"; expected one of ${SYNTHETIC_FAMILIES.join(', ')}`);
   }
-  if (opts.targetScale !== undefined && !(opts.targetScale > 0 && opts.targetScale <= 0.2)) throw new RangeError(`targetScale must be in (0, 0.2], got ${opts.targetScale}`);
+  if (opts.targetScale !== undefined && !(opts.targetScale > 0 && opts.targetScale <= 0.2))
+    throw new RangeError(`targetScale must be in (0, 0.2], got ${opts.targetScale}`);
   const d = opts.distractors;
   if (d && !(Number.isInteger(d.min) && Number.isInteger(d.max) && d.min >= 0 && d.max >= d.min && d.max <= 12)) {
     throw new RangeError(`distractors must be integers with 0 <= min <= max <= 12, got ${JSON.stringify(d)}`);
@@ -98,7 +112,18 @@ function manifestOf(opts: SynthOptions, gen: GenerateOptions, textRendering: Tex
 /** Everything an image depends on; counts and the trace convention do not change pixels. */
 function imageKey(m: SyntheticManifest): string {
   const d = m.distractors ?? DEFAULT_GENERATE_OPTIONS.distractors;
-  return JSON.stringify([m.generatorVersion, m.seed, m.size, m.targetScale, m.minTargetPx, m.freeFormRatio, m.families, m.textRendering, d.min, d.max]);
+  return JSON.stringify([
+    m.generatorVersion,
+    m.seed,
+    m.size,
+    m.targetScale,
+    m.minTargetPx,
+    m.freeFormRatio,
+    m.families,
+    m.textRendering,
+    d.min,
+    d.max,
+  ]);
 }
 
 export async function readManifest(dir: string): Promise<SyntheticManifest | null> {

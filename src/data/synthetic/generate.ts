@@ -169,7 +169,8 @@ function text(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, 
   const words = rng.sample(WORDS, 3);
   const target = placeObject(rng, scene, { shape: 'sign', colour: colours[0]!, size: jitter(rng, size), word: words[0]! });
   const decoys = rng.int(0, 2);
-  for (let i = 1; i <= decoys; i++) placeObject(rng, scene, { shape: 'sign', colour: colours[i]!, size: jitter(rng, size), word: words[i]! });
+  for (let i = 1; i <= decoys; i++)
+    placeObject(rng, scene, { shape: 'sign', colour: colours[i]!, size: jitter(rng, size), word: words[i]! });
   addDistractors(rng, scene, size, distractorCount(rng, scene, d), () => false);
   const word = target.word as string;
   return {
@@ -211,7 +212,13 @@ function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boole
     return along >= gap && across <= along * 0.5;
   };
   const a = placeObject(rng, scene, { shape: shapeA, colour: colourA, size: jitter(rng, size) }, undefined, clear);
-  addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => (k.colour === colourA && k.shape === shapeA) || (k.colour === colourB && k.shape === shapeB));
+  addDistractors(
+    rng,
+    scene,
+    size,
+    distractorCount(rng, scene, d),
+    (k) => (k.colour === colourA && k.shape === shapeA) || (k.colour === colourB && k.shape === shapeB),
+  );
   const nameA = `${colourA} ${shapeA}`;
   const nameB = `${colourB} ${shapeB}`;
   return {
@@ -248,9 +255,12 @@ function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean,
   const half = rng.pick(HALVES);
   const kind: Kind = { colour: rng.pick(COLOUR_NAMES), shape: rng.pick(SHAPES) };
   // Centres keep a margin from the dividing line so "in the half" is never borderline.
-  const inside = Array.from({ length: n }, () => placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(half, scene.width, scene.height, size)));
+  const inside = Array.from({ length: n }, () =>
+    placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(half, scene.width, scene.height, size)),
+  );
   const outside = rng.int(0, 2);
-  for (let i = 0; i < outside; i++) placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(OPPOSITE[half], scene.width, scene.height, size));
+  for (let i = 0; i < outside; i++)
+    placeObject(rng, scene, { ...kind, size: jitter(rng, size) }, halfArea(OPPOSITE[half], scene.width, scene.height, size));
   addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => k.colour === kind.colour && k.shape === kind.shape);
   inside.sort((p, q) => p.cy - q.cy || p.cx - q.cx);
   const name = `${kind.colour} ${kind.shape}s`;
@@ -268,7 +278,10 @@ function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean,
   };
 }
 
-const BUILDERS: Record<SyntheticFamily, (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange) => Question> = {
+const BUILDERS: Record<
+  SyntheticFamily,
+  (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange) => Question
+> = {
   attribute,
   text,
   position,

@@ -23,7 +23,11 @@ function stampOf(r: PoolRequest, textMode: string): string {
 }
 
 /** Renders the pool unless its stamp says it is already there; returns whether it drew anything. */
-export async function ensurePerceptionPool(dir: string, r: PoolRequest, onProgress?: (done: number, total: number) => void): Promise<boolean> {
+export async function ensurePerceptionPool(
+  dir: string,
+  r: PoolRequest,
+  onProgress?: (done: number, total: number) => void,
+): Promise<boolean> {
   const textMode = await detectTextMode();
   const stamp = stampOf(r, textMode);
   const stampFile = join(dir, `${r.name}.stamp`);

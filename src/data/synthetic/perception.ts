@@ -53,7 +53,12 @@ export interface PerceptionItem {
 }
 
 /** The question and answer for `task` about object `o` (which is unique by the name used). */
-export function askAbout(task: PerceptionTask, o: PerceptionObject, size: { width: number; height: number }, convention: CoordConvention): Omit<PerceptionQuestion, 'object'> {
+export function askAbout(
+  task: PerceptionTask,
+  o: PerceptionObject,
+  size: { width: number; height: number },
+  convention: CoordConvention,
+): Omit<PerceptionQuestion, 'object'> {
   const name = `${o.colour} ${o.shape}`;
   switch (task) {
     case 'colour':
@@ -77,7 +82,13 @@ function toObject(o: SceneObject): PerceptionObject {
  * Scene `index` of a pool: every object has its own colour and its own shape, so any of the
  * names the questions use picks out exactly one. A `word` task adds a sign (with its own colour).
  */
-export function perceptionItem(seed: number, pool: string, index: number, spec: PerceptionSceneSpec, convention: CoordConvention): { item: PerceptionItem; scene: Scene } {
+export function perceptionItem(
+  seed: number,
+  pool: string,
+  index: number,
+  spec: PerceptionSceneSpec,
+  convention: CoordConvention,
+): { item: PerceptionItem; scene: Scene } {
   if (spec.tasks.length === 0) throw new RangeError('a perception stage needs at least one task');
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
@@ -91,8 +102,19 @@ export function perceptionItem(seed: number, pool: string, index: number, spec: 
     const withSign = spec.tasks.includes('word');
     try {
       const placed: SceneObject[] = [];
-      if (withSign) placed.push(placeObject(rng, scene, { shape: 'sign', colour: colours[n] as ColourName, size: px * rng.range(0.9, 1.1), word: rng.pick(WORDS) }));
-      for (let i = 0; i < n; i++) placed.push(placeObject(rng, scene, { shape: shapes[i] as ShapeName, colour: colours[i] as ColourName, size: px * rng.range(0.9, 1.1) }));
+      if (withSign)
+        placed.push(
+          placeObject(rng, scene, {
+            shape: 'sign',
+            colour: colours[n] as ColourName,
+            size: px * rng.range(0.9, 1.1),
+            word: rng.pick(WORDS),
+          }),
+        );
+      for (let i = 0; i < n; i++)
+        placed.push(
+          placeObject(rng, scene, { shape: shapes[i] as ShapeName, colour: colours[i] as ColourName, size: px * rng.range(0.9, 1.1) }),
+        );
       const objects = placed.map(toObject);
       const size = { width: canvas.width, height: canvas.height };
       const shapesAt = objects.map((o, i) => (o.shape === 'sign' ? -1 : i)).filter((i) => i >= 0);
@@ -100,7 +122,10 @@ export function perceptionItem(seed: number, pool: string, index: number, spec: 
         const object = task === 'word' ? 0 : (rng.pick(shapesAt) as number);
         return { ...askAbout(task, objects[object] as PerceptionObject, size, convention), object };
       });
-      return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: canvas.width, height: canvas.height, objects, questions }, scene };
+      return {
+        item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: canvas.width, height: canvas.height, objects, questions },
+        scene,
+      };
     } catch (err) {
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }

@@ -88,17 +88,45 @@ function outline(shape: ShapeName | 'sign', size: number): Point[] {
     case 'circle':
       return [];
     case 'square':
-      return [[-0.8 * h, -0.8 * h], [0.8 * h, -0.8 * h], [0.8 * h, 0.8 * h], [-0.8 * h, 0.8 * h]];
+      return [
+        [-0.8 * h, -0.8 * h],
+        [0.8 * h, -0.8 * h],
+        [0.8 * h, 0.8 * h],
+        [-0.8 * h, 0.8 * h],
+      ];
     case 'triangle':
       return regular(3, h * 1.05);
     case 'diamond':
-      return [[0, -h], [0.62 * h, 0], [0, h], [-0.62 * h, 0]];
+      return [
+        [0, -h],
+        [0.62 * h, 0],
+        [0, h],
+        [-0.62 * h, 0],
+      ];
     case 'cross': {
       const a = h / 3;
-      return [[-a, -h], [a, -h], [a, -a], [h, -a], [h, a], [a, a], [a, h], [-a, h], [-a, a], [-h, a], [-h, -a], [-a, -a]];
+      return [
+        [-a, -h],
+        [a, -h],
+        [a, -a],
+        [h, -a],
+        [h, a],
+        [a, a],
+        [a, h],
+        [-a, h],
+        [-a, a],
+        [-h, a],
+        [-h, -a],
+        [-a, -a],
+      ];
     }
     case 'sign':
-      return [[-1.2 * size, -0.55 * size], [1.2 * size, -0.55 * size], [1.2 * size, 0.55 * size], [-1.2 * size, 0.55 * size]];
+      return [
+        [-1.2 * size, -0.55 * size],
+        [1.2 * size, -0.55 * size],
+        [1.2 * size, 0.55 * size],
+        [-1.2 * size, 0.55 * size],
+      ];
   }
 }
 
@@ -113,7 +141,11 @@ export function makeObject(o: Omit<SceneObject, 'points' | 'box'>): SceneObject 
   const points = rotate(outline(o.shape, o.size), o.cx, o.cy, o.rotation);
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
-  return { ...o, points, box: [Math.floor(Math.min(...xs)), Math.floor(Math.min(...ys)), Math.ceil(Math.max(...xs)), Math.ceil(Math.max(...ys))] };
+  return {
+    ...o,
+    points,
+    box: [Math.floor(Math.min(...xs)), Math.floor(Math.min(...ys)), Math.ceil(Math.max(...xs)), Math.ceil(Math.max(...ys))],
+  };
 }
 
 /** Half-extent of an object's box around its centre (before rotation, generous). */
@@ -174,7 +206,8 @@ export function makeClutter(rng: Prng, width: number, height: number, target: nu
     const cy = rng.range(0, height);
     const big = target * rng.range(3, 9);
     if (kind === 'ellipse') out.push({ kind, cx, cy, rx: big, ry: big * rng.range(0.3, 1), rotation: rng.range(0, 180), colour, opacity });
-    else if (kind === 'rect') out.push({ kind, cx, cy, w: big * 2, h: big * rng.range(0.4, 1.5), rotation: rng.range(0, 90), colour, opacity });
+    else if (kind === 'rect')
+      out.push({ kind, cx, cy, w: big * 2, h: big * rng.range(0.4, 1.5), rotation: rng.range(0, 90), colour, opacity });
     else {
       const points: Point[] = [[cx, cy]];
       for (let k = 0; k < 3; k++) {

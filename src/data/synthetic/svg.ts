@@ -16,7 +16,8 @@ const n = (v: number): string => v.toFixed(1);
 function objectSvg(o: SceneObject, textMode: TextMode): string {
   const fill = COLOURS[o.colour];
   const outline = `stroke="#1d1d1f" stroke-width="${n(Math.max(1, o.size * 0.05))}" stroke-linejoin="round"`;
-  if (o.shape === 'circle') return `<circle cx="${n(o.cx)}" cy="${n(o.cy)}" r="${n(o.size * CIRCLE_RADIUS_FRACTION)}" fill="${fill}" ${outline}/>`;
+  if (o.shape === 'circle')
+    return `<circle cx="${n(o.cx)}" cy="${n(o.cy)}" r="${n(o.size * CIRCLE_RADIUS_FRACTION)}" fill="${fill}" ${outline}/>`;
   const polygon = `<polygon points="${o.points.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="${fill}" ${outline}/>`;
   if (o.shape !== 'sign') return polygon;
   // A sign: coloured frame, white plate, dark letters, all turned with the sign.
@@ -40,11 +41,17 @@ export function sceneSvg(scene: Scene, textMode: TextMode): string {
   ];
   for (const c of scene.clutter) {
     if (c.kind === 'ellipse') {
-      parts.push(`<ellipse cx="${n(c.cx)}" cy="${n(c.cy)}" rx="${n(c.rx)}" ry="${n(c.ry)}" transform="rotate(${n(c.rotation)} ${n(c.cx)} ${n(c.cy)})" fill="${c.colour}" fill-opacity="${c.opacity.toFixed(2)}"/>`);
+      parts.push(
+        `<ellipse cx="${n(c.cx)}" cy="${n(c.cy)}" rx="${n(c.rx)}" ry="${n(c.ry)}" transform="rotate(${n(c.rotation)} ${n(c.cx)} ${n(c.cy)})" fill="${c.colour}" fill-opacity="${c.opacity.toFixed(2)}"/>`,
+      );
     } else if (c.kind === 'rect') {
-      parts.push(`<rect x="${n(c.cx - c.w / 2)}" y="${n(c.cy - c.h / 2)}" width="${n(c.w)}" height="${n(c.h)}" transform="rotate(${n(c.rotation)} ${n(c.cx)} ${n(c.cy)})" fill="${c.colour}" fill-opacity="${c.opacity.toFixed(2)}"/>`);
+      parts.push(
+        `<rect x="${n(c.cx - c.w / 2)}" y="${n(c.cy - c.h / 2)}" width="${n(c.w)}" height="${n(c.h)}" transform="rotate(${n(c.rotation)} ${n(c.cx)} ${n(c.cy)})" fill="${c.colour}" fill-opacity="${c.opacity.toFixed(2)}"/>`,
+      );
     } else {
-      parts.push(`<polyline points="${c.points.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${c.colour}" stroke-opacity="${c.opacity.toFixed(2)}" stroke-width="${n(c.width)}" stroke-linecap="round"/>`);
+      parts.push(
+        `<polyline points="${c.points.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${c.colour}" stroke-opacity="${c.opacity.toFixed(2)}" stroke-width="${n(c.width)}" stroke-linecap="round"/>`,
+      );
     }
   }
   for (const o of scene.objects) parts.push(objectSvg(o, textMode));

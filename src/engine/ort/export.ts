@@ -15,7 +15,9 @@ export function onnxExportDir(checkpointDir: string): string {
 
 /** Digest of a checkpoint's weight files (names and contents), recorded in the export's manifest. */
 export async function checkpointDigest(checkpointDir: string): Promise<string> {
-  const names = readdirSync(checkpointDir).filter((n) => n.endsWith('.safetensors')).sort();
+  const names = readdirSync(checkpointDir)
+    .filter((n) => n.endsWith('.safetensors'))
+    .sort();
   if (names.length === 0) throw new Error(`${checkpointDir}: no *.safetensors weights to export`);
   const h = createHash('sha256');
   for (const name of names) {
@@ -49,7 +51,12 @@ export async function onnxExportCurrent(checkpointDir: string): Promise<boolean>
  * checkpoint restored into it) and returns the export folder; skipped when the folder already
  * holds a complete export of the same weights.
  */
-export async function exportCheckpointToOnnx(opts: { checkpointDir: string; model: string; python?: string; log?: (l: string) => void }): Promise<string> {
+export async function exportCheckpointToOnnx(opts: {
+  checkpointDir: string;
+  model: string;
+  python?: string;
+  log?: (l: string) => void;
+}): Promise<string> {
   const dir = onnxExportDir(opts.checkpointDir);
   const log = opts.log ?? (() => undefined);
   const source = await checkpointDigest(opts.checkpointDir);

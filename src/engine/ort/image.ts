@@ -50,7 +50,11 @@ export function smartResize(height: number, width: number, factor: number, minPi
 
 async function decodeRgb(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
   try {
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new ImageError(`cannot read image ${path}: expected 3 colour channels, got ${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (err) {
@@ -85,7 +89,8 @@ export function patchify(data: Uint8Array, width: number, height: number, spec: 
   const t = spec.temporalPatchSize;
   const gh = height / p;
   const gw = width / p;
-  if (!Number.isInteger(gh / m) || !Number.isInteger(gw / m)) throw new ImageError(`image ${width}x${height} is not a multiple of ${p * m} pixels`);
+  if (!Number.isInteger(gh / m) || !Number.isInteger(gw / m))
+    throw new ImageError(`image ${width}x${height} is not a multiple of ${p * m} pixels`);
   // (v · rescale − mean) / std for every byte value, per channel.
   const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * spec.rescaleFactor - spec.mean[c]!) / spec.std[c]!));
   const perPatch = 3 * t * p * p;

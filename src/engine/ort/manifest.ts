@@ -58,7 +58,10 @@ export type OrtManifest = z.infer<typeof manifestSchema>;
 /** Reads `<dir>/manifest.json`; a missing file or field is an error naming it. */
 export function readManifest(dir: string): OrtManifest {
   const file = join(dir, 'manifest.json');
-  if (!existsSync(file)) throw new Error(`${file} not found: ${dir} is not an ONNX export (run export_onnx, e.g. 'ivgr eval --engine ort' exports the checkpoint first)`);
+  if (!existsSync(file))
+    throw new Error(
+      `${file} not found: ${dir} is not an ONNX export (run export_onnx, e.g. 'ivgr eval --engine ort' exports the checkpoint first)`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -66,7 +69,8 @@ export function readManifest(dir: string): OrtManifest {
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: ${describeIssue(parsed.error)} (export format ${MANIFEST_FORMAT} expected; export the checkpoint again)`);
+  if (!parsed.success)
+    throw new Error(`${file}: ${describeIssue(parsed.error)} (export format ${MANIFEST_FORMAT} expected; export the checkpoint again)`);
   for (const f of parsed.data.files) {
     if (!existsSync(join(dir, f))) throw new Error(`${file} lists ${f}, which is missing from ${dir}; export the checkpoint again`);
   }

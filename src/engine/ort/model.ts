@@ -137,7 +137,8 @@ export class OrtModel {
     });
     const embeds = out.image_embeds!.data as Float32Array;
     const tokens = out.image_embeds!.dims[0]!;
-    if (tokens !== img.tokens) throw new Error(`vision encoder returned ${tokens} image tokens for a grid of ${img.grid.join('x')} (expected ${img.tokens})`);
+    if (tokens !== img.tokens)
+      throw new Error(`vision encoder returned ${tokens} image tokens for a grid of ${img.grid.join('x')} (expected ${img.tokens})`);
     return { embeds, grid: img.grid, tokens };
   }
 
@@ -160,7 +161,7 @@ export class OrtModel {
         if (c.ids[j] !== image) continue;
         const f = c.images[img];
         if (!f) throw new Error('a prompt has more image tokens than image features');
-        embeds.set(f.embeds.subarray(k * hidden, (k + 1) * hidden), ((b * width) + offset + j) * hidden);
+        embeds.set(f.embeds.subarray(k * hidden, (k + 1) * hidden), (b * width + offset + j) * hidden);
         if (++k === f.tokens) {
           img++;
           k = 0;
@@ -181,7 +182,15 @@ export class OrtModel {
     return feeds;
   }
 
-  private async runDecoder(embeds: Float32Array, batch: number, seq: number, mask: BigInt64Array, positions: BigInt64Array, keep: number, past: Record<string, ort.Tensor>): Promise<{ logits: Float32Array; past: Record<string, ort.Tensor> }> {
+  private async runDecoder(
+    embeds: Float32Array,
+    batch: number,
+    seq: number,
+    mask: BigInt64Array,
+    positions: BigInt64Array,
+    keep: number,
+    past: Record<string, ort.Tensor>,
+  ): Promise<{ logits: Float32Array; past: Record<string, ort.Tensor> }> {
     const out = await this.decoder.run({
       inputs_embeds: new ort.Tensor('float32', embeds, [batch, seq, this.manifest.text.hiddenSize]),
       attention_mask: new ort.Tensor('int64', mask, [batch, mask.length / batch]),
@@ -205,7 +214,12 @@ export class OrtModel {
     const next: number[] = [];
     contexts.forEach((c, b) => {
       const offset = width - c.ids.length;
-      const rope = ropePositions(c.ids, this.manifest.tokens.image, c.images.map((f) => f.grid), this.manifest.image.mergeSize);
+      const rope = ropePositions(
+        c.ids,
+        this.manifest.tokens.image,
+        c.images.map((f) => f.grid),
+        this.manifest.image.mergeSize,
+      );
       for (let j = 0; j < c.ids.length; j++) {
         mask[b * width + offset + j] = 1n;
         for (let r = 0; r < 3; r++) positions[(r * batch + b) * width + offset + j] = BigInt(rope.rows[r]![j]!);

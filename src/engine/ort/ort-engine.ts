@@ -8,8 +8,19 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { continueParams, describeIssue, generateParams, logprobsParams } from '../../core/protocol/engine';
 import type {
-  CallOptions, ChatMessage, ContinueRequest, Engine, GeneratedSample, GenerateRequest, GenerateResult, LoadOptions, LogprobsRequest,
-  LogprobsResult, ModelInfo, SftResult, UpdateResult,
+  CallOptions,
+  ChatMessage,
+  ContinueRequest,
+  Engine,
+  GeneratedSample,
+  GenerateRequest,
+  GenerateResult,
+  LoadOptions,
+  LogprobsRequest,
+  LogprobsResult,
+  ModelInfo,
+  SftResult,
+  UpdateResult,
 } from '../engine';
 import { EngineError } from '../engine';
 import { ImageError } from './image';
@@ -69,8 +80,16 @@ export class OrtEngine implements Engine {
         throw new EngineError(`ort engine load: ${(err as Error).message}`, kind, 'load');
       }
       const m = this.model.manifest;
-      this.log(`ort engine: loaded ${m.architecture} from ${dir} on ${provider} (${threads} thread(s), ${(m.parameters / 1e6).toFixed(2)}M parameters) in ${((performance.now() - t0) / 1000).toFixed(2)}s`);
-      return { architecture: m.architecture, parameters: m.parameters, imageSize: m.image.side, coordConvention: m.coordConvention, device: provider };
+      this.log(
+        `ort engine: loaded ${m.architecture} from ${dir} on ${provider} (${threads} thread(s), ${(m.parameters / 1e6).toFixed(2)}M parameters) in ${((performance.now() - t0) / 1000).toFixed(2)}s`,
+      );
+      return {
+        architecture: m.architecture,
+        parameters: m.parameters,
+        imageSize: m.image.side,
+        coordConvention: m.coordConvention,
+        device: provider,
+      };
     });
   }
 
@@ -86,22 +105,46 @@ export class OrtEngine implements Engine {
       const features = new Map<string, Promise<ImageFeatures>>();
       for (const [i, p] of req.prompts.entries()) {
         const where = `generate.prompts[${i}]`;
-        if (seen.has(p.id)) throw invalidParams('generate', `${where}.id '${p.id}' repeats an earlier prompt's id; prompt ids must be unique within a request`);
+        if (seen.has(p.id))
+          throw invalidParams(
+            'generate',
+            `${where}.id '${p.id}' repeats an earlier prompt's id; prompt ids must be unique within a request`,
+          );
         seen.add(p.id);
         contexts.push(await this.encode(model, p.messages, p.images, where, 'generate', features));
         check();
       }
       const rows = req.prompts.flatMap((p, pi) => Array.from({ length: req.n }, (_, s) => ({ pi, s, id: p.id })));
-      const outs = await model.decode(rows.map((r) => contexts[r.pi]!), {
-        maxTokens: req.maxTokens, temperature: req.temperature, topP: req.topP ?? 1, seed: req.seed, stops, check,
-      });
+      const outs = await model.decode(
+        rows.map((r) => contexts[r.pi]!),
+        {
+          maxTokens: req.maxTokens,
+          temperature: req.temperature,
+          topP: req.topP ?? 1,
+          seed: req.seed,
+          stops,
+          check,
+        },
+      );
       this.counter += 1;
       const samples: GeneratedSample[] = rows.map((r, k) => {
         const { tokens, finish } = outs[k]!;
         const rolloutId = `${r.id}:${this.counter}:${r.s}`;
         const context = contexts[r.pi]!;
-        this.store(rolloutId, { promptId: r.id, context: { ids: [...context.ids, ...tokens], images: context.images }, ended: this.endsTurn(model, tokens), kept: req.keep });
-        return { rolloutId, promptId: r.id, text: this.decodeText(model, tokens), promptTokens: context.ids.length, completionTokens: tokens.length, finish };
+        this.store(rolloutId, {
+          promptId: r.id,
+          context: { ids: [...context.ids, ...tokens], images: context.images },
+          ended: this.endsTurn(model, tokens),
+          kept: req.keep,
+        });
+        return {
+          rolloutId,
+          promptId: r.id,
+          text: this.decodeText(model, tokens),
+          promptTokens: context.ids.length,
+          completionTokens: tokens.length,
+          finish,
+        };
       });
       return { samples, seconds: (performance.now() - t0) / 1000 };
     });
@@ -113,17 +156,45 @@ export class OrtEngine implements Engine {
       const model = this.loaded('continue');
       const r = this.rollouts.get(req.rolloutId);
       if (!r) {
-        throw new EngineError(`ort engine continue: unknown rollout id '${req.rolloutId}' (released, evicted, or never generated; generate with keep: true to continue it later)`, 'unknown-rollout', 'continue');
+        throw new EngineError(
+          `ort engine continue: unknown rollout id '${req.rolloutId}' (released, evicted, or never generated; generate with keep: true to continue it later)`,
+          'unknown-rollout',
+          'continue',
+        );
       }
       const stops = this.stopIds(model, req.stop, 'continue');
       const image = await this.imageFeatures(model, req.image, 'continue.image', 'continue');
-      const turn = expandImageTokens(model.codec.encode(toolTurnText(req.text, r.ended)), model.manifest.tokens.image, [image.tokens], 'continue');
+      const turn = expandImageTokens(
+        model.codec.encode(toolTurnText(req.text, r.ended)),
+        model.manifest.tokens.image,
+        [image.tokens],
+        'continue',
+      );
       const context: Context = { ids: [...r.context.ids, ...turn], images: [...r.context.images, image] };
       check();
-      const [out] = await model.decode([context], { maxTokens: req.maxTokens, temperature: req.temperature, topP: req.topP ?? 1, seed: req.seed, stops, check });
+      const [out] = await model.decode([context], {
+        maxTokens: req.maxTokens,
+        temperature: req.temperature,
+        topP: req.topP ?? 1,
+        seed: req.seed,
+        stops,
+        check,
+      });
       const { tokens, finish } = out!;
-      this.store(req.rolloutId, { promptId: r.promptId, context: { ids: [...context.ids, ...tokens], images: context.images }, ended: this.endsTurn(model, tokens), kept: r.kept || req.keep });
-      return { rolloutId: req.rolloutId, promptId: r.promptId, text: this.decodeText(model, tokens), promptTokens: context.ids.length, completionTokens: tokens.length, finish };
+      this.store(req.rolloutId, {
+        promptId: r.promptId,
+        context: { ids: [...context.ids, ...tokens], images: context.images },
+        ended: this.endsTurn(model, tokens),
+        kept: r.kept || req.keep,
+      });
+      return {
+        rolloutId: req.rolloutId,
+        promptId: r.promptId,
+        text: this.decodeText(model, tokens),
+        promptTokens: context.ids.length,
+        completionTokens: tokens.length,
+        finish,
+      };
     });
   }
 
@@ -183,7 +254,8 @@ export class OrtEngine implements Engine {
       const deadline = timeoutMs !== undefined && timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
       const check = (): void => {
         if (call?.signal?.aborted) throw new EngineError(`ort engine ${method}: cancelled`, 'cancelled', method);
-        if (performance.now() > deadline) throw new EngineError(`ort engine ${method}: no answer within ${timeoutMs} ms; the request was cancelled`, 'timeout', method);
+        if (performance.now() > deadline)
+          throw new EngineError(`ort engine ${method}: no answer within ${timeoutMs} ms; the request was cancelled`, 'timeout', method);
       };
       check();
       try {
@@ -214,7 +286,14 @@ export class OrtEngine implements Engine {
     }
   }
 
-  private async encode(model: OrtModel, messages: ChatMessage[], images: string[], where: string, method: string, cache?: Map<string, Promise<ImageFeatures>>): Promise<Context> {
+  private async encode(
+    model: OrtModel,
+    messages: ChatMessage[],
+    images: string[],
+    where: string,
+    method: string,
+    cache?: Map<string, Promise<ImageFeatures>>,
+  ): Promise<Context> {
     const text = chatText(messages, images.length, model.manifest.chat.defaultSystem, where);
     const feats: ImageFeatures[] = [];
     for (const [i, path] of images.entries()) {
@@ -225,7 +304,12 @@ export class OrtEngine implements Engine {
       }
       feats.push(await f);
     }
-    const ids = expandImageTokens(model.codec.encode(text), model.manifest.tokens.image, feats.map((f) => f.tokens), where);
+    const ids = expandImageTokens(
+      model.codec.encode(text),
+      model.manifest.tokens.image,
+      feats.map((f) => f.tokens),
+      where,
+    );
     return { ids, images: feats };
   }
 
@@ -233,7 +317,11 @@ export class OrtEngine implements Engine {
     const out = new Set(model.manifest.tokens.eos);
     (stop ?? []).forEach((s, i) => {
       const ids = model.codec.encode(s);
-      if (ids.length !== 1) throw invalidParams(method, `${method}.stop[${i}]: '${s}' is not a single token of this tokenizer (it encodes to ${ids.length} tokens)`);
+      if (ids.length !== 1)
+        throw invalidParams(
+          method,
+          `${method}.stop[${i}]: '${s}' is not a single token of this tokenizer (it encodes to ${ids.length} tokens)`,
+        );
       out.add(ids[0]!);
     });
     return out;

@@ -21,7 +21,8 @@ export function chatText(messages: readonly ChatMessage[], nImages: number, defa
   if (messages.length === 0) throw new PromptError(`${where}.messages: expected at least 1 message`);
   messages.forEach((m, i) => {
     for (const token of RESERVED) {
-      if (m.text.includes(token)) throw new PromptError(`${where}.messages[${i}].text contains the reserved token ${token}; images go in 'images'`);
+      if (m.text.includes(token))
+        throw new PromptError(`${where}.messages[${i}].text contains the reserved token ${token}; images go in 'images'`);
     }
   });
   const placed = messages.reduce((n, m) => n + m.text.split(IMAGE_PLACEHOLDER).length - 1, 0);

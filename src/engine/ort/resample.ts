@@ -62,7 +62,8 @@ const ROUND = 1 << (PRECISION_BITS - 1);
 
 /** Resizes interleaved RGB bytes (`width` × `height`) to `outWidth` × `outHeight`. */
 export function resizeBicubic(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
-  if (src.length !== width * height * 3) throw new RangeError(`resizeBicubic: expected ${width * height * 3} bytes of RGB, got ${src.length}`);
+  if (src.length !== width * height * 3)
+    throw new RangeError(`resizeBicubic: expected ${width * height * 3} bytes of RGB, got ${src.length}`);
   let img = src;
   let w = width;
   if (outWidth !== width) {

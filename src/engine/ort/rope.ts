@@ -13,7 +13,12 @@ export interface RopePositions {
 }
 
 /** `grids` are the images' patch grids (frames, rows, columns), in the order their tokens appear. */
-export function ropePositions(ids: readonly number[], imageToken: number, grids: readonly (readonly [number, number, number])[], mergeSize: number): RopePositions {
+export function ropePositions(
+  ids: readonly number[],
+  imageToken: number,
+  grids: readonly (readonly [number, number, number])[],
+  mergeSize: number,
+): RopePositions {
   const n = ids.length;
   const rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
   let pos = 0;
@@ -35,7 +40,8 @@ export function ropePositions(ids: readonly number[], imageToken: number, grids:
       for (let y = 0; y < h; y++) {
         for (let x = 0; x < w; x++) {
           const j = i + (ti * h + y) * w + x;
-          if (j >= n || ids[j] !== imageToken) throw new Error(`rope positions: an image of ${count} tokens has fewer image tokens in the prompt`);
+          if (j >= n || ids[j] !== imageToken)
+            throw new Error(`rope positions: an image of ${count} tokens has fewer image tokens in the prompt`);
           rows[0][j] = pos + ti;
           rows[1][j] = pos + y;
           rows[2][j] = pos + x;

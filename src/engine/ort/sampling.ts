@@ -60,7 +60,9 @@ export function chooseToken(logits: Float32Array, offset: number, size: number, 
   let candidates: number[];
   if (opts.topP < 1) {
     // The smallest set of most likely tokens whose mass reaches top-p (at least one).
-    const order = Array.from({ length: size }, (_, i) => i).filter((i) => probs[i]! > 0).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    const order = Array.from({ length: size }, (_, i) => i)
+      .filter((i) => probs[i]! > 0)
+      .sort((a, b) => probs[b]! - probs[a]! || a - b);
     candidates = [];
     let mass = 0;
     for (const i of order) {

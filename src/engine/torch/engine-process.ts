@@ -6,7 +6,14 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { delimiter } from 'node:path';
-import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import {
+  CancellationTokenSource,
+  createMessageConnection,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import { EngineError } from '../engine';
 
 export interface EngineProcessOptions {
@@ -99,7 +106,9 @@ export class EngineProcess {
       if (timeoutMs !== undefined && timeoutMs > 0) {
         timer = setTimeout(() => {
           source.cancel();
-          finish(() => rejectCall(new EngineError(`engine ${method}: no answer within ${timeoutMs} ms; the request was cancelled`, 'timeout', method)));
+          finish(() =>
+            rejectCall(new EngineError(`engine ${method}: no answer within ${timeoutMs} ms; the request was cancelled`, 'timeout', method)),
+          );
         }, timeoutMs);
       }
       this.connection.sendRequest(method, params, source.token).then(
@@ -107,7 +116,12 @@ export class EngineProcess {
         (err: unknown) =>
           finish(() => {
             if (err instanceof ResponseError) rejectCall(EngineError.fromCode(method, err.code, err.message));
-            else rejectCall(this.exitError ? this.reuseError(method) : new EngineError(`engine ${method}: ${err instanceof Error ? err.message : String(err)}`, 'protocol', method));
+            else
+              rejectCall(
+                this.exitError
+                  ? this.reuseError(method)
+                  : new EngineError(`engine ${method}: ${err instanceof Error ? err.message : String(err)}`, 'protocol', method),
+              );
           }),
       );
     });

@@ -64,10 +64,15 @@ function runBuilder(python: string, args: string[], log?: (line: string) => void
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.on('error', (err) => rejectRun(new Error(`ensureTinyModel: cannot run ${python}: ${err.message}; run 'node scripts/setup-python.mjs' or set IVGR_PYTHON`)));
+    child.on('error', (err) =>
+      rejectRun(new Error(`ensureTinyModel: cannot run ${python}: ${err.message}; run 'node scripts/setup-python.mjs' or set IVGR_PYTHON`)),
+    );
     child.on('exit', (code, signal) => {
       if (code === 0) resolveRun();
-      else rejectRun(new Error(`ensureTinyModel: '${python} ${args.slice(0, 2).join(' ')}' failed (${signal ?? `exit ${code}`}):\n${output.trim()}`));
+      else
+        rejectRun(
+          new Error(`ensureTinyModel: '${python} ${args.slice(0, 2).join(' ')}' failed (${signal ?? `exit ${code}`}):\n${output.trim()}`),
+        );
     });
   });
 }

@@ -1,9 +1,28 @@
 /** The `Engine` backed by the Python/PyTorch engine process. */
 import type { z } from 'zod';
-import { describeIssue, engineMethods, engineProtocolMismatch, type EngineMethod, type EngineParams, type EngineResult } from '../../core/protocol/engine';
+import {
+  describeIssue,
+  engineMethods,
+  engineProtocolMismatch,
+  type EngineMethod,
+  type EngineParams,
+  type EngineResult,
+} from '../../core/protocol/engine';
 import type {
-  CallOptions, ContinueRequest, Engine, GeneratedSample, GenerateRequest, GenerateResult, LoadOptions, LogprobsRequest,
-  LogprobsResult, ModelInfo, SftRequest, SftResult, UpdateRequest, UpdateResult,
+  CallOptions,
+  ContinueRequest,
+  Engine,
+  GeneratedSample,
+  GenerateRequest,
+  GenerateResult,
+  LoadOptions,
+  LogprobsRequest,
+  LogprobsResult,
+  ModelInfo,
+  SftRequest,
+  SftResult,
+  UpdateRequest,
+  UpdateResult,
 } from '../engine';
 import { EngineProcess } from './engine-process';
 import { EngineError } from '../engine';

@@ -16,8 +16,15 @@ export function evalSummaryMessage(rows: EvalSummaryRow[], files: Pick<RunFiles,
 }
 
 /** The samples of the asked cell: its checkpoint and mode, and its engine and dataset (null: the full evaluation) when given. */
-export function cellSamples(records: readonly EvalRecord[], cell: Pick<EvalSamplesRequest, 'checkpoint' | 'mode' | 'engine' | 'dataset'>): EvalRecord[] {
+export function cellSamples(
+  records: readonly EvalRecord[],
+  cell: Pick<EvalSamplesRequest, 'checkpoint' | 'mode' | 'engine' | 'dataset'>,
+): EvalRecord[] {
   return records.filter(
-    (e) => e.checkpoint === cell.checkpoint && e.mode === cell.mode && (cell.engine === undefined || e.engine === cell.engine) && (cell.dataset === undefined || (e.dataset ?? null) === cell.dataset),
+    (e) =>
+      e.checkpoint === cell.checkpoint &&
+      e.mode === cell.mode &&
+      (cell.engine === undefined || e.engine === cell.engine) &&
+      (cell.dataset === undefined || (e.dataset ?? null) === cell.dataset),
   );
 }

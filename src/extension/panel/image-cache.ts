@@ -30,8 +30,12 @@ export function clipRegion(box: Box, size: ImageSize): { left: number; top: numb
 export async function serveImage(source: string, cacheDir: string, maxSide: number, region?: Box): Promise<ServedImage> {
   const { original, mtime } = await readSize(source);
   const rect = region ? clipRegion(region, original) : null;
-  if (region && !rect) throw new Error(`${source}: region [${region.join(', ')}] lies outside the ${original.width}×${original.height} image`);
-  const key = createHash('sha1').update(JSON.stringify([source, mtime, maxSide, rect])).digest('hex').slice(0, 24);
+  if (region && !rect)
+    throw new Error(`${source}: region [${region.join(', ')}] lies outside the ${original.width}×${original.height} image`);
+  const key = createHash('sha1')
+    .update(JSON.stringify([source, mtime, maxSide, rect]))
+    .digest('hex')
+    .slice(0, 24);
   const file = join(cacheDir, `${key}.webp`);
   const w = rect?.width ?? original.width;
   const h = rect?.height ?? original.height;
@@ -59,7 +63,10 @@ export async function serveTile(source: string, cacheDir: string, tile: TileRef)
     throw new Error(`${source}: ${(err as Error).message}`);
   }
   const served = tileServedSize(rect, tile.level);
-  const key = createHash('sha1').update(JSON.stringify([source, mtime, 'tile', tile.level, tile.col, tile.row])).digest('hex').slice(0, 24);
+  const key = createHash('sha1')
+    .update(JSON.stringify([source, mtime, 'tile', tile.level, tile.col, tile.row]))
+    .digest('hex')
+    .slice(0, 24);
   const file = join(cacheDir, `${key}.webp`);
   await writeOnce(file, cacheDir, source, rect, served);
   return { file, original, rect, served };

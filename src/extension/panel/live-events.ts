@@ -26,10 +26,13 @@ export function followRun(registry: RunRegistry, runDir: string, to: LiveTargets
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const later = (key: string, ms: number, fn: () => Promise<void> | void): void => {
     if (timers.has(key)) return;
-    timers.set(key, setTimeout(() => {
-      timers.delete(key);
-      void Promise.resolve(fn()).catch((err: unknown) => to.error(String(err instanceof Error ? err.message : err)));
-    }, ms));
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        void Promise.resolve(fn()).catch((err: unknown) => to.error(String(err instanceof Error ? err.message : err)));
+      }, ms),
+    );
   };
   const offs = [
     registry.on('message', (dir, m) => {

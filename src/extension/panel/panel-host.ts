@@ -49,7 +49,10 @@ export class PanelHost implements vscode.Disposable {
       existing.panel.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'iVGR run', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'iVGR run', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [],
+    });
     this.adopt(panel, runDir);
     // The panel saves the run id in its state; the serializer maps it back to the folder.
     const id = panelRunId(runDir, this.registry.get(runDir));

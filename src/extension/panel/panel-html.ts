@@ -20,7 +20,10 @@ const NONCE = /^[A-Za-z0-9+/=_-]{16,}$/;
 export function makeNonce(): string {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function escapeAttr(s: string): string {
@@ -46,7 +49,8 @@ export function panelCsp(cspSource: string, nonce: string): string {
 export function panelHtml(o: PanelHtmlOptions): string {
   if (!NONCE.test(o.nonce)) throw new Error('panelHtml: nonce must be at least 16 base64 characters');
   // VS Code may give several space-separated sources (code-server does); a ";" or "," would start a new directive or policy.
-  if (/[;,\r\n]/.test(o.cspSource) || o.cspSource.trim() === '') throw new Error(`panelHtml: cspSource must be a list of sources, got "${o.cspSource}"`);
+  if (/[;,\r\n]/.test(o.cspSource) || o.cspSource.trim() === '')
+    throw new Error(`panelHtml: cspSource must be a list of sources, got "${o.cspSource}"`);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

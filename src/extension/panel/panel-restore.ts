@@ -13,14 +13,26 @@ export interface KnownRun {
 
 /** The id a panel saves for `runDir`: the run's own id, or the folder name before run.json is read. */
 export function panelRunId(runDir: string, run: KnownRun | undefined): string {
-  return run?.id ?? runDir.split(/[\\/]/).filter((p) => p !== '').at(-1) ?? runDir;
+  return (
+    run?.id ??
+    runDir
+      .split(/[\\/]/)
+      .filter((p) => p !== '')
+      .at(-1) ??
+    runDir
+  );
 }
 
 /**
  * The folder to reopen for saved webview state, or undefined when the state names no run or the
  * run is gone (its folder holds neither run.json nor events/).
  */
-export function resolvePanelRun(state: unknown, known: Readonly<Record<string, string>>, runs: readonly KnownRun[], isRunFolder: (dir: string) => boolean): string | undefined {
+export function resolvePanelRun(
+  state: unknown,
+  known: Readonly<Record<string, string>>,
+  runs: readonly KnownRun[],
+  isRunFolder: (dir: string) => boolean,
+): string | undefined {
   const runId = state !== null && typeof state === 'object' ? (state as { runId?: unknown }).runId : undefined;
   if (typeof runId !== 'string' || runId === '') return undefined;
   const candidates = [known[runId], ...runs.filter((r) => r.id === runId || r.dir === runId).map((r) => r.dir)];

@@ -35,7 +35,8 @@ export function questionDataset(files: Pick<RunFiles, 'datasets'>, promptId: str
   for (const d of files.datasets) {
     if (d.name === null) return { dataset: d, id: promptId };
     // The longest name wins, so datasets named "a" and "a/b" stay apart.
-    if (promptId.startsWith(`${d.name}/`) && (best === null || d.name.length > (best.dataset.name ?? '').length)) best = { dataset: d, id: promptId.slice(d.name.length + 1) };
+    if (promptId.startsWith(`${d.name}/`) && (best === null || d.name.length > (best.dataset.name ?? '').length))
+      best = { dataset: d, id: promptId.slice(d.name.length + 1) };
   }
   return best;
 }
@@ -91,7 +92,11 @@ export class QuestionAcrossRuns {
   }
 
   /** The matching runs on the dataset of question `promptId`, each with the question's id in that run. */
-  private onQuestion(here: RunFiles, promptId: string, runs: readonly RunRef[]): Array<RunRef & { key: string; files: RunFiles; there: string }> {
+  private onQuestion(
+    here: RunFiles,
+    promptId: string,
+    runs: readonly RunRef[],
+  ): Array<RunRef & { key: string; files: RunFiles; there: string }> {
     const q = questionDataset(here, promptId);
     if (q === null) return [];
     const path = resolve(q.dataset.path);

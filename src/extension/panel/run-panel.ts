@@ -7,7 +7,13 @@
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { parsePanelMessage, type HostMessage, type PanelMessage, type PanelReply, type PanelRequestType } from '../../core/protocol/webview';
+import {
+  parsePanelMessage,
+  type HostMessage,
+  type PanelMessage,
+  type PanelReply,
+  type PanelRequestType,
+} from '../../core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../core/protocol/version';
 import type { Box } from '../../core/types';
 import { RolloutQueryService } from '../../run/rollout-query';
@@ -52,13 +58,25 @@ export class RunPanel {
     this.evals = new EvalLog(runDir);
     this.tryPrompt = new TryPromptSession(runDir, registry, logs, (m) => this.post(m));
     this.cacheDir = join(context.globalStorageUri.fsPath, 'images', createHash('sha1').update(runDir).digest('hex').slice(0, 16));
-    const roots = [join(context.extensionPath, 'dist'), join(context.extensionPath, 'media'), runDir, this.cacheDir, ...this.files.datasets.map((d) => d.root)];
+    const roots = [
+      join(context.extensionPath, 'dist'),
+      join(context.extensionPath, 'media'),
+      runDir,
+      this.cacheDir,
+      ...this.files.datasets.map((d) => d.root),
+    ];
     panel.webview.options = { enableScripts: true, localResourceRoots: roots.map((r) => vscode.Uri.file(r)) };
     const run = registry.get(runDir);
     panel.title = `iVGR: ${run?.name ?? run?.id ?? runDir}`;
     panel.iconPath = vscode.Uri.file(join(context.extensionPath, 'media', 'ivgr.svg'));
     const asUri = (p: string): string => panel.webview.asWebviewUri(vscode.Uri.file(join(context.extensionPath, 'dist', p))).toString();
-    panel.webview.html = panelHtml({ cspSource: panel.webview.cspSource, nonce: makeNonce(), scriptUri: asUri('webview.js'), styleUri: asUri('webview.css'), title: panel.title });
+    panel.webview.html = panelHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asUri('webview.js'),
+      styleUri: asUri('webview.css'),
+      title: panel.title,
+    });
     const onMessage = panel.webview.onDidReceiveMessage((data: unknown) => void this.receive(data));
     const unfollow = followRun(registry, runDir, {
       status: (status) => this.post({ type: 'status', status }),
@@ -96,7 +114,11 @@ export class RunPanel {
 
   private sendStatus(): void {
     const run = this.registry.get(this.runDir);
-    if (run) this.post({ type: 'status', status: { status: run.status, step: run.step, totalSteps: run.totalSteps, phase: run.phase ?? 'idle', message: run.message } });
+    if (run)
+      this.post({
+        type: 'status',
+        status: { status: run.status, step: run.step, totalSteps: run.totalSteps, phase: run.phase ?? 'idle', message: run.message },
+      });
   }
 
   private async sendLiveRollouts(): Promise<void> {
@@ -112,9 +134,24 @@ export class RunPanel {
   /** Sends everything a freshly loaded panel needs: the run, its metrics so far, rollouts, evals, annotations. */
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
-    const status = { status: run?.status ?? 'stopped', step: run?.step ?? 0, totalSteps: run?.totalSteps ?? 0, phase: run?.phase ?? 'idle', message: run?.message };
+    const status = {
+      status: run?.status ?? 'stopped',
+      step: run?.step ?? 0,
+      totalSteps: run?.totalSteps ?? 0,
+      phase: run?.phase ?? 'idle',
+      message: run?.message,
+    };
     const settings = readSettings();
-    this.post({ type: 'init', protocol: PROTOCOL_VERSION, run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) }, config: this.files.config, status, tags: settings.annotationTags, maxRows: settings.maxRolloutsInPanel, ...(this.files.convention ? { convention: this.files.convention } : {}) });
+    this.post({
+      type: 'init',
+      protocol: PROTOCOL_VERSION,
+      run: { id: panelRunId(this.runDir, run), ...(run?.name ? { name: run.name } : {}) },
+      config: this.files.config,
+      status,
+      tags: settings.annotationTags,
+      maxRows: settings.maxRolloutsInPanel,
+      ...(this.files.convention ? { convention: this.files.convention } : {}),
+    });
     await sendMetrics(this.runDir, (records, reset) => this.post({ type: 'metrics', records, ...(reset ? { reset: true } : {}) }));
     await this.sendLiveRollouts();
     await this.sendAnnotations();
@@ -171,14 +208,19 @@ export class RunPanel {
     try {
       await this.handle(m);
     } catch (err) {
-      this.post({ type: 'error', message: err instanceof Error ? err.message : String(err), ...('requestId' in m ? { requestId: m.requestId } : {}) });
+      this.post({
+        type: 'error',
+        message: err instanceof Error ? err.message : String(err),
+        ...('requestId' in m ? { requestId: m.requestId } : {}),
+      });
     }
   }
 
   private async handle(m: PanelMessage): Promise<void> {
     switch (m.type) {
       case 'ready':
-        if (m.protocol !== PROTOCOL_VERSION) throw new Error(`the panel speaks protocol ${m.protocol}, the extension ${PROTOCOL_VERSION}; reload the window`);
+        if (m.protocol !== PROTOCOL_VERSION)
+          throw new Error(`the panel speaks protocol ${m.protocol}, the extension ${PROTOCOL_VERSION}; reload the window`);
         return this.init();
       case 'queryRollouts': {
         // While the first index build runs, the newest rows come from the file's tail at once.
@@ -197,12 +239,26 @@ export class RunPanel {
           imageSize = served?.original;
         }
         const truth = record ? await this.evidenceFor(record.promptId) : undefined;
-        return this.post({ type: 'rollout', id: m.id, ...(m.run ? { run: m.run } : {}), record, ...(truth ?? {}), ...(imageSize ? { imageSize } : {}) });
+        return this.post({
+          type: 'rollout',
+          id: m.id,
+          ...(m.run ? { run: m.run } : {}),
+          record,
+          ...(truth ?? {}),
+          ...(imageSize ? { imageSize } : {}),
+        });
       }
       case 'getImage': {
         const img = await serveImage(this.imagePath(m.path), this.cacheDir, m.maxSide, m.region);
         const uri = this.panel.webview.asWebviewUri(vscode.Uri.file(img.file)).toString();
-        return this.reply(m, { type: 'image', path: m.path, uri, original: img.original, served: img.served, ...(m.region ? { region: m.region } : {}) });
+        return this.reply(m, {
+          type: 'image',
+          path: m.path,
+          uri,
+          original: img.original,
+          served: img.served,
+          ...(m.region ? { region: m.region } : {}),
+        });
       }
       case 'getTile': {
         const source = this.imagePath(m.path);
@@ -226,12 +282,28 @@ export class RunPanel {
       case 'compare': {
         const evals = (await this.evals.all()).filter((e) => e.promptId === m.promptId);
         const truth = await this.evidenceFor(m.promptId);
-        this.post({ type: 'compare', promptId: m.promptId, rollouts: await this.query.forPrompt(m.promptId), evals, ...(truth ? { evidence: truth.evidence } : {}) });
-        return this.post({ type: 'compareRuns', promptId: m.promptId, runs: await this.acrossRuns.question(m.promptId, this.registry.all()) });
+        this.post({
+          type: 'compare',
+          promptId: m.promptId,
+          rollouts: await this.query.forPrompt(m.promptId),
+          evals,
+          ...(truth ? { evidence: truth.evidence } : {}),
+        });
+        return this.post({
+          type: 'compareRuns',
+          promptId: m.promptId,
+          runs: await this.acrossRuns.question(m.promptId, this.registry.all()),
+        });
       }
       case 'evalSamples': {
         const samples = cellSamples(await this.evals.all(), m);
-        return this.reply(m, { type: 'evalSamples', checkpoint: m.checkpoint, mode: m.mode, ...(m.engine ? { engine: m.engine } : {}), samples });
+        return this.reply(m, {
+          type: 'evalSamples',
+          checkpoint: m.checkpoint,
+          mode: m.mode,
+          ...(m.engine ? { engine: m.engine } : {}),
+          samples,
+        });
       }
       case 'tryPrompt':
         return this.tryPrompt.ask(m, (image) => this.imagePath(image));

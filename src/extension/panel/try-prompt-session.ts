@@ -24,7 +24,8 @@ export class TryPromptSession {
 
   /** Answers `m` with `tryPromptResult`; throws (the panel shows it in the Try prompt box) when it cannot. */
   async ask(m: TryPromptRequest, imagePathOf: (image: string) => string): Promise<void> {
-    if (!vscode.workspace.isTrusted) throw new Error('Try prompt runs the model, which an untrusted workspace does not allow. Trust the workspace to use it.');
+    if (!vscode.workspace.isTrusted)
+      throw new Error('Try prompt runs the model, which an untrusted workspace does not allow. Trust the workspace to use it.');
     const settings = readSettings();
     if (this.runner && this.runner.provider !== settings.ortProvider && !this.runner.running) {
       await this.runner.dispose();
@@ -60,7 +61,12 @@ export class TryPromptSession {
       const message = err instanceof Error ? err.message : String(err);
       log(message);
       if (providerUnavailable(message)) {
-        void vscode.window.showErrorMessage(`iVGR: Try prompt cannot use the ${settings.ortProvider} provider of ONNX Runtime (setting ivgr.ort.provider): ${message}`, 'Open Setting').then((a) => a && openProviderSetting());
+        void vscode.window
+          .showErrorMessage(
+            `iVGR: Try prompt cannot use the ${settings.ortProvider} provider of ONNX Runtime (setting ivgr.ort.provider): ${message}`,
+            'Open Setting',
+          )
+          .then((a) => a && openProviderSetting());
       }
       throw err;
     } finally {

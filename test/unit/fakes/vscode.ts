@@ -89,7 +89,13 @@ export const window = {
   },
   showInputBox: (): Promise<string | undefined> => Promise.resolve(undefined),
   showOpenDialog: (): Promise<undefined> => Promise.resolve(undefined),
-  withProgress<R>(options: { title?: string; cancellable?: boolean }, task: (progress: { report: (v: unknown) => void }, token: { isCancellationRequested: boolean; onCancellationRequested: (f: () => void) => typeof disposable }) => Promise<R>): Promise<R> {
+  withProgress<R>(
+    options: { title?: string; cancellable?: boolean },
+    task: (
+      progress: { report: (v: unknown) => void },
+      token: { isCancellationRequested: boolean; onCancellationRequested: (f: () => void) => typeof disposable },
+    ) => Promise<R>,
+  ): Promise<R> {
     fake.progress.push({ title: options.title, cancellable: options.cancellable });
     return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: () => disposable });
   },

@@ -64,10 +64,12 @@ function rng(seed: number): () => number {
 
 export function makeRollout(n: number, step: number, stream: Stream, p: FixturePrompt, sample: number, rand: () => number): RolloutRecord {
   const correct = rand() < 0.3 + step * 0.02;
-  const answer = correct ? p.answer : 'ABCD'[(('ABCD'.indexOf(p.answer) + 1 + Math.floor(rand() * 3)) % 4)]!;
+  const answer = correct ? p.answer : 'ABCD'[('ABCD'.indexOf(p.answer) + 1 + Math.floor(rand() * 3)) % 4]!;
   const ev = p.evidence[0]!;
   const jitter = (v: number) => Math.round(v + (rand() - 0.5) * (p.width / 10));
-  const box: Box = [jitter(ev[0]), jitter(ev[1]), jitter(ev[2]), jitter(ev[3])].map((v, i) => Math.max(0, Math.min(i % 2 ? p.height : p.width, v))) as Box;
+  const box: Box = [jitter(ev[0]), jitter(ev[1]), jitter(ev[2]), jitter(ev[3])].map((v, i) =>
+    Math.max(0, Math.min(i % 2 ? p.height : p.width, v)),
+  ) as Box;
   if (box[2] <= box[0]) box[2] = box[0] + 10;
   if (box[3] <= box[1]) box[3] = box[1] + 10;
   const hostile = n % 7 === 3 ? ` ${XSS[n % XSS.length]}` : '';
@@ -78,7 +80,9 @@ export function makeRollout(n: number, step: number, stream: Stream, p: FixtureP
     boxes = [box];
     output =
       `<think>The question asks about the sign. It appears at <box>[${box.join(', ')}]</box> in the image.` +
-      (tool ? ` Let me look closer. <tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [${box.join(', ')}]}}</tool_call> The crop shows the colours clearly.` : '') +
+      (tool
+        ? ` Let me look closer. <tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [${box.join(', ')}]}}</tool_call> The crop shows the colours clearly.`
+        : '') +
       ` Comparing with the options, option ${answer} matches.${hostile}</think>\n<answer>${answer}</answer>`;
   } else {
     output = `<think>The sign is near the bottom-right corner; its colour matches option ${answer}.${hostile}</think>\n<answer>${answer}</answer>`;
@@ -102,10 +106,24 @@ export function makeRollout(n: number, step: number, stream: Stream, p: FixtureP
     correct,
     boxes,
     rewards: {
-      accuracy: { value: acc, weight: 1, explanation: correct ? `answer ${answer} matches ${p.answer}` : `answer ${answer}, expected ${p.answer}` },
+      accuracy: {
+        value: acc,
+        weight: 1,
+        explanation: correct ? `answer ${answer} matches ${p.answer}` : `answer ${answer}, expected ${p.answer}`,
+      },
       format: { value: 1, weight: 0.5, explanation: 'one <think> block, one <answer>' },
-      ...(grounding !== undefined ? { grounding: { value: grounding, weight: 0.5, explanation: `best IoU ${grounding.toFixed(2)} with evidence 1` } } : {}),
-      ...(consistency !== undefined ? { consistency: { value: consistency, weight: 0.5, explanation: `mentions the region of ${Math.round(consistency * 4)} of 4 good grounded traces` } } : {}),
+      ...(grounding !== undefined
+        ? { grounding: { value: grounding, weight: 0.5, explanation: `best IoU ${grounding.toFixed(2)} with evidence 1` } }
+        : {}),
+      ...(consistency !== undefined
+        ? {
+            consistency: {
+              value: consistency,
+              weight: 0.5,
+              explanation: `mentions the region of ${Math.round(consistency * 4)} of 4 good grounded traces`,
+            },
+          }
+        : {}),
     },
     advantage: Math.round((rand() * 2 - 1) * 1000) / 1000,
     tokens: { prompt: 120, completion: 40 + Math.floor(rand() * 40) },
@@ -168,7 +186,15 @@ export async function writeFixtureRun(root: string, opts: FixtureOptions = {}): 
   const datasetDir = opts.dataset ?? join(root, 'dataset');
   mkdirSync(join(runDir, 'events'), { recursive: true });
   // The dataset path in the config is what tells runs on the same data apart from the others.
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({ id: opts.id ?? 'fixture-run', name: opts.name ?? 'fixture run', status: 'running', config: { dataset: { path: datasetDir } } }));
+  writeFileSync(
+    join(runDir, 'run.json'),
+    JSON.stringify({
+      id: opts.id ?? 'fixture-run',
+      name: opts.name ?? 'fixture run',
+      status: 'running',
+      config: { dataset: { path: datasetDir } },
+    }),
+  );
   if (!opts.dataset) {
     mkdirSync(join(datasetDir, 'images'), { recursive: true });
     writeFileSync(join(datasetDir, 'dataset.jsonl'), ps.map((q) => JSON.stringify(q)).join('\n') + '\n');
@@ -178,9 +204,14 @@ export async function writeFixtureRun(root: string, opts: FixtureOptions = {}): 
   const rollouts: RolloutRecord[] = [];
   let n = 0;
   for (let step = 1; step <= steps; step++)
-    for (const p of ps) for (const stream of ['grounded', 'textual'] as const) for (let s = 0; s < samples; s++) rollouts.push(makeRollout(n++, step, stream, p, s, rand));
+    for (const p of ps)
+      for (const stream of ['grounded', 'textual'] as const)
+        for (let s = 0; s < samples; s++) rollouts.push(makeRollout(n++, step, stream, p, s, rand));
   writeFileSync(join(runDir, 'events', 'rollouts.jsonl'), rollouts.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  writeFileSync(join(runDir, 'events', 'metrics.jsonl'), Array.from({ length: steps }, (_, i) => JSON.stringify(makeMetrics(i + 1))).join('\n') + '\n');
+  writeFileSync(
+    join(runDir, 'events', 'metrics.jsonl'),
+    Array.from({ length: steps }, (_, i) => JSON.stringify(makeMetrics(i + 1))).join('\n') + '\n',
+  );
   const evals: EvalRecord[] = [];
   for (const checkpoint of ['step-3', 'step-6'])
     for (const mode of ['textual', 'grounded', 'tool'] as const)
@@ -198,7 +229,10 @@ export async function writeFixtureRun(root: string, opts: FixtureOptions = {}): 
           promptId: p.id,
           image: p.image,
           question: p.question,
-          output: mode === 'tool' ? `<think>Zoom first. <tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [${ev.join(', ')}]}}</tool_call> It is clear now.</think><answer>${p.answer}</answer>` : `<think>Looking${mode === 'grounded' ? ` at <box>[${boxes[0]!.join(', ')}]</box>` : ''} the sign is red. ${XSS[1]}</think><answer>${correct ? p.answer : 'Z'}</answer>`,
+          output:
+            mode === 'tool'
+              ? `<think>Zoom first. <tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [${ev.join(', ')}]}}</tool_call> It is clear now.</think><answer>${p.answer}</answer>`
+              : `<think>Looking${mode === 'grounded' ? ` at <box>[${boxes[0]!.join(', ')}]</box>` : ''} the sign is red. ${XSS[1]}</think><answer>${correct ? p.answer : 'Z'}</answer>`,
           answer: correct ? p.answer : 'Z',
           expected: p.answer,
           correct,
@@ -215,7 +249,17 @@ export async function writeFixtureRun(root: string, opts: FixtureOptions = {}): 
     for (const mode of ['textual', 'grounded', 'tool'] as const) {
       const rs = evals.filter((e) => e.checkpoint === checkpoint && e.mode === mode);
       const acc = rs.filter((e) => e.correct).length / rs.length;
-      summary.push({ checkpoint, mode, engine: 'torch', n: rs.length, accuracy: acc, ciLow: Math.max(0, acc - 0.2), ciHigh: Math.min(1, acc + 0.2), meanIou: mode === 'textual' ? null : 0.6, hitRate: mode === 'textual' ? null : 0.75 });
+      summary.push({
+        checkpoint,
+        mode,
+        engine: 'torch',
+        n: rs.length,
+        accuracy: acc,
+        ciLow: Math.max(0, acc - 0.2),
+        ciHigh: Math.min(1, acc + 0.2),
+        meanIou: mode === 'textual' ? null : 0.6,
+        hitRate: mode === 'textual' ? null : 0.75,
+      });
     }
   writeFileSync(join(runDir, 'eval-summary.json'), JSON.stringify({ v: 1, split: 'val', rows: summary }));
   return { runDir, datasetDir, prompts: ps, rollouts, evals };

@@ -6,7 +6,14 @@
  */
 import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { currentAnnotations, parsePanelMessage, type HostMessage, type PanelMessage, type TryPromptRequest, type TryPromptResult } from '../../../src/core/protocol/webview';
+import {
+  currentAnnotations,
+  parsePanelMessage,
+  type HostMessage,
+  type PanelMessage,
+  type TryPromptRequest,
+  type TryPromptResult,
+} from '../../../src/core/protocol/webview';
 import { PROTOCOL_VERSION } from '../../../src/core/protocol/version';
 import type { CoordConvention, DatasetRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../../../src/core/types';
 import { resolveInside } from '../../../src/data/loaders/resolve';
@@ -20,7 +27,10 @@ import { TAGS, type FixturePrompt } from './fixture';
 
 function readJsonl<T>(file: string): T[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as T);
   } catch {
     return [];
   }
@@ -73,7 +83,8 @@ export class HarnessHost {
     for (const p of readJsonl<FixturePrompt>(join(datasetDir, 'dataset.jsonl'))) this.prompts.set(p.id, p);
     // A recorded run's dataset is the worker's own: split files of records with `evidenceLabels`.
     for (const split of ['train', 'val', 'test']) {
-      for (const r of readJsonl<DatasetRecord>(join(datasetDir, `${split}.jsonl`))) this.prompts.set(r.id, { ...r, labels: r.evidenceLabels ?? [] });
+      for (const r of readJsonl<DatasetRecord>(join(datasetDir, `${split}.jsonl`)))
+        this.prompts.set(r.id, { ...r, labels: r.evidenceLabels ?? [] });
     }
     this.convention = readRunFiles(runDir).convention ?? 'pixels';
     mkdirSync(cacheDir, { recursive: true });
@@ -92,7 +103,9 @@ export class HarnessHost {
       const out = await this.answer(m);
       if (out.length > 0) this.send(out);
     } catch (e) {
-      this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e), ...('requestId' in m ? { requestId: m.requestId } : {}) }]);
+      this.send([
+        { type: 'error', message: e instanceof Error ? e.message : String(e), ...('requestId' in m ? { requestId: m.requestId } : {}) },
+      ]);
     }
   }
 
@@ -110,7 +123,15 @@ export class HarnessHost {
         }
         const metrics = readJsonl<MetricsRecord>(join(this.runDir, 'events', 'metrics.jsonl'));
         return [
-          { type: 'init', protocol: PROTOCOL_VERSION, run: { id: 'fixture-run', name: 'fixture run' }, config: {}, status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' }, tags: TAGS, convention: this.convention },
+          {
+            type: 'init',
+            protocol: PROTOCOL_VERSION,
+            run: { id: 'fixture-run', name: 'fixture run' },
+            config: {},
+            status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' },
+            tags: TAGS,
+            convention: this.convention,
+          },
           { type: 'metrics', records: metrics, reset: true },
           evalSummaryMessage(summary, readRunFiles(this.runDir)),
           { type: 'annotations', records: s.annotations() },
@@ -127,11 +148,29 @@ export class HarnessHost {
       case 'getRollout': {
         const record = m.run ? await this.acrossRuns.rollout(m.run, m.id, this.otherRuns) : await s.get(m.id);
         const p = record ? this.prompts.get(record.promptId) : undefined;
-        return [{ type: 'rollout', id: m.id, ...(m.run ? { run: m.run } : {}), record, ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}) }];
+        return [
+          {
+            type: 'rollout',
+            id: m.id,
+            ...(m.run ? { run: m.run } : {}),
+            record,
+            ...(p ? { evidence: p.evidence, evidenceLabels: p.labels, imageSize: { width: p.width, height: p.height } } : {}),
+          },
+        ];
       }
       case 'getImage': {
         const img = await serveImage(resolveInside(this.datasetDir, m.path), this.cacheDir, m.maxSide, m.region);
-        return [{ type: 'image', requestId: m.requestId, path: m.path, uri: this.uriOf(img.file), original: img.original, served: img.served, ...(m.region ? { region: m.region } : {}) }];
+        return [
+          {
+            type: 'image',
+            requestId: m.requestId,
+            path: m.path,
+            uri: this.uriOf(img.file),
+            original: img.original,
+            served: img.served,
+            ...(m.region ? { region: m.region } : {}),
+          },
+        ];
       }
       case 'getTile': {
         const source = resolveInside(this.datasetDir, m.path);
@@ -139,7 +178,9 @@ export class HarnessHost {
         this.tiles.add(m.requestId, async () => {
           try {
             const t = await serveTile(source, this.cacheDir, ref);
-            this.send([{ type: 'tile', requestId: m.requestId, path: m.path, ...ref, uri: this.uriOf(t.file), rect: t.rect, served: t.served }]);
+            this.send([
+              { type: 'tile', requestId: m.requestId, path: m.path, ...ref, uri: this.uriOf(t.file), rect: t.rect, served: t.served },
+            ]);
           } catch (e) {
             this.send([{ type: 'error', message: e instanceof Error ? e.message : String(e), requestId: m.requestId }]);
           }
@@ -161,13 +202,19 @@ export class HarnessHost {
         ];
       }
       case 'evalSamples':
-        return [{ type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: cellSamples(this.evals(), m) }];
+        return [
+          { type: 'evalSamples', requestId: m.requestId, checkpoint: m.checkpoint, mode: m.mode, samples: cellSamples(this.evals(), m) },
+        ];
       case 'tryPrompt': {
         if (!this.tryPrompt) throw new Error('no ONNX Runtime engine in this harness');
         const abort = new AbortController();
         this.running.set(m.requestId, abort);
         try {
-          const result = await this.tryPrompt(m, (message) => this.send([{ type: 'tryPromptProgress', requestId: m.requestId, message }]), abort.signal);
+          const result = await this.tryPrompt(
+            m,
+            (message) => this.send([{ type: 'tryPromptProgress', requestId: m.requestId, message }]),
+            abort.signal,
+          );
           return [{ type: 'tryPromptResult', requestId: m.requestId, result }];
         } finally {
           this.running.delete(m.requestId);
@@ -177,7 +224,17 @@ export class HarnessHost {
         this.running.get(m.requestId)?.abort(new Error('cancelled'));
         return [];
       case 'control':
-        return [{ type: 'status', status: { status: m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running', step: 6, totalSteps: 20, phase: 'idle' } }];
+        return [
+          {
+            type: 'status',
+            status: {
+              status: m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running',
+              step: 6,
+              totalSteps: 20,
+              phase: 'idle',
+            },
+          },
+        ];
     }
   }
 

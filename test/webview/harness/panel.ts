@@ -14,9 +14,25 @@ import type { RunRef } from '../../../src/extension/panel/question-runs';
 import { HarnessHost } from './host';
 
 const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const REPO = resolve(import.meta.dirname, '../../..');
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.jpg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.map': 'application/json',
+};
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM) && existsSync(join(REPO, 'dist', 'webview.js'));
@@ -57,16 +73,26 @@ export async function openPanel(runDir: string, datasetDir: string, opts: PanelO
     };
     if (url.pathname === '/') {
       const nonce = makeNonce();
-      const html = panelHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/dist/webview.css`, title: 'iVGR run' });
+      const html = panelHtml({
+        cspSource: origin,
+        nonce,
+        scriptUri: `${origin}/dist/webview.js`,
+        styleUri: `${origin}/dist/webview.css`,
+        title: 'iVGR run',
+      });
       // The stand-in API must exist before the panel script runs.
-      return send(html.replace('<script nonce=', `<script nonce="${nonce}" src="${origin}/harness/client.js"></script>\n<script nonce=`), 'text/html');
+      return send(
+        html.replace('<script nonce=', `<script nonce="${nonce}" src="${origin}/harness/client.js"></script>\n<script nonce=`),
+        'text/html',
+      );
     }
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     if (url.pathname === '/harness/client.js') return send(client, 'text/javascript');
     const base = url.pathname.startsWith('/dist/') ? join(REPO, 'dist') : url.pathname.startsWith('/cache/') ? cacheDir : null;
     if (base) {
       const file = resolve(base, url.pathname.replace(/^\/(dist|cache)\//, ''));
-      if (file.startsWith(base + sep) && existsSync(file)) return send(readFileSync(file), TYPES[extname(file)] ?? 'application/octet-stream');
+      if (file.startsWith(base + sep) && existsSync(file))
+        return send(readFileSync(file), TYPES[extname(file)] ?? 'application/octet-stream');
     }
     res.writeHead(404).end();
   });
@@ -93,17 +119,26 @@ export async function openPanel(runDir: string, datasetDir: string, opts: PanelO
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
-      await page.evaluate((ms) => {
-        for (const m of ms) window.postMessage(m, '*');
-      }, batch).catch((e: unknown) => problems.push(`post: ${String(e)}`));
+      await page
+        .evaluate((ms) => {
+          for (const m of ms) window.postMessage(m, '*');
+        }, batch)
+        .catch((e: unknown) => problems.push(`post: ${String(e)}`));
     }
     flushing = null;
   };
-  const host = new HarnessHost(runDir, datasetDir, cacheDir, `${origin}/cache`, (ms) => {
-    sent.push(...ms);
-    queue.push(...ms);
-    flushing ??= flush();
-  }, opts.otherRuns);
+  const host = new HarnessHost(
+    runDir,
+    datasetDir,
+    cacheDir,
+    `${origin}/cache`,
+    (ms) => {
+      sent.push(...ms);
+      queue.push(...ms);
+      flushing ??= flush();
+    },
+    opts.otherRuns,
+  );
   const releaseIndex = opts.holdIndex ? host.holdIndex() : (): void => undefined;
   await page.exposeBinding('__harnessPost', (_src, message: unknown) => host.handle(message));
   await page.goto(origin + '/');

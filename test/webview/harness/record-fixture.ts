@@ -39,7 +39,10 @@ const config = {
 
 function jsonl<T>(file: string): T[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ivgr-record-run-'));
@@ -48,19 +51,24 @@ try {
   const configFile = join(work, 'recorded.yaml');
   writeFileSync(configFile, stringify(config));
   const runDir = join(work, 'runs', 'recorded');
-  if ((await trainCommand.run([configFile, '--runs-dir', join(work, 'runs'), '--run-id', 'recorded'])) !== 0) throw new Error('ivgr train failed');
+  if ((await trainCommand.run([configFile, '--runs-dir', join(work, 'runs'), '--run-id', 'recorded'])) !== 0)
+    throw new Error('ivgr train failed');
   if ((await evalCommand.run([runDir, '--split', 'val', '--limit', String(EVAL_QUESTIONS)])) !== 0) throw new Error('ivgr eval failed');
 
   const out = RECORDED_RUN;
   rmSync(out.root, { recursive: true, force: true });
   mkdirSync(join(out.runDir, 'events'), { recursive: true });
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown> & { config: Record<string, unknown>; given: Record<string, unknown> };
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as Record<string, unknown> & {
+    config: Record<string, unknown>;
+    given: Record<string, unknown>;
+  };
   // Without a config file, readers resolve the dataset path against the run folder.
   delete run.configFile;
   run.config.dataset = { path: '../dataset' };
   run.given.dataset = { path: '../dataset' };
   writeFileSync(join(out.runDir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
-  for (const f of ['rollouts', 'metrics', 'eval']) copyFileSync(join(runDir, 'events', `${f}.jsonl`), join(out.runDir, 'events', `${f}.jsonl`));
+  for (const f of ['rollouts', 'metrics', 'eval'])
+    copyFileSync(join(runDir, 'events', `${f}.jsonl`), join(out.runDir, 'events', `${f}.jsonl`));
   copyFileSync(join(runDir, 'eval-summary.json'), join(out.runDir, 'eval-summary.json'));
   for (const step of readdirSync(join(runDir, 'checkpoints'))) {
     const state = join(runDir, 'checkpoints', step, 'worker-state.json');
@@ -89,7 +97,9 @@ try {
     }
   }
   const boxed = rollouts.filter((r) => r.stream === 'grounded' && r.boxes.length > 0).length;
-  process.stderr.write(`recorded ${rollouts.length} rollouts (${boxed} grounded with boxes), ${evals.length} evaluation samples, ${used.size} questions into ${out.root}\n`);
+  process.stderr.write(
+    `recorded ${rollouts.length} rollouts (${boxed} grounded with boxes), ${evals.length} evaluation samples, ${used.size} questions into ${out.root}\n`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

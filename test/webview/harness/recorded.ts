@@ -25,12 +25,17 @@ export function copyRecordedRun(root: string): { runDir: string; datasetDir: str
 
 /** The raw lines of one of the recorded run's event files, blank lines left out. */
 export function recordedLines(file: 'rollouts' | 'metrics' | 'eval'): string[] {
-  return readFileSync(join(RECORDED_RUN.runDir, 'events', `${file}.jsonl`), 'utf8').split('\n').filter((l) => l.trim());
+  return readFileSync(join(RECORDED_RUN.runDir, 'events', `${file}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
 }
 
 /** The questions the recorded run's events name, from its dataset's split files. */
 export function recordedQuestions(): DatasetRecord[] {
   return ['train', 'val', 'test'].flatMap((split) =>
-    readFileSync(join(RECORDED_RUN.datasetDir, `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as DatasetRecord),
+    readFileSync(join(RECORDED_RUN.datasetDir, `${split}.jsonl`), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as DatasetRecord),
   );
 }

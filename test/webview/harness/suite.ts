@@ -74,7 +74,11 @@ export function fixtureSuite<T>(prefix: string, fixture: (root: string) => Promi
 }
 
 /** As `fixtureSuite`, then opens the panel on the fixture's run (closed after the suite). */
-export function panelSuite<T extends RunDirs>(prefix: string, fixture: (root: string) => Promise<T>, opts: PanelSuiteOptions<T> = {}): Suite<PanelState<T>> {
+export function panelSuite<T extends RunDirs>(
+  prefix: string,
+  fixture: (root: string) => Promise<T>,
+  opts: PanelSuiteOptions<T> = {},
+): Suite<PanelState<T>> {
   const written = useFixture(prefix, fixture);
   let h: Harness | undefined;
   let state: PanelState<T> | undefined;
@@ -118,7 +122,9 @@ export async function typeInto(page: Page, id: string, text: string): Promise<vo
 
 /** Waits until the rollout list counts `n` rows. */
 export async function waitTotal(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === String(want), n, { timeout: 10_000 });
+  await page.waitForFunction((want) => (document.querySelector('.browser') as HTMLElement | null)?.dataset.total === String(want), n, {
+    timeout: 10_000,
+  });
 }
 
 /**
@@ -149,6 +155,10 @@ export async function rewardLegend(page: Page, edge: 'first' | 'last'): Promise<
   // Leave and come back, so the legend is read fresh after a redraw.
   await page.mouse.move(0, 0);
   await page.mouse.move(edge === 'first' ? box.x + 2 : box.x + box.width - 2, box.y + box.height / 2);
-  const cells = await page.locator('.chart[data-chart=reward] .u-legend .u-series').evaluateAll((rows) => rows.map((r) => [r.querySelector('.u-label')?.textContent ?? '', r.querySelector('.u-value')?.textContent ?? '']));
+  const cells = await page
+    .locator('.chart[data-chart=reward] .u-legend .u-series')
+    .evaluateAll((rows) =>
+      rows.map((r) => [r.querySelector('.u-label')?.textContent ?? '', r.querySelector('.u-value')?.textContent ?? '']),
+    );
   return Object.fromEntries(cells);
 }
