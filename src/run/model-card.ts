@@ -25,7 +25,7 @@ export interface ModelCardInput {
 export function trainingSeconds(metrics: readonly Pick<MetricsRecord, 'time'>[], pauseGap = 600): number {
   let total = 0;
   for (let i = 1; i < metrics.length; i++) {
-    const dt = (metrics[i]!.time - metrics[i - 1]!.time);
+    const dt = metrics[i]!.time - metrics[i - 1]!.time;
     if (dt > 0 && dt < pauseGap) total += dt;
   }
   return total;

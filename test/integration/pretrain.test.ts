@@ -118,12 +118,14 @@ test(
     const model = join(runDir, 'model');
     assert.ok(existsSync(join(model, 'model.safetensors')));
     assert.ok(!existsSync(join(model, 'pretrain-state.pt')));
-  // Beside it, the model card with the digest of these weights and the command that made them.
-  const card = readFileSync(join(model, 'README.md'), 'utf8');
-  const digest = createHash('sha256').update(readFileSync(join(model, 'model.safetensors'))).digest('hex');
-  assert.ok(card.includes(digest), 'the card carries the weights\' sha256');
-  assert.match(card, /npx ivgr pretrain .*recipe\.yaml/);
-  assert.match(card, /## Held-out perception \(step 40\)/);
+    // Beside it, the model card with the digest of these weights and the command that made them.
+    const card = readFileSync(join(model, 'README.md'), 'utf8');
+    const digest = createHash('sha256')
+      .update(readFileSync(join(model, 'model.safetensors')))
+      .digest('hex');
+    assert.ok(card.includes(digest), "the card carries the weights' sha256");
+    assert.match(card, /npx ivgr pretrain .*recipe\.yaml/);
+    assert.match(card, /## Held-out perception \(step 40\)/);
     const ivgrJson = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { coordConvention: string; imageSize: number };
     assert.equal(ivgrJson.coordConvention, 'qwen2-1000');
     const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta: number };

@@ -9,15 +9,24 @@ test('training time adds the spans between metrics lines and leaves out pauses',
 });
 
 test('the held-out table has a row per task and a column per stage, in the order written', () => {
-  const t = perceptionTable({ loss: 0.5, 'single-val.colour': 1, 'single-val.place': 0.5, 'demo-val.colour': 0.812, 'demo-val.box.iou50': 0.25 });
+  const t = perceptionTable({
+    loss: 0.5,
+    'single-val.colour': 1,
+    'single-val.place': 0.5,
+    'demo-val.colour': 0.812,
+    'demo-val.box.iou50': 0.25,
+  });
   assert.equal(
     t,
-    ['| task | single | demo |', '|---|---:|---:|', '| colour | 100 % | 81 % |', '| place | 50 % | – |', '| box hit@0.5 | – | 25 % |'].join('\n'),
+    ['| task | single | demo |', '|---|---:|---:|', '| colour | 100 % | 81 % |', '| place | 50 % | – |', '| box hit@0.5 | – | 25 % |'].join(
+      '\n',
+    ),
   );
 });
 
 test('the card names the command, the digest, the hours and the last evaluation', () => {
-  const m = (step: number, time: number, perception?: Record<string, number>) => ({ step, time, ...(perception ? { perception } : {}) }) as unknown as MetricsRecord;
+  const m = (step: number, time: number, perception?: Record<string, number>) =>
+    ({ step, time, ...(perception ? { perception } : {}) }) as unknown as MetricsRecord;
   const card = modelCard({
     name: 'pretrain-tiny',
     recipeText: 'name: pretrain-tiny\n',
