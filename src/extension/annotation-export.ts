@@ -5,9 +5,11 @@
  * - SFT: approved traces (correct, annotated with no failure tag, or only "good"), as chat messages.
  * - DPO: for each annotated failure, the failing trace as `rejected` and the best correct trace of
  *   the same question and stream (approved ones first, then by score) as `chosen`.
- * - Failure cases: one dataset record per annotated failure, evidence replaced by the corrected
- *   boxes when the annotator drew some, so the set can be re-evaluated or trained on.
+ * - Failure cases: one dataset record per annotated failure, each corrected box the annotator drew
+ *   replacing the evidence box it corrects, image paths resolving outside the run, so the set can
+ *   be re-evaluated or trained on.
  */
+import { matchBoxes } from '../core/boxes';
 import { currentAnnotations } from '../core/protocol/webview';
 import type { AnnotationRecord, Box, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 
@@ -165,6 +167,51 @@ export interface FailureSources {
   dataset: ReadonlyMap<string, DatasetRecord>;
   /** Original size of an image named as the records name it, when known. */
   imageSize: (image: string) => ImageSize | undefined;
+  /** The file of an image named as the records name it, when found: the export is read away from the run. */
+  imagePath?: (image: string) => string | undefined;
+}
+
+const centre = (b: Box): [number, number] => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+
+/**
+ * The evidence with the annotator's corrected boxes in: each corrected box replaces the evidence
+ * box it overlaps most (one to one), else the nearest one not yet replaced; corrected boxes beyond
+ * the evidence are added (labelled "corrected"). Evidence boxes no corrected box stands for stay.
+ */
+export function correctEvidence(
+  evidence: readonly Box[],
+  labels: readonly string[] | undefined,
+  corrected: readonly Box[],
+): { evidence: Box[]; labels?: string[]; replaced: number[] } {
+  const out = evidence.slice();
+  const outLabels = labels ? labels.slice() : undefined;
+  const target = new Map<number, number>(matchBoxes(corrected.slice(), evidence.slice()).map((m) => [m.pred, m.gt]));
+  const taken = new Set(target.values());
+  corrected.forEach((c, i) => {
+    if (target.has(i)) return;
+    const [cx, cy] = centre(c);
+    let best = -1;
+    let bestDistance = Infinity;
+    evidence.forEach((e, j) => {
+      if (taken.has(j)) return;
+      const [ex, ey] = centre(e);
+      const d = Math.hypot(ex - cx, ey - cy);
+      if (d < bestDistance) [best, bestDistance] = [j, d];
+    });
+    if (best >= 0) {
+      target.set(i, best);
+      taken.add(best);
+    }
+  });
+  corrected.forEach((c, i) => {
+    const j = target.get(i);
+    if (j !== undefined) out[j] = c;
+    else {
+      out.push(c);
+      outLabels?.push('corrected');
+    }
+  });
+  return { evidence: out, ...(outLabels ? { labels: outLabels } : {}), replaced: [...taken].sort((a, b) => a - b) };
 }
 
 export function failureDataset(input: ExportInput, sources: FailureSources): ExportResult<DatasetRecord> {
@@ -181,8 +228,8 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
       skipped.push(`${target.kind} ${t.id}: question ${t.promptId} has no known image and size`);
       continue;
     }
-    const evidence: Box[] =
-      note.correctedBoxes.length > 0 ? note.correctedBoxes : (base?.evidence ?? (target.kind === 'eval' ? target.record.evidence : []));
+    const truth = base?.evidence ?? (target.kind === 'eval' ? target.record.evidence : []);
+    const fixed = correctEvidence(truth, base?.evidenceLabels, note.correctedBoxes);
     const answer = base?.answer ?? (target.kind === 'eval' ? target.record.expected : undefined);
     if (answer === undefined) {
       skipped.push(`${target.kind} ${t.id}: question ${t.promptId} has no known reference answer`);
@@ -193,14 +240,14 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
     seen.add(t.promptId);
     lines.push({
       id: t.promptId,
-      image,
+      image: sources.imagePath?.(image) ?? image,
       width: size.width,
       height: size.height,
       question: base?.question ?? (target.kind === 'eval' ? target.record.question : t.prompt),
       ...(base?.options ? { options: base.options } : {}),
       answer,
-      evidence,
-      ...(base?.evidenceLabels && note.correctedBoxes.length === 0 ? { evidenceLabels: base.evidenceLabels } : {}),
+      evidence: fixed.evidence,
+      ...(fixed.labels ? { evidenceLabels: fixed.labels } : {}),
       ...(base?.family ? { family: base.family } : {}),
       split: 'failures',
       meta: {
@@ -208,6 +255,7 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
         tags: note.tags.join(','),
         note: note.note,
         correctedBoxes: note.correctedBoxes.length > 0,
+        ...(fixed.replaced.length > 0 ? { replacedEvidence: fixed.replaced.join(',') } : {}),
       },
     });
   }

@@ -5,14 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
 import { annotationRecordSchema, evalRecordSchema } from '../core/protocol/webview';
 import type { AnnotationRecord, DatasetRecord, EvalRecord, ImageSize } from '../core/types';
 import { loadRunDataset, recordsInRun } from '../run/run-datasets';
 import { all, parser, readRecords } from '../run/jsonl-reader';
 import { readLastAttempts } from '../run/rollout-records';
 import { dpoLines, failureDataset, sftLines, toJsonl, type ExportInput, type FailureSources } from './annotation-export';
-import { datasetImagePath, readRunFiles, type RunFiles } from './run-files';
+import { panelImagePath } from './panel/image-paths';
+import { readRunFiles } from './run-files';
 
 export type ExportFormat = 'sft' | 'dpo' | 'failures';
 
@@ -74,28 +75,31 @@ export async function readFailureSources(
     }
   }
   signal?.throwIfAborted();
+  // Failure cases name each image by its file, so the export is usable away from the run.
+  const paths = new Map<string, string>();
   const sizes = new Map<string, ImageSize>();
-  const images = new Set(
-    [...input.rollouts, ...input.evals]
-      .filter((r) => !dataset.has(r.promptId))
-      .map((r) => r.image)
-      .filter((p): p is string => typeof p === 'string'),
-  );
-  for (const image of images) {
+  const named = [...input.rollouts, ...input.evals].map((r) => ({
+    image: dataset.get(r.promptId)?.image ?? r.image,
+    inDataset: dataset.has(r.promptId),
+  }));
+  for (const { image, inDataset } of named) {
+    if (typeof image !== 'string' || paths.has(image)) continue;
     signal?.throwIfAborted();
-    const meta = await imageMeta(files, image);
+    let file: string;
+    try {
+      file = panelImagePath(runDir, files, image);
+    } catch (err) {
+      warnings.push(`${err instanceof Error ? err.message : String(err)}; failure cases name it as the run does`);
+      continue;
+    }
+    paths.set(image, file);
+    if (inDataset) continue;
+    const meta = await sharp(file)
+      .metadata()
+      .catch(() => null);
     if (meta?.width && meta.height) sizes.set(image, { width: meta.width, height: meta.height });
   }
-  return { dataset, imageSize: (p) => sizes.get(p), warnings };
-}
-
-/** An image's header, when the path names a readable image inside one of the run's dataset roots. */
-async function imageMeta(files: RunFiles, image: string): Promise<Metadata | null> {
-  try {
-    return await sharp(datasetImagePath(files, image)).metadata();
-  } catch {
-    return null;
-  }
+  return { dataset, imageSize: (p) => sizes.get(p), imagePath: (p) => paths.get(p), warnings };
 }
 
 /** Writes the chosen exports; nothing is written when `signal` aborts first. */

@@ -145,7 +145,9 @@ describe('annotation export on a run folder', () => {
     assert.deepEqual(record!.options, q.options);
     assert.equal(record!.family, q.family);
     assert.equal(record!.question, q.question);
-    assert.deepEqual([record!.image, record!.width, record!.height], [q.image, q.width, q.height]);
+    // The image is named by its file, so the export is usable away from the run folder.
+    assert.deepEqual([record!.image, record!.width, record!.height], [join(data, q.image), q.width, q.height]);
+    assert.ok(existsSync(record!.image));
     assert.deepEqual(record!.evidence, q.evidence);
     assert.equal(record!.split, 'failures');
     assert.deepEqual(record!.meta, { source: 'rollout:r-bad', tags: 'wrong-region', note: 'looks at a distractor', correctedBoxes: false });
@@ -161,8 +163,9 @@ describe('annotation export on a run folder', () => {
     const q = train[0]!;
     const dir = runFolder('moved-dataset', join(work, 'moved'), [rollout('r-bad', q, {})], [note('r-bad', ['format'])]);
     const { written, warnings } = await exportAnnotationFiles(dir, ['failures']);
-    assert.equal(warnings.length, 1);
+    assert.equal(warnings.length, 2);
     assert.match(warnings[0]!, /^run\.json config dataset \(.*moved\): dataset not found: .*moved; its rollouts have no reference answer$/);
+    assert.match(warnings[1]!, /not found under .*; failure cases name it as the run does$/);
     assert.equal(written[0]!.n, 0);
     assert.deepEqual(written[0]!.skipped, [`rollout r-bad: question ${q.id} has no known image and size`]);
   });
@@ -201,7 +204,7 @@ describe('annotation export on a run folder', () => {
       assert.equal(got.meta?.source, source);
       assert.deepEqual(
         [got.image, got.width, got.height, got.question, got.answer, got.family],
-        [want.image, want.width, want.height, want.question, want.answer, want.family],
+        [join(work, want.image), want.width, want.height, want.question, want.answer, want.family],
       );
       assert.deepEqual(got.options, want.options);
       assert.deepEqual(got.evidence, want.evidence);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dpoLines, failureDataset, sftLines, toJsonl } from '../../src/extension/annotation-export';
-import type { AnnotationRecord, DatasetRecord, EvalRecord, RolloutRecord } from '../../src/core/types';
+import { correctEvidence, dpoLines, failureDataset, sftLines, toJsonl } from '../../src/extension/annotation-export';
+import type { AnnotationRecord, Box, DatasetRecord, EvalRecord, RolloutRecord } from '../../src/core/types';
 
 const rollout = (id: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
   v: 1,
@@ -113,7 +113,7 @@ test('DPO pairs each failure with the best correct trace of the same question an
   assert.equal(dpoLines({ annotations: [note('bad', ['x'])], rollouts, evals: [] }).lines[0]?.meta.chosenId, 'ok-high');
 });
 
-test('failure cases become dataset records, corrected boxes replacing the evidence', () => {
+test('failure cases become dataset records, a corrected box replacing the evidence box it corrects', () => {
   const base: DatasetRecord = {
     id: 'q1',
     image: 'img/q1.png',
@@ -135,11 +135,17 @@ test('failure cases become dataset records, corrected boxes replacing the eviden
   ];
   const r = failureDataset(
     { annotations, rollouts, evals },
-    { dataset: new Map([['q1', base]]), imageSize: (p) => (p === 'img/q9.png' ? { width: 300, height: 200 } : undefined) },
+    {
+      dataset: new Map([['q1', base]]),
+      imageSize: (p) => (p === 'img/q9.png' ? { width: 300, height: 200 } : undefined),
+      imagePath: (p) => `/data/set/${p}`,
+    },
   );
   assert.equal(r.lines.length, 2);
   const [q1, q9] = r.lines;
   assert.deepEqual(q1?.evidence, [[100, 100, 140, 150]]);
+  assert.equal(q1?.meta?.replacedEvidence, '0');
+  assert.equal(q1?.image, '/data/set/img/q1.png', 'the image resolves away from the run');
   assert.deepEqual(q1?.options, ['red', 'blue']);
   assert.equal(q1?.split, 'failures');
   assert.deepEqual(
@@ -149,4 +155,39 @@ test('failure cases become dataset records, corrected boxes replacing the eviden
   assert.deepEqual(r.skipped, ['eval e2: question q404 has no known image and size']);
   assert.equal(toJsonl(r.lines).split('\n').length, 3);
   assert.equal(toJsonl([]), '');
+});
+
+test('a corrected box replaces only the evidence box it corrects; the others stay, extra boxes are added', () => {
+  const evidence: Box[] = [
+    [0, 0, 10, 10],
+    [100, 100, 200, 200],
+    [300, 0, 340, 40],
+  ];
+  const labels = ['cup', 'sign', 'lamp'];
+  // Overlaps the sign only.
+  const one = correctEvidence(evidence, labels, [[110, 120, 210, 190]]);
+  assert.deepEqual(one.evidence, [
+    [0, 0, 10, 10],
+    [110, 120, 210, 190],
+    [300, 0, 340, 40],
+  ]);
+  assert.deepEqual(one.labels, labels);
+  assert.deepEqual(one.replaced, [1]);
+  // No overlap: the nearest box is the one corrected.
+  assert.deepEqual(correctEvidence(evidence, undefined, [[20, 20, 30, 30]]).evidence[0], [20, 20, 30, 30]);
+  // More corrected boxes than evidence: the rest are added.
+  const more = correctEvidence(
+    [[0, 0, 10, 10]],
+    ['cup'],
+    [
+      [0, 0, 12, 12],
+      [500, 500, 510, 510],
+    ],
+  );
+  assert.deepEqual(more.evidence, [
+    [0, 0, 12, 12],
+    [500, 500, 510, 510],
+  ]);
+  assert.deepEqual(more.labels, ['cup', 'corrected']);
+  assert.deepEqual(correctEvidence(evidence, labels, []).evidence, evidence);
 });
