@@ -48,7 +48,7 @@ const palette = new Map((menus.commandPalette ?? []).map((m) => [m.command, m.wh
 
 /** Context keys the extension sets (extension.ts), all true or all false. */
 const extensionKeys = [
-  ...readFileSync(new URL('../../src/extension/extension.ts', import.meta.url), 'utf8').matchAll(/'setContext', '([\w.]+)'/g),
+  ...readFileSync(new URL('../../src/extension/extension.ts', import.meta.url), 'utf8').matchAll(/'setContext',\s*'([\w.]+)'/g),
 ].map((m) => m[1]!);
 const allKeys = (v: boolean): WhenContext => Object.fromEntries(extensionKeys.map((k) => [k, v]));
 const paletteShows = (id: string, ctx: WhenContext): boolean => {
