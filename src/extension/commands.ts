@@ -10,6 +10,7 @@ import { spawnDetached, waitForRunJson, workerArgs } from '../run/detached-worke
 import { exportAnnotationFiles } from './annotation-files';
 import { checkpointOf, runDirOf } from './command-args';
 import { configText, parseConfigProblems } from './config-template';
+import { importFlags, importWizard, type ImportPathKind } from './import-wizard';
 import { vscodePrompter } from './prompter';
 import { compareRunsMarkdown } from './run-compare';
 import { readRunFiles } from './run-files';
@@ -368,18 +369,28 @@ async function importDump(s: Services): Promise<void> {
     void vscode.window.showErrorMessage('iVGR: open a folder first; imported runs are written to its runs folder.');
     return;
   }
-  const uri = await vscode.window.showOpenDialog({
-    canSelectFiles: true,
-    canSelectFolders: false,
-    filters: { 'Rollout dump': ['jsonl', 'json'] },
-    title: 'A verl or TRL rollout dump (JSONL)',
-    openLabel: 'Import',
-  });
-  const dump = uri?.[0]?.fsPath;
-  if (!dump) return;
+  const req = await importWizard(vscodePrompter, chooseImportPath);
+  if (!req) return;
+  const dump = req.source;
   const runDir = join(root, newRunId(`import-${basename(dump, extname(dump)).replace(/[^A-Za-z0-9._-]/g, '_')}`));
   const cli = s.context.asAbsolutePath(join('dist', 'cli.js'));
-  const { code: result, last } = await runWithProgress(s, `iVGR: importing ${basename(dump)}`, workerArgs.importDump(cli, dump, runDir), {
+  const args = [...workerArgs.importDump(cli, dump, runDir), ...importFlags(req)];
+  if (req.follow) {
+    // A followed import runs detached like a worker: the run stays live across a window reload.
+    const { command, env } = nodeCommand();
+    const pid = await spawnDetached({ command, args, runDir, env });
+    s.registry.addFolder(runDir);
+    void s.registry.follow(runDir, pid);
+    try {
+      await waitForRunJson(runDir, pid);
+    } catch (err) {
+      await showError(`iVGR: ${(err as Error).message}`, [{ title: 'Open Run Log', run: () => openRunLog(s, runDir) }]);
+      return;
+    }
+    await s.panels.open(runDir);
+    return;
+  }
+  const { code: result, last } = await runWithProgress(s, `iVGR: importing ${basename(dump)}`, args, {
     dir: runDir,
     id: basename(runDir),
   });
@@ -388,6 +399,32 @@ async function importDump(s: Services): Promise<void> {
     await showError(`iVGR: import of ${basename(dump)} failed: ${last || `exit ${result}`}`, [
       { title: 'Open Log', run: () => s.logs.show(runDir, basename(runDir)) },
     ]);
+}
+
+async function chooseImportPath(kind: ImportPathKind): Promise<string | undefined> {
+  const dialog: Record<ImportPathKind, vscode.OpenDialogOptions> = {
+    folder: {
+      canSelectFolders: true,
+      canSelectFiles: false,
+      title: "verl's rollout_data_dir (one {step}.jsonl per step)",
+      openLabel: 'Import',
+    },
+    file: {
+      canSelectFiles: true,
+      canSelectFolders: false,
+      filters: { 'Rollout dump': ['jsonl', 'json'] },
+      title: 'A verl or TRL rollout dump (JSONL)',
+      openLabel: 'Import',
+    },
+    dataset: {
+      canSelectFiles: true,
+      canSelectFolders: false,
+      filters: { Dataset: ['parquet', 'jsonl'] },
+      title: 'The dataset the dump was trained on',
+      openLabel: 'Join Images',
+    },
+  };
+  return (await vscode.window.showOpenDialog(dialog[kind]))?.[0]?.fsPath;
 }
 
 async function exportAnnotations(s: Services, arg: unknown): Promise<void> {
