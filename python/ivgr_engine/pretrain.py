@@ -206,6 +206,7 @@ class Trainer:
         best = torch.zeros(g * g)
         target: list[int] = []
         objects: list[tuple[list[int], int, int]] = []
+        asked = ex.question.get("objects", [ex.question["object"]])
         sx, sy = g / ex.width, g / ex.height
         for k, o in enumerate(ex.objects):
             x1, y1, x2, y2 = o["box"]
@@ -217,7 +218,7 @@ class Trainer:
                     i = r * g + c
                     if cover > 0.05:
                         cells.append(i)
-                    if k == ex.question["object"] and cover > 0.05:
+                    if k in asked and cover > 0.05:
                         target.append(i)
                     if cover > max(0.2, float(best[i])):
                         best[i] = cover

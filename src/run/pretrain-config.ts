@@ -36,6 +36,8 @@ const sceneSchema = z.strictObject({
     .default({ min: 1, max: 2 }),
   tasks: z.array(z.enum(PERCEPTION_TASKS)).min(1).default(['colour', 'shape', 'place', 'box']),
   clutter: z.boolean().default(true),
+  /** Share of colour, shape, word and relation questions asked with options A–D, answered by the letter. */
+  optionsRatio: z.number().min(0).max(1).default(0),
 });
 
 const stageSchema = z.strictObject({

@@ -11,6 +11,7 @@ const spec: PerceptionSceneSpec = {
   distractors: { min: 1, max: 3 },
   tasks: ['colour', 'shape', 'place', 'box', 'word'],
   clutter: true,
+  optionsRatio: 0,
 };
 
 test('every question names exactly one object and its answer describes that object', () => {
@@ -74,4 +75,28 @@ test('the tokenizer corpus holds every question form and answer', () => {
   ]) {
     assert.ok(corpus.includes(text), text);
   }
+});
+
+test("with options, the answer is the letter of the right option in the benchmark's question format", () => {
+  let asked = 0;
+  for (let i = 0; i < 100; i++) {
+    const { item } = perceptionItem(5, 'mc', i, { ...spec, tasks: ['colour', 'relation'], optionsRatio: 1 }, 'qwen2-1000');
+    const colour = item.questions[0]!;
+    const m = /^What colour is the small \w+\? A\. (\w+) B\. (\w+) C\. (\w+) D\. (\w+)$/.exec(colour.question);
+    assert.ok(m, colour.question);
+    assert.equal(m['ABCD'.indexOf(colour.answer) + 1], item.objects[colour.object]!.colour);
+    const rel = item.questions[1]!;
+    if (rel.task !== 'relation') continue;
+    asked++;
+    const [a, b] = rel.objects!.map((k) => item.objects[k]!);
+    assert.equal(
+      rel.question,
+      `Where is the small ${a!.colour} ${a!.shape} relative to the small ${b!.colour} ${b!.shape}? A. left B. right C. above D. below`,
+    );
+    const dx = (a!.box[0] + a!.box[2] - b!.box[0] - b!.box[2]) / 2;
+    const dy = (a!.box[1] + a!.box[3] - b!.box[1] - b!.box[3]) / 2;
+    const expected = Math.abs(dx) > Math.abs(dy) ? (dx < 0 ? 'A' : 'B') : dy < 0 ? 'C' : 'D';
+    assert.equal(rel.answer, expected);
+  }
+  assert.ok(asked > 30, `${asked} relation questions of 100 scenes`);
 });

@@ -9,9 +9,9 @@ import { describeRegion } from '../../core/regions';
 import { Prng, hashString } from './prng';
 import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type Scene, type SceneObject } from './scene';
 import { formatBox } from './traces';
-import { COLOUR_NAMES, SHAPES, WORDS, type ColourName, type ShapeName } from './vocabulary';
+import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type Relation, type ShapeName } from './vocabulary';
 
-export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word'] as const;
+export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 
 /** One curriculum stage's scenes: canvas, target size, how many other objects, which questions. */
@@ -25,6 +25,11 @@ export interface PerceptionSceneSpec {
   tasks: readonly PerceptionTask[];
   /** Background clutter as in the benchmark; off for the easiest stage. */
   clutter: boolean;
+  /**
+   * Share of colour, shape, word and relation questions asked with options A–D in the benchmark's
+   * format, answered by the letter (the benchmark asks three in four questions so).
+   */
+  optionsRatio: number;
 }
 
 export interface PerceptionObject {
@@ -39,8 +44,10 @@ export interface PerceptionQuestion {
   task: PerceptionTask;
   question: string;
   answer: string;
-  /** Index into the item's objects of the object asked about. */
+  /** Index into the item's objects of the object asked about (for a relation, the first one). */
   object: number;
+  /** Every object the question is about, when more than one (a relation's two). */
+  objects?: number[];
 }
 
 export interface PerceptionItem {
@@ -54,7 +61,7 @@ export interface PerceptionItem {
 
 /** The question and answer for `task` about object `o` (which is unique by the name used). */
 export function askAbout(
-  task: PerceptionTask,
+  task: Exclude<PerceptionTask, 'relation'>,
   o: PerceptionObject,
   size: { width: number; height: number },
   convention: CoordConvention,
@@ -73,6 +80,41 @@ export function askAbout(
       return { task, question: `What word is written on the small ${o.colour} sign?`, answer: o.word ?? '' };
   }
 }
+
+/**
+ * How `a` lies relative to `b`, when one axis clearly dominates (as the benchmark's position
+ * questions require): the main offset at least `gap` and the other at most half of it.
+ */
+export function clearRelation(a: Box, b: Box, gap: number): Relation | null {
+  const dx = (a[0] + a[2]) / 2 - (b[0] + b[2]) / 2;
+  const dy = (a[1] + a[3]) / 2 - (b[1] + b[3]) / 2;
+  if (Math.abs(dx) >= gap && Math.abs(dy) <= Math.abs(dx) * 0.5) return dx < 0 ? 'left' : 'right';
+  if (Math.abs(dy) >= gap && Math.abs(dx) <= Math.abs(dy) * 0.5) return dy < 0 ? 'above' : 'below';
+  return null;
+}
+
+/** The question with options A–D (the benchmark's format), answered by the letter of `answer`. */
+function withOptions(rng: Prng, q: Omit<PerceptionQuestion, 'object'>, pool: readonly string[]): Omit<PerceptionQuestion, 'object'> {
+  const options =
+    pool === RELATIONS
+      ? [...RELATIONS]
+      : rng.shuffle([
+          q.answer,
+          ...rng.sample(
+            pool.filter((v) => v !== q.answer),
+            3,
+          ),
+        ]);
+  const letter = LETTERS[options.indexOf(q.answer)] as string;
+  return { ...q, question: `${q.question} ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}`, answer: letter };
+}
+
+const OPTION_POOLS: Partial<Record<PerceptionTask, readonly string[]>> = {
+  colour: COLOUR_NAMES,
+  shape: SHAPES,
+  word: WORDS,
+  relation: RELATIONS,
+};
 
 function toObject(o: SceneObject): PerceptionObject {
   return { colour: o.colour, shape: o.shape, box: o.box, ...(o.word ? { word: o.word } : {}) };
@@ -118,9 +160,15 @@ export function perceptionItem(
       const objects = placed.map(toObject);
       const size = { width: canvas.width, height: canvas.height };
       const shapesAt = objects.map((o, i) => (o.shape === 'sign' ? -1 : i)).filter((i) => i >= 0);
-      const questions = spec.tasks.map((task) => {
-        const object = task === 'word' ? 0 : (rng.pick(shapesAt) as number);
-        return { ...askAbout(task, objects[object] as PerceptionObject, size, convention), object };
+      const questions = spec.tasks.map((task): PerceptionQuestion => {
+        const pair = task === 'relation' ? relationPair(rng, objects, shapesAt, px * 1.5) : null;
+        const object = task === 'word' ? 0 : (pair?.[0] ?? (rng.pick(shapesAt) as number));
+        const asked = pair
+          ? askRelation(objects[pair[0]] as PerceptionObject, objects[pair[1]] as PerceptionObject, pair[2])
+          : askAbout(task === 'relation' ? 'place' : task, objects[object] as PerceptionObject, size, convention);
+        const pool = OPTION_POOLS[asked.task];
+        const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool) : asked;
+        return { ...q, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
       });
       return {
         item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: canvas.width, height: canvas.height, objects, questions },
@@ -130,6 +178,26 @@ export function perceptionItem(
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }
   }
+}
+
+function askRelation(a: PerceptionObject, b: PerceptionObject, relation: Relation): Omit<PerceptionQuestion, 'object'> {
+  return {
+    task: 'relation',
+    question: `Where is the small ${a.colour} ${a.shape} relative to the small ${b.colour} ${b.shape}?`,
+    answer: relation,
+  };
+}
+
+/** Two objects in a clear relation, or null (the question then asks a place instead). */
+function relationPair(rng: Prng, objects: PerceptionObject[], candidates: number[], gap: number): [number, number, Relation] | null {
+  const pairs: Array<[number, number, Relation]> = [];
+  for (const i of candidates) {
+    for (const j of candidates) {
+      const r = i === j ? null : clearRelation((objects[i] as PerceptionObject).box, (objects[j] as PerceptionObject).box, gap);
+      if (r) pairs.push([i, j, r]);
+    }
+  }
+  return pairs.length > 0 ? (rng.pick(pairs) as [number, number, Relation]) : null;
 }
 
 /** Every question and answer text the tasks can produce, for training a tokenizer. */
@@ -148,6 +216,9 @@ export function perceptionCorpus(convention: CoordConvention): string[] {
       const q = askAbout('word', { colour, shape: 'sign', box: [0, 0, 10, 10], word }, size, convention);
       lines.push(q.question, q.answer);
     }
+    const a: PerceptionObject = { colour, shape: 'star', box: [0, 0, 1, 1] };
+    lines.push(askRelation(a, { ...a, shape: 'circle' }, 'left').question);
   }
+  lines.push(RELATIONS.map((r, i) => `${LETTERS[i]}. ${r}`).join(' '), ...RELATIONS, ...LETTERS);
   return lines;
 }
