@@ -2,7 +2,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CoordConvention } from '../core/types';
 import type { WorkerOptions } from '../worker/worker';
+import { join, resolve } from 'node:path';
 import { CliError } from './cli-error';
+import { ConfigError } from '../run/config-load';
+import { newRunId } from '../run/run-dir';
+import { defaultRunsRoot } from '../run/run-list';
 
 /** node:util parseArgs, a parse error reported as bad usage followed by the command's usage. */
 export function parseCommandArgs<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
@@ -11,6 +15,27 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T, usage: st
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n${usage}`);
   }
+}
+
+/** The one config file a command takes, read by `load`; a bad file is bad usage with its file:line message. */
+export function configFileArg<T>(positionals: readonly string[], usage: string, load: (file: string) => T): { file: string; loaded: T } {
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${usage}`);
+  try {
+    return { file, loaded: load(file) };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** The folder of a new run: --run-id (default: the config's name and the time) under --runs-dir. */
+export function newRunFolder(
+  values: { 'runs-dir'?: string | undefined; 'run-id'?: string | undefined },
+  name: string | undefined,
+): { id: string; runDir: string } {
+  const id = values['run-id'] ?? newRunId(name);
+  return { id, runDir: join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id) };
 }
 
 /** Prints the usage when --help was given; the command then exits 0. */

@@ -1,12 +1,11 @@
 /** `ivgr pretrain <config>`: perception pretraining of a model from random weights, as a run. */
-import { join, resolve } from 'node:path';
-import { parseCommandArgs, printedHelp } from '../args';
+import { resolve } from 'node:path';
+import { configFileArg, newRunFolder, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
-import { ConfigError, parseConfigWith, readConfigText } from '../../run/config-load';
+import { parseConfigWith, readConfigText } from '../../run/config-load';
 import { runConfigSchema } from '../../run/config-schema';
 import { pretrainConfigSchema, totalSteps, type PretrainConfig } from '../../run/pretrain-config';
-import { createRunDir, newRunId, readRunJson } from '../../run/run-dir';
-import { defaultRunsRoot } from '../../run/run-list';
+import { createRunDir, readRunJson } from '../../run/run-dir';
 import { runPretrain } from '../../worker/pretrain-run';
 
 const USAGE = `usage: ivgr pretrain <config.yaml|json> [options]
@@ -41,18 +40,9 @@ export const pretrainCommand: Command = {
       USAGE,
     );
     if (printedHelp(values.help, USAGE)) return 0;
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
-    let loaded;
-    try {
-      loaded = parseConfigWith(pretrainConfigSchema, readConfigText(file), file);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message);
-      throw err;
-    }
+    const { file, loaded } = configFileArg(positionals, USAGE, (f) => parseConfigWith(pretrainConfigSchema, readConfigText(f), f));
     const config = loaded.resolved;
-    const id = values['run-id'] ?? newRunId(config.name);
-    const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
+    const { id, runDir } = newRunFolder(values, config.name);
     createRunDir(runDir, {
       id,
       kind: 'pretrain',

@@ -1,13 +1,12 @@
 /** `ivgr train <config>`: creates a run directory from a config and trains it. */
 import { dirname, join, resolve } from 'node:path';
-import { detachedWorkerArgs, foregroundWorkerOptions, parseCommandArgs, printedHelp } from '../args';
+import { configFileArg, detachedWorkerArgs, foregroundWorkerOptions, newRunFolder, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
-import { ConfigError, loadConfigFile } from '../../run/config-load';
-import { createRunDir, newRunId } from '../../run/run-dir';
+import { loadConfigFile } from '../../run/config-load';
+import { createRunDir } from '../../run/run-dir';
 import { missingRunInputs } from '../../worker/run-inputs';
 import { runWorker } from '../../worker/worker';
 import { spawnCliWorker } from '../../run/detached-worker';
-import { defaultRunsRoot } from '../../run/run-list';
 
 const USAGE = `usage: ivgr train <config.yaml|json> [options]
 
@@ -39,20 +38,11 @@ export const trainCommand: Command = {
       USAGE,
     );
     if (printedHelp(values.help, USAGE)) return 0;
-    const file = positionals[0];
-    if (!file || positionals.length > 1) throw new CliError(`expected one config file\n\n${USAGE}`);
-    let loaded;
-    try {
-      loaded = loadConfigFile(file);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message);
-      throw err;
-    }
+    const { file, loaded } = configFileArg(positionals, USAGE, loadConfigFile);
     const missing = missingRunInputs(loaded.resolved, dirname(resolve(file)));
     if (missing.length > 0) throw new CliError(`${file}: ${missing.join('; ')}`, 1);
     const flags = { until: parseStep(values.until, '--until'), python: values.python };
-    const id = values['run-id'] ?? newRunId(loaded.resolved.name);
-    const runDir = join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id);
+    const { id, runDir } = newRunFolder(values, loaded.resolved.name);
     createRunDir(runDir, { id, given: loaded.given, config: loaded.resolved, configFile: resolve(file), engine: loaded.resolved.engine });
     if (values.detach) {
       const pid = await spawnCliWorker(runDir, detachedWorkerArgs(flags));
