@@ -106,7 +106,8 @@ export interface MetricsRecord {
   loss?: number;
   gradNorm?: number;
   responseLength: Partial<Record<Stream, number>>;
-  tokensPerSecond: number;
+  /** Absent in imported dumps, which do not time generation. */
+  tokensPerSecond?: number;
   /** Seconds per phase: generate, score, update, write. */
   phases: Record<string, number>;
   highQualityGrounded: number;

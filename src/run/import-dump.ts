@@ -184,13 +184,14 @@ export function convertRows(
   return { rollouts, metrics };
 }
 
-/** A step's metrics from what a dump holds: rewards and accuracy; no KL, clip fraction, loss or lengths. */
+/** A step's metrics from what a dump holds: rewards and accuracy; no KL, clip fraction, loss, lengths or speed. */
 function dumpMetrics(rollouts: readonly RolloutRecord[], step: number, time: number): MetricsRecord {
   const m = stepMetrics(rollouts, { step, time, kl: 0, clipFraction: 0, loss: 0, gradNorm: 0, phases: {}, highQualityGrounded: 0 });
   delete m.kl;
   delete m.clipFraction;
   delete m.loss;
   delete m.gradNorm;
+  delete m.tokensPerSecond;
   return { ...m, responseLength: {} };
 }
 

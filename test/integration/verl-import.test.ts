@@ -107,6 +107,7 @@ test(
     for (const m of metrics) {
       assert.equal(m.kl, undefined, 'a dump has no KL: none is invented');
       assert.equal(m.clipFraction, undefined);
+      assert.equal(m.tokensPerSecond, undefined);
       assert.deepEqual(m.responseLength, {});
     }
     assert.equal(metrics[1]!.reward.textual, 0.5);

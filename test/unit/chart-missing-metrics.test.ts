@@ -6,7 +6,7 @@ import { CHARTS, columns, hasValues } from '../../webview/metrics-series';
 
 const chart = (id: string) => CHARTS.find((c) => c.id === id)!;
 
-test('an imported dump charts its rewards and accuracy, and no KL, clip fraction or length it does not have', () => {
+test('an imported dump charts its rewards and accuracy, and no KL, clip fraction, length or speed it does not have', () => {
   const rows = [
     { input: 'Q', output: '<answer>A</answer>', score: 1, step: 1 },
     { input: 'Q', output: '<answer>B</answer>', score: 0, step: 2 },
@@ -14,7 +14,7 @@ test('an imported dump charts its rewards and accuracy, and no KL, clip fraction
   const { metrics } = convertRows(rows, 0);
   assert.ok(hasValues(chart('reward'), metrics));
   assert.ok(hasValues(chart('accuracy'), metrics));
-  for (const id of ['kl', 'clip', 'length']) {
+  for (const id of ['kl', 'clip', 'length', 'tps']) {
     assert.equal(hasValues(chart(id), metrics), false, `${id} is not drawn`);
     assert.deepEqual(
       columns(chart(id), metrics).slice(1).flat(),

@@ -60,7 +60,7 @@ export const metricsRecordSchema: z.ZodType<MetricsRecord> = z.object({
   loss: z.number().optional(),
   gradNorm: z.number().optional(),
   responseLength: perStream,
-  tokensPerSecond: z.number(),
+  tokensPerSecond: z.number().optional(),
   phases: z.record(z.string(), z.number()),
   highQualityGrounded: z.number(),
   pretrain: z.object({ stage: z.string(), learningRate: z.number(), losses: z.record(z.string(), z.number()) }).optional(),
