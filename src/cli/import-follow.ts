@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { WorkerStatus } from '../core/protocol/control';
 import type { DumpSource } from '../run/dump-source';
 import type { ImportImages } from '../run/import-images';
-import { runPaths, updateRunJson } from '../run/run-dir';
+import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
 import { ControlServer } from '../worker/control-server';
 import { ImportWriter } from './import-writer';
 
@@ -24,10 +24,11 @@ export async function followDump(source: DumpSource, out: string, images: Import
     step: w.lastStep,
     totalSteps: w.lastStep,
     phase: status === 'running' ? 'following' : 'idle',
-    reward: {},
+    reward: w.latestReward,
     pid: process.pid,
-    message: `following ${source.path}`,
+    message: message(),
   });
+  const message = (): string => `${status === 'running' ? 'following' : 'stopped following'} ${source.path}`;
   const server = new ControlServer(runPaths(out).controlSocket, basename(out), current, (m) => {
     if (m.type === 'stop') stop();
     else
@@ -39,7 +40,8 @@ export async function followDump(source: DumpSource, out: string, images: Import
       });
   });
   await server.listen();
-  updateRunJson(out, { status: 'running', pid: process.pid, message: `following ${source.path}` });
+  const { config } = readRunJson(out);
+  updateRunJson(out, { status: 'running', pid: process.pid, message: message() });
   server.broadcast({ type: 'status', status: current() });
 
   let stopRequested = false;
@@ -58,7 +60,8 @@ export async function followDump(source: DumpSource, out: string, images: Import
   const poll = async (rows: Parameters<ImportWriter['add']>[0]): Promise<void> => {
     if (rows.length === 0) return;
     const steps = await w.add(rows);
-    updateRunJson(out, { step: w.lastStep });
+    // The total is what the dump holds so far: verl's own step count is not in it.
+    updateRunJson(out, { step: w.lastStep, config: { ...config, steps: Math.max(1, w.lastStep) } });
     server.broadcast({ type: 'status', status: current() });
     say(`step ${steps.join(', ')}: ${w.rollouts} rollouts over ${w.stepCount} steps`);
   };
@@ -76,7 +79,7 @@ export async function followDump(source: DumpSource, out: string, images: Import
     process.off('SIGTERM', stop);
     status = 'stopped';
     w.close();
-    updateRunJson(out, { status: 'stopped', pid: null, step: w.lastStep, message: `stopped following ${source.path}` });
+    updateRunJson(out, { status: 'stopped', pid: null, step: w.lastStep, message: message() });
     server.broadcast({ type: 'status', status: current() });
     await server.close();
   }

@@ -4,6 +4,7 @@
  * event files are append-only, and every reader shows a step's last attempt, so its group
  * advantages and metrics are those of all its rows.
  */
+import type { MetricsRecord } from '../core/types';
 import type { DumpRow } from '../run/import-dump';
 import { convertRows } from '../run/import-dump';
 import type { ImportImages } from '../run/import-images';
@@ -14,6 +15,8 @@ export class ImportWriter {
   private readonly sink: EventSink;
   private lastTime = 0;
   rollouts = 0;
+  /** Mean reward per stream of the last step. */
+  latestReward: MetricsRecord['reward'] = {};
 
   constructor(
     runDir: string,
@@ -41,6 +44,7 @@ export class ImportWriter {
       const { rollouts, metrics } = convertRows(this.steps.get(step)!, time, (r) => this.images?.imageOf(r));
       for (const r of rollouts) this.sink.append('rollouts', r);
       for (const m of metrics) this.sink.append('metrics', m);
+      if (step === this.lastStep) this.latestReward = metrics.at(-1)?.reward ?? {};
     }
     this.sink.flush();
     this.rollouts = [...this.steps.values()].reduce((n, g) => n + g.length, 0);

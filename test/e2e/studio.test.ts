@@ -5,11 +5,13 @@
  */
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
+import sharp from 'sharp';
 import { codeServerEntry } from '../../scripts/code-server.mjs';
-import { openStudio, type StudioSession } from './studio-session';
+import { openStudio, repoRoot, type StudioSession } from './studio-session';
 import { notifications, paletteCommands, pickQuickItem, runCommand, statusBar, until, view, webviewContent } from './workbench';
 
 const installed = codeServerEntry() !== null;
@@ -42,6 +44,15 @@ maxTokens: 32
 steps: 200
 checkpointEvery: 2
 `;
+
+const VERL_RUN = 'verl-live';
+
+/** A verl dump line (`_dump_generations`) whose prompt was decoded with its special tokens. */
+function verlLine(step: number, answer: string, score: number): string {
+  const input = `<|im_start|>user\n<|vision_start|>${'<|image_pad|>'.repeat(16)}<|vision_end|>Where is the red car?<|im_end|>\n<|im_start|>assistant\n`;
+  const output = `<think>the car <|box_start|>(100,200),(400,600)<|box_end|></think><answer>${answer}</answer>`;
+  return JSON.stringify({ input, output, score, step }) + '\n';
+}
 
 function lineCount(file: string): number {
   if (!existsSync(file)) return 0;
@@ -311,6 +322,72 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
         assert.equal(await panel.locator('.detail [data-fact=engine]').innerText(), 'engine ONNX Runtime');
         assert.equal(await panel.locator('[data-role=try-status]').getAttribute('data-state'), 'done');
         assert.ok((await panel.locator('.detail .trace').innerText()).length > 0, 'the model wrote something');
+      },
+      { independent: true },
+    );
+  });
+
+  it('follows a verl rollout_data_dir with its images: a new step streams into the panel, Qwen boxes drawn, no invented KL', async (t) => {
+    await stage(
+      t,
+      '12-verl-follow',
+      async () => {
+        const verl = join(studio.workspace, 'verl');
+        const steps = join(verl, 'rollouts');
+        mkdirSync(join(verl, 'img'), { recursive: true });
+        mkdirSync(steps);
+        await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 30, g: 120, b: 200 } } })
+          .png()
+          .toFile(join(verl, 'img', 'street.png'));
+        writeFileSync(
+          join(verl, 'data.jsonl'),
+          JSON.stringify({ id: 's1', question: 'Where is the red car?', image: 'img/street.png' }) + '\n',
+        );
+        writeFileSync(join(steps, '1.jsonl'), verlLine(1, 'left', 1) + verlLine(1, 'right', 0));
+        const out = join(studio.workspace, 'runs', VERL_RUN);
+        // As a verl user runs it in a terminal beside the trainer.
+        const follower = spawn(
+          process.execPath,
+          [join(repoRoot, 'dist', 'cli.js'), 'import', steps, '--out', out, '--follow', '--images', join(verl, 'data.jsonl')],
+          { cwd: studio.workspace, stdio: 'ignore' },
+        );
+        const exited = new Promise<number | null>((r) => follower.on('exit', (code) => r(code)));
+        try {
+          await until('the followed run', async () => (existsSync(join(out, 'control.sock')) ? true : undefined));
+          await runCommand(studio.page, 'iVGR: Open Run');
+          await pickQuickItem(studio.page, VERL_RUN);
+          panel = await webviewContent(studio.page, new RegExp(`iVGR: .*${VERL_RUN}`));
+          await panel.locator('vscode-tab-header', { hasText: 'Rollouts' }).click();
+          await until('step 1 in the panel', async () => ((await panelRolloutCount()) === 2 ? true : undefined));
+          writeFileSync(join(steps, '2.jsonl'), verlLine(2, 'left', 1));
+          await until('step 2 streamed in while the panel is open', async () => ((await panelRolloutCount()) === 3 ? true : undefined));
+          await showFirstRollout();
+          const image = panel.locator('.image-view img');
+          await until('the joined image to load', async () =>
+            (await image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)) ? true : undefined,
+          );
+          // (100,200),(400,600) on the 0..1000 grid of a 400x300 image.
+          const box = panel.locator('.image-view svg.overlay g.box.predicted rect').first();
+          await box.waitFor();
+          assert.deepEqual(
+            await box.evaluate((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a)))),
+            [40, 60, 120, 120],
+          );
+          await panel.locator('vscode-tab-header', { hasText: 'Charts' }).click();
+          await panel.locator('.chart[data-chart=reward] canvas').first().waitFor();
+          for (const chart of ['kl', 'clip', 'length', 'tps'])
+            assert.equal(await panel.locator(`.chart[data-chart=${chart}]`).isHidden(), true, `a dump has no ${chart} to chart`);
+          follower.kill('SIGINT');
+          assert.equal(await exited, 0);
+          await runCommand(studio.page, 'iVGR: Focus on Runs View');
+          await view(studio.page, 'Runs')
+            .locator('.monaco-list-row', { hasText: VERL_RUN })
+            .filter({ hasText: /stopped/ })
+            .first()
+            .waitFor();
+        } finally {
+          if (follower.exitCode === null && follower.signalCode === null) follower.kill('SIGKILL');
+        }
       },
       { independent: true },
     );

@@ -165,6 +165,8 @@ test(
     assert.equal(end.status, 'stopped');
     assert.equal(end.pid, null);
     assert.equal(end.step, 2);
+    assert.equal(end.config.steps, 2, 'the total is the steps the dump holds, not a made-up one');
+    assert.match(end.message ?? '', /^stopped following /);
     assert.equal(existsSync(join(out, 'control.sock')), false);
     assert.match(p.stderr(), /imported 3 rollouts over 2 steps/);
   },
