@@ -38,6 +38,25 @@ export function newRunFolder(
   return { id, runDir: join(resolve(values['runs-dir'] ?? defaultRunsRoot()), id) };
 }
 
+/** A subcommand's flags and positional arguments (with --help), parsed as parseCommandArgs does. */
+export function commandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, usage: string) {
+  return parseCommandArgs({ args, allowPositionals: true, options: { ...options, ...HELP_OPTION } }, usage);
+}
+
+/** As commandArgs, for a subcommand that takes flags only. */
+export function flagArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, usage: string) {
+  return parseCommandArgs({ args, options: { ...options, ...HELP_OPTION } }, usage);
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** The flags of a command that starts a worker: in the background, until a step, with a Python. */
+export const WORKER_OPTIONS = {
+  detach: { type: 'boolean', default: false },
+  until: { type: 'string' },
+  python: { type: 'string' },
+} as const;
+
 /** Prints the usage when --help was given; the command then exits 0. */
 export function printedHelp(help: boolean | undefined, usage: string): boolean {
   if (help) process.stdout.write(usage + '\n');

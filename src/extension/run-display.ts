@@ -139,28 +139,20 @@ export function runNode(run: RunView): Extract<TreeNode, { kind: 'run' }> {
 
 /** Children of a run row: a checkpoints group and an evaluations group, each only when not empty. */
 export function runChildren(run: RunView): TreeNode[] {
-  const out: TreeNode[] = [];
-  if (run.checkpoints.length > 0) {
-    out.push({
+  const groups = [
+    { group: 'checkpoints' as const, key: 'ckpts', label: 'Checkpoints', count: run.checkpoints.length },
+    { group: 'evaluations' as const, key: 'evals', label: 'Evaluations', count: run.evals.length },
+  ];
+  return groups
+    .filter((g) => g.count > 0)
+    .map((g) => ({
       kind: 'group',
-      id: `ckpts:${run.dir}`,
+      id: `${g.key}:${run.dir}`,
       runDir: run.dir,
-      label: 'Checkpoints',
-      description: String(run.checkpoints.length),
-      group: 'checkpoints',
-    });
-  }
-  if (run.evals.length > 0) {
-    out.push({
-      kind: 'group',
-      id: `evals:${run.dir}`,
-      runDir: run.dir,
-      label: 'Evaluations',
-      description: String(run.evals.length),
-      group: 'evaluations',
-    });
-  }
-  return out;
+      label: g.label,
+      description: String(g.count),
+      group: g.group,
+    }));
 }
 
 export function groupChildren(run: RunView, group: 'checkpoints' | 'evaluations'): TreeNode[] {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { installExtension, startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../webview/harness/chromium';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const artifactsDir = join(repoRoot, 'test-artifacts', 'e2e');
-const CHROMIUM = '/usr/bin/chromium';
 
 export interface StudioSession {
   root: string;
@@ -96,16 +96,7 @@ export async function openStudio(opts: { populateWorkspace: (dir: string) => voi
   try {
     browser = await chromium.launchPersistentContext(join(root, 'chromium'), {
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1440, height: 900 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());

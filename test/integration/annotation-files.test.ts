@@ -11,40 +11,26 @@ import { ensureSyntheticDataset, loadDataset } from '../../src/data';
 import { exportAnnotationFiles } from '../../src/extension/annotation-files';
 import { runConfigSchema } from '../../src/run/config-schema';
 import { createRunDir, runPaths } from '../../src/run/run-dir';
+import { annotationRecord, rolloutRecord } from '../unit/helpers/records';
 
 const work = mkdtempSync(join(tmpdir(), 'ivgr-annotation-files-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const rollout = (id: string, q: DatasetRecord, over: Partial<RolloutRecord>): RolloutRecord => ({
-  v: 1,
-  id,
-  step: 3,
-  stream: 'textual',
-  promptId: q.id,
-  sample: 0,
-  input: q.question,
-  output: `trace ${id}`,
-  score: 0,
-  image: q.image,
-  answer: 'A',
-  correct: false,
-  boxes: [],
-  rewards: {},
-  advantage: 0,
-  tokens: { prompt: 12, completion: 30 },
-  finish: 'stop',
-  time: 1,
-  ...over,
-});
-const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({
-  v: 1,
-  target: { kind: 'rollout', id },
-  tags,
-  note: '',
-  correctedBoxes: [],
-  time: 2,
-  ...over,
-});
+const rollout = (id: string, q: DatasetRecord, over: Partial<RolloutRecord>): RolloutRecord =>
+  rolloutRecord(id, {
+    step: 3,
+    promptId: q.id,
+    input: q.question,
+    output: `trace ${id}`,
+    score: 0,
+    image: q.image,
+    correct: false,
+    tokens: { prompt: 12, completion: 30 },
+    time: 1,
+    ...over,
+  });
+const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord =>
+  annotationRecord(id, tags, { time: 2, ...over });
 
 const evalSample = (id: string, q: DatasetRecord, over: Partial<EvalRecord>): EvalRecord => ({
   v: 1,

@@ -17,6 +17,8 @@ import { scratch } from './fixtures/scratch';
 const repo = resolve(import.meta.dirname, '..', '..');
 const entry = join(import.meta.dirname, 'fixtures', 'worker-cli.ts');
 const { root, started } = scratch('ivgr-worker-sup-');
+/** Node flags that run the TypeScript worker entry directly. */
+const node = ['--import', 'tsx'];
 
 const config = join(root, 'cfg.yaml');
 writeFileSync(
@@ -53,7 +55,6 @@ test(
   { timeout: 420_000 },
   async () => {
     const runDir = join(root, 'runs', 'r1');
-    const node = ['--import', 'tsx'];
     const out = execFileSync(
       process.execPath,
       [...node, join(import.meta.dirname, 'fixtures', 'spawn-and-exit.ts'), runDir, ...node, ...workerArgs.train(entry, config, runDir)],

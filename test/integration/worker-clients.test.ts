@@ -19,6 +19,8 @@ const attachments: RunAttachment[] = [];
 const { root, started } = scratch('ivgr-worker-clients-', () => {
   for (const a of attachments) a.dispose();
 });
+/** Node flags that run the TypeScript worker entry directly. */
+const node = ['--import', 'tsx'];
 
 const config = writeScriptedConfig(
   root,
@@ -52,7 +54,6 @@ test(
   { timeout: 180_000 },
   async () => {
     const runDir = join(root, 'runs', 'r1');
-    const node = ['--import', 'tsx'];
     const pid = await spawnDetached({
       command: process.execPath,
       args: [...node, ...workerArgs.train(entry, config, runDir), '--python', engine],

@@ -1,38 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { correctEvidence, dpoLines, failureDataset, sftLines, toJsonl } from '../../src/extension/annotation-export';
-import type { AnnotationRecord, Box, DatasetRecord, EvalRecord, RolloutRecord } from '../../src/core/types';
+import type { AnnotationRecord, Box, DatasetRecord, EvalRecord } from '../../src/core/types';
+import { annotationRecord, rolloutRecord } from './helpers/records';
 
-const rollout = (id: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
-  v: 1,
-  id,
-  step: 1,
-  stream: 'textual',
-  promptId: 'q1',
-  sample: 0,
-  input: 'What colour is the cup?',
-  output: `answer of ${id}`,
-  score: 0.5,
-  image: 'img/q1.png',
-  answer: 'A',
-  correct: true,
-  boxes: [],
-  rewards: {},
-  advantage: 0,
-  tokens: { prompt: 10, completion: 20 },
-  finish: 'stop',
-  time: 0,
-  ...over,
-});
-const note = (id: string, tags: string[], over: Partial<AnnotationRecord> = {}): AnnotationRecord => ({
-  v: 1,
-  target: { kind: 'rollout', id },
-  tags,
-  note: '',
-  correctedBoxes: [],
-  time: 1,
-  ...over,
-});
+const rollout = rolloutRecord;
+const note = annotationRecord;
 const evalRec = (id: string, over: Partial<EvalRecord> = {}): EvalRecord => ({
   v: 1,
   id,

@@ -1,7 +1,7 @@
 /** `ivgr eval <run|checkpoint>`: evaluates checkpoints in the textual, grounded and tool modes. */
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
-import { parseCommandArgs, printedHelp } from '../args';
+import { commandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import type { EvalMode } from '../../core/types';
 import { readRunJson } from '../../run/run-dir';
@@ -79,26 +79,19 @@ export function parseModes(spec: string): EvalMode[] {
 export const evalCommand: Command = {
   summary: 'evaluate a checkpoint in the three modes',
   async run(args) {
-    const { values, positionals } = parseCommandArgs(
-      {
-        args,
-        allowPositionals: true,
-        options: {
-          mode: { type: 'string', default: EVAL_MODES.join(',') },
-          split: { type: 'string', default: 'test' },
-          dataset: { type: 'string' },
-          limit: { type: 'string' },
-          label: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          python: { type: 'string' },
-          engine: { type: 'string' },
-          provider: { type: 'string', default: 'cpu' },
-          threads: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      },
-      USAGE,
-    );
+    const options = {
+      mode: { type: 'string', default: EVAL_MODES.join(',') },
+      split: { type: 'string', default: 'test' },
+      dataset: { type: 'string' },
+      limit: { type: 'string' },
+      label: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      python: { type: 'string' },
+      engine: { type: 'string' },
+      provider: { type: 'string', default: 'cpu' },
+      threads: { type: 'string' },
+    } as const;
+    const { values, positionals } = commandArgs(args, options, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const target = positionals[0];
     if (!target || positionals.length > 1) throw new CliError(`expected a run or checkpoint folder\n\n${USAGE}`);

@@ -1,7 +1,7 @@
 /** `ivgr resume <run>`: continues a paused worker, or restarts a stopped/crashed run from its latest checkpoint. */
 import { resolve } from 'node:path';
 import { connect } from 'node:net';
-import { detachedWorkerArgs, foregroundWorkerOptions, parseCommandArgs, printedHelp } from '../args';
+import { commandArgs, detachedWorkerArgs, foregroundWorkerOptions, printedHelp, WORKER_OPTIONS } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { readRunJson, runPaths } from '../../run/run-dir';
 import { summarizeRun } from '../../run/run-list';
@@ -24,18 +24,9 @@ after that checkpoint are trained again; lines already written stay).
 export const resumeCommand: Command = {
   summary: 'continue a paused, stopped or crashed run',
   async run(args) {
-    const { values, positionals } = parseCommandArgs(
-      {
-        args,
-        allowPositionals: true,
-        options: {
-          detach: { type: 'boolean', default: false },
-          foreground: { type: 'boolean', default: false },
-          until: { type: 'string' },
-          python: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      },
+    const { values, positionals } = commandArgs(
+      args,
+      { foreground: { type: 'boolean', default: false }, ...WORKER_OPTIONS } as const,
       USAGE,
     );
     if (printedHelp(values.help, USAGE)) return 0;

@@ -1,6 +1,6 @@
 /** `ivgr runs`: lists runs with their status (a dead worker's run shows as crashed). */
 import { resolve } from 'node:path';
-import { parseCommandArgs, printedHelp } from '../args';
+import { flagArgs, printedHelp } from '../args';
 import type { Command } from '../cli-error';
 import { defaultRunsRoot, listRuns } from '../../run/run-list';
 
@@ -9,17 +9,7 @@ const USAGE = 'usage: ivgr runs [--runs-dir <dir>] [--json]';
 export const runsCommand: Command = {
   summary: 'list runs with status',
   async run(args) {
-    const { values } = parseCommandArgs(
-      {
-        args,
-        options: {
-          json: { type: 'boolean', default: false },
-          'runs-dir': { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      },
-      USAGE,
-    );
+    const { values } = flagArgs(args, { json: { type: 'boolean', default: false }, 'runs-dir': { type: 'string' } } as const, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const runs = listRuns(resolve(values['runs-dir'] ?? defaultRunsRoot()));
     if (values.json) {

@@ -1,6 +1,14 @@
 /** `ivgr train <config>`: creates a run directory from a config and trains it. */
 import { dirname, join, resolve } from 'node:path';
-import { configFileArg, detachedWorkerArgs, foregroundWorkerOptions, newRunFolder, parseCommandArgs, printedHelp } from '../args';
+import {
+  commandArgs,
+  configFileArg,
+  detachedWorkerArgs,
+  foregroundWorkerOptions,
+  newRunFolder,
+  printedHelp,
+  WORKER_OPTIONS,
+} from '../args';
 import { CliError, type Command } from '../cli-error';
 import { loadConfigFile } from '../../run/config-load';
 import { createRunDir } from '../../run/run-dir';
@@ -22,21 +30,8 @@ Creates runs/<name>-<time>/ from the config and runs iVGR in the foreground
 export const trainCommand: Command = {
   summary: 'train a run from a config file',
   async run(args) {
-    const { values, positionals } = parseCommandArgs(
-      {
-        args,
-        allowPositionals: true,
-        options: {
-          'runs-dir': { type: 'string' },
-          'run-id': { type: 'string' },
-          detach: { type: 'boolean', default: false },
-          until: { type: 'string' },
-          python: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      },
-      USAGE,
-    );
+    const options = { 'runs-dir': { type: 'string' }, 'run-id': { type: 'string' }, ...WORKER_OPTIONS } as const;
+    const { values, positionals } = commandArgs(args, options, USAGE);
     if (printedHelp(values.help, USAGE)) return 0;
     const { file, loaded } = configFileArg(positionals, USAGE, loadConfigFile);
     const missing = missingRunInputs(loaded.resolved, dirname(resolve(file)));

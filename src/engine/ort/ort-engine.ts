@@ -7,24 +7,24 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { continueParams, describeIssue, generateParams, logprobsParams } from '../../core/protocol/engine';
-import type {
-  CallOptions,
-  ChatMessage,
-  ContinueRequest,
-  Engine,
-  GeneratedSample,
-  GenerateRequest,
-  GenerateResult,
-  LoadOptions,
-  LogprobsRequest,
-  LogprobsResult,
-  ModelInfo,
-  SftResult,
-  UpdateResult,
+import {
+  type CallOptions,
+  type ChatMessage,
+  type ContinueRequest,
+  type Engine,
+  EngineError,
+  type GeneratedSample,
+  type GenerateRequest,
+  type GenerateResult,
+  type LoadOptions,
+  type LogprobsRequest,
+  type LogprobsResult,
+  type ModelInfo,
+  type SftResult,
+  type UpdateResult,
 } from '../engine';
-import { EngineError } from '../engine';
 import { ImageError } from './image';
-import { defaultThreads, OrtModel, ProviderError, type Context, type ImageFeatures } from './model';
+import { defaultThreads, OrtModel, ProviderError, type Context, type DecodeOptions, type ImageFeatures } from './model';
 import { chatText, expandImageTokens, PromptError, toolTurnText } from './prompt';
 
 /** Rollouts generated without `keep` stay this many, for a later `continue`; the oldest go first. */
@@ -46,6 +46,15 @@ export interface OrtEngineOptions {
   /** Intra-op threads of each session (default: onnxruntime's choice). */
   threads?: number;
   log?: (line: string) => void;
+}
+
+/** The sampling settings of a generate or continue request (top-p 1 when it gives none). */
+function decodeOptions(
+  req: Pick<GenerateRequest, 'maxTokens' | 'temperature' | 'topP' | 'seed'>,
+  stops: ReadonlySet<number>,
+  check: () => void,
+): DecodeOptions {
+  return { maxTokens: req.maxTokens, temperature: req.temperature, topP: req.topP ?? 1, seed: req.seed, stops, check };
 }
 
 export class OrtEngine implements Engine {
@@ -117,14 +126,7 @@ export class OrtEngine implements Engine {
       const rows = req.prompts.flatMap((p, pi) => Array.from({ length: req.n }, (_, s) => ({ pi, s, id: p.id })));
       const outs = await model.decode(
         rows.map((r) => contexts[r.pi]!),
-        {
-          maxTokens: req.maxTokens,
-          temperature: req.temperature,
-          topP: req.topP ?? 1,
-          seed: req.seed,
-          stops,
-          check,
-        },
+        decodeOptions(req, stops, check),
       );
       this.counter += 1;
       const samples: GeneratedSample[] = rows.map((r, k) => {
@@ -172,14 +174,7 @@ export class OrtEngine implements Engine {
       );
       const context: Context = { ids: [...r.context.ids, ...turn], images: [...r.context.images, image] };
       check();
-      const [out] = await model.decode([context], {
-        maxTokens: req.maxTokens,
-        temperature: req.temperature,
-        topP: req.topP ?? 1,
-        seed: req.seed,
-        stops,
-        check,
-      });
+      const [out] = await model.decode([context], decodeOptions(req, stops, check));
       const { tokens, finish } = out!;
       this.store(req.rolloutId, {
         promptId: r.promptId,

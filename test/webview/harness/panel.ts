@@ -11,19 +11,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostMessage } from '../../../src/core/protocol/webview';
 import { makeNonce, panelHtml } from '../../../src/extension/panel/panel-html';
 import type { RunRef } from '../../../src/extension/panel/question-runs';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium';
 import { HarnessHost } from './host';
 
-const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const REPO = resolve(import.meta.dirname, '../../..');
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
