@@ -5,10 +5,10 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { DatasetRecord } from '../../src/core/types';
 import type { ContinueRequest, Engine, GenerateRequest, ModelInfo } from '../../src/engine/engine';
 import { bestMatchIou, evaluateMode } from '../../src/worker/evaluate';
 import { zoomCrop } from '../../src/worker/zoom';
+import { datasetRecord } from '../unit/helpers/records';
 
 const INFO: ModelInfo = { architecture: 'scripted', parameters: 1, imageSize: 64, coordConvention: 'pixels', device: 'cpu' };
 
@@ -88,16 +88,13 @@ class ToolEngine implements Engine {
 test('tool mode follows a zoom call: crop, continue, answer from the last turn, zoomed box scored', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ivgr-tool-'));
   await redSquareImage(dir);
-  const record: DatasetRecord = {
-    id: 'q1',
+  const record = datasetRecord({
     image: 'img.png',
     width: 400,
     height: 300,
     question: 'What colour is the square?',
-    options: ['red', 'blue'],
-    answer: 'A',
     evidence: [[300, 20, 340, 60]],
-  };
+  });
   const engine = new ToolEngine(
     '<think>look closer</think><tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[300,20,340,60]}}</tool_call>',
   );

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { correctEvidence, dpoLines, failureDataset, sftLines, toJsonl } from '../../src/extension/annotation-export';
-import type { AnnotationRecord, Box, DatasetRecord, EvalRecord } from '../../src/core/types';
-import { annotationRecord, rolloutRecord } from './helpers/records';
+import type { AnnotationRecord, Box, EvalRecord } from '../../src/core/types';
+import { annotationRecord, datasetRecord, rolloutRecord } from './helpers/records';
 
 const rollout = rolloutRecord;
 const note = annotationRecord;
@@ -87,17 +87,7 @@ test('DPO pairs each failure with the best correct trace of the same question an
 });
 
 test('failure cases become dataset records, a corrected box replacing the evidence box it corrects', () => {
-  const base: DatasetRecord = {
-    id: 'q1',
-    image: 'img/q1.png',
-    width: 640,
-    height: 480,
-    question: 'What colour is the cup?',
-    options: ['red', 'blue'],
-    answer: 'A',
-    evidence: [[0, 0, 9, 9]],
-    family: 'attribute',
-  };
+  const base = datasetRecord({ family: 'attribute' });
   const rollouts = [rollout('bad', { correct: false }), rollout('bad2', { correct: false })];
   const evals = [evalRec('e1'), evalRec('e2', { promptId: 'q404', image: 'img/none.png' })];
   const annotations: AnnotationRecord[] = [

@@ -1,5 +1,5 @@
 /** Event records for tests that build a run by hand: every field set, any of them overridden. */
-import type { AnnotationRecord, RolloutRecord } from '../../../src/core/types';
+import type { AnnotationRecord, DatasetRecord, RolloutRecord } from '../../../src/core/types';
 
 export const rolloutRecord = (id: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
   v: 1,
@@ -30,5 +30,17 @@ export const annotationRecord = (id: string, tags: string[], over: Partial<Annot
   note: '',
   correctedBoxes: [],
   time: 1,
+  ...over,
+});
+
+export const datasetRecord = (over: Partial<DatasetRecord> = {}): DatasetRecord => ({
+  id: 'q1',
+  image: 'img/q1.png',
+  width: 640,
+  height: 480,
+  question: 'What colour is the cup?',
+  options: ['red', 'blue'],
+  answer: 'A',
+  evidence: [[0, 0, 9, 9]],
   ...over,
 });
