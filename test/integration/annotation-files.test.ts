@@ -90,23 +90,13 @@ describe('annotation export on a run folder', () => {
 
   before(async () => {
     // No free-form questions, so every record has options to carry over.
-    await ensureSyntheticDataset(data, {
-      seed: 5,
-      counts: { train: 3, val: 1, test: 0 },
-      size: 256,
-      convention: 'qwen2-1000',
-      freeFormRatio: 0,
-    });
-    train = (await loadDataset(data, { split: 'train' })).records;
+    const trainSplit = async (dir: string, seed: number, train: number, size: number) => {
+      await ensureSyntheticDataset(dir, { seed, counts: { train, val: 1, test: 0 }, size, convention: 'qwen2-1000', freeFormRatio: 0 });
+      return (await loadDataset(dir, { split: 'train' })).records;
+    };
+    train = await trainSplit(data, 5, 3, 256);
     assert.equal(train.length, 3);
-    await ensureSyntheticDataset(other, {
-      seed: 6,
-      counts: { train: 2, val: 1, test: 0 },
-      size: 192,
-      convention: 'qwen2-1000',
-      freeFormRatio: 0,
-    });
-    otherTrain = (await loadDataset(other, { split: 'train' })).records;
+    otherTrain = await trainSplit(other, 6, 2, 192);
   });
 
   it('writes an annotated failing rollout as a failure case with its reference answer, options and family', async () => {

@@ -47,6 +47,9 @@ before(async () => {
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
+/** The runs that answered, in the order they answered. */
+const runIds = (answers: readonly { run: { id: string } }[]): string[] => answers.map((o) => o.run.id);
+
 test('only the other runs on the same dataset are compared; two runs with one id stay apart', () => {
   const q = new QuestionAcrossRuns(a.runDir);
   assert.deepEqual(
@@ -89,10 +92,7 @@ test('a question in another run: its latest step of both streams and its evaluat
 test('a run that cannot be read says why, the others still answer; an unknown run is refused by name', async () => {
   const q = new QuestionAcrossRuns(a.runDir);
   const answers = await q.question('q1', runs);
-  assert.deepEqual(
-    answers.map((o) => o.run.id),
-    ['run-b', 'run-c'],
-  );
+  assert.deepEqual(runIds(answers), ['run-b', 'run-c']);
   const c = answers[1]!;
   assert.match(c.error ?? '', /rollouts\.jsonl @\d+: rollout "broken" invalid at v/);
   assert.deepEqual([c.total, c.step, c.rollouts.length], [0, null, 0]);
@@ -134,10 +134,7 @@ test('a question shows across runs on `dataset` and on `datasets`, named as the 
 
   // From the one-dataset run: run M's "shapes/q1" is its q1, with the image path of its own root.
   const fromA = await new QuestionAcrossRuns(a.runDir).question('q1', all);
-  assert.deepEqual(
-    fromA.map((o) => o.run.id),
-    ['run-b', 'run-m'],
-  );
+  assert.deepEqual(runIds(fromA), ['run-b', 'run-m']);
   const inM = fromA[1]!;
   assert.equal(inM.error, undefined);
   assert.equal(inM.step, 2);
@@ -151,10 +148,7 @@ test('a question shows across runs on `dataset` and on `datasets`, named as the 
   // From the two-dataset run: the question's dataset is the one its prefix names.
   const q = new QuestionAcrossRuns(m.runDir);
   const fromM = await q.question('shapes/q1', all);
-  assert.deepEqual(
-    fromM.map((o) => o.run.id),
-    ['fixture-run', 'run-b'],
-  );
+  assert.deepEqual(runIds(fromM), ['fixture-run', 'run-b']);
   const inA = fromM[0]!;
   assert.deepEqual(
     inA.rollouts.map((r) => r.id).sort(),
