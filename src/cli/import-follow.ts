@@ -60,6 +60,8 @@ export async function followDump(source: DumpSource, out: string, images: Import
   const poll = async (rows: Parameters<ImportWriter['add']>[0]): Promise<void> => {
     if (rows.length === 0) return;
     const steps = await w.add(rows);
+    // verl writes a step's file whole before the next one: only the newest step can still grow.
+    w.settle(w.lastStep);
     // The total is what the dump holds so far: verl's own step count is not in it.
     updateRunJson(out, { step: w.lastStep, config: { ...config, steps: Math.max(1, w.lastStep) } });
     server.broadcast({ type: 'status', status: current() });
@@ -71,9 +73,10 @@ export async function followDump(source: DumpSource, out: string, images: Import
       if (!stopRequested) await pause();
     }
     await poll(source.read().rows);
-    const { batch, torn } = source.finish();
-    await poll(batch.rows);
-    if (torn.length > 0) say(`skipped the incomplete last line ${torn.join(', ')}`);
+    const last = source.finish();
+    await poll(last.rows);
+    if (last.torn.length > 0) say(`skipped the incomplete last line ${last.torn.join(', ')}`);
+    if (w.late > 0) say(`skipped ${w.late} lines written for steps already complete`);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

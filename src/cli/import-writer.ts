@@ -2,7 +2,8 @@
  * Writes dump rows into an import run's event files, a step at a time. A step that gains rows
  * later (lines appended to verl's newest step file) is written again whole with a new time stamp:
  * event files are append-only, and every reader shows a step's last attempt, so its group
- * advantages and metrics are those of all its rows.
+ * advantages and metrics are those of all its rows. Rows are kept only for steps not yet settled,
+ * so a long run's rollouts do not pile up in memory.
  */
 import type { MetricsRecord } from '../core/types';
 import type { DumpRow } from '../run/import-dump';
@@ -11,10 +12,15 @@ import type { ImportImages } from '../run/import-images';
 import { EventSink, type EventListener } from '../worker/event-sink';
 
 export class ImportWriter {
-  private readonly steps = new Map<number, DumpRow[]>();
+  private readonly open = new Map<number, DumpRow[]>();
+  private readonly settled = new Set<number>();
   private readonly sink: EventSink;
   private lastTime = 0;
+  private maxStep = 0;
+  /** Rollouts written, a step written again counted once. */
   rollouts = 0;
+  /** Rows of a step already settled, which can no longer be written (they would replace the whole step). */
+  late = 0;
   /** Mean reward per stream of the last step. */
   latestReward: MetricsRecord['reward'] = {};
 
@@ -29,34 +35,50 @@ export class ImportWriter {
   /** Adds rows and writes each step they touch, in step order; returns the steps written. */
   async add(rows: readonly DumpRow[]): Promise<number[]> {
     const touched = new Set<number>();
+    const kept: DumpRow[] = [];
     for (const r of rows) {
-      const g = this.steps.get(r.step);
+      if (this.settled.has(r.step)) {
+        this.late++;
+        continue;
+      }
+      const g = this.open.get(r.step);
       if (g) g.push(r);
-      else this.steps.set(r.step, [r]);
+      else this.open.set(r.step, [r]);
       touched.add(r.step);
+      kept.push(r);
+      this.rollouts++;
+      this.maxStep = Math.max(this.maxStep, r.step);
     }
     const order = [...touched].sort((a, b) => a - b);
-    if (this.images) await this.images.prepare(rows);
+    if (this.images) await this.images.prepare(kept);
     // One stamp per write, later than the last, so a step written again is a new attempt.
     const time = Math.max(Date.now(), this.lastTime + 1);
     this.lastTime = time;
     for (const step of order) {
-      const { rollouts, metrics } = convertRows(this.steps.get(step)!, time, (r) => this.images?.imageOf(r));
+      const { rollouts, metrics } = convertRows(this.open.get(step)!, time, (r) => this.images?.imageOf(r));
       for (const r of rollouts) this.sink.append('rollouts', r);
       for (const m of metrics) this.sink.append('metrics', m);
-      if (step === this.lastStep) this.latestReward = metrics.at(-1)?.reward ?? {};
+      if (step === this.maxStep) this.latestReward = metrics.at(-1)?.reward ?? {};
     }
     this.sink.flush();
-    this.rollouts = [...this.steps.values()].reduce((n, g) => n + g.length, 0);
     return order;
   }
 
+  /** Steps before `step` are complete: their rows are dropped, and later rows for them are counted as late. */
+  settle(step: number): void {
+    for (const s of [...this.open.keys()]) {
+      if (s >= step) continue;
+      this.open.delete(s);
+      this.settled.add(s);
+    }
+  }
+
   get stepCount(): number {
-    return this.steps.size;
+    return this.open.size + this.settled.size;
   }
 
   get lastStep(): number {
-    return Math.max(0, ...this.steps.keys());
+    return this.maxStep;
   }
 
   close(): void {

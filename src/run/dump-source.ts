@@ -23,7 +23,13 @@ interface FileCursor {
 export interface DumpBatch {
   rows: DumpRow[];
   formats: Set<DumpFormat>;
+  /** No file had new bytes: everything written so far has been read. */
+  caughtUp: boolean;
+  /** Incomplete last lines given up on, as `file:line` (a dump cut short mid-write). */
+  torn: string[];
 }
+
+const emptyBatch = (): DumpBatch => ({ rows: [], formats: new Set(), caughtUp: true, torn: [] });
 
 export class DumpSource {
   private readonly cursors = new Map<string, FileCursor>();
@@ -45,40 +51,44 @@ export class DumpSource {
       .map((f) => ({ path: join(this.path, f.name), source: f.m[1]! }));
   }
 
-  /** Rows of the lines completed since the last read; throws naming the file and line of a bad one. */
-  read(): DumpBatch {
-    const batch: DumpBatch = { rows: [], formats: new Set() };
+  /**
+   * Rows of the lines completed since the last read, from at most `maxFiles` files with new lines
+   * (a step at a time keeps a long run's rows out of memory); throws naming the file and line of a
+   * bad one. `final`: nothing more will be written, so each file's last line counts without its
+   * newline (see `finish`).
+   */
+  read(maxFiles = Infinity, final = false): DumpBatch {
+    const batch = emptyBatch();
+    let files = 0;
     for (const f of this.files()) {
+      if (files >= maxFiles) break;
       let c = this.cursors.get(f.path);
       if (!c) {
         c = { path: f.path, ...(f.source !== undefined ? { source: f.source } : {}), offset: 0, line: 0, partial: Buffer.alloc(0) };
         this.cursors.set(f.path, c);
       }
-      for (const text of newLines(c)) {
+      const lines = newLines(c);
+      if (lines === null) continue;
+      batch.caughtUp = false;
+      files++;
+      for (const text of lines) {
         c.line++;
         if (text.trim() === '') continue;
         addRow(batch, text, c);
       }
+      if (final) closeTail(c, batch);
     }
     return batch;
   }
 
   /**
    * Ends reading: a last line without its newline is a row when it is whole JSON (a file written
-   * without a final newline) and is returned as torn, `file:line`, when it is not (a dump cut short).
+   * without a final newline) and torn when it is not.
    */
-  finish(): { batch: DumpBatch; torn: string[] } {
-    const batch: DumpBatch = { rows: [], formats: new Set() };
-    const torn: string[] = [];
-    for (const c of this.cursors.values()) {
-      const text = c.partial.toString('utf8');
-      if (text.trim() === '') continue;
-      c.line++;
-      c.partial = Buffer.alloc(0);
-      if (isJson(text)) addRow(batch, text, c);
-      else torn.push(`${c.path}:${c.line}`);
-    }
-    return { batch, torn };
+  finish(): DumpBatch {
+    const batch = emptyBatch();
+    for (const c of this.cursors.values()) closeTail(c, batch);
+    return batch;
   }
 
   /** Whether the folder has any step file (a directory import needs one to start). */
@@ -89,6 +99,15 @@ export class DumpSource {
   get name(): string {
     return basename(this.path);
   }
+}
+
+function closeTail(c: FileCursor, batch: DumpBatch): void {
+  const text = c.partial.toString('utf8');
+  if (text.trim() === '') return;
+  c.line++;
+  c.partial = Buffer.alloc(0);
+  if (isJson(text)) addRow(batch, text, c);
+  else batch.torn.push(`${c.path}:${c.line}`);
 }
 
 function isJson(text: string): boolean {
@@ -112,13 +131,13 @@ function addRow(batch: DumpBatch, text: string, c: FileCursor): void {
   batch.formats.add(format);
 }
 
-/** The complete lines appended to the cursor's file since its offset; keeps the incomplete tail. */
-function newLines(c: FileCursor): string[] {
+/** The complete lines appended to the cursor's file since its offset (null: no new bytes); keeps the incomplete tail. */
+function newLines(c: FileCursor): string[] | null {
   const fd = openSync(c.path, 'r');
   let chunk: Buffer;
   try {
     const size = fstatSync(fd).size;
-    if (size <= c.offset) return [];
+    if (size <= c.offset) return null;
     chunk = Buffer.alloc(size - c.offset);
     const n = readSync(fd, chunk, 0, chunk.length, c.offset);
     chunk = chunk.subarray(0, n);

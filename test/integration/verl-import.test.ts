@@ -113,6 +113,25 @@ test(
     assert.equal(metrics[1]!.reward.textual, 0.5);
     assert.equal(readRunJson(out).status, 'finished');
 
+    // A line of the previous step in the next step's file still joins its step (written again whole).
+    const mixed = join(root, 'mixed_dir');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, '1.jsonl'), verl('What colour?', '<answer>red</answer>', 1, 1));
+    writeFileSync(
+      join(mixed, '2.jsonl'),
+      verl('What colour?', '<answer>blue</answer>', 0, 1) + verl('How many?', '<answer>2</answer>', 1, 2),
+    );
+    const m = await ok([mixed, '--out', join(root, 'runs', 'mixed')]);
+    assert.match(m.stderr, /imported 3 rollouts over 2 steps \(verl\)$/m);
+    assert.deepEqual(
+      (await rolloutsOf(join(root, 'runs', 'mixed'))).map((x) => [x.step, x.answer]),
+      [
+        [1, 'red'],
+        [1, 'blue'],
+        [2, '2'],
+      ],
+    );
+
     const empty = join(root, 'empty_dir');
     mkdirSync(empty);
     const p = ivgr([empty, '--out', join(root, 'runs', 'empty')]);

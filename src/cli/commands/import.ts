@@ -1,10 +1,11 @@
 /** `ivgr import <dump.jsonl | rollout_data_dir> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
+import { existsSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { DumpSource } from '../../run/dump-source';
 import { ImportImages } from '../../run/import-images';
-import { createRunDir, updateRunJson } from '../../run/run-dir';
+import { createRunDir, readRunJson, updateRunJson } from '../../run/run-dir';
 import { runConfigSchema } from '../../run/config-schema';
 import { followDump } from '../import-follow';
 import { ImportWriter } from '../import-writer';
@@ -56,35 +57,52 @@ export const importCommand: Command = {
       return 0;
     }
 
-    // Everything is read and checked before the run folder exists: a bad dump writes nothing.
-    const read = attempt(() => source.read());
-    const { batch: last, torn } = attempt(() => source.finish());
-    const rows = [...read.rows, ...last.rows];
-    const formats = new Set([...read.formats, ...last.formats]);
-    if (rows.length === 0) throw new CliError(`${path}: no rollouts found`);
-    const steps = Math.max(1, ...rows.map((r) => r.step));
-    makeRun(out, path, [...formats], steps);
+    const existed = existsSync(out);
+    makeRun(out, path, [], 1);
     const writer = new ImportWriter(out, images);
-    await writer.add(rows);
+    const formats = new Set<string>();
+    const torn: string[] = [];
+    try {
+      // A step file at a time: a long run's rollouts are never all in memory.
+      for (;;) {
+        const batch = attempt(() => source.read(1, true));
+        if (batch.caughtUp) break;
+        for (const f of batch.formats) formats.add(f);
+        torn.push(...batch.torn);
+        await writer.add(batch.rows);
+        if (source.isDirectory) writer.settle(writer.lastStep);
+      }
+      if (writer.rollouts === 0) throw new CliError(`${path}: no rollouts found`);
+    } catch (err) {
+      writer.close();
+      // A bad dump leaves no half-written run behind.
+      if (!existed) rmSync(out, { recursive: true, force: true });
+      throw err;
+    }
     writer.close();
-    updateRunJson(out, { status: 'finished', step: steps });
-    const notes = [...(torn.length > 0 ? [`skipped the torn last line ${torn.join(', ')}`] : []), ...(images ? [images.summary()] : [])];
+    const steps = Math.max(1, writer.lastStep);
+    const { config } = readRunJson(out);
+    updateRunJson(out, { status: 'finished', step: steps, given: given(path, [...formats]), config: { ...config, steps } });
+    const notes = [
+      ...(torn.length > 0 ? [`skipped the torn last line ${torn.join(', ')}`] : []),
+      ...(writer.late > 0 ? [`skipped ${writer.late} lines written for steps already complete`] : []),
+      ...(images ? [images.summary()] : []),
+    ];
     warn(
-      `imported ${rows.length} rollouts over ${writer.stepCount} steps (${[...formats].join(', ')})${notes.map((n) => `; ${n}`).join('')}`,
+      `imported ${writer.rollouts} rollouts over ${writer.stepCount} steps (${[...formats].join(', ')})${notes.map((n) => `; ${n}`).join('')}`,
     );
     process.stdout.write(`${out}\n`);
     return 0;
   },
 };
 
+function given(path: string, formats: string[]): { importedFrom: string; formats: string[] } {
+  return { importedFrom: resolve(path), formats };
+}
+
 function makeRun(out: string, path: string, formats: string[], steps: number): void {
   attempt(() =>
-    createRunDir(out, {
-      id: basename(out),
-      given: { importedFrom: resolve(path), formats },
-      config: runConfigSchema.parse({ steps }),
-      engine: 'import',
-    }),
+    createRunDir(out, { id: basename(out), given: given(path, formats), config: runConfigSchema.parse({ steps }), engine: 'import' }),
   );
 }
 
