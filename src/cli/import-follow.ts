@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { WorkerStatus } from '../core/protocol/control';
+import type { CoordConvention } from '../core/types';
 import type { DumpSource } from '../run/dump-source';
 import type { ImportImages } from '../run/import-images';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
@@ -13,11 +14,19 @@ import { ImportWriter } from './import-writer';
 
 const POLL_MS = 500;
 
-export async function followDump(source: DumpSource, out: string, images: ImportImages | null, say: (line: string) => void): Promise<void> {
+export async function followDump(
+  source: DumpSource,
+  out: string,
+  { images, convention }: { images: ImportImages | null; convention: CoordConvention },
+  say: (line: string) => void,
+): Promise<void> {
   let status: WorkerStatus['status'] = 'running';
   // Events reach clients only once flushed to the files (see EventSink).
-  const w = new ImportWriter(out, images, (file, offset, record) =>
-    server.broadcast({ type: 'event', file, offset, record: record as Record<string, unknown> }),
+  const w = new ImportWriter(
+    out,
+    images,
+    (file, offset, record) => server.broadcast({ type: 'event', file, offset, record: record as Record<string, unknown> }),
+    convention,
   );
   const current = (): WorkerStatus => ({
     status,

@@ -5,7 +5,7 @@
  * advantages and metrics are those of all its rows. Rows are kept only for steps not yet settled,
  * so a long run's rollouts do not pile up in memory.
  */
-import type { MetricsRecord } from '../core/types';
+import type { CoordConvention, MetricsRecord } from '../core/types';
 import type { DumpRow } from '../run/import-dump';
 import { convertRows } from '../run/import-dump';
 import type { ImportImages } from '../run/import-images';
@@ -28,6 +28,7 @@ export class ImportWriter {
     runDir: string,
     private readonly images: ImportImages | null,
     listener?: EventListener,
+    private readonly convention: CoordConvention = 'qwen2-1000',
   ) {
     this.sink = new EventSink(runDir, listener);
   }
@@ -55,7 +56,7 @@ export class ImportWriter {
     const time = Math.max(Date.now(), this.lastTime + 1);
     this.lastTime = time;
     for (const step of order) {
-      const { rollouts, metrics } = convertRows(this.open.get(step)!, time, (r) => this.images?.imageOf(r));
+      const { rollouts, metrics } = convertRows(this.open.get(step)!, time, (r) => this.images?.imageOf(r), this.convention);
       for (const r of rollouts) this.sink.append('rollouts', r);
       for (const m of metrics) this.sink.append('metrics', m);
       if (step === this.maxStep) this.latestReward = metrics.at(-1)?.reward ?? {};

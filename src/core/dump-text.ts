@@ -3,7 +3,7 @@
  * finding the question inside a chat-templated prompt, and the boxes an output cites.
  */
 import { parseTrace } from './trace';
-import type { Box, ImageSize } from './types';
+import type { Box, CoordConvention, ImageSize } from './types';
 
 const PAD_RUN = /(<\|(image|video)_pad\|>)(?:\s*<\|\2_pad\|>)*/g;
 
@@ -45,8 +45,9 @@ export function userTurn(prompt: string): string {
 
 /**
  * The boxes an output cites, in pixels of an image of `size`. Qwen2-VL writes
- * `<|box_start|>(x1,y1),(x2,y2)<|box_end|>` on a 0..1000 grid over the image.
+ * `<|box_start|>(x1,y1),(x2,y2)<|box_end|>` on a 0..1000 grid over the image (the default);
+ * Qwen2.5-VL writes pixels of its resized input (`qwen25-abs`).
  */
-export function dumpOutputBoxes(output: string, size: ImageSize): Box[] {
-  return parseTrace(output, { convention: 'qwen2-1000', original: size }).boxes;
+export function dumpOutputBoxes(output: string, size: ImageSize, convention: CoordConvention = 'qwen2-1000'): Box[] {
+  return parseTrace(output, { convention, original: size }).boxes;
 }

@@ -11,7 +11,7 @@ import { REWARD_TERMS } from '../core/rewards';
 import type { RewardBreakdown, RewardTerm, RolloutRecord } from '../core/types';
 import { stepMetrics } from '../core/step-metrics';
 import { collapseVisionPads, dumpOutputBoxes } from '../core/dump-text';
-import type { ImageSize, MetricsRecord } from '../core/types';
+import type { CoordConvention, ImageSize, MetricsRecord } from '../core/types';
 
 export type DumpFormat = 'verl' | 'trl';
 
@@ -125,12 +125,13 @@ export function parseDumpLine(obj: unknown, line: number, file: string): { row: 
 
 /**
  * Turns dump rows into rollout and metrics records: groups are (step, prompt). `imageOf` gives a
- * row's joined image, whose size converts the boxes its output cites.
+ * row's joined image, whose size converts the boxes its output cites from the model's `convention`.
  */
 export function convertRows(
   rows: readonly Row[],
   time: number,
   imageOf: (row: Row) => JoinedImage | undefined = () => undefined,
+  convention: CoordConvention = 'qwen2-1000',
 ): { rollouts: RolloutRecord[]; metrics: MetricsRecord[] } {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
@@ -163,7 +164,7 @@ export function convertRows(
         answer: /<answer>([\s\S]*?)<\/answer>/.exec(r.output)?.[1]?.trim() ?? null,
         correct: r.correct,
         ...(joined ? { image: joined.path } : {}),
-        boxes: joined ? dumpOutputBoxes(r.output, joined.size) : [],
+        boxes: joined ? dumpOutputBoxes(r.output, joined.size, convention) : [],
         rewards: r.rewards,
         advantage: adv[i] ?? 0,
         tokens: { prompt: 0, completion: 0 },

@@ -269,6 +269,16 @@ test(
     assert.ok(cat!.image && existsSync(join(out2, cat!.image)));
     assert.deepEqual(cat!.boxes, [[0, 0, 500, 500]]);
 
+    // A model that writes pixels keeps them.
+    const out3 = join(root, 'runs', 'pixels');
+    const inPixels = join(root, 'pixels.jsonl');
+    writeFileSync(inPixels, verl('Where is the cat?', '<|box_start|>(100,100),(200,200)<|box_end|><answer>right</answer>', 1, 3));
+    await ok([inPixels, '--out', out3, '--images', jsonl, '--convention', 'pixels']);
+    assert.deepEqual((await rolloutsOf(out3))[0]!.boxes, [[100, 100, 200, 200]]);
+    const wrong = ivgr([byText, '--out', join(root, 'runs', 'wrong'), '--convention', 'qwen3']);
+    assert.equal(await wrong.exit, 2);
+    assert.match(wrong.stderr(), /--convention must be one of qwen2-1000, qwen25-abs, relative, pixels, got 'qwen3'/);
+
     const bad = join(data, 'bad.jsonl');
     writeFileSync(bad, line({ question: 'Where?' }));
     const p = ivgr([byText, '--out', join(root, 'runs', 'bad'), '--images', bad]);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collapseVisionPads, dumpOutputBoxes, normalizeQuestion, userTurn } from '../../src/core/dump-text';
 import { DatasetMatcher, readImageDatasetRow } from '../../src/core/image-join';
+import { toOriginal } from '../../src/core/boxes';
 
 test('a run of <|image_pad|> tokens collapses to one token with its count; other text is untouched', () => {
   const prompt = `<|vision_start|>${'<|image_pad|>'.repeat(1196)}<|vision_end|>What is written on the sign?`;
@@ -19,7 +20,7 @@ test('the question of a chat prompt is its last user turn, with or without speci
   assert.equal(normalizeQuestion('<image>  Where\nis it? '), 'Where is it?');
 });
 
-test('Qwen <|box_start|>(x1,y1),(x2,y2)<|box_end|> boxes are on a 0..1000 grid of the image', () => {
+test('Qwen2-VL <|box_start|>(x1,y1),(x2,y2)<|box_end|> boxes are on a 0..1000 grid of the image; Qwen2.5-VL boxes on its resized input', () => {
   assert.deepEqual(dumpOutputBoxes('<|box_start|>(100,200),(500,600)<|box_end|>', { width: 640, height: 480 }), [[64, 96, 320, 288]]);
   assert.deepEqual(
     dumpOutputBoxes('two: <|box_start|>(0,0),(1000,1000)<|box_end|> <box>[500,500,1000,1000]</box>', { width: 200, height: 100 }),
@@ -29,6 +30,11 @@ test('Qwen <|box_start|>(x1,y1),(x2,y2)<|box_end|> boxes are on a 0..1000 grid o
     ],
   );
   assert.deepEqual(dumpOutputBoxes('no boxes', { width: 10, height: 10 }), []);
+  // Qwen2.5-VL: pixels of its smart-resized input, here a 1000x500 image read at 1008x504.
+  const q25 = '```json\n[{"bbox_2d": [504, 252, 1008, 504], "label": "car"}]\n```';
+  assert.deepEqual(dumpOutputBoxes(q25, { width: 1000, height: 500 }, 'qwen25-abs'), [
+    toOriginal([504, 252, 1008, 504], 'qwen25-abs', { width: 1000, height: 500 }),
+  ]);
 });
 
 test('dataset rows read verl, EasyR1 and JSONL shapes; a row without question or image is named', () => {

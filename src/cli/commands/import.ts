@@ -1,7 +1,8 @@
 /** `ivgr import <dump.jsonl | rollout_data_dir> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseCommandArgs, printedHelp } from '../args';
+import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
+import type { CoordConvention } from '../../core/types';
 import { CliError, type Command } from '../cli-error';
 import { DumpSource } from '../../run/dump-source';
 import { ImportImages } from '../../run/import-images';
@@ -10,7 +11,7 @@ import { runConfigSchema } from '../../run/config-schema';
 import { followDump } from '../import-follow';
 import { ImportWriter } from '../import-writer';
 
-const USAGE = `usage: ivgr import <dump.jsonl | dir> --out <run> [--follow] [--images <dataset>]
+const USAGE = `usage: ivgr import <dump.jsonl | dir> --out <run> [--follow] [--images <dataset>] [--convention <c>]
 
 Converts an external rollout dump into a run folder the panel can open:
 verl generation dumps (input, output, score, step) or TRL GRPO completions
@@ -23,7 +24,12 @@ logs (prompt, completion, reward columns or rewards, step, advantage).
                       EasyR1 parquet with image bytes or paths, or JSONL with image
                       paths), by an id column (id, index, extra_info.index) or by
                       the question text; Qwen <|box_start|> boxes are converted
-                      with the image's size`;
+                      with the image's size
+  --convention <c>    how the model writes box coordinates: qwen2-1000 (Qwen2-VL,
+                      default), qwen25-abs (Qwen2.5-VL, pixels of its resized
+                      input), relative, pixels`;
+
+const CONVENTIONS: readonly CoordConvention[] = ['qwen2-1000', 'qwen25-abs', 'relative', 'pixels'];
 
 export const importCommand: Command = {
   summary: 'convert a verl / TRL rollout dump (a file or a verl rollout_data_dir) into a run folder',
@@ -36,6 +42,7 @@ export const importCommand: Command = {
           out: { type: 'string' },
           follow: { type: 'boolean', default: false },
           images: { type: 'string' },
+          convention: { type: 'string', default: 'qwen2-1000' },
           help: { type: 'boolean', short: 'h', default: false },
         },
       },
@@ -48,18 +55,19 @@ export const importCommand: Command = {
     if (source.isDirectory && !values.follow && !source.hasStepFiles())
       throw new CliError(`${path}: no {step}.jsonl files (expected a verl rollout_data_dir)`);
     const out = resolve(values.out);
+    const convention = conventionFlag(values.convention, CONVENTIONS);
     const images = values.images ? await attemptAsync(() => ImportImages.open(values.images!, out, warn)) : null;
 
     if (values.follow) {
       makeRun(out, path, [], 1);
-      await followDump(source, out, images, warn);
+      await followDump(source, out, { images, convention }, warn);
       process.stdout.write(`${out}\n`);
       return 0;
     }
 
     const existed = existsSync(out);
     makeRun(out, path, [], 1);
-    const writer = new ImportWriter(out, images);
+    const writer = new ImportWriter(out, images, undefined, convention);
     const formats = new Set<string>();
     const torn: string[] = [];
     try {
