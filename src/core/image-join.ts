@@ -13,12 +13,15 @@ export interface ImageDatasetRow {
   row: number;
   id?: string;
   question: string;
-  image: DatasetImage;
+  /** Absent when the image columns are read later, for the matched rows only. */
+  image?: DatasetImage;
 }
 
 const ID_FIELDS = ['id', 'index', 'question_id', 'sample_id'];
 const QUESTION_FIELDS = ['question', 'problem', 'query'];
-const IMAGE_FIELDS = ['images', 'image', 'image_path'];
+/** Columns that may hold image bytes: a parquet reader leaves them for the rows a dump matches. */
+export const IMAGE_COLUMNS = ['images', 'image'];
+const IMAGE_FIELDS = [...IMAGE_COLUMNS, 'image_path'];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -54,20 +57,28 @@ function imageOf(v: unknown): DatasetImage | undefined {
   return undefined;
 }
 
+/** The image a dataset row holds (the first of several), if any. */
+export function datasetImage(obj: unknown): DatasetImage | undefined {
+  return isObject(obj) ? IMAGE_FIELDS.map((k) => imageOf(obj[k])).find((i) => i !== undefined) : undefined;
+}
+
+export const NO_IMAGE = 'no image: expected "images" or "image" holding bytes or a path';
+
 /**
  * Reads one dataset row; throws naming `where` and what it lacks. Row shapes: verl (`prompt`
  * messages, `images`, `extra_info.index`), EasyR1 (`problem`, `images`), JSONL (`question`, `image`).
+ * `imageLater`: the image columns were left out and are read for the matched rows.
  */
-export function readImageDatasetRow(obj: unknown, row: number, where: string): ImageDatasetRow {
+export function readImageDatasetRow(obj: unknown, row: number, where: string, imageLater = false): ImageDatasetRow {
   if (!isObject(obj)) throw new Error(`${where}: expected an object`);
   const question = questionOf(obj);
   if (question === undefined)
     throw new Error(`${where}: no question: expected "question", "problem", "extra_info.question" or a "prompt" with a user message`);
-  const image = IMAGE_FIELDS.map((k) => imageOf(obj[k])).find((i) => i !== undefined);
-  if (!image) throw new Error(`${where}: no image: expected "images" or "image" holding bytes or a path`);
+  const image = datasetImage(obj);
+  if (!image && !imageLater) throw new Error(`${where}: ${NO_IMAGE}`);
   const extra = isObject(obj.extra_info) ? obj.extra_info : {};
   const id = [...ID_FIELDS.map((k) => obj[k]), extra.index].map(scalar).find((v) => v !== undefined);
-  return { row, question, image, ...(id !== undefined ? { id } : {}) };
+  return { row, question, ...(image ? { image } : {}), ...(id !== undefined ? { id } : {}) };
 }
 
 /** Questions shorter than this are not searched for inside prompts: too likely to match by chance. */

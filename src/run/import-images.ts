@@ -7,9 +7,17 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { DatasetMatcher, readImageDatasetRow, type ImageDatasetRow } from '../core/image-join';
+import {
+  datasetImage,
+  DatasetMatcher,
+  IMAGE_COLUMNS,
+  NO_IMAGE,
+  readImageDatasetRow,
+  type DatasetImage,
+  type ImageDatasetRow,
+} from '../core/image-join';
 import type { ImageSize } from '../core/types';
-import { readParquetRows } from '../data/loaders/parquet-rows';
+import { ParquetTable } from '../data/loaders/parquet-rows';
 import type { DumpRow, JoinedImage } from './import-dump';
 
 export class ImportImages {
@@ -22,19 +30,31 @@ export class ImportImages {
     private readonly matcher: DatasetMatcher<ImageDatasetRow>,
     private readonly runDir: string,
     private readonly warn: (text: string) => void,
+    /** A parquet dataset's image columns, read for the matched rows only. */
+    private readonly later: { table: ParquetTable; columns: string[] } | null,
   ) {}
 
   /** Reads the dataset; throws naming the file and the row that is not a dataset row. */
   static async open(dataset: string, runDir: string, warn: (text: string) => void): Promise<ImportImages> {
     const file = resolve(dataset);
     if (!existsSync(file)) throw new Error(`${dataset}: no such dataset file`);
-    const rows = /\.parquet$/i.test(file) ? await parquetRows(file) : jsonlRows(file);
+    if (/\.parquet$/i.test(file)) {
+      const table = await ParquetTable.open(file);
+      const columns = table.columns.filter((c) => IMAGE_COLUMNS.includes(c));
+      const rest = table.columns.filter((c) => !IMAGE_COLUMNS.includes(c));
+      if (columns.length === 0 && !rest.includes('image_path')) throw new Error(`${file}: ${NO_IMAGE}`);
+      const rows = (await table.rows(rest)).map((o, i) => readImageDatasetRow(o, i + 1, `${file} row ${i + 1}`, true));
+      if (rows.length === 0) throw new Error(`${dataset}: no rows`);
+      return new ImportImages(file, new DatasetMatcher(rows), runDir, warn, { table, columns });
+    }
+    const rows = jsonlRows(file);
     if (rows.length === 0) throw new Error(`${dataset}: no rows`);
-    return new ImportImages(file, new DatasetMatcher(rows), runDir, warn);
+    return new ImportImages(file, new DatasetMatcher(rows), runDir, warn, null);
   }
 
   /** Finds and copies the images of `rows` (each dataset image once); a missing or unreadable image is warned about and left out. */
   async prepare(rows: readonly DumpRow[]): Promise<void> {
+    const todo = new Set<ImageDatasetRow>();
     for (const row of rows) {
       const found = this.matcher.match(row);
       if (!found) {
@@ -42,14 +62,36 @@ export class ImportImages {
         continue;
       }
       this.matched++;
-      if (this.joined.has(found)) continue;
+      if (!this.joined.has(found)) todo.add(found);
+    }
+    const images = await this.imagesOf([...todo]);
+    for (const r of todo) {
       try {
-        this.joined.set(found, await this.copy(found));
+        const image = images.get(r);
+        if (!image) throw new Error(NO_IMAGE);
+        this.joined.set(r, await this.copy(r.row, image));
       } catch (err) {
-        this.joined.set(found, null);
-        this.warn(`${this.dataset} row ${found.row}: ${(err as Error).message}`);
+        this.joined.set(r, null);
+        this.warn(`${this.dataset} row ${r.row}: ${(err as Error).message}`);
       }
     }
+  }
+
+  /** The images of dataset rows, reading a parquet file's image columns for these rows only. */
+  private async imagesOf(rows: ImageDatasetRow[]): Promise<Map<ImageDatasetRow, DatasetImage>> {
+    const out = new Map<ImageDatasetRow, DatasetImage>();
+    for (const r of rows) if (r.image) out.set(r, r.image);
+    const rest = rows.filter((r) => !r.image);
+    if (!this.later || rest.length === 0) return out;
+    const picked = await this.later.table.pick(
+      rest.map((r) => r.row - 1),
+      this.later.columns,
+    );
+    for (const r of rest) {
+      const image = datasetImage(picked.get(r.row - 1));
+      if (image) out.set(r, image);
+    }
+    return out;
   }
 
   /** The image joined to a row by `prepare`. */
@@ -63,19 +105,19 @@ export class ImportImages {
     return `images joined to ${this.matched} of ${this.matched + this.unmatched} rollouts`;
   }
 
-  private async copy(r: ImageDatasetRow): Promise<JoinedImage> {
+  private async copy(row: number, image: DatasetImage): Promise<JoinedImage> {
     const dir = join(this.runDir, 'images');
     mkdirSync(dir, { recursive: true });
-    if ('bytes' in r.image) {
-      const size = await sizeOf(r.image.bytes);
-      const name = `row-${r.row}.${size.format}`;
-      writeFileSync(join(dir, name), r.image.bytes);
+    if ('bytes' in image) {
+      const size = await sizeOf(image.bytes);
+      const name = `row-${row}.${size.format}`;
+      writeFileSync(join(dir, name), image.bytes);
       return { path: `images/${name}`, size };
     }
-    const source = isAbsolute(r.image.path) ? r.image.path : resolve(dirname(this.dataset), r.image.path);
-    if (!existsSync(source)) throw new Error(`image ${r.image.path}: no such file (looked at ${source})`);
+    const source = isAbsolute(image.path) ? image.path : resolve(dirname(this.dataset), image.path);
+    if (!existsSync(source)) throw new Error(`image ${image.path}: no such file (looked at ${source})`);
     const size = await sizeOf(readFileSync(source));
-    const name = `row-${r.row}-${basename(source, extname(source)).replace(/[^A-Za-z0-9._-]/g, '_')}${extname(source)}`;
+    const name = `row-${row}-${basename(source, extname(source)).replace(/[^A-Za-z0-9._-]/g, '_')}${extname(source)}`;
     copyFileSync(source, join(dir, name));
     return { path: `images/${name}`, size };
   }
@@ -89,10 +131,6 @@ async function sizeOf(bytes: Uint8Array): Promise<ImageSize & { format: string }
   } catch (err) {
     throw new Error(`not a readable image: ${(err as Error).message}`);
   }
-}
-
-async function parquetRows(file: string): Promise<ImageDatasetRow[]> {
-  return (await readParquetRows(file)).map((o, i) => readImageDatasetRow(o, i + 1, `${file} row ${i + 1}`));
 }
 
 function jsonlRows(file: string): ImageDatasetRow[] {

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { MetricsRecord, RolloutRecord } from '../../src/core/types';
+import { ParquetTable } from '../../src/data/loaders/parquet-rows';
 import { ControlClient } from '../../src/run/control-client';
 import { readAll } from '../../src/run/jsonl-reader';
 import { RolloutQueryService } from '../../src/run/rollout-query';
@@ -287,3 +288,36 @@ test(
     assert.equal(existsSync(join(root, 'runs', 'bad')), false, 'a bad dataset writes no run');
   },
 );
+
+test('a parquet dataset reads its image column for the matched rows only, a row group at a time', async () => {
+  const file = join(root, 'groups.parquet');
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  writeFileSync(
+    file,
+    Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'id', data: ids, type: 'STRING' },
+          { name: 'image', data: ids.map((id) => new TextEncoder().encode(`bytes of ${id}`)), type: 'BYTE_ARRAY' },
+        ],
+        rowGroupSize: 2,
+      }),
+    ),
+  );
+  const table = await ParquetTable.open(file);
+  assert.deepEqual(table.columns, ['id', 'image']);
+  assert.deepEqual(
+    (await table.rows(['id'])).map((r) => r.id),
+    ids,
+  );
+  const picked = await table.pick([4, 0, 3], ['image']);
+  assert.deepEqual(
+    [...picked].map(([i, r]) => [i, new TextDecoder().decode(r.image as Uint8Array)]),
+    [
+      [0, 'bytes of a'],
+      [3, 'bytes of d'],
+      [4, 'bytes of e'],
+    ],
+  );
+  await assert.rejects(ParquetTable.open(join(root, 'by_text.jsonl')), /by_text\.jsonl: not a readable parquet file/);
+});
