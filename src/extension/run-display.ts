@@ -33,7 +33,8 @@ export type RunAction = 'pause' | 'resume' | 'stop' | 'restart' | 'evaluate' | '
  */
 export function allowedActions(run: Pick<RunView, 'status' | 'checkpoints' | 'imported'>): RunAction[] {
   const always: RunAction[] = ['open', 'log', 'export'];
-  if (run.imported) return always;
+  // A followed import (`ivgr import --follow`) stops; nothing else acts on an import.
+  if (run.imported) return run.status === 'running' ? ['stop', ...always] : always;
   const evaluate: RunAction[] = run.checkpoints.length > 0 ? ['evaluate'] : [];
   switch (run.status) {
     case 'running':

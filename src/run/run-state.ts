@@ -56,6 +56,7 @@ export async function inspectRun(runDir: string): Promise<RunState> {
     step: num(last?.step) ?? num(run.step),
     reward: { grounded: num(reward.grounded) ?? undefined, textual: num(reward.textual) ?? undefined },
     ...(typeof run.message === 'string' ? { message: run.message } : {}),
-    imported: json.imported === true,
+    // `ivgr import` writes engine 'import'.
+    imported: json.imported === true || run.engine === 'import',
   };
 }

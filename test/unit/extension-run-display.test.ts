@@ -35,6 +35,9 @@ test('actions follow the run state', () => {
   assert.deepEqual(allowedActions(run({ status: 'finished', checkpoints: [40] })), ['evaluate', 'open', 'log', 'export']);
   // an imported dump can be read and exported, never trained or evaluated
   assert.deepEqual(allowedActions(run({ status: 'finished', imported: true, checkpoints: [1] })), ['open', 'log', 'export']);
+  // a followed import only stops following; once stopped it is not restarted
+  assert.deepEqual(allowedActions(run({ status: 'running', imported: true })), ['stop', 'open', 'log', 'export']);
+  assert.deepEqual(allowedActions(run({ status: 'stopped', imported: true })), ['open', 'log', 'export']);
 });
 
 test('the context value lets menus match one action without matching its prefix', () => {
