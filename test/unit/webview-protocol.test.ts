@@ -39,14 +39,8 @@ test('panel messages are validated with the failing field named', () => {
 });
 
 test('host messages are validated: a box must be four finite numbers', () => {
-  const image = {
-    type: 'image',
-    requestId: 1,
-    path: 'a.png',
-    uri: 'https://x/a.jpg',
-    original: { width: 10, height: 10 },
-    served: { width: 10, height: 10 },
-  };
+  const size = { width: 10, height: 10 };
+  const image = { type: 'image', requestId: 1, path: 'a.png', uri: 'https://x/a.jpg', original: size, served: size };
   assert.equal(parseHostMessage(image).ok, true);
   const annotation = (box: unknown) => ({
     type: 'annotations',

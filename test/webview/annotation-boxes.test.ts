@@ -5,11 +5,9 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AnnotationRecord, Box } from '../../src/core/types';
-import { writeFixtureRun } from './harness/fixture';
+import type { Box } from '../../src/core/types';
+import { savedAnnotations, writeFixtureRun } from './harness/fixture';
 import { panelSuite, shot, skip, tab } from './harness/suite';
 
 /** The corrected boxes the form lists ("1 corrected box: [x1, y1, x2, y2]"). */
@@ -87,10 +85,7 @@ describe('corrected boxes', { skip }, () => {
       await page.locator('#tag-wrong-region').click();
       await page.click('#save-annotation');
       await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
-      const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8')
-        .trim()
-        .split('\n');
-      const saved = JSON.parse(lines.at(-1)!) as AnnotationRecord;
+      const saved = savedAnnotations(fx.runDir).at(-1)!;
       assert.deepEqual(saved.correctedBoxes, [moved], 'the record holds the resized, moved box');
       assert.deepEqual(h.problems, []);
     },

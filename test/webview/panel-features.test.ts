@@ -6,13 +6,11 @@
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AnnotationRecord, MetricsRecord } from '../../src/core/types';
+import type { MetricsRecord } from '../../src/core/types';
 import { fmt } from '../../webview/dom';
 import { smooth } from '../../webview/metrics-series';
-import { makeMetrics, TAGS, writeFixtureRun } from './harness/fixture';
+import { makeMetrics, savedAnnotations, TAGS, writeFixtureRun } from './harness/fixture';
 import { openRollout, panelSuite, rewardLegend, setSmoothing, shot, skip, tab } from './harness/suite';
 
 /** Hovers the last step of the reward chart and reads its legend: the step and the grounded value. */
@@ -178,10 +176,7 @@ describe('panel features', { skip }, () => {
       await page.locator('#annotation-note').locator('textarea').fill('cites the box but answers Z');
       await page.click('#save-annotation');
       await page.waitForFunction(() => document.querySelector('[data-role=annotation-state]')?.textContent?.startsWith('annotated'));
-      const lines = readFileSync(join(fx.runDir, 'events', 'annotations.jsonl'), 'utf8')
-        .trim()
-        .split('\n');
-      const rec = JSON.parse(lines.at(-1)!) as AnnotationRecord;
+      const rec = savedAnnotations(fx.runDir).at(-1)!;
       assert.deepEqual(rec.target, { kind: 'eval', id: sample.id });
       assert.deepEqual(rec.tags, [tag]);
       assert.equal(rec.note, 'cites the box but answers Z');

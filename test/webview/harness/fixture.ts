@@ -3,10 +3,10 @@
  * tool calls and hostile text, metrics, evaluation samples and summary, and real PNG images made
  * with sharp (one 8K) in a dataset folder.
  */
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Box, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord, Stream } from '../../../src/core/types';
+import type { AnnotationRecord, Box, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord, Stream } from '../../../src/core/types';
 import { DEFAULT_ANNOTATION_TAGS } from '../../../src/extension/annotation-tags';
 
 export interface FixturePrompt {
@@ -288,4 +288,12 @@ export async function writeManyRollouts(file: string, n: number, perStep = 64): 
   }
   if (chunk.length) out.write(chunk.join('\n') + '\n');
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** The annotation records the panel saved to a run, oldest first. */
+export function savedAnnotations(runDir: string): AnnotationRecord[] {
+  return readFileSync(join(runDir, 'events', 'annotations.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AnnotationRecord);
 }
