@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { WorkerStatus } from '../core/protocol/control';
 import type { CoordConvention } from '../core/types';
-import type { DumpSource } from '../run/dump-source';
+import type { DumpBatch, DumpSource } from '../run/dump-source';
 import type { ImportImages } from '../run/import-images';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
 import { ControlServer } from '../worker/control-server';
@@ -66,11 +66,15 @@ export async function followDump(
     });
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const poll = async (rows: Parameters<ImportWriter['add']>[0]): Promise<void> => {
-    if (rows.length === 0) return;
-    const steps = await w.add(rows);
-    // verl writes a step's file whole before the next one: only the newest step can still grow.
-    w.settle(w.lastStep);
+  const poll = async (batch: DumpBatch): Promise<void> => {
+    for (const file of batch.rewritten) {
+      w.reopen(file === null ? undefined : Number(file));
+      say(`${file === null ? source.path : `step ${file}`} was written anew: its rollouts are read again`);
+    }
+    if (batch.rows.length === 0) return;
+    const steps = await w.add(batch.rows);
+    // verl writes a step's file whole before the next one: only the newest step written can still grow.
+    w.settle(steps.at(-1)!);
     // The total is what the dump holds so far: verl's own step count is not in it.
     updateRunJson(out, { step: w.lastStep, config: { ...config, steps: Math.max(1, w.lastStep) } });
     server.broadcast({ type: 'status', status: current() });
@@ -78,12 +82,12 @@ export async function followDump(
   };
   try {
     while (!stopRequested) {
-      await poll(source.read().rows);
+      await poll(source.read());
       if (!stopRequested) await pause();
     }
-    await poll(source.read().rows);
+    await poll(source.read());
     const last = source.finish();
-    await poll(last.rows);
+    await poll(last);
     if (last.torn.length > 0) say(`skipped the incomplete last line ${last.torn.join(', ')}`);
     if (w.late > 0) say(`skipped ${w.late} lines written for steps already complete`);
   } finally {

@@ -17,8 +17,8 @@ export class ImportWriter {
   private readonly sink: EventSink;
   private lastTime = 0;
   private maxStep = 0;
-  /** Rollouts written, a step written again counted once. */
-  rollouts = 0;
+  /** Rollouts per step written (a step written again counted once). */
+  private readonly counts = new Map<number, number>();
   /** Rows of a step already settled, which can no longer be written (they would replace the whole step). */
   late = 0;
   /** Mean reward per stream of the last step. */
@@ -47,7 +47,7 @@ export class ImportWriter {
       else this.open.set(r.step, [r]);
       touched.add(r.step);
       kept.push(r);
-      this.rollouts++;
+      this.counts.set(r.step, (this.counts.get(r.step) ?? 0) + 1);
       this.maxStep = Math.max(this.maxStep, r.step);
     }
     const order = [...touched].sort((a, b) => a - b);
@@ -65,6 +65,18 @@ export class ImportWriter {
     return order;
   }
 
+  /**
+   * A step's file was written anew (verl resumed from a checkpoint): its rows come again from the
+   * start and are written as a new attempt. Without a step, every step (a single dump file).
+   */
+  reopen(step?: number): void {
+    for (const s of step === undefined ? [...this.counts.keys()] : [step]) {
+      this.open.delete(s);
+      this.settled.delete(s);
+      this.counts.delete(s);
+    }
+  }
+
   /** Steps before `step` are complete: their rows are dropped, and later rows for them are counted as late. */
   settle(step: number): void {
     for (const s of [...this.open.keys()]) {
@@ -75,7 +87,12 @@ export class ImportWriter {
   }
 
   get stepCount(): number {
-    return this.open.size + this.settled.size;
+    return this.counts.size;
+  }
+
+  /** Rollouts written, a step written again counted once. */
+  get rollouts(): number {
+    return [...this.counts.values()].reduce((a, b) => a + b, 0);
   }
 
   get lastStep(): number {

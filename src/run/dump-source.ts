@@ -2,7 +2,8 @@
  * Reads a rollout dump as it grows: one JSONL file, or a verl `rollout_data_dir` with one
  * `{step}.jsonl` per step. Each `read()` returns the rows of the complete lines written since the
  * last one (new step files, and lines appended to files already seen); an incomplete last line is
- * left for the next read.
+ * left for the next read. A file written anew (verl resumed from a checkpoint trains its steps
+ * again) is read again from its start.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -18,7 +19,11 @@ interface FileCursor {
   line: number;
   /** Bytes after the last newline, kept until their line is complete. */
   partial: Buffer;
+  /** The last bytes read, before `offset`: different ones there mean the file was written anew (lines of one dump share their start). */
+  tail: Buffer;
 }
+
+const TAIL_BYTES = 256;
 
 export interface DumpBatch {
   rows: DumpRow[];
@@ -27,9 +32,11 @@ export interface DumpBatch {
   caughtUp: boolean;
   /** Incomplete last lines given up on, as `file:line` (a dump cut short mid-write). */
   torn: string[];
+  /** Files written anew since the last read, and so read from their start: a step file's name, or null for a single dump file. */
+  rewritten: (string | null)[];
 }
 
-const emptyBatch = (): DumpBatch => ({ rows: [], formats: new Set(), caughtUp: true, torn: [] });
+const emptyBatch = (): DumpBatch => ({ rows: [], formats: new Set(), caughtUp: true, torn: [], rewritten: [] });
 
 export class DumpSource {
   private readonly cursors = new Map<string, FileCursor>();
@@ -64,11 +71,20 @@ export class DumpSource {
       if (files >= maxFiles) break;
       let c = this.cursors.get(f.path);
       if (!c) {
-        c = { path: f.path, ...(f.source !== undefined ? { source: f.source } : {}), offset: 0, line: 0, partial: Buffer.alloc(0) };
+        c = {
+          path: f.path,
+          ...(f.source !== undefined ? { source: f.source } : {}),
+          offset: 0,
+          line: 0,
+          partial: Buffer.alloc(0),
+          tail: Buffer.alloc(0),
+        };
         this.cursors.set(f.path, c);
       }
-      const lines = newLines(c);
-      if (lines === null) continue;
+      const read = newLines(c);
+      if (read === null) continue;
+      const { lines, rewritten } = read;
+      if (rewritten) batch.rewritten.push(c.source ?? null);
       batch.caughtUp = false;
       files++;
       for (const text of lines) {
@@ -131,23 +147,40 @@ function addRow(batch: DumpBatch, text: string, c: FileCursor): void {
   batch.formats.add(format);
 }
 
-/** The complete lines appended to the cursor's file since its offset (null: no new bytes); keeps the incomplete tail. */
-function newLines(c: FileCursor): string[] | null {
-  const fd = openSync(c.path, 'r');
+/**
+ * The complete lines appended to the cursor's file since its offset, from its start when it was
+ * written anew (null: no new bytes, or the file is gone); keeps the incomplete tail.
+ */
+function newLines(c: FileCursor): { lines: string[]; rewritten: boolean } | null {
+  let fd: number;
+  try {
+    fd = openSync(c.path, 'r');
+  } catch {
+    return null;
+  }
   let chunk: Buffer;
+  let rewritten = false;
   try {
     const size = fstatSync(fd).size;
-    if (size <= c.offset) return null;
-    chunk = Buffer.alloc(size - c.offset);
-    const n = readSync(fd, chunk, 0, chunk.length, c.offset);
-    chunk = chunk.subarray(0, n);
+    if (size === c.offset) return null;
+    if (size < c.offset || !readAt(fd, c.offset - c.tail.length, c.tail.length).equals(c.tail)) {
+      Object.assign(c, { offset: 0, line: 0, partial: Buffer.alloc(0), tail: Buffer.alloc(0) });
+      rewritten = true;
+    }
+    chunk = readAt(fd, c.offset, size - c.offset);
   } finally {
     closeSync(fd);
   }
   c.offset += chunk.length;
+  c.tail = Buffer.from(Buffer.concat([c.tail, chunk]).subarray(-TAIL_BYTES));
   // Bytes, not characters, wait for their newline: a read may end inside a multi-byte character.
   const bytes = Buffer.concat([c.partial, chunk]);
   const end = bytes.lastIndexOf(0x0a) + 1;
   c.partial = bytes.subarray(end);
-  return end === 0 ? [] : bytes.subarray(0, end).toString('utf8').split('\n').slice(0, -1);
+  return { lines: end === 0 ? [] : bytes.subarray(0, end).toString('utf8').split('\n').slice(0, -1), rewritten };
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  return buf.subarray(0, readSync(fd, buf, 0, length, position));
 }

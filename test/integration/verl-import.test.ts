@@ -179,6 +179,17 @@ test(
     assert.equal(metrics.filter((m) => m.step === 1).at(-1)!.reward.textual, 0.5, "the step's last metrics cover the appended line");
     client.close();
 
+    // verl resumed from the step-1 checkpoint trains step 2 again and writes its file anew.
+    writeFileSync(join(dir, '2.jsonl'), verl('How many?', '<answer>3</answer>', 0, 2) + verl('How many?', '<answer>4</answer>', 1, 2));
+    await until(
+      'step 2 read again',
+      async () => {
+        const answers = (await rolloutsOf(out)).filter((r) => r.step === 2).map((r) => r.answer);
+        return answers.join() === '3,4' ? true : undefined;
+      },
+      poll,
+    );
+
     p.child.kill('SIGINT');
     assert.equal(await p.exit, 0, p.stderr());
     const end = readRunJson(out);
@@ -188,7 +199,8 @@ test(
     assert.equal(end.config.steps, 2, 'the total is the steps the dump holds, not a made-up one');
     assert.match(end.message ?? '', /^stopped following /);
     assert.equal(existsSync(join(out, 'control.sock')), false);
-    assert.match(p.stderr(), /imported 3 rollouts over 2 steps/);
+    assert.match(p.stderr(), /step 2 was written anew: its rollouts are read again/);
+    assert.match(p.stderr(), /imported 4 rollouts over 2 steps/);
   },
 );
 

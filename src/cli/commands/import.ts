@@ -77,8 +77,8 @@ export const importCommand: Command = {
         if (batch.caughtUp) break;
         for (const f of batch.formats) formats.add(f);
         torn.push(...batch.torn);
-        await writer.add(batch.rows);
-        if (source.isDirectory) writer.settle(writer.lastStep);
+        const steps = await writer.add(batch.rows);
+        if (source.isDirectory && steps.length > 0) writer.settle(steps.at(-1)!);
       }
       if (writer.rollouts === 0) throw new CliError(`${path}: no rollouts found`);
     } catch (err) {
