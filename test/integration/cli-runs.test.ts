@@ -89,8 +89,22 @@ const rolloutsOf = async (dir: string) =>
   (await readAll<RolloutRecord>(join(dir, 'events', 'rollouts.jsonl'))).records.map(({ time: _t, ...r }) => r);
 const train = (id: string, env: Record<string, string> = {}) =>
   ivgr(['train', config, '--runs-dir', runs, '--run-id', id, '--python', engine], env);
+/** A slowed-down run given Ctrl-C once `reached` holds, and paused. */
+const pausedRun = async (id: string, what: string, reached: (stderr: string) => boolean) => {
+  const dir = join(runs, id);
+  const p = train(id, { SCRIPTED_ENGINE_DELAY_MS: '150' });
+  await until(what, () => reached(p.stderr()), p);
+  p.child.kill('SIGINT');
+  await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+  return { dir, p };
+};
 
 const baseline = join(runs, 'baseline');
+/** The run finished with the uninterrupted baseline's rollouts. */
+const finishedAsBaseline = async (dir: string): Promise<void> => {
+  assert.equal(readRunJson(dir).status, 'finished');
+  assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+};
 let baselineStderr = '';
 
 test('ivgr train runs to the end with plain progress lines when stderr is not a terminal', { timeout: 120_000 }, async () => {
@@ -114,11 +128,7 @@ test(
   'Ctrl-C inside the warm start pauses with a checkpoint; ivgr resume continues it to the same result',
   { timeout: 120_000 },
   async () => {
-    const dir = join(runs, 'paused');
-    const p = train('paused', { SCRIPTED_ENGINE_DELAY_MS: '150' });
-    await until('the second SFT step', () => p.stderr().includes('warm start 2/6'), p);
-    p.child.kill('SIGINT');
-    await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+    const { dir, p } = await pausedRun('paused', 'the second SFT step', (stderr) => stderr.includes('warm start 2/6'));
     assert.match(p.stderr(), /pausing at the end of this step \(Ctrl-C again stops\)/);
     const [ck] = listCheckpoints(dir);
     assert.equal(ck?.step, 0);
@@ -133,8 +143,7 @@ test(
     const r = await ok(['resume', dir]);
     assert.match(r.stderr, /resumed the paused worker/);
     assert.equal(await p.exit, 0, p.stderr());
-    assert.equal(readRunJson(dir).status, 'finished');
-    assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+    await finishedAsBaseline(dir);
   },
 );
 
@@ -142,11 +151,7 @@ test(
   'a second Ctrl-C stops with a checkpoint; ivgr resume starts a worker that finishes the run as an uninterrupted one',
   { timeout: 120_000 },
   async () => {
-    const dir = join(runs, 'stopped');
-    const p = train('stopped', { SCRIPTED_ENGINE_DELAY_MS: '150' });
-    await until('the first RL step', () => /^train 1\/4/m.test(p.stderr()), p);
-    p.child.kill('SIGINT');
-    await until('run.json to say paused', () => statusOf(dir) === 'paused', p);
+    const { dir, p } = await pausedRun('stopped', 'the first RL step', (stderr) => /^train 1\/4/m.test(stderr));
     p.child.kill('SIGINT');
     assert.equal(await p.exit, 0, p.stderr());
     assert.match(p.stderr(), /stopping at the end of this step/);
@@ -159,8 +164,7 @@ test(
 
     const r = await ok(['resume', dir, '--python', engine]);
     assert.match(r.stderr, new RegExp(`continuing from checkpoint ${run.step}`));
-    assert.equal(readRunJson(dir).status, 'finished');
-    assert.deepEqual(await rolloutsOf(dir), await rolloutsOf(baseline));
+    await finishedAsBaseline(dir);
   },
 );
 
