@@ -1,4 +1,4 @@
-/** The iVGR commands: thin VS Code glue over the registry, the supervisor and the pure modules. */
+/** The iVGR commands: thin VS Code glue over the registry, the detached worker spawner and the pure modules. */
 import * as vscode from 'vscode';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';

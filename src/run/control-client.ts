@@ -1,7 +1,7 @@
 /**
  * Client side of a worker's control channel (`<run>/control.sock`, JSON lines, see
  * src/core/protocol/control.ts). One instance is one connection; reconnection is the
- * supervisor's job because only it knows whether the worker is still alive.
+ * run attachment's job (run-attachment.ts) because only it knows whether the worker is still alive.
  */
 import { connect, type Socket } from 'node:net';
 import { parseWorkerMessage, type ClientMessage, type WorkerMessage, type WorkerStatus } from '../core/protocol/control';
