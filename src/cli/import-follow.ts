@@ -28,6 +28,7 @@ export async function followDump(
     (file, offset, record) => server.broadcast({ type: 'event', file, offset, record: record as Record<string, unknown> }),
     convention,
   );
+  const message = (): string => `${status === 'running' ? 'following' : 'stopped following'} ${source.path}`;
   const current = (): WorkerStatus => ({
     status,
     step: w.lastStep,
@@ -37,7 +38,6 @@ export async function followDump(
     pid: process.pid,
     message: message(),
   });
-  const message = (): string => `${status === 'running' ? 'following' : 'stopped following'} ${source.path}`;
   const server = new ControlServer(runPaths(out).controlSocket, basename(out), current, (m) => {
     if (m.type === 'stop') stop();
     else
@@ -80,12 +80,20 @@ export async function followDump(
     server.broadcast({ type: 'status', status: current() });
     say(`step ${steps.join(', ')}: ${w.rollouts} rollouts over ${w.stepCount} steps`);
   };
+  // A step file at a time, so joining a long run midway does not hold all its rollouts at once.
+  const catchUp = async (): Promise<void> => {
+    for (;;) {
+      const batch = source.read(1);
+      await poll(batch);
+      if (batch.caughtUp) return;
+    }
+  };
   try {
     while (!stopRequested) {
-      await poll(source.read());
+      await catchUp();
       if (!stopRequested) await pause();
     }
-    await poll(source.read());
+    await catchUp();
     const last = source.finish();
     await poll(last);
     if (last.torn.length > 0) say(`skipped the incomplete last line ${last.torn.join(', ')}`);
