@@ -5,6 +5,7 @@
 import './panel.css';
 import type { AnnotationRecord, EvalRecord, RolloutRecord } from '../src/core/types';
 import { PROTOCOL_VERSION } from '../src/core/protocol/version';
+import type { PanelStatus } from '../src/core/protocol/webview';
 import { ChartsView } from './charts';
 import { CompareView } from './compare-view';
 import { DetailView, type Subject } from './detail';
@@ -12,6 +13,7 @@ import { fill, fmt, h } from './dom';
 import { ENGINE_LABEL, EvalView } from './eval-view';
 import { Host } from './host';
 import { RolloutBrowser } from './rollout-browser';
+import { RunControls } from './run-controls';
 import { restoreState, TABS, type PanelState } from './state';
 import * as ui from './ui/index';
 
@@ -41,17 +43,7 @@ const smoothing = h('input', {
   attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.smoothing), 'aria-label': 'Smoothing', id: 'smoothing' },
 });
 const smoothingValue = h('span', { class: 'muted' }, state.smoothing.toFixed(2));
-const controls = h(
-  'span',
-  { class: 'controls' },
-  ui.button('Pause', () => host.post({ type: 'control', action: 'pause' }), { secondary: true, id: 'control-pause' }),
-  ui.button('Resume', () => host.post({ type: 'control', action: 'resume' }), { secondary: true, id: 'control-resume' }),
-  ui.button('Stop', () => host.post({ type: 'control', action: 'stop' }), {
-    secondary: true,
-    id: 'control-stop',
-    title: 'Stops after the current step, with a checkpoint',
-  }),
-);
+const controls = new RunControls(host);
 
 // --- views
 const charts = new ChartsView(state.smoothing);
@@ -117,7 +109,7 @@ function showTab(id: PanelState['tab']): void {
   save();
 }
 
-document.body.replaceChildren(h('header', { class: 'top' }, runTitle, statusText, liveText, controls), errors, tabs.element);
+document.body.replaceChildren(h('header', { class: 'top' }, runTitle, statusText, liveText, controls.element), errors, tabs.element);
 
 // --- selection
 let pendingRollout: string | null = null;
@@ -232,9 +224,10 @@ host.on('tags', (m) => {
   detail.setTags(m.tags);
   browser.setTags(m.tags);
 });
-function setStatus(s: { status: string; step: number; totalSteps: number; phase: string; message?: string }): void {
+function setStatus(s: PanelStatus): void {
   statusText.textContent = `${s.status} · step ${s.step}/${s.totalSteps} · ${s.phase}${s.message ? ` · ${s.message}` : ''}`;
   statusText.dataset.status = s.status;
+  controls.setStatus(s);
 }
 host.on('status', (m) => setStatus(m.status));
 host.on('metrics', (m) => charts.add(m.records, m.reset));

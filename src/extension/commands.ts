@@ -23,6 +23,8 @@ import { configWizard, ENGINE_NAMES, evalEngineArgs, evalWizard } from './wizard
 
 export interface PanelOpener {
   open(runDir: string): Promise<void>;
+  /** The run of the focused run panel, if one is focused. */
+  activeRun(): string | undefined;
 }
 
 export interface Services {
@@ -69,9 +71,12 @@ function runsRoot(): string | undefined {
   return runsRoots(readSettings())[0];
 }
 
-/** The run a command applies to: the argument, else a quick pick among runs that allow `action`. */
+/**
+ * The run a command applies to: the argument (a panel's control, a Runs item), else the focused
+ * run panel's run, else a quick pick among runs that allow `action`.
+ */
 async function chooseRun(s: Services, arg: unknown, action: RunAction, title: string): Promise<RunView | undefined> {
-  const dir = runDirOf(arg);
+  const dir = runDirOf(arg) ?? s.panels.activeRun();
   if (dir) {
     let run = s.registry.get(dir);
     if (!run) {
@@ -195,7 +200,7 @@ function control(s: Services, action: 'pause' | 'resume' | 'stop', run: RunView)
 }
 
 async function resumeRun(s: Services, arg: unknown): Promise<void> {
-  const dir = runDirOf(arg);
+  const dir = runDirOf(arg) ?? s.panels.activeRun();
   const run = dir ? await chooseRun(s, dir, 'resume', 'Resume Run') : await chooseRunAny(s, ['resume', 'restart'], 'Resume Run');
   if (!run) return;
   if (run.status === 'paused' && s.registry.isAttached(run.dir)) return control(s, 'resume', run);

@@ -51,6 +51,21 @@ export function allowedActions(run: Pick<RunView, 'status' | 'checkpoints' | 'im
   }
 }
 
+export type PanelControl = 'pause' | 'resume' | 'stop';
+
+/**
+ * The panel's header buttons that act on the run now. Resume also covers `restart` (the Resume
+ * command continues a stopped or crashed run from its latest checkpoint).
+ */
+export function panelControls(run: Pick<RunView, 'status' | 'checkpoints' | 'imported'>): PanelControl[] {
+  const allowed = allowedActions(run);
+  const out: PanelControl[] = [];
+  if (allowed.includes('pause')) out.push('pause');
+  if (allowed.includes('resume') || allowed.includes('restart')) out.push('resume');
+  if (allowed.includes('stop')) out.push('stop');
+  return out;
+}
+
 /** Actions that start a process, refused in an untrusted workspace. */
 export const PROCESS_ACTIONS: ReadonlySet<RunAction> = new Set(['restart', 'evaluate']);
 

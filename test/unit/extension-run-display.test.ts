@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   allowedActions,
   groupChildren,
+  panelControls,
   pickActiveRun,
   runChildren,
   runContextValue,
@@ -38,6 +39,15 @@ test('actions follow the run state', () => {
   // a followed import only stops following; once stopped it is not restarted
   assert.deepEqual(allowedActions(run({ status: 'running', imported: true })), ['stop', 'open', 'log', 'export']);
   assert.deepEqual(allowedActions(run({ status: 'stopped', imported: true })), ['open', 'log', 'export']);
+});
+
+test('the panel offers the controls that act: none on a finished or imported run, only Stop on a followed import', () => {
+  assert.deepEqual(panelControls(run()), ['pause', 'stop']);
+  assert.deepEqual(panelControls(run({ status: 'paused' })), ['resume', 'stop']);
+  assert.deepEqual(panelControls(run({ status: 'stopped' })), ['resume']);
+  assert.deepEqual(panelControls(run({ status: 'finished', checkpoints: [40] })), []);
+  assert.deepEqual(panelControls(run({ status: 'finished', imported: true })), []);
+  assert.deepEqual(panelControls(run({ status: 'running', imported: true })), ['stop']);
 });
 
 test('the context value lets menus match one action without matching its prefix', () => {

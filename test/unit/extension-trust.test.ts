@@ -49,6 +49,8 @@ workspace.workspaceFolders = [{ uri: { fsPath: join(work, 'ws') } }];
 
 const opened: string[] = [];
 const followed: string[] = [];
+/** The run of the focused run panel, as PanelHost reports it. */
+let focusedPanel: string | undefined;
 const services = {
   context: { asAbsolutePath: (p: string) => join(extension, p) },
   registry: {
@@ -73,6 +75,7 @@ const services = {
       opened.push(dir);
       return Promise.resolve();
     },
+    activeRun: () => focusedPanel,
   },
 } as unknown as Services;
 registerCommands(services);
@@ -149,5 +152,17 @@ describe('trusted workspace', () => {
       ['eval', join(runDir, 'checkpoints', '10'), '--split', 'val', '--mode', 'textual,grounded,tool', '--engine', 'torch'],
     ]);
     assert.equal(fake.shown.filter((m) => m.kind === 'warning').length, 0);
+  });
+});
+
+describe('a command from the palette while a run panel is focused', () => {
+  beforeEach(() => fake.reset());
+  after(() => (focusedPanel = undefined));
+
+  it("acts on the panel's run without asking which", async () => {
+    focusedPanel = runDir;
+    await run('ivgr.stopRun');
+    assert.deepEqual(fake.quickPicks, []);
+    assert.equal(fake.shown.find((m) => m.kind === 'warning')?.message, 'Stop demo at step 10?');
   });
 });

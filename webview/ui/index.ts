@@ -44,6 +44,11 @@ export function button(label: string, onClick: () => void, opts: { secondary?: b
   return b;
 }
 
+/** Enables or disables a control made here (a disabled toolkit button takes no clicks and is announced as such). */
+export function setDisabled(el: HTMLElement, disabled: boolean): void {
+  (el as HTMLElement & { disabled: boolean }).disabled = disabled;
+}
+
 export function textField(opts: {
   placeholder?: string;
   value?: string;

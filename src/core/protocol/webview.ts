@@ -269,6 +269,8 @@ export const statusSchema = z.object({
   totalSteps: z.number().int().nonnegative(),
   phase: z.string(),
   message: z.string().optional(),
+  /** The header controls that act on the run in this state (none for an imported run; a followed import only stops). */
+  controls: z.array(z.enum(['pause', 'resume', 'stop'])).optional(),
 });
 export type PanelStatus = z.infer<typeof statusSchema>;
 

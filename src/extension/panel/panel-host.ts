@@ -60,6 +60,12 @@ export class PanelHost implements vscode.Disposable {
     await this.context.workspaceState.update(PANEL_RUNS_KEY, { ...known, [id]: runDir });
   }
 
+  /** The run of the focused panel: a command from the palette while it is focused acts on that run. */
+  activeRun(): string | undefined {
+    for (const [dir, p] of this.panels) if (p.panel.active) return dir;
+    return undefined;
+  }
+
   /** Sends a changed tag setting to every open panel. */
   setTags(tags: string[]): void {
     for (const p of this.panels.values()) p.sendTags(tags);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   parsePanelMessage,
   type HostMessage,
+  type PanelStatus,
   type PanelMessage,
   type PanelReply,
   type PanelRequestType,
@@ -19,6 +20,7 @@ import type { Box } from '../../core/types';
 import { RolloutQueryService } from '../../run/rollout-query';
 import { loadRunEvidence, readRunFiles, type RunFiles } from '../run-files';
 import type { RunLogs } from '../run-logs';
+import { panelControls } from '../run-display';
 import { readEvalSummary, type RunRegistry } from '../run-registry';
 import { readSettings } from '../settings';
 import { EvalLog, sendMetrics } from './backfill';
@@ -79,7 +81,7 @@ export class RunPanel {
     });
     const onMessage = panel.webview.onDidReceiveMessage((data: unknown) => void this.receive(data));
     const unfollow = followRun(registry, runDir, {
-      status: (status) => this.post({ type: 'status', status }),
+      status: (status) => this.post({ type: 'status', status: this.withControls(status) }),
       metrics: (record) => this.post({ type: 'metrics', records: [record] }),
       rollouts: () => this.sendLiveRollouts(),
       evals: () => this.sendEvalSummary(true),
@@ -112,12 +114,25 @@ export class RunPanel {
     this.post({ type: 'tags', tags });
   }
 
+  /** The status with the controls that act on the run in it, decided as the Runs view decides its menus. */
+  private withControls(status: Omit<PanelStatus, 'controls'>): PanelStatus {
+    const run = this.registry.get(this.runDir);
+    const controls = panelControls({ status: status.status, checkpoints: run?.checkpoints ?? [], imported: run?.imported ?? false });
+    return { ...status, controls };
+  }
+
   private sendStatus(): void {
     const run = this.registry.get(this.runDir);
     if (run)
       this.post({
         type: 'status',
-        status: { status: run.status, step: run.step, totalSteps: run.totalSteps, phase: run.phase ?? 'idle', message: run.message },
+        status: this.withControls({
+          status: run.status,
+          step: run.step,
+          totalSteps: run.totalSteps,
+          phase: run.phase ?? 'idle',
+          message: run.message,
+        }),
       });
   }
 
@@ -134,13 +149,13 @@ export class RunPanel {
   /** Sends everything a freshly loaded panel needs: the run, its metrics so far, rollouts, evals, annotations. */
   private async init(): Promise<void> {
     const run = this.registry.get(this.runDir);
-    const status = {
+    const status = this.withControls({
       status: run?.status ?? 'stopped',
       step: run?.step ?? 0,
       totalSteps: run?.totalSteps ?? 0,
       phase: run?.phase ?? 'idle',
       message: run?.message,
-    };
+    });
     const settings = readSettings();
     this.post({
       type: 'init',

@@ -21,6 +21,7 @@ import { cellSamples, evalSummaryMessage } from '../../../src/extension/panel/ev
 import { serveImage, serveTile } from '../../../src/extension/panel/image-cache';
 import { TileQueue } from '../../../src/extension/panel/tile-queue';
 import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/panel/question-runs';
+import { panelControls } from '../../../src/extension/run-display';
 import { readRunFiles } from '../../../src/extension/run-files';
 import { RolloutQueryService } from '../../../src/run/rollout-query';
 import { TAGS, type FixturePrompt } from './fixture';
@@ -128,7 +129,13 @@ export class HarnessHost {
             protocol: PROTOCOL_VERSION,
             run: { id: 'fixture-run', name: 'fixture run' },
             config: {},
-            status: { status: 'running', step: metrics.length, totalSteps: 20, phase: 'generate' },
+            status: {
+              status: 'running',
+              step: metrics.length,
+              totalSteps: 20,
+              phase: 'generate',
+              controls: panelControls({ status: 'running', checkpoints: [3, 6], imported: false }),
+            },
             tags: TAGS,
             convention: this.convention,
           },
@@ -223,18 +230,21 @@ export class HarnessHost {
       case 'cancelTryPrompt':
         this.running.get(m.requestId)?.abort(new Error('cancelled'));
         return [];
-      case 'control':
+      case 'control': {
+        const status = m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running';
         return [
           {
             type: 'status',
             status: {
-              status: m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running',
+              status,
               step: 6,
               totalSteps: 20,
               phase: 'idle',
+              controls: panelControls({ status, checkpoints: [3, 6], imported: false }),
             },
           },
         ];
+      }
     }
   }
 
