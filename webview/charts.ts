@@ -7,21 +7,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { MetricsRecord } from '../src/core/types';
 import { h } from './dom';
 import { putLastOfStep } from '../src/core/attempts';
+import { onThemeChange, readChartTheme } from './chart-theme';
 import { CHARTS, columns, hasValues, smooth, type ChartDef } from './metrics-series';
-
-/** Theme colours VS Code exposes for charts, with fallbacks for a plain page. */
-const PALETTE = [
-  ['--vscode-charts-blue', '#3794ff'],
-  ['--vscode-charts-orange', '#d18616'],
-  ['--vscode-charts-green', '#89d185'],
-  ['--vscode-charts-purple', '#b180d7'],
-  ['--vscode-charts-red', '#f14c4c'],
-  ['--vscode-charts-yellow', '#cca700'],
-] as const;
-
-function themeColor(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 /** Steps are whole numbers: the x axis never ticks at 1.5. */
 const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
@@ -39,6 +26,17 @@ export class ChartsView {
     this.empty = h('p', { class: 'muted empty' }, 'No metrics yet: charts fill in as training steps finish.');
     this.element.append(this.empty);
     new ResizeObserver(() => this.resize()).observe(this.element);
+    // Canvas colours are fixed when drawn: a theme switch redraws the charts in the new colours.
+    onThemeChange(() => this.rebuild());
+  }
+
+  private rebuild(): void {
+    for (const { plot, box } of this.plots) {
+      plot.destroy();
+      box.remove();
+    }
+    this.plots.length = 0;
+    this.schedule();
   }
 
   private readonly empty: HTMLElement;
@@ -69,13 +67,13 @@ export class ChartsView {
   private ensurePlots(): void {
     if (this.plots.length > 0 || this.element.clientWidth === 0) return;
     this.empty.remove();
-    const fg = themeColor('--vscode-foreground', '#ccc');
-    const grid = themeColor('--vscode-editorWidget-border', '#444');
-    const colors = PALETTE.map(([v, f]) => themeColor(v, f));
+    const theme = readChartTheme();
+    const colors = theme.series;
+    this.element.dataset.fg = theme.fg;
     for (const def of CHARTS) {
       const box = h('div', { class: 'chart', data: { chart: def.id } }, h('h3', {}, def.title));
       this.element.append(box);
-      const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+      const axis = { stroke: theme.fg, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid } };
       const opts: uPlot.Options = {
         width: this.chartWidth(),
         height: 180,
@@ -90,6 +88,8 @@ export class ChartsView {
             width: 1.5,
             dash: s.dash ? [4, 3] : undefined,
             spanGaps: true,
+            // uPlot fills points white by default, which glares on a dark theme.
+            points: { fill: theme.bg },
           })),
         ],
       };
