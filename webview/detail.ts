@@ -4,6 +4,7 @@
  * training rollout, an evaluation sample or a Try prompt answer alike.
  */
 import type { TryPromptResult } from '../src/core/protocol/webview';
+import { questionOf } from '../src/core/row-text';
 import { parseTrace } from '../src/core/trace';
 import type { AnnotationRecord, Box, CoordConvention, ImageSize, RewardBreakdown, RewardTerm } from '../src/core/types';
 import { fill, fmt, h } from './dom';
@@ -43,6 +44,7 @@ const TERMS: RewardTerm[] = ['accuracy', 'format', 'grounding', 'consistency', '
 export class DetailView {
   readonly element: HTMLElement;
   private readonly head: HTMLElement;
+  private readonly question: HTMLElement;
   private readonly prompt: HTMLElement;
   private readonly rewards: HTMLElement;
   private readonly trace = new TraceView();
@@ -71,6 +73,7 @@ export class DetailView {
   ) {
     this.image = new ImageView(host, layers, onLayers);
     this.head = h('div', { class: 'detail-head' });
+    this.question = h('div', { class: 'question', attrs: { 'aria-label': 'Question' } });
     this.prompt = h('details', { class: 'prompt' });
     this.rewards = h('div', { class: 'rewards' });
     this.form = h('div', { class: 'annotate', attrs: { 'aria-label': 'Annotation' } });
@@ -81,7 +84,7 @@ export class DetailView {
       this.corrected = boxes;
       this.renderCorrectedCount();
     };
-    const left = h('div', { class: 'detail-text' }, this.head, this.prompt, this.trace.element, this.rewards);
+    const left = h('div', { class: 'detail-text' }, this.head, this.question, this.prompt, this.trace.element, this.rewards);
     const right = h('div', { class: 'detail-media' }, this.image.element, this.tryBox.element, this.form);
     this.element = h('div', { class: 'detail empty-detail' }, left, right);
     this.head.append(h('p', { class: 'muted' }, 'Select a rollout to see its trace, boxes and rewards.'));
@@ -147,7 +150,11 @@ export class DetailView {
             title: 'Both streams and all checkpoints for this question',
           }),
     );
-    fill(this.prompt, h('summary', {}, 'Prompt'), h('pre', { class: 'prompt-text' }, s.input));
+    // The question is what a reader needs first; the templated prompt stays one click away.
+    const question = questionOf(s.input);
+    fill(this.question, h('b', {}, 'Question '), question);
+    this.prompt.hidden = question === s.input.trim();
+    fill(this.prompt, h('summary', {}, 'Full prompt'), h('pre', { class: 'prompt-text' }, s.input));
     const size = s.imageSize ?? { width: 1000, height: 1000 };
     const parsed = parseTrace(s.output, { convention: s.convention ?? this.convention, original: size });
     this.trace.render(s.output, parsed);

@@ -56,3 +56,22 @@ export function fmt(n: number | null | undefined, digits = 3): string {
 export function pct(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '–' : `${(n * 100).toFixed(1)}%`;
 }
+
+/** Fills `el` with `text`, each case-insensitive occurrence of `needle` in a <mark> (text nodes only). */
+export function fillHighlighted(el: Element, text: string, needle: string | undefined): void {
+  const n = needle?.trim().toLowerCase() ?? '';
+  if (n === '') {
+    el.textContent = text;
+    return;
+  }
+  const lower = text.toLowerCase();
+  const parts: Node[] = [];
+  let from = 0;
+  for (let at = lower.indexOf(n); at >= 0; at = lower.indexOf(n, from)) {
+    if (at > from) parts.push(document.createTextNode(text.slice(from, at)));
+    parts.push(h('mark', {}, text.slice(at, at + n.length)));
+    from = at + n.length;
+  }
+  if (from < text.length) parts.push(document.createTextNode(text.slice(from)));
+  el.replaceChildren(...parts);
+}

@@ -166,6 +166,8 @@ export class ImageView {
   show(content: ImageContent): void {
     const samePath = content.path === this.content.path && this.size !== null;
     this.content = content;
+    // Without an image only the line saying so is shown: no empty viewport takes the space.
+    this.element.classList.toggle('no-image', !content.path);
     this.selectedCorrected = -1;
     if (!samePath) {
       this.size = null;

@@ -14,6 +14,7 @@ import { ENGINE_LABEL, EvalView } from './eval-view';
 import { Host } from './host';
 import { RolloutBrowser } from './rollout-browser';
 import { RunControls } from './run-controls';
+import { splitter } from './splitter';
 import { restoreState, TABS, type PanelState } from './state';
 import * as ui from './ui/index';
 
@@ -94,6 +95,13 @@ const panels: Record<(typeof TABS)[number], HTMLElement> = {
   compare: h('div', { class: 'tab-body' }, compare.element),
   eval: h('div', { class: 'tab-body' }, evalView.element, evalDetailSlot),
 };
+panels.rollouts.insertBefore(
+  splitter(panels.rollouts, state.listWidth, (px) => {
+    state.listWidth = px;
+    save();
+  }),
+  rolloutDetailSlot,
+);
 const tabLabels = { charts: 'Charts', rollouts: 'Rollouts', compare: 'Compare', eval: 'Evaluation' };
 const tabs = ui.tabs(
   TABS.map((id) => ({ id, label: tabLabels[id], panel: panels[id] })),
@@ -189,6 +197,8 @@ function openEval(r: EvalRecord, run?: string): void {
     },
     run ? null : annotationOf('eval', r.id),
   );
+  // The sample list can be long: bring the opened sample's detail on screen.
+  requestAnimationFrame(() => detail.element.scrollIntoView({ block: 'start', behavior: 'auto' }));
 }
 
 function openEvalById(id: string, run?: string): void {

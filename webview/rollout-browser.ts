@@ -4,7 +4,7 @@
  * not grow with the run.
  */
 import type { HostMessage, RolloutFilter, RolloutRow, RolloutSort } from '../src/core/protocol/webview';
-import { fill, fmt, h } from './dom';
+import { fill, fillHighlighted, fmt, h } from './dom';
 import { describeFilter, parseNumberField, withField } from './filters';
 import type { Host } from './host';
 import { PageCache } from './page-cache';
@@ -182,7 +182,7 @@ export class RolloutBrowser {
     return h(
       'div',
       { class: 'row head', attrs: { 'aria-hidden': 'true' } },
-      ...['step', 'str', '', 'reward', 'adv', 'boxes', 'tags', 'output'].map((c) => h('span', {}, c)),
+      ...['step', 'str', '', 'reward', 'adv', 'boxes', 'tags', 'question', 'output'].map((c) => h('span', {}, c)),
     );
   }
 
@@ -318,7 +318,7 @@ export class RolloutBrowser {
     this.spacer.style.height = `${w.scrollHeight}px`;
     const n = Math.max(0, w.last - w.first + 1);
     while (this.pool.length < n) {
-      const cells = Array.from({ length: 8 }, () => h('span'));
+      const cells = Array.from({ length: 9 }, () => h('span'));
       const el = h('div', { class: 'row', attrs: { role: 'option' } }, ...cells);
       this.pool.push(el);
       this.rowsEl.append(el);
@@ -349,12 +349,14 @@ export class RolloutBrowser {
     if (!row) {
       el.dataset.id = '';
       el.classList.add('loading');
-      for (let i = 0; i < c.length; i++) c[i]!.textContent = i === 7 ? 'loading…' : '';
+      for (let i = 0; i < c.length; i++) c[i]!.textContent = i === 8 ? 'loading…' : '';
       return;
     }
     el.classList.remove('loading');
-    if (el.dataset.id === row.id && c[6]!.textContent === row.tags.join(', ')) return;
+    const needle = this.filter.text ?? '';
+    if (el.dataset.id === row.id && c[6]!.textContent === row.tags.join(', ') && el.dataset.needle === needle) return;
     el.dataset.id = row.id;
+    el.dataset.needle = needle;
     el.dataset.stream = row.stream;
     c[0]!.textContent = String(row.step);
     c[1]!.textContent = row.stream === 'grounded' ? 'G' : 'T';
@@ -365,7 +367,8 @@ export class RolloutBrowser {
     c[4]!.textContent = fmt(row.advantage, 2);
     c[5]!.textContent = row.boxes ? String(row.boxes) : '';
     c[6]!.textContent = row.tags.join(', ');
-    c[7]!.textContent = row.preview;
+    fillHighlighted(c[7]!, row.question ?? '', needle);
+    fillHighlighted(c[8]!, row.preview, needle);
     el.title = `${row.id} · prompt ${row.promptId} · answer ${row.answer ?? '(none)'}`;
   }
 

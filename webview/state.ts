@@ -32,6 +32,8 @@ export const panelStateSchema = z.object({
     })
     .nullable(),
   comparePrompt: z.string().nullable(),
+  /** Width of the rollout list in px, as the user dragged it; null: the default share. */
+  listWidth: z.number().positive().nullable(),
 });
 export type PanelState = z.infer<typeof panelStateSchema>;
 
@@ -48,6 +50,7 @@ export function defaultState(): PanelState {
     layers: { predicted: true, evidence: true, corrected: true },
     evalCell: null,
     comparePrompt: null,
+    listWidth: null,
   };
 }
 

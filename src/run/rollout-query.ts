@@ -16,6 +16,7 @@ import {
   type RolloutRow,
   type RolloutSort,
 } from '../core/protocol/webview';
+import { questionOf, snippet } from '../core/row-text';
 import { readRange } from './jsonl-reader';
 import { hash32, RolloutIndex, STREAM_NAMES, type IndexProgress } from './rollout-index';
 import { readNewestRollouts } from './rollout-tail';
@@ -44,9 +45,13 @@ function isNewestView(filter: RolloutFilter, sort: RolloutSort): boolean {
 
 const PREVIEW_CHARS = 160;
 
-/** The list line for a record (lenient: imported dumps may lack our optional fields). */
-export function toRow(r: Record<string, unknown>, tags: string[]): RolloutRow {
+/**
+ * The list line for a record (lenient: imported dumps may lack our optional fields). With a search
+ * `needle`, question and output previews show the stretch around its first match.
+ */
+export function toRow(r: Record<string, unknown>, tags: string[], needle?: string): RolloutRow {
   const output = typeof r.output === 'string' ? r.output : '';
+  const input = typeof r.input === 'string' ? r.input : '';
   return {
     id: String(r.id),
     step: Number(r.step),
@@ -58,11 +63,8 @@ export function toRow(r: Record<string, unknown>, tags: string[]): RolloutRow {
     correct: r.correct === true,
     answer: typeof r.answer === 'string' ? r.answer : null,
     boxes: Array.isArray(r.boxes) ? r.boxes.length : 0,
-    preview: output
-      .slice(0, PREVIEW_CHARS * 2)
-      .replace(/\s+/g, ' ')
-      .trim()
-      .slice(0, PREVIEW_CHARS),
+    preview: snippet(output, needle, PREVIEW_CHARS),
+    question: snippet(questionOf(input), needle, PREVIEW_CHARS),
     tags,
   };
 }
@@ -217,7 +219,7 @@ export class RolloutQueryService {
     const rows = await this.match(filter, sort);
     const page = rows.subarray(Math.min(offset, rows.length), Math.min(offset + limit, rows.length));
     const records = await this.index.read(page);
-    return { total: rows.length, offset, rows: records.map((r) => toRow(r, this.tagsOf(String(r.id)))) };
+    return { total: rows.length, offset, rows: records.map((r) => toRow(r, this.tagsOf(String(r.id)), filter.text)) };
   }
 
   /** The newest `n` rollouts in file order, newest last (for the live strip). */

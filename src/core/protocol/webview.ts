@@ -148,8 +148,10 @@ export const rolloutRowSchema = z.object({
   correct: z.boolean(),
   answer: z.string().nullable(),
   boxes: z.number().int().nonnegative(),
-  /** The start of the output, for the list line. */
+  /** The start of the output, for the list line (around the first search match when there is one). */
   preview: z.string(),
+  /** The question asked, on one line (around the first search match when there is one). */
+  question: z.string().optional(),
   tags: z.array(z.string()),
 });
 export type RolloutRow = z.infer<typeof rolloutRowSchema>;
