@@ -22,6 +22,7 @@ import {
 } from './geometry';
 import type { PanelReply } from '../src/core/protocol/webview';
 import type { Host, PendingRequest } from './host';
+import { layoutLabels } from './label-layout';
 import { TileLayer } from './tile-layer';
 import * as ui from './ui/index';
 
@@ -42,6 +43,10 @@ export interface ImageContent {
 }
 
 const FIRST_SIDE = 1280;
+/** Label font size on screen, CSS px, whatever the zoom. */
+const LABEL_PX = 12;
+/** Most one wheel event zooms: a notch is a moderate step, however large its delta. */
+const MAX_WHEEL_FACTOR = 1.2;
 /** On-screen side of a resize handle, CSS px, whatever the zoom. */
 const HANDLE_PX = 9;
 type Kind = 'p' | 'e' | 't' | 'c';
@@ -122,7 +127,11 @@ export class ImageView {
       { class: 'img-toolbar' },
       ...toggles,
       h('span', { class: 'legend zoom' }, h('i', { class: 'swatch' }), 'zoom region'),
-      ui.button('Fit', () => this.fit(), { secondary: true, title: 'Fit the image (0)' }),
+      ui.button('Reset', () => this.fit(), {
+        secondary: true,
+        id: 'image-reset',
+        title: 'Reset the zoom: the whole image (0, or double-click)',
+      }),
       this.status,
     );
     this.element = h('div', { class: 'image-view' }, toolbar, this.viewport, this.insets);
@@ -246,8 +255,10 @@ export class ImageView {
   private applyView(): void {
     const v = this.view;
     this.stage.style.transform = `translate(${v.tx}px, ${v.ty}px) scale(${v.scale})`;
-    this.overlay.style.setProperty('--label-size', `${12 / v.scale}px`);
-    for (const t of this.overlay.querySelectorAll('text')) t.setAttribute('font-size', String(12 / v.scale));
+    // The overlay is scaled with the image: one screen pixel is 1/scale image pixels, so strokes and
+    // labels stay the same size on screen at any zoom.
+    this.overlay.style.setProperty('--px', String(1 / v.scale));
+    this.placeLabels();
     this.drawHandles();
     if (this.size && this.served) {
       const viewport = { width: this.viewport.clientWidth, height: this.viewport.clientHeight };
@@ -267,9 +278,9 @@ export class ImageView {
         });
         g.dataset.key = key;
         const rect = svg('rect', { x: b[0], y: b[1], width: Math.max(0, b[2] - b[0]), height: Math.max(0, b[3] - b[1]) });
-        // Predicted labels sit under their box so they do not collide with the evidence label above it.
-        const below = kind === 'p' || kind === 't';
-        const text = svg('text', { x: b[0], y: below ? b[3] : b[1], 'font-size': 12 / this.view.scale, dy: below ? '1em' : '-0.3em' });
+        // Predicted labels try under their box first so they do not meet the evidence label above it.
+        const text = svg('text', {});
+        text.dataset.below = String(kind === 'p' || kind === 't');
         text.textContent = labels?.[i] ? `${KIND_LABEL[kind]} ${i + 1}: ${labels[i]}` : `${KIND_LABEL[kind]} ${i + 1}`;
         g.append(rect, text);
         g.addEventListener('mouseenter', () => this.hover(key));
@@ -282,7 +293,29 @@ export class ImageView {
     add('p', this.content.predicted, this.layers.predicted);
     add('c', this.content.corrected, this.layers.corrected);
     o.append(this.handles);
+    this.placeLabels();
     this.drawHandles();
+  }
+
+  /** Puts every label inside the image and apart from the others, at the current zoom. */
+  private placeLabels(): void {
+    if (!this.size) return;
+    const font = LABEL_PX / this.view.scale;
+    const groups = [...this.overlay.querySelectorAll<SVGGElement>('g.box')];
+    const requests = groups.map((g) => {
+      const text = g.querySelector('text')!;
+      const box = this.boxOf(g.dataset.key!)!;
+      return { box, width: (text.textContent ?? '').length * font * 0.6, height: font * 1.25, below: text.dataset.below === 'true' };
+    });
+    const rects = layoutLabels(requests, this.size);
+    groups.forEach((g, i) => {
+      const text = g.querySelector('text')!;
+      const r = rects[i]!;
+      text.setAttribute('font-size', String(font));
+      text.setAttribute('x', String(r.x));
+      // The baseline sits a font size below the top, the descenders inside the rectangle.
+      text.setAttribute('y', String(r.y + font));
+    });
   }
 
   /** Resize handles on the selected corrected box, kept the same size on screen at any zoom. */
@@ -335,11 +368,15 @@ export class ImageView {
       (ev) => {
         ev.preventDefault();
         const r = vp.getBoundingClientRect();
-        this.view = zoomAt(this.view, Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+        this.view = zoomAt(this.view, wheelFactor(ev), ev.clientX - r.left, ev.clientY - r.top);
         this.applyView();
       },
       { passive: false },
     );
+    vp.addEventListener('dblclick', (ev) => {
+      if (this.drawMode || (ev.target as Element).closest('g.box.corrected')) return;
+      this.fit();
+    });
     vp.addEventListener('keydown', (ev) => {
       const c = { x: vp.clientWidth / 2, y: vp.clientHeight / 2 };
       if (ev.key === '+' || ev.key === '=') this.view = zoomAt(this.view, 1.25, c.x, c.y);
@@ -407,4 +444,10 @@ export class ImageView {
       this.onCorrectedChange(boxes);
     });
   }
+}
+
+/** The zoom factor of one wheel event: lines and pages count as pixels, and one event zooms by at most MAX_WHEEL_FACTOR. */
+function wheelFactor(ev: WheelEvent): number {
+  const px = ev.deltaY * (ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? 400 : 1);
+  return Math.min(MAX_WHEEL_FACTOR, Math.max(1 / MAX_WHEEL_FACTOR, Math.exp(-px * 0.0015)));
 }
