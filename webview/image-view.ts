@@ -301,7 +301,8 @@ export class ImageView {
   private placeLabels(): void {
     if (!this.size) return;
     const font = LABEL_PX / this.view.scale;
-    const groups = [...this.overlay.querySelectorAll<SVGGElement>('g.box')];
+    // Boxes of the sample shown before may still be drawn while a new one is being set up.
+    const groups = [...this.overlay.querySelectorAll<SVGGElement>('g.box')].filter((g) => this.boxOf(g.dataset.key!));
     const requests = groups.map((g) => {
       const text = g.querySelector('text')!;
       const box = this.boxOf(g.dataset.key!)!;
