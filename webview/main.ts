@@ -7,6 +7,7 @@ import type { AnnotationRecord, EvalRecord, RolloutRecord } from '../src/core/ty
 import { PROTOCOL_VERSION } from '../src/core/protocol/version';
 import type { PanelStatus } from '../src/core/protocol/webview';
 import { ChartsView } from './charts';
+import { formatDuration, pace, rewardWeights } from './metrics-series';
 import { CompareView } from './compare-view';
 import { DetailView, type Subject } from './detail';
 import { fill, fmt, h } from './dom';
@@ -40,6 +41,7 @@ const annotationOf = (kind: 'rollout' | 'eval', id: string) =>
 const runTitle = h('span', { class: 'run-title' }, 'iVGR run');
 const statusText = h('span', { class: 'status', data: { role: 'status' } }, '');
 const liveText = h('span', { class: 'live muted', data: { role: 'live' } }, '');
+const paceText = h('span', { class: 'pace muted', data: { role: 'pace' } }, '');
 const smoothing = h('input', {
   attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(state.smoothing), 'aria-label': 'Smoothing', id: 'smoothing' },
 });
@@ -47,7 +49,7 @@ const smoothingValue = h('span', { class: 'muted' }, state.smoothing.toFixed(2))
 const controls = new RunControls(host);
 
 // --- views
-const charts = new ChartsView(state.smoothing);
+const charts = new ChartsView(host, state.smoothing);
 smoothing.addEventListener('input', () => {
   state.smoothing = Number(smoothing.value);
   smoothingValue.textContent = state.smoothing.toFixed(2);
@@ -88,7 +90,7 @@ const panels: Record<(typeof TABS)[number], HTMLElement> = {
   charts: h(
     'div',
     { class: 'tab-body' },
-    h('div', { class: 'chart-tools' }, h('label', { attrs: { for: 'smoothing' } }, 'Smoothing '), smoothing, smoothingValue),
+    h('div', { class: 'chart-tools' }, h('label', { attrs: { for: 'smoothing' } }, 'Smoothing '), smoothing, smoothingValue, charts.tools),
     charts.element,
   ),
   rollouts: h('div', { class: 'tab-body split' }, browser.element, rolloutDetailSlot),
@@ -117,7 +119,11 @@ function showTab(id: PanelState['tab']): void {
   save();
 }
 
-document.body.replaceChildren(h('header', { class: 'top' }, runTitle, statusText, liveText, controls.element), errors, tabs.element);
+document.body.replaceChildren(
+  h('header', { class: 'top' }, runTitle, statusText, paceText, liveText, controls.element),
+  errors,
+  tabs.element,
+);
 
 // --- selection
 let pendingRollout: string | null = null;
@@ -220,6 +226,7 @@ host.on('init', (m) => {
   state.runId = m.run.id;
   save();
   runTitle.textContent = m.run.name ?? m.run.id;
+  charts.setRun(m.run.id, rewardWeights(m.config));
   if (m.convention) detail.convention = m.convention;
   if (m.maxRows) browser.setMaxRows(m.maxRows);
   detail.setTags(m.tags);
@@ -234,13 +241,26 @@ host.on('tags', (m) => {
   detail.setTags(m.tags);
   browser.setTags(m.tags);
 });
+let lastStatus: PanelStatus | null = null;
 function setStatus(s: PanelStatus): void {
+  lastStatus = s;
   statusText.textContent = `${s.status} · step ${s.step}/${s.totalSteps} · ${s.phase}${s.message ? ` · ${s.message}` : ''}`;
   statusText.dataset.status = s.status;
   controls.setStatus(s);
+  showPace();
+}
+/** Steps per second over the recent steps and the time left, while the run trains. */
+function showPace(): void {
+  const p = lastStatus?.status === 'running' ? pace(charts.all, lastStatus.totalSteps) : null;
+  paceText.textContent = p
+    ? `${p.stepsPerSecond >= 0.1 ? p.stepsPerSecond.toFixed(2) : p.stepsPerSecond.toPrecision(2)} steps/s${p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`}`
+    : '';
 }
 host.on('status', (m) => setStatus(m.status));
-host.on('metrics', (m) => charts.add(m.records, m.reset));
+host.on('metrics', (m) => {
+  charts.add(m.records, m.reset);
+  showPace();
+});
 host.on('rollout', (m) => {
   if (m.id !== pendingRollout || m.run !== pendingRun) return;
   if (!m.record) {

@@ -10,6 +10,8 @@ export interface SeriesDef {
   color: number;
   dash?: boolean;
   pick: (m: MetricsRecord) => number | undefined;
+  /** The reward term this series shows, and on which stream (for `applies`). */
+  term?: { stream: Stream; term: RewardTerm };
 }
 
 export interface ChartDef {
@@ -33,7 +35,13 @@ export const CHARTS: ChartDef[] = [
     id: 'terms',
     title: 'Reward terms (unweighted)',
     series: STREAMS.flatMap((s, si) =>
-      TERMS.map((t, ti) => ({ label: `${s[0]}:${t}`, color: ti, dash: si === 1, pick: (m: MetricsRecord) => m.terms[s]?.[t] })),
+      TERMS.map((t, ti) => ({
+        label: `${s[0]}:${t}`,
+        color: ti,
+        dash: si === 1,
+        pick: (m: MetricsRecord) => m.terms[s]?.[t],
+        term: { stream: s, term: t },
+      })),
     ),
   },
   { id: 'accuracy', title: 'Accuracy', series: perStream((m, s) => m.accuracy[s]) },
@@ -91,4 +99,74 @@ export function smooth(values: readonly (number | null)[], weight: number): (num
     n++;
     return last / (1 - Math.pow(weight, n));
   });
+}
+
+/** Reward weights from a run config's `rewards` (absent or malformed terms are left out). */
+export function rewardWeights(config: Record<string, unknown>): Partial<Record<RewardTerm, number>> {
+  const r = config.rewards;
+  if (!r || typeof r !== 'object') return {};
+  const out: Partial<Record<RewardTerm, number>> = {};
+  for (const t of TERMS) {
+    const w = (r as Record<string, unknown>)[t];
+    if (typeof w === 'number' && Number.isFinite(w)) out[t] = w;
+  }
+  return out;
+}
+
+/**
+ * Whether a series can carry meaning in this run: grounding is not scored on the textual stream
+ * (it cites no boxes), consistency not on the grounded one (it is the reference), and a term
+ * weighted 0 does not enter the reward.
+ */
+export function applies(s: SeriesDef, weights: Partial<Record<RewardTerm, number>>): boolean {
+  if (!s.term) return true;
+  const { stream, term } = s.term;
+  if (stream === 'textual' && term === 'grounding') return false;
+  if (stream === 'grounded' && term === 'consistency') return false;
+  return weights[term] !== 0;
+}
+
+/**
+ * The y range drawn for data between `min` and `max`: the data with 5 % room, and for a flat
+ * series a small band around its value (uPlot's default for all zeros is 0–100).
+ */
+export function fitRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  // Flat, up to rounding (a smoothed value can differ from the raw one in the last digit).
+  if (max - min <= Math.max(Math.abs(min), Math.abs(max)) * 1e-9) {
+    if (max === 0 && min === 0) return [0, 1];
+    const pad = Math.abs(max) * 0.1;
+    return [min - pad, max + pad];
+  }
+  const pad = (max - min) * 0.05;
+  return [min >= 0 && min - pad < 0 ? 0 : min - pad, max + pad];
+}
+
+/** Training pace from the recent records: steps per second, and seconds left to `totalSteps` (null when unknown). */
+export function pace(records: readonly MetricsRecord[], totalSteps: number): { stepsPerSecond: number; etaSeconds: number | null } | null {
+  const recent = records.slice(-10);
+  const first = recent[0];
+  const last = recent.at(-1);
+  if (!first || !last || last === first) return null;
+  const seconds = (last.time - first.time) / 1000;
+  const steps = last.step - first.step;
+  if (!(seconds > 0) || !(steps > 0)) return null;
+  const stepsPerSecond = steps / seconds;
+  return { stepsPerSecond, etaSeconds: totalSteps > last.step ? (totalSteps - last.step) / stepsPerSecond : null };
+}
+
+/** "45 s", "12 min", "3 h 05 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const min = Math.round(seconds / 60);
+  if (min < 90) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
+}
+
+/** A chart's series as CSV: one line per step, one column per series, raw (unsmoothed) values. */
+export function seriesCsv(series: readonly SeriesDef[], records: readonly MetricsRecord[]): string {
+  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = [['step', ...series.map((s) => s.label)].map(quote).join(',')];
+  for (const r of records) lines.push([r.step, ...series.map((s) => finiteOrNull(s.pick(r)) ?? '')].join(','));
+  return `${lines.join('\n')}\n`;
 }

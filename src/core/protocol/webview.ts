@@ -156,6 +156,9 @@ export const rolloutRowSchema = z.object({
 });
 export type RolloutRow = z.infer<typeof rolloutRowSchema>;
 
+/** Largest chart export the panel sends (a PNG's base64 or a CSV). */
+export const MAX_EXPORT_CHARS = 32 * 2 ** 20;
+
 /** Most rows one page request may ask for. */
 export const MAX_PAGE = 1000;
 
@@ -241,6 +244,17 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
   tryPromptRequestSchema,
   z.object({ type: z.literal('cancelTryPrompt'), requestId }),
+  /**
+   * Saves a chart export where the user chooses (the run's exports folder offered first): `name`
+   * a plain file name, `data` base64 for a PNG, text for CSV.
+   */
+  z.object({
+    type: z.literal('saveExport'),
+    requestId,
+    name: z.string().regex(/^[\w.-]{1,120}$/, 'a plain file name'),
+    format: z.enum(['png', 'csv']),
+    data: z.string().max(MAX_EXPORT_CHARS),
+  }),
 ]);
 export type PanelMessage = z.infer<typeof panelMessageSchema>;
 
@@ -376,6 +390,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   /** A Try prompt run moved on (exporting the checkpoint, loading the engine, generating). */
   z.object({ type: z.literal('tryPromptProgress'), requestId, message: z.string() }),
   z.object({ type: z.literal('tryPromptResult'), requestId, result: tryPromptResultSchema }),
+  /** Where a chart export was written; null when the user cancelled the save dialog. */
+  z.object({ type: z.literal('exportSaved'), requestId, path: z.string().nullable() }),
   z.object({ type: z.literal('error'), message: z.string(), requestId: requestId.optional() }),
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
@@ -391,6 +407,7 @@ export const PANEL_REPLIES = {
   getTile: 'tile',
   evalSamples: 'evalSamples',
   tryPrompt: 'tryPromptResult',
+  saveExport: 'exportSaved',
 } as const satisfies Partial<Record<PanelMessage['type'], HostMessage['type']>>;
 export type PanelRequestType = keyof typeof PANEL_REPLIES;
 /** A request as its sender writes it; the id is added on the way out. */

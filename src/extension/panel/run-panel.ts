@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   parsePanelMessage,
   type HostMessage,
@@ -324,6 +325,17 @@ export class RunPanel {
         return this.tryPrompt.ask(m, (image) => this.imagePath(image));
       case 'cancelTryPrompt':
         return this.tryPrompt.cancel(m.requestId);
+      case 'saveExport': {
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(join(this.runDir, 'exports', m.name)),
+          filters: m.format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
+          title: `Save ${m.name}`,
+        });
+        if (!target) return this.reply(m, { type: 'exportSaved', path: null });
+        await mkdir(dirname(target.fsPath), { recursive: true });
+        await writeFile(target.fsPath, m.format === 'png' ? Buffer.from(m.data, 'base64') : m.data);
+        return this.reply(m, { type: 'exportSaved', path: target.fsPath });
+      }
       case 'control': {
         const command = m.action === 'pause' ? 'ivgr.pauseRun' : m.action === 'resume' ? 'ivgr.resumeRun' : 'ivgr.stopRun';
         await vscode.commands.executeCommand(command, this.runDir);

@@ -4,7 +4,7 @@
  * thumbnails, crops and tiles through the real image cache (src/extension/image-cache.ts), and
  * records every message the panel sent so tests can assert on them.
  */
-import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   currentAnnotations,
@@ -128,7 +128,7 @@ export class HarnessHost {
             type: 'init',
             protocol: PROTOCOL_VERSION,
             run: { id: 'fixture-run', name: 'fixture run' },
-            config: {},
+            config: readRunFiles(this.runDir).config,
             status: {
               status: 'running',
               step: metrics.length,
@@ -230,6 +230,13 @@ export class HarnessHost {
       case 'cancelTryPrompt':
         this.running.get(m.requestId)?.abort(new Error('cancelled'));
         return [];
+      case 'saveExport': {
+        // As if the user accepted the offered file in the run's exports folder.
+        const file = join(this.runDir, 'exports', m.name);
+        mkdirSync(join(this.runDir, 'exports'), { recursive: true });
+        writeFileSync(file, m.format === 'png' ? Buffer.from(m.data, 'base64') : m.data);
+        return [{ type: 'exportSaved', requestId: m.requestId, path: file }];
+      }
       case 'control': {
         const status = m.action === 'pause' ? 'paused' : m.action === 'stop' ? 'stopped' : 'running';
         return [
