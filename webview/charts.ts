@@ -12,11 +12,20 @@ import { putLastOfStep } from '../src/core/attempts';
 import { canvasPng, saveExport } from './chart-export';
 import { onThemeChange, readChartTheme, type ChartTheme } from './chart-theme';
 import type { Host } from './host';
-import { applies, CHARTS, columns, fitRange, hasValues, seriesCsv, smooth, type ChartDef, type SeriesDef } from './metrics-series';
+import {
+  applies,
+  CHARTS,
+  columns,
+  fitRange,
+  STEP_INCREMENTS,
+  hasValues,
+  seriesCsv,
+  smooth,
+  type ChartDef,
+  type SeriesDef,
+} from './metrics-series';
 import * as ui from './ui/index';
 
-/** Steps are whole numbers: the x axis never ticks at 1.5. */
-const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
 /** Opacity of the raw line behind a smoothed one. */
 const RAW_ALPHA = 0.25;
 

@@ -15,6 +15,7 @@ import { ENGINE_LABEL, EvalView } from './eval-view';
 import { Host } from './host';
 import { RolloutBrowser } from './rollout-browser';
 import { RunControls } from './run-controls';
+import { RunsCompareView } from './runs-compare-view';
 import { splitter } from './splitter';
 import { restoreState, TABS, type PanelState } from './state';
 import * as ui from './ui/index';
@@ -50,10 +51,12 @@ const controls = new RunControls(host);
 
 // --- views
 const charts = new ChartsView(host, state.smoothing);
+const runsView = new RunsCompareView(host, state.smoothing);
 smoothing.addEventListener('input', () => {
   state.smoothing = Number(smoothing.value);
   smoothingValue.textContent = state.smoothing.toFixed(2);
   charts.setSmoothing(state.smoothing);
+  runsView.setSmoothing(state.smoothing);
   save();
 });
 const detail = new DetailView(
@@ -96,6 +99,7 @@ const panels: Record<(typeof TABS)[number], HTMLElement> = {
   rollouts: h('div', { class: 'tab-body split' }, browser.element, rolloutDetailSlot),
   compare: h('div', { class: 'tab-body' }, compare.element),
   eval: h('div', { class: 'tab-body' }, evalView.element, evalDetailSlot),
+  runs: h('div', { class: 'tab-body' }, runsView.element),
 };
 panels.rollouts.insertBefore(
   splitter(panels.rollouts, state.listWidth, (px) => {
@@ -104,12 +108,13 @@ panels.rollouts.insertBefore(
   }),
   rolloutDetailSlot,
 );
-const tabLabels = { charts: 'Charts', rollouts: 'Rollouts', compare: 'Compare', eval: 'Evaluation' };
+const tabLabels = { charts: 'Charts', rollouts: 'Rollouts', compare: 'Compare', eval: 'Evaluation', runs: 'Runs' };
 const tabs = ui.tabs(
   TABS.map((id) => ({ id, label: tabLabels[id], panel: panels[id] })),
   TABS.indexOf(state.tab),
   (i) => {
     state.tab = TABS[i]!;
+    if (state.tab === 'runs') runsView.show();
     save();
   },
 );
@@ -236,6 +241,7 @@ host.on('init', (m) => {
   if (state.selected?.kind === 'rollout') selectRollout(state.selected.id, false, state.selected.run);
   if (state.evalCell) evalView.openCell(state.evalCell);
   if (state.comparePrompt) host.post({ type: 'compare', promptId: state.comparePrompt });
+  if (state.tab === 'runs') runsView.show();
 });
 host.on('tags', (m) => {
   detail.setTags(m.tags);
@@ -296,6 +302,10 @@ host.on('compare', (m) => {
   compare.show(m.promptId, m.rollouts, m.evals);
 });
 host.on('compareRuns', (m) => compare.showRuns(m.promptId, m.runs));
+host.on('openRunComparison', (m) => {
+  showTab('runs');
+  runsView.show(m.runs);
+});
 host.on('annotations', (m) => {
   annotations = m.records;
   detail.annotationChanged(m.records);

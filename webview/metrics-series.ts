@@ -20,6 +20,9 @@ export interface ChartDef {
   series: SeriesDef[];
 }
 
+/** Steps are whole numbers: the x axis never ticks at 1.5. */
+export const STEP_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
+
 const STREAMS: Stream[] = ['grounded', 'textual'];
 const TERMS: RewardTerm[] = ['accuracy', 'format', 'grounding', 'consistency', 'tool'];
 const PRETRAIN_LOSSES = ['lm', 'dense', 'position', 'attention'];

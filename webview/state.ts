@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { rolloutFilterSchema, rolloutSortSchema } from '../src/core/protocol/webview';
 
-export const TABS = ['charts', 'rollouts', 'compare', 'eval'] as const;
+export const TABS = ['charts', 'rollouts', 'compare', 'eval', 'runs'] as const;
 export type TabId = (typeof TABS)[number];
 
 const layers = z.object({ predicted: z.boolean(), evidence: z.boolean(), corrected: z.boolean() });

@@ -12,7 +12,6 @@ import { checkpointOf, runDirOf } from './command-args';
 import { configText, parseConfigProblems } from './config-template';
 import { importFlags, importWizard, type ImportPathKind } from './import-wizard';
 import { vscodePrompter } from './prompter';
-import { compareRunsMarkdown } from './run-compare';
 import { readRunFiles } from './run-files';
 import type { RunLogs } from './run-logs';
 import type { RunRegistry } from './run-registry';
@@ -25,6 +24,8 @@ export interface PanelOpener {
   open(runDir: string): Promise<void>;
   /** The run of the focused run panel, if one is focused. */
   activeRun(): string | undefined;
+  /** Opens the run's panel on its Runs comparison with these runs (ids). */
+  openComparison(runDir: string, runs: string[]): Promise<void>;
 }
 
 export interface Services {
@@ -508,10 +509,12 @@ async function compareRuns(s: Services): Promise<void> {
     if (picks) void vscode.window.showInformationMessage('iVGR: pick at least two runs to compare.');
     return;
   }
-  const md = compareRunsMarkdown(picks.map((p) => ({ view: p.run, config: readRunFiles(p.run.dir).config })));
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: md });
-  await vscode.window.showTextDocument(doc, { preview: true });
-  await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri).then(undefined, () => undefined);
+  // The first run's panel shows the others overlaid on its charts, with config and eval differences.
+  const [first, ...others] = picks.map((p) => p.run);
+  await s.panels.openComparison(
+    first!.dir,
+    others.map((r) => r.id),
+  );
 }
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -156,6 +156,9 @@ export const rolloutRowSchema = z.object({
 });
 export type RolloutRow = z.infer<typeof rolloutRowSchema>;
 
+/** Most other runs the Runs comparison overlays. */
+export const MAX_COMPARED_RUNS = 6;
+
 /** Largest chart export the panel sends (a PNG's base64 or a CSV). */
 export const MAX_EXPORT_CHARS = 32 * 2 ** 20;
 
@@ -244,6 +247,8 @@ export const panelMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control'), action: z.enum(['pause', 'resume', 'stop']) }),
   tryPromptRequestSchema,
   z.object({ type: z.literal('cancelTryPrompt'), requestId }),
+  /** The runs to compare with this one (ids from `comparedRuns.candidates`); empty: only the candidates. */
+  z.object({ type: z.literal('runComparison'), requestId, runs: z.array(z.string().min(1)).max(MAX_COMPARED_RUNS) }),
   /**
    * Saves a chart export where the user chooses (the run's exports folder offered first): `name`
    * a plain file name, `data` base64 for a PNG, text for CSV.
@@ -289,6 +294,17 @@ export const statusSchema = z.object({
   controls: z.array(z.enum(['pause', 'resume', 'stop'])).optional(),
 });
 export type PanelStatus = z.infer<typeof statusSchema>;
+
+/** One run of a Runs comparison; `error` when it could not be read. */
+export const comparedRunSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  metrics: z.array(metricsRecordSchema),
+  config: z.record(z.string(), z.unknown()),
+  evals: z.array(evalSummaryRowSchema),
+  error: z.string().optional(),
+});
+export type ComparedRun = z.infer<typeof comparedRunSchema>;
 
 export const hostMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -390,6 +406,18 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   /** A Try prompt run moved on (exporting the checkpoint, loading the engine, generating). */
   z.object({ type: z.literal('tryPromptProgress'), requestId, message: z.string() }),
   z.object({ type: z.literal('tryPromptResult'), requestId, result: tryPromptResultSchema }),
+  /**
+   * The runs a comparison can take (`candidates`: the workspace's other runs) and, for this run
+   * followed by each asked one, its metrics, resolved config and evaluation table.
+   */
+  z.object({
+    type: z.literal('comparedRuns'),
+    requestId,
+    candidates: z.array(runInfoSchema),
+    runs: z.array(comparedRunSchema),
+  }),
+  /** The Compare Runs command chose these runs: the panel shows its Runs comparison with them. */
+  z.object({ type: z.literal('openRunComparison'), runs: z.array(z.string().min(1)).max(MAX_COMPARED_RUNS) }),
   /** Where a chart export was written; null when the user cancelled the save dialog. */
   z.object({ type: z.literal('exportSaved'), requestId, path: z.string().nullable() }),
   z.object({ type: z.literal('error'), message: z.string(), requestId: requestId.optional() }),
@@ -408,6 +436,7 @@ export const PANEL_REPLIES = {
   evalSamples: 'evalSamples',
   tryPrompt: 'tryPromptResult',
   saveExport: 'exportSaved',
+  runComparison: 'comparedRuns',
 } as const satisfies Partial<Record<PanelMessage['type'], HostMessage['type']>>;
 export type PanelRequestType = keyof typeof PANEL_REPLIES;
 /** A request as its sender writes it; the id is added on the way out. */

@@ -60,6 +60,11 @@ export class PanelHost implements vscode.Disposable {
     await this.context.workspaceState.update(PANEL_RUNS_KEY, { ...known, [id]: runDir });
   }
 
+  async openComparison(runDir: string, runs: string[]): Promise<void> {
+    await this.open(runDir);
+    this.panels.get(runDir)?.showComparison(runs);
+  }
+
   /** The run of the focused panel: a command from the palette while it is focused acts on that run. */
   activeRun(): string | undefined {
     for (const [dir, p] of this.panels) if (p.panel.active) return dir;

@@ -32,6 +32,7 @@ import { followRun } from './live-events';
 import { makeNonce, panelHtml } from './panel-html';
 import { panelRunId } from './panel-restore';
 import { QuestionAcrossRuns } from './question-runs';
+import { compareRuns } from './run-comparison';
 import { TileQueue } from './tile-queue';
 import { TryPromptSession } from './try-prompt-session';
 
@@ -109,6 +110,11 @@ export class RunPanel {
   /** Answers a request with the message the protocol pairs with it, carrying its id. */
   private reply<K extends PanelRequestType>(request: { type: K; requestId: number }, answer: Omit<PanelReply<K>, 'requestId'>): void {
     this.post({ ...answer, requestId: request.requestId } as unknown as HostMessage);
+  }
+
+  /** Shows the Runs comparison with these runs (ids), as the Compare Runs command chose them. */
+  showComparison(runs: string[]): void {
+    this.post({ type: 'openRunComparison', runs });
   }
 
   sendTags(tags: string[]): void {
@@ -325,6 +331,11 @@ export class RunPanel {
         return this.tryPrompt.ask(m, (image) => this.imagePath(image));
       case 'cancelTryPrompt':
         return this.tryPrompt.cancel(m.requestId);
+      case 'runComparison': {
+        const all = this.registry.all();
+        const self = all.find((r) => r.dir === this.runDir) ?? { id: panelRunId(this.runDir, undefined), name: null, dir: this.runDir };
+        return this.reply(m, { type: 'comparedRuns', ...(await compareRuns(self, all, m.runs)) });
+      }
       case 'saveExport': {
         const target = await vscode.window.showSaveDialog({
           defaultUri: vscode.Uri.file(join(this.runDir, 'exports', m.name)),

@@ -20,6 +20,7 @@ import { resolveInside } from '../../../src/data/loaders/resolve';
 import { cellSamples, evalSummaryMessage } from '../../../src/extension/panel/eval-table';
 import { serveImage, serveTile } from '../../../src/extension/panel/image-cache';
 import { TileQueue } from '../../../src/extension/panel/tile-queue';
+import { compareRuns } from '../../../src/extension/panel/run-comparison';
 import { QuestionAcrossRuns, type RunRef } from '../../../src/extension/panel/question-runs';
 import { panelControls } from '../../../src/extension/run-display';
 import { readRunFiles } from '../../../src/extension/run-files';
@@ -230,6 +231,10 @@ export class HarnessHost {
       case 'cancelTryPrompt':
         this.running.get(m.requestId)?.abort(new Error('cancelled'));
         return [];
+      case 'runComparison': {
+        const self = { id: 'fixture-run', name: 'fixture run', dir: this.runDir };
+        return [{ type: 'comparedRuns', requestId: m.requestId, ...(await compareRuns(self, this.otherRuns, m.runs)) }];
+      }
       case 'saveExport': {
         // As if the user accepted the offered file in the run's exports folder.
         const file = join(this.runDir, 'exports', m.name);
