@@ -168,6 +168,15 @@ class Trainer:
 
         tmp = self.run / "init.building"
         shutil.rmtree(tmp, ignore_errors=True)
+        if self.cfg.get("init"):
+            # Continue from a model folder: weights, tokenizer and size as they are.
+            source = Path(self.cfg["init"])
+            tmp.mkdir(parents=True)
+            for name in (*MODEL_FILES, "model.safetensors"):
+                if (source / name).is_file():
+                    shutil.copy2(source / name, tmp / name)
+            os.replace(tmp, self.init_dir)
+            return
         tiny.build(self.run / "corpus.txt", tmp, self.seed, self.cfg["model"])
         ivgr = json.loads((tmp / "ivgr.json").read_text())
         ivgr["coordConvention"] = self.cfg["convention"]
@@ -186,8 +195,12 @@ class Trainer:
 
     # -- batches --------------------------------------------------------------------------------
 
-    def prompt_ids(self, question: str) -> list[int]:
+    def prompt_ids(self, q: dict) -> list[int]:
+        question = q["question"]
         system = self.cfg.get("system")
+        if q["task"] == "trace":
+            system = self.cfg["traceSystem"]
+            question = f"{question}\n{self.cfg['instructions'][q['stream']]}"
         head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
         text = f"{head}<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{question}<|im_end|>\n<|im_start|>assistant\n"
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
@@ -236,7 +249,7 @@ class Trainer:
         for ex in examples:
             with Image.open(ex.image) as im:
                 images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
-            p = self.prompt_ids(ex.question["question"])
+            p = self.prompt_ids(ex.question)
             a = self.tok(ex.question["answer"], add_special_tokens=False)["input_ids"] + [self.end_id]
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
@@ -336,8 +349,13 @@ class Trainer:
                     m = labels[i] != -100
                     loss = F.cross_entropy(logits[i][m], labels[i][m])
                     losses.append(float(loss))
-                    correct = bool((logits[i][m].argmax(-1) == labels[i][m]).all())
+                    hits = (logits[i][m].argmax(-1) == labels[i][m]).float()
+                    correct = bool(hits.all())
                     task = ex.question["task"]
+                    if task == "trace":
+                        # A trace is long: score the share of its tokens read right, per stream.
+                        by_task.setdefault(f"trace.{ex.question['stream']}", []).append(float(hits.mean()))
+                        continue
                     if task == "box":
                         by_task.setdefault("box.iou50", []).append(self.box_hit(ex, logits[i][m].argmax(-1)))
                     by_task.setdefault(task, []).append(1.0 if correct else 0.0)

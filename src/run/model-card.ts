@@ -19,6 +19,8 @@ export interface ModelCardInput {
   metrics: readonly MetricsRecord[];
   /** Where it was measured, in words (cores, threads). */
   machine: string;
+  /** The model folder the recipe started from (its `init`), when not random weights. */
+  init?: string;
 }
 
 /** Seconds of training: the spans between metrics lines, leaving out gaps over `pauseGap` (a pause). */
@@ -73,7 +75,7 @@ iVGR's RL then trains both streams. It knows only the synthetic benchmark's voca
 \`\`\`sh
 npx ivgr pretrain ${c.recipePath}
 \`\`\`
-
+${c.init ? `\nThe recipe continues from \`${c.init}\` (its \`init\`), made first by its own recipe; that folder's card gives its scores.\n` : ''}
 ${steps} steps in ${hours.toFixed(2)} h of training on ${c.machine} (held-out evaluations included, pauses left out).
 The model is \`<run>/model/\`; its weights' digest:
 

@@ -5,6 +5,7 @@
  * (configs/pretrain-tiny.yaml).
  */
 import { z } from 'zod';
+import { SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
 import { PERCEPTION_TASKS } from '../data/synthetic/perception';
 
 const positiveInt = z.number().int().positive();
@@ -38,6 +39,8 @@ const sceneSchema = z.strictObject({
   clutter: z.boolean().default(true),
   /** Share of colour, shape, word and relation questions asked with options A–D, answered by the letter. */
   optionsRatio: z.number().min(0).max(1).default(0),
+  /** For a `trace` stage: the benchmark's question families (default: all four). */
+  families: z.array(z.enum(SYNTHETIC_FAMILIES)).min(1).optional(),
 });
 
 const stageSchema = z.strictObject({
@@ -60,6 +63,8 @@ export const pretrainConfigSchema = z
     /** Coordinate convention of the boxes the model writes. */
     convention: z.enum(['qwen2-1000', 'qwen25-abs', 'relative', 'pixels']).default('qwen2-1000'),
     model: modelSchema.default(modelSchema.parse({})),
+    /** Start from this model folder (relative to the recipe) instead of random weights; its size and tokenizer are kept. */
+    init: z.string().min(1).optional(),
     batchSize: positiveInt.default(16),
     optimizer: z
       .strictObject({

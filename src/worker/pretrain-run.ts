@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import type { MetricsRecord, RunStatus } from '../core/types';
 import { corpusLines } from '../data';
 import { generateItem, SYNTHETIC_FAMILIES, type SplitName } from '../data/synthetic/generate';
@@ -20,7 +20,7 @@ import type { PretrainConfig } from '../run/pretrain-config';
 import { readAll } from '../run/jsonl-reader';
 import { modelCard } from '../run/model-card';
 import { readRunJson, updateRunJson } from '../run/run-dir';
-import { promptCorpus, SYSTEM_PROMPT } from './prompts';
+import { instructionOf, promptCorpus, SYSTEM_PROMPT } from './prompts';
 
 /** Exit code of the trainer when it stopped on a signal with a checkpoint. */
 const PAUSED_EXIT = 3;
@@ -54,7 +54,18 @@ export function pretrainCorpus(config: PretrainConfig): string[] {
 
 /** Writes pretrain.json and corpus.txt and draws every stage's training and held-out pool. */
 export async function preparePretrainRun(runDir: string, config: PretrainConfig, log: (line: string) => void): Promise<void> {
-  const resolved = { ...config, system: config.system === 'worker' ? SYSTEM_PROMPT : '' };
+  const recipeDir = dirname(readRunJson(runDir).configFile ?? join(runDir, 'pretrain.json'));
+  const resolved = {
+    ...config,
+    system: config.system === 'worker' ? SYSTEM_PROMPT : '',
+    ...(config.init ? { init: resolve(recipeDir, config.init) } : {}),
+    // Trace questions are asked as the training runs ask them: their system prompt and each stream's instruction.
+    traceSystem: SYSTEM_PROMPT,
+    instructions: { textual: instructionOf('textual'), grounded: instructionOf('grounded') },
+  };
+  if (resolved.init && !existsSync(join(resolved.init, 'config.json'))) {
+    throw new Error(`init: ${resolved.init} is not a model folder (no config.json); pretrain it first`);
+  }
   writeFileSync(join(runDir, 'pretrain.json'), JSON.stringify(resolved, null, 2) + '\n');
   if (!existsSync(join(runDir, 'corpus.txt'))) writeFileSync(join(runDir, 'corpus.txt'), pretrainCorpus(config).join('\n') + '\n');
   const data = join(runDir, 'data');
@@ -174,6 +185,7 @@ export async function writeModelCard(runDir: string, config: PretrainConfig, thr
     bytes: statSync(weights).size,
     metrics,
     machine: `${cpus().length} CPU cores (${threads} trainer thread${threads === 1 ? '' : 's'})`,
+    ...(config.init ? { init: config.init } : {}),
   });
   writeFileSync(join(model, 'README.md'), card);
 }

@@ -17,6 +17,11 @@ const INSTRUCTION: Record<PromptKind, string> = {
   tool: 'You may zoom with <tool_call>{"name":"zoom_in","arguments":{"bbox_2d":[x1,y1,x2,y2]}}</tool_call>.',
 };
 
+/** The last line of a prompt's user text, which tells the streams and modes apart. */
+export function instructionOf(kind: PromptKind): string {
+  return INSTRUCTION[kind];
+}
+
 export function questionText(record: Pick<DatasetRecord, 'question' | 'options'>): string {
   const options = record.options?.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join(' ');
   return options ? `${record.question} ${options}` : record.question;

@@ -100,3 +100,24 @@ test("with options, the answer is the letter of the right option in the benchmar
   }
   assert.ok(asked > 30, `${asked} relation questions of 100 scenes`);
 });
+
+test("a trace stage asks benchmark questions answered by both streams' reference traces, the evidence marked", () => {
+  const trace = { ...spec, tasks: ['trace'] as const, optionsRatio: 0.75, families: ['attribute', 'position'] as const };
+  for (let i = 0; i < 40; i++) {
+    const { item } = perceptionItem(2, 'traces', i, trace, 'qwen2-1000');
+    assert.deepEqual(
+      item.questions.map((q) => q.stream),
+      ['textual', 'grounded'],
+    );
+    for (const q of item.questions) {
+      assert.equal(q.task, 'trace');
+      assert.match(q.answer, /^<think>.*<\/think><answer>.+<\/answer>$/);
+      assert.ok(q.objects!.length >= 1 && q.objects!.every((k) => k >= 0 && k < item.objects.length));
+      // The grounded trace cites the evidence objects' boxes; the textual one cites none.
+      const cited = parseTrace(q.answer, { convention: 'qwen2-1000', original: { width: item.width, height: item.height } }).boxes;
+      if (q.stream === 'textual') assert.equal(cited.length, 0);
+      else assert.ok(cited.every((b, k) => iou(b, item.objects[q.objects![k]!]!.box) > 0.9));
+    }
+  }
+  assert.throws(() => perceptionItem(2, 'x', 0, { ...trace, tasks: ['trace', 'colour'] }, 'qwen2-1000'), /a trace stage asks traces only/);
+});

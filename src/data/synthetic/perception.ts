@@ -4,14 +4,15 @@
  * in a few tokens. Scenes come from the benchmark's own layout and renderer, so the
  * pretrained model sees the pictures the benchmark asks about. Pure: no rendering, no I/O.
  */
-import type { Box, CoordConvention } from '../../core/types';
+import type { Box, CoordConvention, Stream } from '../../core/types';
+import { SYNTHETIC_FAMILIES, generateItem, type SyntheticFamily } from './generate';
 import { describeRegion } from '../../core/regions';
 import { Prng, hashString } from './prng';
 import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type Scene, type SceneObject } from './scene';
 import { formatBox } from './traces';
 import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type Relation, type ShapeName } from './vocabulary';
 
-export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation'] as const;
+export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 
 /** One curriculum stage's scenes: canvas, target size, how many other objects, which questions. */
@@ -30,6 +31,8 @@ export interface PerceptionSceneSpec {
    * format, answered by the letter (the benchmark asks three in four questions so).
    */
   optionsRatio: number;
+  /** For `trace`: the benchmark's question families the scenes are drawn for. */
+  families?: readonly SyntheticFamily[];
 }
 
 export interface PerceptionObject {
@@ -46,8 +49,10 @@ export interface PerceptionQuestion {
   answer: string;
   /** Index into the item's objects of the object asked about (for a relation, the first one). */
   object: number;
-  /** Every object the question is about, when more than one (a relation's two). */
+  /** Every object the question is about, when more than one (a relation's two, a trace's evidence). */
   objects?: number[];
+  /** For `trace`: the stream whose reference trace is the answer (its instruction line is added to the question). */
+  stream?: Stream;
 }
 
 export interface PerceptionItem {
@@ -61,7 +66,7 @@ export interface PerceptionItem {
 
 /** The question and answer for `task` about object `o` (which is unique by the name used). */
 export function askAbout(
-  task: Exclude<PerceptionTask, 'relation'>,
+  task: Exclude<PerceptionTask, 'relation' | 'trace'>,
   o: PerceptionObject,
   size: { width: number; height: number },
   convention: CoordConvention,
@@ -124,6 +129,39 @@ function toObject(o: SceneObject): PerceptionObject {
  * Scene `index` of a pool: every object has its own colour and its own shape, so any of the
  * names the questions use picks out exactly one. A `word` task adds a sign (with its own colour).
  */
+/**
+ * A benchmark question (src/data/synthetic/generate.ts) answered by both streams' reference
+ * traces, so the lookup the perception tasks teach is learnt where a trace needs it.
+ */
+export function traceItem(
+  seed: number,
+  pool: string,
+  index: number,
+  spec: PerceptionSceneSpec,
+  convention: CoordConvention,
+): { item: PerceptionItem; scene: Scene } {
+  const { record, scene } = generateItem((seed ^ hashString(pool)) >>> 0, 'train', index, {
+    size: spec.size,
+    convention,
+    families: spec.families ?? SYNTHETIC_FAMILIES,
+    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
+    freeFormRatio: 1 - spec.optionsRatio,
+    distractors: spec.distractors,
+  });
+  const objects = scene.objects.map(toObject);
+  const evidence = record.evidence.map((b) => objects.findIndex((o) => o.box.every((v, i) => v === b[i])));
+  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+  const questions = (['textual', 'grounded'] as const).map((stream) => ({
+    task: 'trace' as const,
+    question: record.question + options,
+    answer: record.reference?.[stream] ?? '',
+    object: evidence[0] ?? 0,
+    objects: evidence.filter((k) => k >= 0),
+    stream,
+  }));
+  return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: scene.width, height: scene.height, objects, questions }, scene };
+}
+
 export function perceptionItem(
   seed: number,
   pool: string,
@@ -132,6 +170,10 @@ export function perceptionItem(
   convention: CoordConvention,
 ): { item: PerceptionItem; scene: Scene } {
   if (spec.tasks.length === 0) throw new RangeError('a perception stage needs at least one task');
+  if (spec.tasks.includes('trace')) {
+    if (spec.tasks.length > 1) throw new RangeError('a trace stage asks traces only (mix perception questions in with replay)');
+    return traceItem(seed, pool, index, spec, convention);
+  }
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
     const canvas = pickCanvas(rng, spec.size);
@@ -165,7 +207,7 @@ export function perceptionItem(
         const object = task === 'word' ? 0 : (pair?.[0] ?? (rng.pick(shapesAt) as number));
         const asked = pair
           ? askRelation(objects[pair[0]] as PerceptionObject, objects[pair[1]] as PerceptionObject, pair[2])
-          : askAbout(task === 'relation' ? 'place' : task, objects[object] as PerceptionObject, size, convention);
+          : askAbout(task === 'relation' || task === 'trace' ? 'place' : task, objects[object] as PerceptionObject, size, convention);
         const pool = OPTION_POOLS[asked.task];
         const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool) : asked;
         return { ...q, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
