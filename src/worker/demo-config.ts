@@ -32,5 +32,5 @@ export const DEMO_CONFIG: RunConfigInput = {
   evalEvery: 0,
   checkpointEvery: 10,
   seed: 1,
-  sft: { steps: 150, batchSize: 16, learningRate: 1e-3 },
+  sft: { steps: 150, batchSize: 16, learningRate: 3e-4 },
 };
