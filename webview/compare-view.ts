@@ -7,6 +7,8 @@ import type { OtherRunQuestion } from '../src/core/protocol/webview';
 import type { EvalRecord, RolloutRecord, Stream } from '../src/core/types';
 import { fill, fmt, h } from './dom';
 import { engineTag } from './eval-view';
+import type { Host } from './host';
+import { streamPair } from './stream-pair';
 import * as ui from './ui/index';
 
 /** Opens a sample; `run` names the other run it belongs to, absent for this run's own. */
@@ -96,7 +98,10 @@ export class CompareView {
   private promptId: string | null = null;
   private step: number | null = null;
 
-  constructor(private readonly onOpen: OpenSample) {
+  constructor(
+    private readonly host: Host,
+    private readonly onOpen: OpenSample,
+  ) {
     this.body = h('div', { class: 'compare-body' }, h('p', { class: 'muted' }, 'Pick a rollout and press “Compare streams”.'));
     this.element = h('div', { class: 'compare' }, this.body);
   }
@@ -139,8 +144,12 @@ export class CompareView {
     const openRollout = (id: string) => this.onOpen('rollout', id);
     fill(
       this.body,
-      h('div', { class: 'compare-head' }, h('h2', {}, `Question ${this.promptId}`), pick.element),
-      h('div', { class: 'groups' }, group(atStep, 'grounded', openRollout), group(atStep, 'textual', openRollout)),
+      h('div', { class: 'compare-head' }, h('h2', {}, `Question ${this.promptId}`), steps.length > 0 ? pick.element : null),
+      // An evaluation-only question was never sampled in training: its samples are below.
+      steps.length > 0
+        ? h('div', { class: 'groups' }, group(atStep, 'grounded', openRollout), group(atStep, 'textual', openRollout))
+        : h('p', { class: 'muted' }, 'Not sampled in training; its evaluation samples per checkpoint and mode are below.'),
+      atStep.length > 0 ? streamPair(this.host, atStep, openRollout) : null,
       h('h3', {}, 'Across checkpoints'),
       this.evals.length
         ? evalTable(this.evals, (id) => this.onOpen('eval', id))

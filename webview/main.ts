@@ -77,7 +77,7 @@ const browser = new RolloutBrowser(host, state.filter, state.sort, state.scrollT
     save();
   },
 });
-const compare = new CompareView((kind, id, run) => (kind === 'rollout' ? selectRollout(id, true, run) : openEvalById(id, run)));
+const compare = new CompareView(host, (kind, id, run) => (kind === 'rollout' ? selectRollout(id, true, run) : openEvalById(id, run)));
 const evalView = new EvalView(
   host,
   (cell) => {

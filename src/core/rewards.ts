@@ -184,7 +184,7 @@ export interface ConsistencyReference {
 }
 
 /** Mean cell distribution of the references' boxes: each reference counts equally, each of its boxes equally. */
-function attentionMap(references: readonly ConsistencyReference[], size: ImageSize): number[] {
+export function attentionMap(references: readonly ConsistencyReference[], size: ImageSize): number[] {
   const map = new Array<number>(9).fill(0);
   const withBoxes = references.filter((r) => r.boxes.length > 0);
   for (const ref of withBoxes) {
@@ -257,7 +257,7 @@ export interface ConsistencyOptions {
 }
 
 /** The reasoning of a trace: its <think> text, else every non-answer text segment of the raw trace. */
-function reasoningText(parse: ParseResult, text: string | undefined): string {
+export function reasoningText(parse: ParseResult, text: string | undefined): string {
   if (parse.think !== null) return parse.think;
   if (text === undefined) return '';
   return parse.segments
