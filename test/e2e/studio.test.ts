@@ -117,7 +117,18 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
   }
 
   /** Answers the run quick pick that pause/resume/stop/evaluate show. */
-  const pickRun = () => pickQuickItem(studio.page, RUN_NAME);
+  /**
+   * Run commands act on the run of the focused run panel without asking; with another part of the
+   * window focused they ask which run. Picks the run when asked.
+   */
+  async function pickRun(): Promise<void> {
+    const row = studio.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: RUN_NAME }).first();
+    const asked = await row.waitFor({ state: 'visible', timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (asked) await row.click();
+  }
 
   /** The Runs view shows `status` on the run's row, and so does the status bar unless the run has ended (it hides then). */
   async function expectStatus(status: RegExp, opts: { inStatusBar: boolean }): Promise<void> {
