@@ -9,7 +9,7 @@ import type { ComparedRun, HostMessage } from '../src/core/protocol/webview';
 import { MAX_COMPARED_RUNS } from '../src/core/protocol/webview';
 import { checkpointOrder, configDifferences } from '../src/core/config-diff';
 import type { EvalSummaryRow } from '../src/core/types';
-import { readChartTheme } from './chart-theme';
+import { onThemeChange, readChartTheme } from './chart-theme';
 import { fill, h, pct } from './dom';
 import { ENGINE_LABEL } from './eval-view';
 import type { Host } from './host';
@@ -70,6 +70,9 @@ export class RunsCompareView {
       h('h3', {}, 'Evaluation'),
       this.evalEl,
     );
+    onThemeChange(() => {
+      if (this.runs.length > 0) this.drawCharts();
+    });
   }
 
   /** Asks for the runs to compare with (and the list of candidates). */
