@@ -1,6 +1,6 @@
 // `npm run studio`: VS Code in the browser (code-server) with iVGR Studio installed from the current
 // tree and a run open in its panel, for a remote GPU box reached through a browser. A workspace
-// without runs gets one: configs/studio.yaml (the built-in tiny model), started detached with
+// without runs gets one: configs/studio.yaml (the shipped pretrained tiny model), started detached with
 // `ivgr train --detach`, so it trains while the panel is watched. The panel opens through
 // IVGR_OPEN_RUN, which the extension honours on activation. Serves on 127.0.0.1 only, without a
 // password, so reach it through an SSH tunnel; prints the URL and serves until interrupted, then
@@ -92,7 +92,7 @@ if (runs.length > 0) {
     .split('\n')
     .pop();
   startedRun = true;
-  console.log(`studio: no run in ${runsDir}; started ${runDir} with the built-in tiny model (output in worker.log)`);
+  console.log(`studio: no run in ${runsDir}; started ${runDir} with the shipped pretrained tiny model (output in worker.log)`);
 }
 
 /** Stops the worker of the run this script started; a run that was already there is left alone. */

@@ -80,7 +80,7 @@ describe('npm run studio', { skip: installed ? false : MISSING, timeout: 4 * 60_
     assert.match(runs[0]!, /^studio-/);
     assert.ok(output.includes(`with ${runDir} open`), tail());
     const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { pid: number | null; config: { model: string } };
-    assert.equal(run.config.model, 'builtin:tiny');
+    assert.equal(run.config.model, 'builtin:ivgr-tiny');
     assert.ok(run.pid !== null && isPidAlive(run.pid), 'the run is training');
     workerPid = run.pid;
 
