@@ -1,25 +1,19 @@
 // `ivgr pretrain` as a real process on the project's Python environment: a short run from random
 // weights lowers the held-out perception loss, Ctrl-C pauses it with a checkpoint, `ivgr resume`
 // finishes it, and the model it writes is a folder the engine loads.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readRunJson } from '../../src/run/run-dir';
 import { listCheckpoints } from '../../src/run/checkpoints';
 import { createTorchEngine } from '../../src/engine/torch';
+import { cliProcesses } from './fixtures/cli-process';
+import { scratch } from './fixtures/scratch';
 
-const repo = resolve(import.meta.dirname, '..', '..');
-const cli = join(repo, 'src', 'cli', 'main.ts');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-pretrain-'));
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
+const { root } = scratch('ivgr-pretrain-');
+const ivgr = cliProcesses();
 
 const recipe = join(root, 'recipe.yaml');
 writeFileSync(
@@ -41,15 +35,6 @@ stages:
     scene: { targetScale: 0.25, distractors: { min: 1, max: 1 }, tasks: [colour, place, box] }
 `,
 );
-
-function ivgr(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-  return { child, stderr: () => err, exit };
-}
 
 interface Line {
   step: number;

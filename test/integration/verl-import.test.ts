@@ -2,12 +2,10 @@
 // one run, `--follow` picking up new step files and lines appended to the newest while a client
 // watches the control socket, and `--images` joining a parquet dataset (image bytes, by id) or a
 // JSONL dataset (image paths, by question text) so Qwen boxes land in image pixels.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { MetricsRecord, RolloutRecord } from '../../src/core/types';
@@ -17,26 +15,13 @@ import { readAll } from '../../src/run/jsonl-reader';
 import { RolloutQueryService } from '../../src/run/rollout-query';
 import { readRunJson } from '../../src/run/run-dir';
 import { until } from './fixtures/until';
+import { cliProcesses, type CliProcess } from './fixtures/cli-process';
+import { scratch } from './fixtures/scratch';
 
-const repo = resolve(import.meta.dirname, '..', '..');
-const cli = join(repo, 'src', 'cli', 'main.ts');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-verl-import-'));
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
+const { root } = scratch('ivgr-verl-import-');
 
-function ivgr(args: string[]): { child: ChildProcess; stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'import', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
+const run = cliProcesses();
+const ivgr = (args: string[]): CliProcess => run(['import', ...args]);
 
 async function ok(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const p = ivgr(args);

@@ -129,39 +129,6 @@ function toObject(o: SceneObject): PerceptionObject {
  * Scene `index` of a pool: every object has its own colour and its own shape, so any of the
  * names the questions use picks out exactly one. A `word` task adds a sign (with its own colour).
  */
-/**
- * A benchmark question (src/data/synthetic/generate.ts) answered by both streams' reference
- * traces, so the lookup the perception tasks teach is learnt where a trace needs it.
- */
-export function traceItem(
-  seed: number,
-  pool: string,
-  index: number,
-  spec: PerceptionSceneSpec,
-  convention: CoordConvention,
-): { item: PerceptionItem; scene: Scene } {
-  const { record, scene } = generateItem((seed ^ hashString(pool)) >>> 0, 'train', index, {
-    size: spec.size,
-    convention,
-    families: spec.families ?? SYNTHETIC_FAMILIES,
-    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
-    freeFormRatio: 1 - spec.optionsRatio,
-    distractors: spec.distractors,
-  });
-  const objects = scene.objects.map(toObject);
-  const evidence = record.evidence.map((b) => objects.findIndex((o) => o.box.every((v, i) => v === b[i])));
-  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
-  const questions = (['textual', 'grounded'] as const).map((stream) => ({
-    task: 'trace' as const,
-    question: record.question + options,
-    answer: record.reference?.[stream] ?? '',
-    object: evidence[0] ?? 0,
-    objects: evidence.filter((k) => k >= 0),
-    stream,
-  }));
-  return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: scene.width, height: scene.height, objects, questions }, scene };
-}
-
 export function perceptionItem(
   seed: number,
   pool: string,
@@ -172,7 +139,7 @@ export function perceptionItem(
   if (spec.tasks.length === 0) throw new RangeError('a perception stage needs at least one task');
   if (spec.tasks.includes('trace')) {
     if (spec.tasks.length > 1) throw new RangeError('a trace stage asks traces only (mix perception questions in with replay)');
-    return traceItem(seed, pool, index, spec, convention);
+    return traceItem({ seed, pool, index }, spec, convention);
   }
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
@@ -220,6 +187,38 @@ export function perceptionItem(
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }
   }
+}
+
+/**
+ * A benchmark question (src/data/synthetic/generate.ts) answered by both streams' reference
+ * traces, so the lookup the perception tasks teach is learnt where a trace needs it.
+ */
+function traceItem(
+  at: { seed: number; pool: string; index: number },
+  spec: PerceptionSceneSpec,
+  convention: CoordConvention,
+): { item: PerceptionItem; scene: Scene } {
+  const { pool, index } = at;
+  const { record, scene } = generateItem((at.seed ^ hashString(pool)) >>> 0, 'train', index, {
+    size: spec.size,
+    convention,
+    families: spec.families ?? SYNTHETIC_FAMILIES,
+    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
+    freeFormRatio: 1 - spec.optionsRatio,
+    distractors: spec.distractors,
+  });
+  const objects = scene.objects.map(toObject);
+  const evidence = record.evidence.map((b) => objects.findIndex((o) => o.box.every((v, i) => v === b[i])));
+  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+  const questions = (['textual', 'grounded'] as const).map((stream) => ({
+    task: 'trace' as const,
+    question: record.question + options,
+    answer: record.reference?.[stream] ?? '',
+    object: evidence[0] ?? 0,
+    objects: evidence.filter((k) => k >= 0),
+    stream,
+  }));
+  return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: scene.width, height: scene.height, objects, questions }, scene };
 }
 
 function askRelation(a: PerceptionObject, b: PerceptionObject, relation: Relation): Omit<PerceptionQuestion, 'object'> {
