@@ -12,7 +12,7 @@ import type { RunStatus } from '../core/types';
 import type { WorkerStatus } from '../core/protocol/control';
 import { pythonPath } from '../engine/torch/python-env';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
-import { ControlServer } from '../worker/control-server';
+import { serveControl, type ControlServer } from '../worker/control-server';
 import { Progress } from '../worker/progress';
 import { openRunData } from '../worker/run-inputs';
 import type { WorkerOptions } from '../worker/worker';
@@ -58,19 +58,13 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
     wake?.();
   };
   updateRunJson(runDir, { status: 'running', pid: process.pid, message: undefined });
-  control = new ControlServer(
+  control = await serveControl(
     paths.controlSocket,
     run.id,
     () => ({ ...status }),
     (m) => request(m.type),
     (w) => log('warn', w),
   );
-  try {
-    await control.listen();
-  } catch (err) {
-    log('warn', `control socket unavailable (${(err as Error).message}); control by signals only`);
-    control = null;
-  }
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts += 1;

@@ -8,6 +8,27 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { PROTOCOL_VERSION } from '../core/protocol/version';
 import { parseClientMessage, type ClientMessage, type WorkerMessage, type WorkerStatus } from '../core/protocol/control';
 
+/**
+ * Serves a run's control socket, or returns null when it cannot listen: the run then goes on,
+ * controlled by signals only.
+ */
+export async function serveControl(
+  socketPath: string,
+  runId: string,
+  currentStatus: () => WorkerStatus,
+  onCommand: (message: Exclude<ClientMessage, { type: 'ping' }>) => void,
+  warn: (text: string) => void,
+): Promise<ControlServer | null> {
+  const control = new ControlServer(socketPath, runId, currentStatus, onCommand, warn);
+  try {
+    await control.listen();
+    return control;
+  } catch (err) {
+    warn(`control socket unavailable (${(err as Error).message}); control by signals only`);
+    return null;
+  }
+}
+
 export class ControlServer {
   private server: Server | null = null;
   private clients = new Set<Socket>();

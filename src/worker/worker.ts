@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 import type { RunStatus } from '../core/types';
 import type { WorkerStatus } from '../core/protocol/control';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
-import { ControlServer } from './control-server';
+import { serveControl, type ControlServer } from './control-server';
 import { EventSink } from './event-sink';
 import { Trainer } from './trainer';
 import { Progress } from './progress';
@@ -64,19 +64,13 @@ export async function runWorker(runDir: string, opts: WorkerOptions = {}): Promi
     wake?.();
   };
 
-  control = new ControlServer(
+  control = await serveControl(
     paths.controlSocket,
     run.id,
     () => ({ ...status }),
     (m) => request(m.type),
     (w) => log('warn', w),
   );
-  try {
-    await control.listen();
-  } catch (err) {
-    log('warn', `control socket unavailable (${(err as Error).message}); control by signals only`);
-    control = null;
-  }
 
   let interrupts = 0;
   const onSigint = (): void => {

@@ -4,12 +4,10 @@
 // `ivgr eval --dataset` beside a full evaluation, `ivgr runs`, `ivgr import` of verl and TRL
 // dumps, the zoom-call cap of the tool mode, and the plain progress lines a run writes when
 // stderr is not a terminal.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EvalRecord, RolloutRecord } from '../../src/core/types';
 import { listCheckpoints } from '../../src/run/checkpoints';
 import { readAll } from '../../src/run/jsonl-reader';
@@ -18,17 +16,11 @@ import { listRuns } from '../../src/run/run-list';
 import { RolloutQueryService } from '../../src/run/rollout-query';
 import { ensureSyntheticDataset } from '../../src/data';
 import { SCRIPTED_ENGINE as engine, writeScriptedConfig } from './fixtures/scripted-config';
+import { cliProcesses, type CliProcess } from './fixtures/cli-process';
+import { scratch } from './fixtures/scratch';
 
-const repo = resolve(import.meta.dirname, '..', '..');
-const cli = join(repo, 'src', 'cli', 'main.ts');
-const root = mkdtempSync(join(tmpdir(), 'ivgr-cli-runs-'));
+const { root } = scratch('ivgr-cli-runs-');
 const runs = join(root, 'runs');
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
-
 const config = writeScriptedConfig(
   root,
   'cli',
@@ -40,27 +32,8 @@ maxToolCalls: 2
 `,
 );
 
-interface Proc {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function ivgr(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-    cwd: repo,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
+type Proc = CliProcess;
+const ivgr = cliProcesses();
 
 async function ok(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   const p = ivgr(args, env);
