@@ -21,7 +21,19 @@ export interface ModelCardInput {
   machine: string;
   /** The model folder the recipe started from (its `init`), when not random weights. */
   init?: string;
+  /** The question tasks of the recipe's stages (src/data/synthetic/perception.ts). */
+  tasks: readonly string[];
 }
+
+const TASK_WORDS: Record<string, string> = {
+  colour: 'the colour of a named object',
+  shape: 'its shape',
+  place: 'its place on the 3 × 3 grid',
+  box: 'its box',
+  word: 'the word on a sign',
+  relation: 'where one object lies relative to another',
+  trace: "the benchmark's questions answered in both streams' reference trace formats",
+};
 
 /** Seconds of training: the spans between metrics lines, leaving out gaps over `pauseGap` (a pause). */
 export function trainingSeconds(metrics: readonly Pick<MetricsRecord, 'time'>[], pauseGap = 600): number {
@@ -64,11 +76,11 @@ export function modelCard(c: ModelCardInput): string {
   return `# ${c.name}
 
 A ${(c.parameters / 1e6).toFixed(2)} M-parameter Qwen2.5-VL (transformers' \`Qwen2_5_VLForConditionalGeneration\`,
-the published config layout) pretrained from random weights by \`ivgr pretrain\` on perception questions about
-synthetic scenes: the colour, shape, place (3 × 3 grid) and box of a named object, and the word on a sign.
+the published config layout) ${c.init ? 'trained further' : 'pretrained from random weights'} by \`ivgr pretrain\` on questions about
+synthetic scenes: ${c.tasks.map((t) => TASK_WORDS[t] ?? t).join('; ')}.
 Input ${c.imageSize} × ${c.imageSize} px (64 visual tokens), boxes written in ${c.convention}, M-RoPE base ${c.ropeTheta}.
-It is the starting point of the demo (\`model: builtin:ivgr-tiny\`): the warm start teaches it the trace formats,
-iVGR's RL then trains both streams. It knows only the synthetic benchmark's vocabulary.
+A run config's \`model:\` takes the folder; the shipped one (\`models/ivgr-tiny\`, \`model: builtin:ivgr-tiny\`) is where the
+demo's warm start and iVGR's RL begin. It knows only the synthetic benchmark's vocabulary.
 
 ## Reproduce
 
@@ -76,7 +88,7 @@ iVGR's RL then trains both streams. It knows only the synthetic benchmark's voca
 npx ivgr pretrain ${c.recipePath}
 \`\`\`
 ${c.init ? `\nThe recipe continues from \`${c.init}\` (its \`init\`), made first by its own recipe; that folder's card gives its scores.\n` : ''}
-${steps} steps in ${hours.toFixed(2)} h of training on ${c.machine} (held-out evaluations included, pauses left out).
+${steps} steps in ${hours.toFixed(2)} h of training on ${c.machine}, held-out evaluations included and pauses left out.
 The model is \`<run>/model/\`; its weights' digest:
 
 - \`model.safetensors\`: ${(c.bytes / 1e6).toFixed(1)} MB, sha256 \`${c.sha256}\`

@@ -186,6 +186,7 @@ export async function writeModelCard(runDir: string, config: PretrainConfig, thr
     metrics,
     machine: `${cpus().length} CPU cores (${threads} trainer thread${threads === 1 ? '' : 's'})`,
     ...(config.init ? { init: config.init } : {}),
+    tasks: [...new Set(config.stages.flatMap((s) => s.scene.tasks))],
   });
   writeFileSync(join(model, 'README.md'), card);
 }

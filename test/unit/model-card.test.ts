@@ -39,9 +39,14 @@ test('the card names the command, the digest, the hours and the last evaluation'
     bytes: 16_100_000,
     metrics: [m(0, 0, { loss: 7, 'demo-val.colour': 0.1 }), m(1, 500), m(2, 1000, { loss: 0.4, 'demo-val.colour': 0.9 })],
     machine: '2 CPU cores (1 trainer thread)',
+    tasks: ['colour', 'trace'],
   });
+  assert.match(
+    card,
+    /pretrained from random weights by `ivgr pretrain` on questions about\nsynthetic scenes: the colour of a named object; the benchmark's questions/,
+  );
   assert.match(card, /npx ivgr pretrain configs\/pretrain-tiny\.yaml/);
-  assert.match(card, /2 steps in 0\.28 h of training on 2 CPU cores \(1 trainer thread\)/);
+  assert.match(card, /2 steps in 0\.28 h of training on 2 CPU cores \(1 trainer thread\), held-out evaluations included/);
   assert.match(card, new RegExp(`sha256 \`${'ab'.repeat(32)}\``));
   assert.match(card, /## Held-out perception \(step 2\)/);
   assert.match(card, /\| colour \| 90 % \|/);

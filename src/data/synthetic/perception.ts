@@ -5,7 +5,7 @@
  * pretrained model sees the pictures the benchmark asks about. Pure: no rendering, no I/O.
  */
 import type { Box, CoordConvention, Stream } from '../../core/types';
-import { SYNTHETIC_FAMILIES, generateItem, type SyntheticFamily } from './generate';
+import { SYNTHETIC_FAMILIES, generateItem, type GenerateOptions, type GeneratedItem, type SyntheticFamily } from './generate';
 import { describeRegion } from '../../core/regions';
 import { Prng, hashString } from './prng';
 import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type Scene, type SceneObject } from './scene';
@@ -199,7 +199,7 @@ function traceItem(
   convention: CoordConvention,
 ): { item: PerceptionItem; scene: Scene } {
   const { pool, index } = at;
-  const { record, scene } = generateItem((at.seed ^ hashString(pool)) >>> 0, 'train', index, {
+  const { record, scene } = generateWithRoom((at.seed ^ hashString(pool)) >>> 0, index, {
     size: spec.size,
     convention,
     families: spec.families ?? SYNTHETIC_FAMILIES,
@@ -219,6 +219,17 @@ function traceItem(
     stream,
   }));
   return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: scene.width, height: scene.height, objects, questions }, scene };
+}
+
+/** A scene that fits: large objects on a small canvas rarely leave no room, and then the next seed is drawn. */
+function generateWithRoom(seed: number, index: number, opts: GenerateOptions): GeneratedItem {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return generateItem((seed + attempt * 0x9e3779b1) >>> 0, 'train', index, opts);
+    } catch (err) {
+      if (!(err instanceof PlacementError) || attempt >= 20) throw err;
+    }
+  }
 }
 
 function askRelation(a: PerceptionObject, b: PerceptionObject, relation: Relation): Omit<PerceptionQuestion, 'object'> {
