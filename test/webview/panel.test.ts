@@ -250,7 +250,10 @@ describe('run panel', { skip }, () => {
     await page.click('.list .row[data-index="0"]');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
-    const id = await page.$eval('.list .row[data-index="2"]', (e) => (e as HTMLElement).dataset.id);
+    // The row may be refilled as the list follows the selection: read its id once it holds one.
+    const id = await (
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('.list .row.selected[data-index="2"]')?.dataset.id || null)
+    ).jsonValue();
     await page.waitForSelector(`.detail[data-id="${id}"]`);
     await page.keyboard.press('End');
     await page.waitForFunction(() => {
