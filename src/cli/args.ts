@@ -57,6 +57,11 @@ export const WORKER_OPTIONS = {
   python: { type: 'string' },
 } as const;
 
+/** parseCommandArgs for a command that takes positional arguments besides its `options`. */
+export function parsePositionalArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, usage: string) {
+  return parseCommandArgs({ args, allowPositionals: true as const, options }, usage);
+}
+
 /** Prints the usage when --help was given; the command then exits 0. */
 export function printedHelp(help: boolean | undefined, usage: string): boolean {
   if (help) process.stdout.write(usage + '\n');

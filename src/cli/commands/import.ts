@@ -1,7 +1,7 @@
 /** `ivgr import <dump.jsonl | rollout_data_dir> --out <run>`: converts a verl or TRL rollout dump into a run directory. */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
+import { conventionFlag, parsePositionalArgs, printedHelp } from '../args';
 import type { CoordConvention } from '../../core/types';
 import { CliError, type Command } from '../cli-error';
 import { DumpSource } from '../../run/dump-source';
@@ -34,17 +34,14 @@ const CONVENTIONS: readonly CoordConvention[] = ['qwen2-1000', 'qwen25-abs', 're
 export const importCommand: Command = {
   summary: 'convert a verl / TRL rollout dump (a file or a verl rollout_data_dir) into a run folder',
   async run(args) {
-    const { values, positionals } = parseCommandArgs(
+    const { values, positionals } = parsePositionalArgs(
+      args,
       {
-        args,
-        allowPositionals: true,
-        options: {
-          out: { type: 'string' },
-          follow: { type: 'boolean', default: false },
-          images: { type: 'string' },
-          convention: { type: 'string', default: 'qwen2-1000' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
+        out: { type: 'string' },
+        follow: { type: 'boolean', default: false },
+        images: { type: 'string' },
+        convention: { type: 'string', default: 'qwen2-1000' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
       USAGE,
     );

@@ -1,6 +1,6 @@
 /** `ivgr pretrain <config>`: perception pretraining of a model from random weights, as a run. */
 import { resolve } from 'node:path';
-import { configFileArg, newRunFolder, parseCommandArgs, printedHelp } from '../args';
+import { configFileArg, newRunFolder, parsePositionalArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { parseConfigWith, readConfigText } from '../../run/config-load';
 import { runConfigSchema } from '../../run/config-schema';
@@ -25,17 +25,14 @@ with a checkpoint; 'ivgr resume <run>' continues.
 export const pretrainCommand: Command = {
   summary: 'pretrain a model from random weights on perception tasks',
   async run(args) {
-    const { values, positionals } = parseCommandArgs(
+    const { values, positionals } = parsePositionalArgs(
+      args,
       {
-        args,
-        allowPositionals: true,
-        options: {
-          'runs-dir': { type: 'string' },
-          'run-id': { type: 'string' },
-          threads: { type: 'string' },
-          python: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
+        'runs-dir': { type: 'string' },
+        'run-id': { type: 'string' },
+        threads: { type: 'string' },
+        python: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
       USAGE,
     );
