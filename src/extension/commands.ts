@@ -154,10 +154,18 @@ async function startRun(s: Services): Promise<void> {
   }
   const runDir = join(root, newRunId(name ?? basename(configFile, extname(configFile))));
   const cli = s.context.asAbsolutePath(join('dist', 'cli.js'));
-  const { command, env } = nodeCommand();
-  const pid = await spawnDetached({ command, args: workerArgs.train(cli, configFile, runDir), runDir, cwd: dirname(configFile), env });
-  s.registry.addFolder(runDir);
   s.statusBar.focus(runDir);
+  await launchDetached(s, runDir, workerArgs.train(cli, configFile, runDir), dirname(configFile));
+}
+
+/**
+ * Starts a detached process that writes `runDir`, so the run outlives the window; the Runs view
+ * follows it and its panel opens once run.json is there (or the run log is offered).
+ */
+async function launchDetached(s: Services, runDir: string, args: string[], cwd?: string): Promise<void> {
+  const { command, env } = nodeCommand();
+  const pid = await spawnDetached({ command, args, runDir, env, ...(cwd ? { cwd } : {}) });
+  s.registry.addFolder(runDir);
   void s.registry.follow(runDir, pid);
   try {
     await waitForRunJson(runDir, pid);
@@ -383,17 +391,7 @@ async function importDump(s: Services): Promise<void> {
   const args = [...workerArgs.importDump(cli, dump, runDir), ...importFlags(req)];
   if (req.follow) {
     // A followed import runs detached like a worker: the run stays live across a window reload.
-    const { command, env } = nodeCommand();
-    const pid = await spawnDetached({ command, args, runDir, env });
-    s.registry.addFolder(runDir);
-    void s.registry.follow(runDir, pid);
-    try {
-      await waitForRunJson(runDir, pid);
-    } catch (err) {
-      await showError(`iVGR: ${(err as Error).message}`, [{ title: 'Open Run Log', run: () => openRunLog(s, runDir) }]);
-      return;
-    }
-    await s.panels.open(runDir);
+    await launchDetached(s, runDir, args);
     return;
   }
   const { code: result, last } = await runWithProgress(s, `iVGR: importing ${basename(dump)}`, args, {
