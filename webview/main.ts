@@ -51,7 +51,10 @@ const controls = new RunControls(host);
 
 // --- views
 const charts = new ChartsView(host, state.smoothing);
-const runsView = new RunsCompareView(host, state.smoothing);
+const runsView = new RunsCompareView(host, state.smoothing, state.comparedRuns, (runs) => {
+  state.comparedRuns = runs;
+  save();
+});
 smoothing.addEventListener('input', () => {
   state.smoothing = Number(smoothing.value);
   smoothingValue.textContent = state.smoothing.toFixed(2);

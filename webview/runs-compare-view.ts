@@ -46,7 +46,7 @@ export class RunsCompareView {
   private readonly chartsEl: HTMLElement;
   private readonly configEl: HTMLElement;
   private readonly evalEl: HTMLElement;
-  private chosen: string[] = [];
+  private chosen: string[];
   private runs: ComparedRun[] = [];
   private plots: uPlot[] = [];
   private asked = 0;
@@ -54,7 +54,10 @@ export class RunsCompareView {
   constructor(
     private readonly host: Host,
     private smoothing: number,
+    chosen: readonly string[],
+    private readonly onChosen: (runs: string[]) => void,
   ) {
+    this.chosen = [...chosen];
     this.picker = h('div', { class: 'runs-picker' });
     this.chartsEl = h('div', { class: 'charts runs-charts' });
     this.configEl = h('div', { class: 'runs-config' });
@@ -77,7 +80,11 @@ export class RunsCompareView {
 
   /** Asks for the runs to compare with (and the list of candidates). */
   show(runs: string[] = this.chosen): void {
-    this.chosen = runs.slice(0, MAX_COMPARED_RUNS);
+    const next = runs.slice(0, MAX_COMPARED_RUNS);
+    if (next.join('\u0000') !== this.chosen.join('\u0000')) {
+      this.chosen = next;
+      this.onChosen(next);
+    }
     const id = ++this.asked;
     this.host.request({ type: 'runComparison', runs: this.chosen }).reply.then(
       (m) => {

@@ -4,7 +4,7 @@
  * back to defaults field by field, so an older panel's state never breaks a newer one.
  */
 import { z } from 'zod';
-import { rolloutFilterSchema, rolloutSortSchema } from '../src/core/protocol/webview';
+import { MAX_COMPARED_RUNS, rolloutFilterSchema, rolloutSortSchema } from '../src/core/protocol/webview';
 
 export const TABS = ['charts', 'rollouts', 'compare', 'eval', 'runs'] as const;
 export type TabId = (typeof TABS)[number];
@@ -34,6 +34,8 @@ export const panelStateSchema = z.object({
   comparePrompt: z.string().nullable(),
   /** Width of the rollout list in px, as the user dragged it; null: the default share. */
   listWidth: z.number().positive().nullable(),
+  /** Ids of the runs checked in the Runs tab, overlaid on this run's charts. */
+  comparedRuns: z.array(z.string()).max(MAX_COMPARED_RUNS),
 });
 export type PanelState = z.infer<typeof panelStateSchema>;
 
@@ -51,6 +53,7 @@ export function defaultState(): PanelState {
     evalCell: null,
     comparePrompt: null,
     listWidth: null,
+    comparedRuns: [],
   };
 }
 

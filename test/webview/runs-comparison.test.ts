@@ -71,4 +71,29 @@ describe('runs comparison', { skip }, () => {
     await page.waitForFunction(() => (document.querySelector('.runs-compare') as HTMLElement).dataset.runs === 'fixture-run,run-b');
     assert.equal(await page.$eval('#compare-run-run-b', (c) => (c as HTMLElement & { checked: boolean }).checked), true);
   });
+
+  panel.test('the checked runs are checked again after the panel reloads', async ({ page }) => {
+    await tab(page, 'runs');
+    await page.waitForSelector('#compare-run-run-b');
+    if ((await page.$eval('.runs-compare', (e) => (e as HTMLElement).dataset.runs)) !== 'fixture-run,run-b')
+      await page.click('#compare-run-run-b');
+    await page.waitForFunction(() => (document.querySelector('.runs-compare') as HTMLElement).dataset.runs === 'fixture-run,run-b');
+    await page.waitForFunction(() => {
+      const s = JSON.parse(sessionStorage.getItem('ivgr-harness-state') ?? 'null') as { comparedRuns?: string[] } | null;
+      return s?.comparedRuns?.join() === 'run-b';
+    });
+    await page.reload();
+    await page.waitForFunction(() => (document.querySelector('.runs-compare') as HTMLElement | null)?.dataset.runs === 'fixture-run,run-b');
+    assert.equal(await page.$eval('#compare-run-run-b', (c) => (c as HTMLElement & { checked: boolean }).checked), true);
+    await page.waitForSelector('.runs-charts .chart[data-chart=reward] canvas');
+    await page.click('#compare-run-run-b');
+    await page.waitForFunction(() => (document.querySelector('.runs-compare') as HTMLElement).dataset.runs === 'fixture-run');
+    await page.waitForFunction(() => {
+      const s = JSON.parse(sessionStorage.getItem('ivgr-harness-state') ?? 'null') as { comparedRuns?: string[] } | null;
+      return s?.comparedRuns?.length === 0;
+    });
+    await page.reload();
+    await page.waitForSelector('#compare-run-run-b');
+    assert.equal(await page.$eval('#compare-run-run-b', (c) => (c as HTMLElement & { checked: boolean }).checked), false);
+  });
 });
