@@ -1,8 +1,9 @@
 /**
  * The Import Rollout Dump questions, as `ivgr import` takes them: a dump file or a verl
- * rollout_data_dir, whether to follow it while the trainer writes, and an optional dataset whose
- * images are joined. No vscode: the file dialogs come in as `choose`, so it is tested with fakes.
+ * rollout_data_dir, whether to follow it while the trainer writes, an optional dataset whose
+ * images are joined, and how the model wrote its box coordinates. No vscode: the file dialogs come in as `choose`, so it is tested with fakes.
  */
+import type { CoordConvention } from '../core/types';
 import type { Prompter } from './wizards';
 
 export type ImportPathKind = 'file' | 'folder' | 'dataset';
@@ -11,7 +12,16 @@ export interface ImportRequest {
   source: string;
   follow: boolean;
   images?: string;
+  convention: CoordConvention;
 }
+
+/** The conventions `ivgr import --convention` takes, the CLI's default first. */
+const CONVENTION_ITEMS: { label: string; description: string; value: CoordConvention }[] = [
+  { label: 'Qwen2-VL: 0–1000 grid', description: 'qwen2-1000, the default', value: 'qwen2-1000' },
+  { label: 'Qwen2.5-VL: absolute pixels of the resized input', description: 'qwen25-abs', value: 'qwen25-abs' },
+  { label: 'Relative: 0–1 of the image', description: 'relative', value: 'relative' },
+  { label: 'Pixels of the original image', description: 'pixels', value: 'pixels' },
+];
 
 /** Opens a file or folder dialog for `kind`; undefined when the user closes it. */
 export type ChoosePath = (kind: ImportPathKind) => Promise<string | undefined>;
@@ -42,12 +52,14 @@ export async function importWizard(p: Prompter, choose: ChoosePath): Promise<Imp
     },
   ]);
   if (join === undefined) return undefined;
-  if (!join) return { source, follow };
-  const images = await choose('dataset');
-  return images ? { source, follow, images } : undefined;
+  const images = join ? await choose('dataset') : undefined;
+  if (join && !images) return undefined;
+  const convention = await p.pick<CoordConvention>('Import Rollout Dump: how the model wrote box coordinates', CONVENTION_ITEMS);
+  if (!convention) return undefined;
+  return { source, follow, ...(images ? { images } : {}), convention };
 }
 
 /** The `ivgr import` arguments after the dump and `--out`. */
 export function importFlags(r: ImportRequest): string[] {
-  return [...(r.follow ? ['--follow'] : []), ...(r.images ? ['--images', r.images] : [])];
+  return [...(r.follow ? ['--follow'] : []), ...(r.images ? ['--images', r.images] : []), '--convention', r.convention];
 }

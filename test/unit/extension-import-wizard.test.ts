@@ -27,19 +27,32 @@ const dialogs = (paths: Partial<Record<ImportPathKind, string>>) => {
   return { asked, choose: async (k: ImportPathKind) => (asked.push(k), paths[k]) };
 };
 
-test('a followed verl folder with a parquet dataset becomes --follow --images', async () => {
-  const { p } = scripted(['A verl rollout_data_dir', 'Follow it', 'Join images from a dataset…']);
+test('a followed verl folder with a parquet dataset and Qwen2.5-VL boxes becomes --follow --images --convention', async () => {
+  const { p } = scripted([
+    'A verl rollout_data_dir',
+    'Follow it',
+    'Join images from a dataset…',
+    'Qwen2.5-VL: absolute pixels of the resized input',
+  ]);
   const d = dialogs({ folder: '/w/rollouts', dataset: '/w/data/train.parquet' });
   const r = await importWizard(p, d.choose);
-  assert.deepEqual(r, { source: '/w/rollouts', follow: true, images: '/w/data/train.parquet' });
+  assert.deepEqual(r, { source: '/w/rollouts', follow: true, images: '/w/data/train.parquet', convention: 'qwen25-abs' });
   assert.deepEqual(d.asked, ['folder', 'dataset']);
-  assert.deepEqual(importFlags(r!), ['--follow', '--images', '/w/data/train.parquet']);
+  assert.deepEqual(importFlags(r!), ['--follow', '--images', '/w/data/train.parquet', '--convention', 'qwen25-abs']);
 });
 
-test('a dump file imported once without images needs no flags; closing any step cancels', async () => {
-  const once = await importWizard(scripted(['A dump file', 'Import once', 'No images']).p, dialogs({ file: '/w/dump.jsonl' }).choose);
-  assert.deepEqual(once, { source: '/w/dump.jsonl', follow: false });
-  assert.deepEqual(importFlags(once!), []);
+test('a dump file imported once without images passes only its convention; closing any step cancels', async () => {
+  const once = await importWizard(
+    scripted(['A dump file', 'Import once', 'No images', 'Qwen2-VL: 0–1000 grid']).p,
+    dialogs({ file: '/w/dump.jsonl' }).choose,
+  );
+  assert.deepEqual(once, { source: '/w/dump.jsonl', follow: false, convention: 'qwen2-1000' });
+  assert.deepEqual(importFlags(once!), ['--convention', 'qwen2-1000']);
+  assert.equal(
+    await importWizard(scripted(['A dump file', 'Import once', 'No images', null]).p, dialogs({ file: '/w/dump.jsonl' }).choose),
+    undefined,
+    'the convention question closed',
+  );
   assert.equal(await importWizard(scripted([null]).p, dialogs({}).choose), undefined);
   assert.equal(await importWizard(scripted(['A dump file']).p, dialogs({}).choose), undefined, 'the file dialog closed');
   assert.equal(
