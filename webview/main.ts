@@ -166,6 +166,7 @@ function rolloutSubject(
       ['prompt', r.promptId],
       ['sample', String(r.sample)],
       ['answer', r.answer ?? '(none)'],
+      ...(r.expected !== undefined ? [['expected', r.expected] as [string, string]] : []),
       ['reward', fmt(r.score, 3)],
       ['advantage', fmt(r.advantage, 3)],
       ['tokens', `${r.tokens.prompt}+${r.tokens.completion}`],

@@ -78,6 +78,8 @@ export interface RolloutRecord {
   score: number;
   image?: string;
   answer: string | null;
+  /** The reference answer where the trainer's dump recorded it (verl's `gts`); engine runs keep it in the dataset. */
+  expected?: string;
   correct: boolean;
   /** Boxes cited in the output, original-image pixels. */
   boxes: Box[];

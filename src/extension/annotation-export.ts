@@ -10,6 +10,7 @@
  *   be re-evaluated or trained on.
  */
 import { matchBoxes } from '../core/boxes';
+import { userTurn } from '../core/dump-text';
 import { currentAnnotations } from '../core/protocol/webview';
 import type { AnnotationRecord, Box, DatasetRecord, EvalRecord, ImageSize, RolloutRecord } from '../core/types';
 
@@ -230,7 +231,7 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
     }
     const truth = base?.evidence ?? (target.kind === 'eval' ? target.record.evidence : []);
     const fixed = correctEvidence(truth, base?.evidenceLabels, note.correctedBoxes);
-    const answer = base?.answer ?? (target.kind === 'eval' ? target.record.expected : undefined);
+    const answer = base?.answer ?? target.record.expected;
     if (answer === undefined) {
       skipped.push(`${target.kind} ${t.id}: question ${t.promptId} has no known reference answer`);
       continue;
@@ -243,7 +244,7 @@ export function failureDataset(input: ExportInput, sources: FailureSources): Exp
       image: sources.imagePath?.(image) ?? image,
       width: size.width,
       height: size.height,
-      question: base?.question ?? (target.kind === 'eval' ? target.record.question : t.prompt),
+      question: base?.question ?? (target.kind === 'eval' ? target.record.question : userTurn(t.prompt)),
       ...(base?.options ? { options: base.options } : {}),
       answer,
       evidence: fixed.evidence,

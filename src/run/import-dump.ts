@@ -30,6 +30,8 @@ interface Row {
   ref?: string;
   /** An image path the dump itself names. */
   image?: string;
+  /** The reference answer the dump recorded (verl's `gts`, or a `ground_truth` column). */
+  expected?: string;
 }
 
 /** The image a row was joined with: its path inside the run folder and its size. */
@@ -53,6 +55,7 @@ const RESERVED = new Set([
   'image',
   'images',
   'gts',
+  'ground_truth',
   ...REF_FIELDS,
 ]);
 
@@ -77,6 +80,14 @@ function text(v: unknown): string {
       .join('\n');
   if (v && typeof v === 'object' && 'text' in v) return String((v as { text: unknown }).text);
   return v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+/** A reference answer as verl dumps it: a string or number, a list of them, or nothing. */
+function expectedOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
+  return undefined;
 }
 
 /** Reads one dump line; throws naming the line and the missing field. */
@@ -106,6 +117,7 @@ export function parseDumpLine(obj: unknown, line: number, file: string): { row: 
   const accuracy = rewards.accuracy?.value;
   const ref = REF_FIELDS.map((k) => o[k]).find((v) => typeof v === 'string' || typeof v === 'number');
   const image = [o.image, Array.isArray(o.images) ? o.images[0] : o.images].find((v): v is string => typeof v === 'string' && v !== '');
+  const expected = expectedOf(o.gts ?? o.ground_truth);
   return {
     format,
     row: {
@@ -119,6 +131,7 @@ export function parseDumpLine(obj: unknown, line: number, file: string): { row: 
       line,
       ...(ref !== undefined ? { ref: String(ref) } : {}),
       ...(image ? { image } : {}),
+      ...(expected !== undefined ? { expected } : {}),
     },
   };
 }
@@ -162,6 +175,7 @@ export function convertRows(
         output: r.output,
         score: r.score,
         answer: /<answer>([\s\S]*?)<\/answer>/.exec(r.output)?.[1]?.trim() ?? null,
+        ...(r.expected !== undefined ? { expected: r.expected } : {}),
         correct: r.correct,
         ...(joined ? { image: joined.path } : {}),
         boxes: joined ? dumpOutputBoxes(r.output, joined.size, convention) : [],

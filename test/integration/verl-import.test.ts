@@ -80,6 +80,11 @@ test(
       [1, 2, 2, 10],
     );
     assert.equal(new Set(rollouts.map((x) => x.id)).size, 4, 'rows of different step files keep distinct ids');
+    assert.deepEqual(
+      rollouts.map((x) => x.expected),
+      ['A', 'A', 'A', 'A'],
+      "verl's gts is kept as each rollout's reference answer",
+    );
     assert.match(
       rollouts[0]!.input,
       /<\|vision_start\|><\|image_pad\|>×64<\|vision_end\|>What colour\?/,

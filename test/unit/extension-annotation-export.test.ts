@@ -120,6 +120,25 @@ test('failure cases become dataset records, a corrected box replacing the eviden
   assert.equal(toJsonl([]), '');
 });
 
+test('a failure of an imported run takes its answer from the dump and its question from the user turn', () => {
+  const input = '<|im_start|>user\n<|vision_start|><|image_pad|>×64<|vision_end|>Where is the red car?<|im_end|>\n<|im_start|>assistant\n';
+  const imported = rollout('imp', { promptId: 'p7', input, image: 'images/street.png', correct: false, expected: 'left' });
+  const unknown = rollout('imp2', { promptId: 'p8', input, image: 'images/street.png', correct: false });
+  const r = failureDataset(
+    {
+      annotations: [note('imp', ['wrong-region'], { correctedBoxes: [[40, 60, 160, 180]] }), note('imp2', ['wrong-region'])],
+      rollouts: [imported, unknown],
+      evals: [],
+    },
+    { dataset: new Map(), imageSize: () => ({ width: 400, height: 300 }), imagePath: (p) => `/runs/verl/${p}` },
+  );
+  assert.deepEqual(
+    r.lines.map((l) => ({ question: l.question, answer: l.answer, evidence: l.evidence, image: l.image })),
+    [{ question: 'Where is the red car?', answer: 'left', evidence: [[40, 60, 160, 180]], image: '/runs/verl/images/street.png' }],
+  );
+  assert.deepEqual(r.skipped, ['rollout imp2: question p8 has no known reference answer']);
+});
+
 test('a corrected box replaces only the evidence box it corrects; the others stay, extra boxes are added', () => {
   const evidence: Box[] = [
     [0, 0, 10, 10],

@@ -36,6 +36,7 @@ export const rolloutRecordSchema: z.ZodType<RolloutRecord> = z.object({
   score: z.number(),
   image: z.string().optional(),
   answer: z.string().nullable(),
+  expected: z.string().optional(),
   correct: z.boolean(),
   boxes: z.array(boxSchema),
   rewards: z.partialRecord(rewardTerm, rewardValue),
