@@ -51,7 +51,7 @@ const VERL_RUN = 'verl-live';
 function verlLine(step: number, answer: string, score: number): string {
   const input = `<|im_start|>user\n<|vision_start|>${'<|image_pad|>'.repeat(16)}<|vision_end|>Where is the red car?<|im_end|>\n<|im_start|>assistant\n`;
   const output = `<think>the car <|box_start|>(100,200),(400,600)<|box_end|></think><answer>${answer}</answer>`;
-  return JSON.stringify({ input, output, score, step }) + '\n';
+  return JSON.stringify({ input, output, gts: 'left', score, step }) + '\n';
 }
 
 function lineCount(file: string): number {
@@ -373,6 +373,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
           writeFileSync(join(steps, '2.jsonl'), verlLine(2, 'left', 1));
           await until('step 2 streamed in while the panel is open', async () => ((await panelRolloutCount()) === 3 ? true : undefined));
           await showFirstRollout();
+          assert.equal(await panel.locator('.detail [data-fact=expected]').innerText(), 'expected left', "verl's gts is the reference");
           const image = panel.locator('.image-view img');
           await until('the joined image to load', async () =>
             (await image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0)) ? true : undefined,
@@ -399,6 +400,58 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
         } finally {
           if (follower.exitCode === null && follower.signalCode === null) follower.kill('SIGKILL');
         }
+      },
+      { independent: true },
+    );
+  });
+
+  it('compares the trained run with the imported one: curves overlaid by run, config differences, eval tables side by side', async (t) => {
+    await stage(
+      t,
+      '13-compare-runs',
+      async () => {
+        await runCommand(studio.page, 'iVGR: Compare Runs');
+        // The workspace holds two runs now, the trained one and the imported one: tick both.
+        for (const run of [RUN_NAME, VERL_RUN]) {
+          const box = studio.page.locator(`.quick-input-widget .quick-input-list .monaco-checkbox[aria-label="${run}"]`);
+          await box.click();
+          await studio.page
+            .locator(`.quick-input-widget .quick-input-list .monaco-checkbox[aria-label="${run}"][aria-checked=true]`)
+            .waitFor();
+        }
+        await studio.page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
+        // The first chosen run's panel opens on its Runs tab with the other run ticked.
+        const title = await until('the comparison panel in front', async () => {
+          const active = await studio.page.locator('.tabs-container .tab.active').first().innerText();
+          return /iVGR: /.test(active) ? active.trim() : undefined;
+        });
+        panel = await webviewContent(studio.page, title);
+        const compare = panel.locator('.runs-compare');
+        const ids = await until('both runs in the comparison', async () => {
+          const runs = (await compare.getAttribute('data-runs'))?.split(',') ?? [];
+          return runs.length === 2 ? runs : undefined;
+        }).catch(async (e: Error) => {
+          throw new Error(
+            `${e.message} (panel ${title}; notifications: ${(await notifications(studio.page)).join(' | ')})`,
+            { cause: e },
+          );
+        });
+        assert.ok(ids.some((id) => id.startsWith(RUN_NAME)) && ids.includes(VERL_RUN), `compared: ${ids.join(', ')}`);
+        const legend = await panel.locator('.runs-charts .chart[data-chart=reward] .u-legend .u-series .u-label').allInnerTexts();
+        for (const run of [RUN_NAME, VERL_RUN])
+          assert.ok(
+            legend.some((l) => l.startsWith(run)),
+            `the reward chart has a curve of ${run}: ${legend.join(' | ')}`,
+          );
+        assert.ok((await panel.locator('.config-diff tbody tr').count()) > 0, 'the config differences are listed');
+        const headers = (await panel.locator('.runs-eval thead th').allInnerTexts()).map((h) => h.trim());
+        const trained = headers.findIndex((h) => h.startsWith(RUN_NAME));
+        const imported = headers.indexOf(VERL_RUN);
+        assert.ok(trained >= 3 && imported >= 3, `one eval column per run: ${headers.join(' | ')}`);
+        const row = panel.locator('.runs-eval tbody tr', { has: panel.locator('td', { hasText: /^step-\d+/ }) }).first();
+        const cells = (await row.locator('td').allInnerTexts()).map((c) => c.trim());
+        assert.match(cells[trained]!, /^\d+(\.\d+)?%/, `the trained run's own checkpoint: ${cells.join(' | ')}`);
+        assert.equal(cells[imported], '–', 'the imported run evaluated nothing');
       },
       { independent: true },
     );

@@ -47,6 +47,10 @@ export class RunPanel {
   private evidence: Promise<Map<string, { evidence: Box[]; evidenceLabels?: string[] }>> | null = null;
   private sentCheckpoints = '';
   private sentEvalSummary = '';
+  /** Whether the webview's page is loaded: a hidden panel's page is torn down and reloads when shown. */
+  private live = false;
+  /** A comparison asked for while the page was not loaded, shown once it says it is ready. */
+  private pendingComparison: string[] | null = null;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -82,6 +86,9 @@ export class RunPanel {
       title: panel.title,
     });
     const onMessage = panel.webview.onDidReceiveMessage((data: unknown) => void this.receive(data));
+    const onViewState = panel.onDidChangeViewState((e) => {
+      if (!e.webviewPanel.visible) this.live = false;
+    });
     const unfollow = followRun(registry, runDir, {
       status: (status) => this.post({ type: 'status', status: this.withControls(status) }),
       metrics: (record) => this.post({ type: 'metrics', records: [record] }),
@@ -97,6 +104,7 @@ export class RunPanel {
     });
     panel.onDidDispose(() => {
       onMessage.dispose();
+      onViewState.dispose();
       unfollow();
       this.tryPrompt.dispose();
       onDispose();
@@ -114,7 +122,8 @@ export class RunPanel {
 
   /** Shows the Runs comparison with these runs (ids), as the Compare Runs command chose them. */
   showComparison(runs: string[]): void {
-    this.post({ type: 'openRunComparison', runs });
+    if (this.live) this.post({ type: 'openRunComparison', runs });
+    else this.pendingComparison = runs;
   }
 
   sendTags(tags: string[]): void {
@@ -243,7 +252,13 @@ export class RunPanel {
       case 'ready':
         if (m.protocol !== PROTOCOL_VERSION)
           throw new Error(`the panel speaks protocol ${m.protocol}, the extension ${PROTOCOL_VERSION}; reload the window`);
-        return this.init();
+        await this.init();
+        this.live = true;
+        if (this.pendingComparison) {
+          this.post({ type: 'openRunComparison', runs: this.pendingComparison });
+          this.pendingComparison = null;
+        }
+        return;
       case 'queryRollouts': {
         // While the first index build runs, the newest rows come from the file's tail at once.
         const quick = this.query.indexed ? null : await this.query.newestPage(m.filter, m.sort, m.offset, m.limit);
