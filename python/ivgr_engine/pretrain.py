@@ -43,7 +43,7 @@ PAUSED_EXIT = 3
 
 @dataclass
 class Example:
-    image: Path
+    image: Path | None  # None: a text-only question (a `match` stage)
     width: int
     height: int
     objects: list[dict]
@@ -74,7 +74,8 @@ class Pool:
 
     def example(self, i: int, q: int) -> Example:
         it = self.items[i]
-        return Example(self.root / it["image"], it["width"], it["height"], it["objects"], it["questions"][q])
+        image = self.root / it["image"] if it.get("image") else None
+        return Example(image, it["width"], it["height"], it["objects"], it["questions"][q])
 
     def sample(self, rng: random.Random) -> Example:
         i = rng.randrange(len(self.items))
@@ -198,11 +199,13 @@ class Trainer:
     def prompt_ids(self, q: dict) -> list[int]:
         question = q["question"]
         system = self.cfg.get("system")
-        if q["task"] == "trace":
+        if q["task"] in ("trace", "match"):
+            # A match question stands where a textual trace ends, so it is asked as one.
             system = self.cfg["traceSystem"]
-            question = f"{question}\n{self.cfg['instructions'][q['stream']]}"
+            question = f"{question}\n{self.cfg['instructions'][q.get('stream', 'textual')]}"
         head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-        text = f"{head}<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>{question}<|im_end|>\n<|im_start|>assistant\n"
+        vision = "" if q["task"] == "match" else "<|vision_start|><|image_pad|><|vision_end|>"
+        text = f"{head}<|im_start|>user\n{vision}{question}<|im_end|>\n<|im_start|>assistant\n{q.get('prefix', '')}"
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         n = self.grid * self.grid
         out: list[int] = []
@@ -247,13 +250,16 @@ class Trainer:
         images, rows, labels, starts = [], [], [], []
         colours, shapes, targets, objects = [], [], [], []
         for ex in examples:
-            with Image.open(ex.image) as im:
-                images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
             p = self.prompt_ids(ex.question)
             a = self.tok(ex.question["answer"], add_special_tokens=False)["input_ids"] + [self.end_id]
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
+            if ex.image is None:
+                targets.append([])
+                continue
+            with Image.open(ex.image) as im:
+                images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
             c, s, t, objs = self.cell_labels(ex)
             colours.append(c)
             shapes.append(s)
@@ -268,11 +274,13 @@ class Trainer:
             ids[i, : len(r)] = torch.tensor(r)
             lab[i, : len(l)] = torch.tensor(l)
             mask[i, : len(r)] = 1
-        vis = self.ip(images=images, return_tensors="pt")
+        vis = self.ip(images=images, return_tensors="pt") if images else {"pixel_values": None, "image_grid_thw": None}
+        empty = torch.zeros(0, dtype=torch.long)
         return {
-            "ids": ids, "labels": lab, "mask": mask, "starts": starts,
+            "ids": ids, "labels": lab, "mask": mask, "starts": starts, "images": len(images),
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
-            "colour": torch.cat(colours), "shape": torch.cat(shapes), "targets": targets, "objects": objects,
+            "colour": torch.cat(colours) if colours else empty, "shape": torch.cat(shapes) if shapes else empty,
+            "targets": targets, "objects": objects,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -294,6 +302,10 @@ class Trainer:
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
+        if b["images"] == 0:
+            # Text only: nothing for the training aids to read.
+            parts["total"] = lm
+            return parts
         if w["dense"] > 0:
             v = self.captured["visual"].float()
             parts["dense"] = F.cross_entropy(self.aux.colour(v), b["colour"]) + F.cross_entropy(self.aux.shape(v), b["shape"])
@@ -309,7 +321,7 @@ class Trainer:
         if w["position"] > 0:
             layer = out.hidden_states[min(len(out.hidden_states) - 1, int(self.cfg["positionLayer"]))]
             h = layer[img].float()
-            cells = torch.arange(self.grid * self.grid).repeat(len(b["starts"]))
+            cells = torch.arange(self.grid * self.grid).repeat(b["images"])
             parts["position"] = F.cross_entropy(self.aux.row(h), cells // self.grid) + F.cross_entropy(self.aux.col(h), cells % self.grid)
         if w["attention"] > 0:
             terms = []

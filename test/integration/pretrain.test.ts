@@ -134,3 +134,54 @@ test('a recipe with an unknown field is refused with its file and line, and no r
   assert.match(p.stderr(), /bad\.yaml:4: stages\.0\.sceen: unknown field/);
   assert.ok(!existsSync(join(root, 'runs-bad')));
 });
+
+test(
+  'a text-only match stage trains without images, and a later stage replays it in batches with pictures',
+  { timeout: 600_000 },
+  async () => {
+    const file = join(root, 'match.yaml');
+    writeFileSync(
+      file,
+      `name: tiny-match
+batchSize: 8
+heldOut: 8
+evalEvery: 20
+checkpointEvery: 20
+optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
+stages:
+  - name: match
+    steps: 20
+    pool: 64
+    scene: { tasks: [match] }
+  - name: colour
+    steps: 4
+    pool: 16
+    replay: 0.5
+    scene: { targetScale: 0.3, distractors: { min: 0, max: 0 }, clutter: false, tasks: [colour] }
+`,
+    );
+    const runDir = join(root, 'runs', 'm');
+    const p = ivgr(['pretrain', file, '--runs-dir', join(root, 'runs'), '--run-id', 'm']);
+    assert.equal(await p.exit, 0, p.stderr());
+    assert.equal(readRunJson(runDir).status, 'finished');
+    // Nothing is drawn for a text-only pool; its questions carry the given start of the answer.
+    assert.equal(existsSync(join(runDir, 'data', 'match')), false);
+    const first = JSON.parse(readFileSync(join(runDir, 'data', 'match.jsonl'), 'utf8').split('\n')[0]!) as {
+      image: string | false;
+      questions: { prefix: string; answer: string }[];
+    };
+    assert.equal(first.image, false);
+    assert.match(first.questions[0]!.prefix, /It matches option$/);
+    const held = metrics(runDir).filter((m) => m.perception);
+    assert.deepEqual(
+      held.map((m) => m.step),
+      [0, 20, 24],
+    );
+    assert.ok(
+      'match-val.match' in held[2]!.perception! && 'colour-val.colour' in held[2]!.perception!,
+      JSON.stringify(held[2]!.perception),
+    );
+    const [start, mid] = held.map((m) => m.perception!.loss!);
+    assert.ok(mid! < start!, `held-out loss ${start} -> ${mid}`);
+  },
+);

@@ -17,6 +17,7 @@ const spec: PerceptionSceneSpec = {
 test('every question names exactly one object and its answer describes that object', () => {
   for (let i = 0; i < 150; i++) {
     const { item, scene } = perceptionItem(3, 'demo', i, spec, 'qwen2-1000');
+    assert.ok(scene, 'a perception question comes with its picture');
     assert.equal(item.objects.length, scene.objects.length);
     assert.equal(item.questions.length, spec.tasks.length);
     for (const q of item.questions) {
@@ -60,7 +61,25 @@ test('the easiest stage draws one object on a plain background', () => {
     'qwen2-1000',
   );
   assert.equal(item.objects.length, 1);
-  assert.equal(scene.clutter.length, 0);
+  assert.equal(scene?.clutter.length, 0);
+});
+
+test('a match question is text only: the stated value is given, and its option letter is the answer', () => {
+  const letters = new Map<string, number>();
+  for (let i = 0; i < 200; i++) {
+    const { item, scene } = perceptionItem(5, 'match', i, { ...spec, tasks: ['match'] }, 'qwen2-1000');
+    assert.equal(scene, null);
+    assert.equal(item.image, false);
+    const [q] = item.questions;
+    const options = Object.fromEntries([...q!.question.matchAll(/([A-D])\. (\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    const value = /^<think>It (?:is a|is|reads) (\S+)\. It matches option$/.exec(q!.prefix ?? '')?.[1];
+    const letter = /^ ([A-D])\.<\/think><answer>\1<\/answer>$/.exec(q!.answer)?.[1];
+    assert.ok(value && letter, `${q!.prefix} | ${q!.answer}`);
+    assert.equal(options[letter], value, q!.question);
+    letters.set(letter, (letters.get(letter) ?? 0) + 1);
+  }
+  assert.equal(letters.size, 4, 'the answer is any of the four letters');
+  assert.throws(() => perceptionItem(5, 'x', 0, { ...spec, tasks: ['match', 'colour'] }, 'qwen2-1000'), /match questions only/);
 });
 
 test('the tokenizer corpus holds every question form and answer', () => {
@@ -119,5 +138,8 @@ test("a trace stage asks benchmark questions answered by both streams' reference
       else assert.ok(cited.every((b, k) => iou(b, item.objects[q.objects![k]!]!.box) > 0.9));
     }
   }
-  assert.throws(() => perceptionItem(2, 'x', 0, { ...trace, tasks: ['trace', 'colour'] }, 'qwen2-1000'), /a trace stage asks traces only/);
+  assert.throws(
+    () => perceptionItem(2, 'x', 0, { ...trace, tasks: ['trace', 'colour'] }, 'qwen2-1000'),
+    /a trace stage asks trace questions only/,
+  );
 });

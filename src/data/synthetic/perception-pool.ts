@@ -1,6 +1,6 @@
 /**
  * Renders perception pools for pretraining: <dir>/<pool>.jsonl (one scene per line with its
- * objects and questions) and <dir>/<pool>/<id>.png. A pool already complete with the same
+ * objects and questions) and <dir>/<pool>/<id>.png (none for a text-only item). A pool already complete with the same
  * settings is kept, so a resumed pretraining run does not draw its scenes again.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -36,13 +36,16 @@ export async function ensurePerceptionPool(
   } catch {
     // no stamp: draw the pool
   }
-  await mkdir(join(dir, r.name), { recursive: true });
+  await mkdir(dir, { recursive: true });
   const lines: string[] = [];
   for (let i = 0; i < r.count; i++) {
     const { item, scene } = perceptionItem(r.seed, r.name, i, r.spec, r.convention);
-    const image = `${r.name}/${item.id}.png`;
-    await writeFile(join(dir, image), await renderScene(scene, textMode));
-    lines.push(JSON.stringify({ ...item, image }));
+    if (scene) {
+      if (i === 0) await mkdir(join(dir, r.name), { recursive: true });
+      const image = `${r.name}/${item.id}.png`;
+      await writeFile(join(dir, image), await renderScene(scene, textMode));
+      lines.push(JSON.stringify({ ...item, image }));
+    } else lines.push(JSON.stringify(item));
     onProgress?.(i + 1, r.count);
   }
   const tmp = join(dir, `${r.name}.jsonl.${process.pid}.tmp`);

@@ -12,7 +12,7 @@ import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type S
 import { formatBox } from './traces';
 import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type Relation, type ShapeName } from './vocabulary';
 
-export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace'] as const;
+export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 
 /** One curriculum stage's scenes: canvas, target size, how many other objects, which questions. */
@@ -53,10 +53,17 @@ export interface PerceptionQuestion {
   objects?: number[];
   /** For `trace`: the stream whose reference trace is the answer (its instruction line is added to the question). */
   stream?: Stream;
+  /**
+   * For `match`: the start of the assistant's turn, given rather than learnt; the answer continues
+   * it. A `match` question is text only: no image.
+   */
+  prefix?: string;
 }
 
 export interface PerceptionItem {
   id: string;
+  /** False for a text-only item (a `match` stage): nothing is rendered for it. */
+  image: boolean;
   width: number;
   height: number;
   objects: PerceptionObject[];
@@ -66,7 +73,7 @@ export interface PerceptionItem {
 
 /** The question and answer for `task` about object `o` (which is unique by the name used). */
 export function askAbout(
-  task: Exclude<PerceptionTask, 'relation' | 'trace'>,
+  task: Exclude<PerceptionTask, 'relation' | 'trace' | 'match'>,
   o: PerceptionObject,
   size: { width: number; height: number },
   convention: CoordConvention,
@@ -135,12 +142,14 @@ export function perceptionItem(
   index: number,
   spec: PerceptionSceneSpec,
   convention: CoordConvention,
-): { item: PerceptionItem; scene: Scene } {
+): { item: PerceptionItem; scene: Scene | null } {
   if (spec.tasks.length === 0) throw new RangeError('a perception stage needs at least one task');
-  if (spec.tasks.includes('trace')) {
-    if (spec.tasks.length > 1) throw new RangeError('a trace stage asks traces only (mix perception questions in with replay)');
-    return traceItem({ seed, pool, index }, spec, convention);
-  }
+  for (const only of ['trace', 'match'] as const)
+    if (spec.tasks.includes(only) && spec.tasks.length > 1)
+      throw new RangeError(`a ${only} stage asks ${only} questions only (mix perception questions in with replay)`);
+  if (spec.tasks.includes('trace')) return traceItem({ seed, pool, index }, spec, convention);
+  if (spec.tasks.includes('match'))
+    return { item: matchItem(new Prng(seed, hashString(pool), index, 0x3a7c), `${pool}-${String(index).padStart(6, '0')}`), scene: null };
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
     const canvas = pickCanvas(rng, spec.size);
@@ -174,13 +183,25 @@ export function perceptionItem(
         const object = task === 'word' ? 0 : (pair?.[0] ?? (rng.pick(shapesAt) as number));
         const asked = pair
           ? askRelation(objects[pair[0]] as PerceptionObject, objects[pair[1]] as PerceptionObject, pair[2])
-          : askAbout(task === 'relation' || task === 'trace' ? 'place' : task, objects[object] as PerceptionObject, size, convention);
+          : askAbout(
+              task === 'relation' || task === 'trace' || task === 'match' ? 'place' : task,
+              objects[object] as PerceptionObject,
+              size,
+              convention,
+            );
         const pool = OPTION_POOLS[asked.task];
         const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool) : asked;
         return { ...q, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
       });
       return {
-        item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: canvas.width, height: canvas.height, objects, questions },
+        item: {
+          id: `${pool}-${String(index).padStart(6, '0')}`,
+          image: true,
+          width: canvas.width,
+          height: canvas.height,
+          objects,
+          questions,
+        },
         scene,
       };
     } catch (err) {
@@ -218,7 +239,10 @@ function traceItem(
     objects: evidence.filter((k) => k >= 0),
     stream,
   }));
-  return { item: { id: `${pool}-${String(index).padStart(6, '0')}`, width: scene.width, height: scene.height, objects, questions }, scene };
+  return {
+    item: { id: `${pool}-${String(index).padStart(6, '0')}`, image: true, width: scene.width, height: scene.height, objects, questions },
+    scene,
+  };
 }
 
 /** A scene that fits: large objects on a small canvas rarely leave no room, and then the next seed is drawn. */
@@ -230,6 +254,47 @@ function generateWithRoom(seed: number, index: number, opts: GenerateOptions): G
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }
   }
+}
+
+/** How a reference trace states a value before it names the option (src/data/synthetic/generate.ts). */
+const STATED: Record<'colour' | 'shape' | 'word', (v: string) => string> = {
+  colour: (v) => `It is ${v}.`,
+  shape: (v) => `It is a ${v}.`,
+  word: (v) => `It reads ${v}.`,
+};
+
+/**
+ * A text-only question in the benchmark's options format whose value is already stated at the
+ * start of the answer, as a reference trace states it: "... It is a cross. It matches option" is
+ * given and " D." is learnt. This is the step from a value read off the image to its letter: a
+ * lookup in the question's own text that the tiny model does not learn from traces alone.
+ */
+function matchItem(rng: Prng, id: string): PerceptionItem {
+  const kind = rng.pick(['colour', 'shape', 'word'] as const);
+  const pool: readonly string[] = kind === 'colour' ? COLOUR_NAMES : kind === 'shape' ? SHAPES : WORDS;
+  const value = rng.pick(pool);
+  const asked =
+    kind === 'colour'
+      ? `What colour is the small ${rng.pick(SHAPES)}?`
+      : kind === 'shape'
+        ? `What shape is the small ${rng.pick(COLOUR_NAMES)} object?`
+        : `What word is written on the small ${rng.pick(COLOUR_NAMES)} sign?`;
+  const q = withOptions(rng, { task: 'match', question: asked, answer: value }, pool);
+  return {
+    id,
+    image: false,
+    width: 0,
+    height: 0,
+    objects: [],
+    questions: [
+      {
+        ...q,
+        answer: ` ${q.answer}.</think><answer>${q.answer}</answer>`,
+        object: -1,
+        prefix: `<think>${STATED[kind](value)} It matches option`,
+      },
+    ],
+  };
 }
 
 function askRelation(a: PerceptionObject, b: PerceptionObject, relation: Relation): Omit<PerceptionQuestion, 'object'> {
