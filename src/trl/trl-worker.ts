@@ -6,20 +6,17 @@
  * honours at the next step boundary with a checkpoint; resume relaunches from that checkpoint.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunStatus } from '../core/types';
 import type { WorkerStatus } from '../core/protocol/control';
 import { pythonPath } from '../engine/torch/python-env';
 import { readRunJson, runPaths, updateRunJson } from '../run/run-dir';
-import { serveControl, type ControlServer } from '../worker/control-server';
-import { Progress } from '../worker/progress';
 import { openRunData } from '../worker/run-inputs';
 import type { WorkerOptions } from '../worker/worker';
+import { WorkerShell } from '../worker/worker-shell';
 import { EventFollower } from './event-follower';
 import { accelerateCommand, writeTrlLaunch, trlFiles } from './trl-launch';
-
-type Request = 'pause' | 'resume' | 'stop';
 
 /** `<run>/trl/control`: the request the Python side reads at each step boundary. */
 export function controlFile(runDir: string): string {
@@ -30,120 +27,74 @@ export async function runTrlWorker(runDir: string, opts: WorkerOptions = {}): Pr
   const paths = runPaths(runDir);
   const run = readRunJson(runDir);
   const config = run.config;
-  const progress = opts.progress ?? new Progress();
-  const status: WorkerStatus = {
-    status: 'running',
-    step: run.step ?? 0,
-    totalSteps: config.steps,
-    phase: 'starting',
-    reward: {},
-    pid: process.pid,
-  };
-  let control: ControlServer | null = null;
-  const log = (level: 'info' | 'warn' | 'error', text: string): void => {
-    appendFileSync(paths.log, `${new Date().toISOString()} ${level} worker: ${text}\n`);
-    control?.broadcast({ type: 'log', level, source: 'worker', text });
-    progress.line(`${level === 'info' ? '' : `${level}: `}${text}`);
-  };
-  const setStatus = (patch: Partial<WorkerStatus>): void => {
-    Object.assign(status, patch);
-    control?.broadcast({ type: 'status', status: { ...status } });
-  };
-
-  let pending: Request | null = null;
-  let wake: (() => void) | null = null;
-  const request = (r: Request): void => {
-    pending = r === 'resume' && status.status !== 'paused' ? pending : r;
-    if (r !== 'resume' && status.status === 'running') writeFileSync(controlFile(runDir), r);
-    wake?.();
-  };
-  updateRunJson(runDir, { status: 'running', pid: process.pid, message: undefined });
-  control = await serveControl(
-    paths.controlSocket,
-    run.id,
-    () => ({ ...status }),
-    (m) => request(m.type),
-    (w) => log('warn', w),
-  );
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    progress.line(interrupts === 1 ? 'pausing at the end of this step (Ctrl-C again stops)' : 'stopping at the end of this step');
-    request(interrupts === 1 && status.status !== 'paused' ? 'pause' : 'stop');
-  };
-  const onSigterm = (): void => request('stop');
-  if (opts.signals) {
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-  }
+  const shell = await WorkerShell.open(runDir, run, {
+    ...opts,
+    // The Python side reads the request at its next step boundary; a resume before then takes it back.
+    onRequest: (pending, status) => {
+      if (status.status !== 'running') return;
+      if (pending === 'pause' || pending === 'stop') writeFileSync(controlFile(runDir), pending);
+      else rmSync(controlFile(runDir), { force: true });
+    },
+  });
+  const { progress } = shell;
   const follower = new EventFollower(runDir, (file, offset, record) => {
-    control?.broadcast({ type: 'event', file, offset, record });
+    shell.event(file, offset, record);
     if (file === 'metrics' && typeof record.step === 'number') {
       const reward = (record.reward ?? {}) as WorkerStatus['reward'];
-      setStatus({ step: record.step, phase: 'idle', reward });
+      shell.setStatus({ step: record.step, phase: 'idle', reward });
       progress.update('train', record.step, config.steps, `reward g=${fmt(reward.grounded)} t=${fmt(reward.textual)}`);
     }
   });
 
   let final: RunStatus = 'crashed';
   try {
-    const data = await openRunData(run, config, (text) => log('info', text));
+    const data = await openRunData(run, config, (text) => shell.write('info', text));
     const files = await writeTrlLaunch(trlFiles(join(runDir, 'trl')).dir, config, data, {
       ...(opts.python ? { python: opts.python } : {}),
-      log: (text) => log('info', text),
+      log: (text) => shell.write('info', text),
     });
     follower.start();
     for (;;) {
       rmSync(controlFile(runDir), { force: true });
-      setStatus({ status: 'running', phase: 'train' });
+      shell.setStatus({ status: 'running', phase: 'train' });
       // The Python side continues from the newest TRL checkpoint of the run when there is one.
       const extra = opts.untilStep !== undefined ? ['--until', String(opts.untilStep)] : [];
-      const code = await launch(runDir, accelerateCommand(opts.python ?? pythonPath(), runDir, files, config, extra), log);
+      const code = await launch(runDir, accelerateCommand(opts.python ?? pythonPath(), runDir, files, config, extra), (level, text) =>
+        shell.write(level, text),
+      );
       follower.poll();
       const after = readRunJson(runDir);
       if (code !== 0) throw new Error(after.message ?? `accelerate launch exited with ${code}; see ${paths.log}`);
-      if (after.status !== 'paused' || pending === 'stop') {
+      if (after.status !== 'paused' || shell.pending === 'stop') {
         final = after.status === 'paused' ? 'stopped' : after.status;
         break;
       }
       // Paused: this worker stays, so a client can resume it as it resumes the ivgr trainer's.
-      pending = pending === 'pause' ? null : pending;
+      if (shell.pending === 'pause') shell.pending = null;
       updateRunJson(runDir, { pid: process.pid });
-      setStatus({ status: 'paused', step: after.step, phase: 'idle' });
-      log('info', `paused at step ${after.step} with a checkpoint`);
-      while (pending === null) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      if ((pending as Request) === 'stop') {
+      shell.setStatus({ status: 'paused', step: after.step, phase: 'idle' });
+      shell.write('info', `paused at step ${after.step} with a checkpoint`);
+      if ((await shell.nextRequest()) === 'stop') {
         final = 'stopped';
         break;
       }
-      pending = null;
-      interrupts = 0;
-      log('info', `resuming from the checkpoint of step ${after.step}`);
+      shell.resumed();
+      shell.write('info', `resuming from the checkpoint of step ${after.step}`);
     }
     progress.done();
-    log('info', `${final} at step ${readRunJson(runDir).step}`);
+    shell.write('info', `${final} at step ${readRunJson(runDir).step}`);
   } catch (err) {
-    progress.done();
-    const message = err instanceof Error ? err.message : String(err);
-    log('error', message);
-    updateRunJson(runDir, { status: 'crashed', pid: null, message });
-    setStatus({ status: 'crashed', message });
+    shell.failed(err);
     await shutdown();
     throw err;
   }
-  updateRunJson(runDir, { status: final, pid: null });
-  setStatus({ status: final, phase: 'idle' });
+  shell.ended(final);
   await shutdown();
   return final;
 
   async function shutdown(): Promise<void> {
     follower.stop();
-    await control?.close();
-    if (opts.signals) {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
-    }
+    await shell.close();
   }
 }
 
