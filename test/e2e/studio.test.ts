@@ -431,10 +431,7 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
           const runs = (await compare.getAttribute('data-runs'))?.split(',') ?? [];
           return runs.length === 2 ? runs : undefined;
         }).catch(async (e: Error) => {
-          throw new Error(
-            `${e.message} (panel ${title}; notifications: ${(await notifications(studio.page)).join(' | ')})`,
-            { cause: e },
-          );
+          throw new Error(`${e.message} (panel ${title}; notifications: ${(await notifications(studio.page)).join(' | ')})`, { cause: e });
         });
         assert.ok(ids.some((id) => id.startsWith(RUN_NAME)) && ids.includes(VERL_RUN), `compared: ${ids.join(', ')}`);
         const legend = await panel.locator('.runs-charts .chart[data-chart=reward] .u-legend .u-series .u-label').allInnerTexts();
