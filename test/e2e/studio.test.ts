@@ -419,12 +419,16 @@ describe('iVGR Studio in code-server', { skip, timeout: 8 * 60_000 }, () => {
             .locator(`.quick-input-widget .quick-input-list .monaco-checkbox[aria-label="${run}"][aria-checked=true]`)
             .waitFor();
         }
+        // The command takes the ticked runs in the list's order; the first one's panel opens on its
+        // Runs tab with the other ticked.
+        const first = (await studio.page
+          .locator('.quick-input-widget .quick-input-list .monaco-list-row[data-index="0"] .monaco-checkbox')
+          .getAttribute('aria-label'))!;
         await studio.page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
-        // The first chosen run's panel opens on its Runs tab with the other run ticked.
-        const title = await until('the comparison panel in front', async () => {
-          const active = await studio.page.locator('.tabs-container .tab.active').first().innerText();
-          return /iVGR: /.test(active) ? active.trim() : undefined;
-        });
+        const title = `iVGR: ${first}`;
+        await until(`the ${first} panel in front`, async () =>
+          (await studio.page.locator('.tabs-container .tab.active').first().innerText()).trim() === title ? true : undefined,
+        );
         panel = await webviewContent(studio.page, title);
         const compare = panel.locator('.runs-compare');
         const ids = await until('both runs in the comparison', async () => {
