@@ -12,18 +12,8 @@ import { putLastOfStep } from '../src/core/attempts';
 import { canvasPng, saveExport } from './chart-export';
 import { onThemeChange, readChartTheme, type ChartTheme } from './chart-theme';
 import type { Host } from './host';
-import {
-  applies,
-  CHARTS,
-  columns,
-  fitRange,
-  STEP_INCREMENTS,
-  hasValues,
-  seriesCsv,
-  smooth,
-  type ChartDef,
-  type SeriesDef,
-} from './metrics-series';
+import { applies, CHARTS, columns, fitRange, hasValues, seriesCsv, smooth, type ChartDef, type SeriesDef } from './metrics-series';
+import { stepChartOptions } from './step-chart';
 import * as ui from './ui/index';
 
 /** Opacity of the raw line behind a smoothed one. */
@@ -178,31 +168,17 @@ export class ChartsView {
         h('h3', {}, def.title, h('span', { class: 'chart-export' }, png, csv)),
       );
       this.element.append(box);
-      const axis = { stroke: theme.fg, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid } };
       const colour = (s: SeriesDef) => theme.series[s.color % theme.series.length]!;
       const entry: Plot = { def, series, plot: null as unknown as uPlot, box, raw: [], extent: [null, null] };
       const opts: uPlot.Options = {
-        width: this.chartWidth(),
-        height: 180,
-        // The range covers the raw values too, so the faint line is never clipped.
-        scales: {
-          x: { time: false },
-          y: { range: (_u, min, max) => fitRange(lowest(min, entry.extent[0]), highest(max, entry.extent[1])) },
-        },
-        axes: [{ ...axis, incrs: STEP_INCREMENTS }, axis],
-        cursor: { sync: { key: 'ivgr-steps' } },
-        series: [
-          { label: 'step' },
-          ...series.map((s) => ({
-            label: s.label,
-            stroke: colour(s),
-            width: 1.5,
-            dash: s.dash ? [4, 3] : undefined,
-            spanGaps: true,
-            // uPlot fills points white by default, which glares on a dark theme.
-            points: { fill: theme.bg },
-          })),
-        ],
+        ...stepChartOptions(theme, {
+          width: this.chartWidth(),
+          height: 180,
+          syncKey: 'ivgr-steps',
+          // The range covers the raw values too, so the faint line is never clipped.
+          range: (min, max) => fitRange(lowest(min, entry.extent[0]), highest(max, entry.extent[1])),
+          lines: series.map((s) => ({ label: s.label, stroke: colour(s), dash: s.dash ? [4, 3] : undefined })),
+        }),
         // The raw values go under the smoothed lines: drawn after the axes, before the series.
         hooks: {
           drawAxes: [

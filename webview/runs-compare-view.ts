@@ -13,7 +13,8 @@ import { onThemeChange, readChartTheme } from './chart-theme';
 import { fill, h, pct } from './dom';
 import { ENGINE_LABEL } from './eval-view';
 import type { Host } from './host';
-import { applies, CHARTS, fitRange, hasValues, rewardWeights, smooth, STEP_INCREMENTS, type ChartDef } from './metrics-series';
+import { applies, CHARTS, fitRange, hasValues, rewardWeights, smooth, type ChartDef } from './metrics-series';
+import { stepChartOptions } from './step-chart';
 import * as ui from './ui/index';
 
 const DASHES = [undefined, [5, 3], [2, 2], [8, 3, 2, 3], [1, 3]];
@@ -130,31 +131,23 @@ export class RunsCompareView {
       280,
       this.chartsEl.clientWidth >= 900 ? Math.floor(this.chartsEl.clientWidth / 2) - 24 : this.chartsEl.clientWidth - 16,
     );
-    const axis = { stroke: theme.fg, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid } };
     for (const def of CHARTS) {
       if (!this.runs.some((r) => hasValues(def, r.metrics))) continue;
       const { steps, series } = overlayColumns(def, this.runs, this.smoothing);
       const box = h('div', { class: 'chart', data: { chart: def.id } }, h('h3', {}, def.title));
       this.chartsEl.append(box);
       const plot = new uPlot(
-        {
+        stepChartOptions(theme, {
           width,
           height: 200,
-          scales: { x: { time: false }, y: { range: (_u, min, max) => fitRange(min, max) } },
-          axes: [{ ...axis, incrs: STEP_INCREMENTS }, axis],
-          cursor: { sync: { key: 'ivgr-runs' } },
-          series: [
-            { label: 'step' },
-            ...series.map((s) => ({
-              label: s.label,
-              stroke: theme.series[s.run % theme.series.length]!,
-              width: 1.5,
-              dash: DASHES[s.dash % DASHES.length],
-              spanGaps: true,
-              points: { fill: theme.bg },
-            })),
-          ],
-        },
+          syncKey: 'ivgr-runs',
+          range: fitRange,
+          lines: series.map((s) => ({
+            label: s.label,
+            stroke: theme.series[s.run % theme.series.length]!,
+            dash: DASHES[s.dash % DASHES.length],
+          })),
+        }),
         [steps, ...series.map((s) => s.values)] as uPlot.AlignedData,
         box,
       );
