@@ -167,10 +167,10 @@ stages:
     // Nothing is drawn for a text-only pool; its questions carry the given start of the answer.
     assert.equal(existsSync(join(runDir, 'data', 'match')), false);
     const first = JSON.parse(readFileSync(join(runDir, 'data', 'match.jsonl'), 'utf8').split('\n')[0]!) as {
-      image: string | false;
+      image?: string;
       questions: { prefix: string; answer: string }[];
     };
-    assert.equal(first.image, false);
+    assert.equal(first.image, undefined, 'a text-only pool line names no image');
     assert.match(first.questions[0]!.prefix, /It matches option$/);
     const held = metrics(runDir).filter((m) => m.perception);
     assert.deepEqual(

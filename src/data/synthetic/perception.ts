@@ -62,8 +62,6 @@ export interface PerceptionQuestion {
 
 export interface PerceptionItem {
   id: string;
-  /** False for a text-only item (a `match` stage): nothing is rendered for it. */
-  image: boolean;
   width: number;
   height: number;
   objects: PerceptionObject[];
@@ -148,8 +146,9 @@ export function perceptionItem(
     if (spec.tasks.includes(only) && spec.tasks.length > 1)
       throw new RangeError(`a ${only} stage asks ${only} questions only (mix perception questions in with replay)`);
   if (spec.tasks.includes('trace')) return traceItem({ seed, pool, index }, spec, convention);
+  // A text-only item has no scene: nothing is rendered for it.
   if (spec.tasks.includes('match'))
-    return { item: matchItem(new Prng(seed, hashString(pool), index, 0x3a7c), `${pool}-${String(index).padStart(6, '0')}`), scene: null };
+    return { item: matchItem(new Prng(seed, hashString(pool), index, 0x3a7c), itemId(pool, index)), scene: null };
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
     const canvas = pickCanvas(rng, spec.size);
@@ -195,8 +194,7 @@ export function perceptionItem(
       });
       return {
         item: {
-          id: `${pool}-${String(index).padStart(6, '0')}`,
-          image: true,
+          id: itemId(pool, index),
           width: canvas.width,
           height: canvas.height,
           objects,
@@ -208,6 +206,10 @@ export function perceptionItem(
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }
   }
+}
+
+function itemId(pool: string, index: number): string {
+  return `${pool}-${String(index).padStart(6, '0')}`;
 }
 
 /**
@@ -240,7 +242,7 @@ function traceItem(
     stream,
   }));
   return {
-    item: { id: `${pool}-${String(index).padStart(6, '0')}`, image: true, width: scene.width, height: scene.height, objects, questions },
+    item: { id: itemId(pool, index), width: scene.width, height: scene.height, objects, questions },
     scene,
   };
 }
@@ -282,7 +284,6 @@ function matchItem(rng: Prng, id: string): PerceptionItem {
   const q = withOptions(rng, { task: 'match', question: asked, answer: value }, pool);
   return {
     id,
-    image: false,
     width: 0,
     height: 0,
     objects: [],
