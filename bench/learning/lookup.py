@@ -11,12 +11,12 @@ folder on one held-out pool:
                    tokens would get from attention spread evenly over the image
   top-1            share of questions whose most-attended visual token lies on the asked object
   probes           linear probes (fitted on the training pool, scored on the held-out pool) for
-                   the asked object's colour and shape: from its own visual tokens (what the
-                   vision side offers) and from the language model's last hidden state at the
-                   answer position (what arrives where the answer is written)
+                   the asked object's colour and shape, and a sign's word: from the object's own
+                   visual tokens (what the vision side offers) and from the language model's last
+                   hidden state at the answer position (what arrives where the answer is written)
 
-Only colour and shape questions enter the attention and probe rows: they name one object and
-ask one of its attributes.
+Only colour and shape questions enter the attention rows, and colour, shape and word questions
+the probe rows: they name one object and ask one of its attributes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 
-from ivgr_engine.pretrain import COLOURS, SHAPES, Pool, Trainer  # noqa: E402
+from ivgr_engine.pretrain import COLOURS, SHAPES, WORDS, Pool, Trainer  # noqa: E402
 
 
 def load(run: Path, model: Path) -> Trainer:
@@ -91,6 +91,7 @@ def features(t: Trainer, exs: list) -> dict:
                 "top": top,
                 "colour": COLOURS.index(o["colour"]),
                 "shape": SHAPES.index(o["shape"]) if o["shape"] in SHAPES else -1,
+                "word": WORDS.index(o["word"]) if o.get("word") else -1,
                 "own": own,
                 "answer_state": last[i, q],
             })
@@ -137,17 +138,19 @@ def main() -> None:
         mass = sum(r["mass"][layer] for r in named) / len(named)
         top = sum(r["top"][layer] for r in named) / len(named)
         print(f"  layer {layer}: mass {mass:.2f}  top-1 on object {top:.0%}")
-    fit = [r for r in features(t, examples(Pool(data, a.pool), a.probe_train, {"colour", "shape"})) if r["own"] is not None]
-    print(f"linear probes (fitted on {len(fit)} training questions, scored on {len(named)} held-out)")
-    for attr, classes in (("colour", len(COLOURS)), ("shape", len(SHAPES))):
+    asked = [r for r in held if r["task"] in ("colour", "shape", "word") and r["own"] is not None]
+    fit = [r for r in features(t, examples(Pool(data, a.pool), a.probe_train, {"colour", "shape", "word"})) if r["own"] is not None]
+    print(f"linear probes (fitted on {len(fit)} training questions, scored on {len(asked)} held-out)")
+    for attr, classes in (("colour", len(COLOURS)), ("shape", len(SHAPES)), ("word", len(WORDS))):
         tr = [r for r in fit if r[attr] >= 0]
-        te = [r for r in named if r[attr] >= 0]
+        te = [r for r in asked if r[attr] >= 0]
+        if not tr or not te:
+            continue
         y_tr = torch.tensor([r[attr] for r in tr])
         y_te = torch.tensor([r[attr] for r in te])
         own = probe(torch.stack([r["own"] for r in tr]), y_tr, torch.stack([r["own"] for r in te]), y_te, classes)
         state = probe(torch.stack([r["answer_state"] for r in tr]), y_tr, torch.stack([r["answer_state"] for r in te]), y_te, classes)
-        print(f"  {attr:6s}: from the object's visual tokens {own:.0%}, from the answer position {state:.0%} (chance {1 / classes:.0%})")
-
+        print(f"  {attr:6s}: from the object's visual tokens {own:.0%}, from the answer position {state:.0%} (chance {1 / classes:.0%}, n={len(te)})")
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,8 @@ checkpoint (exit code 3).
 
 Training aids exist only here and are not saved with the model:
 - dense labels on the visual tokens (the colour and shape of the object each token shows),
-  so the vision tower's output becomes linearly readable;
+  so the vision tower's output becomes linearly readable, and object-level labels on the mean
+  of an object's tokens (its colour and shape, and a sign's word);
 - a position target (row and column of each visual token) read from a language-model layer;
 - an attention target: the attention mass from the answer position onto the visual tokens
   of the object the question names.
@@ -37,6 +38,7 @@ from .checkpoint import MODEL_FILES, published_key
 
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
 SHAPES = ["star", "circle", "square", "triangle", "diamond", "cross", "sign"]
+WORDS = ["CAT", "SUN", "MAP", "KEY", "BOX", "PEN", "CUP", "HAT"]
 STATE_FILE = "pretrain-state.pt"
 PAUSED_EXIT = 3
 
@@ -114,6 +116,7 @@ class AuxHeads(torch.nn.Module):
         self.col = torch.nn.Linear(hidden, grid)
         self.object_colour = torch.nn.Linear(vis_dim, len(COLOURS))
         self.object_shape = torch.nn.Linear(vis_dim, len(SHAPES))
+        self.object_word = torch.nn.Linear(vis_dim, len(WORDS))
 
 
 class Trainer:
@@ -213,15 +216,15 @@ class Trainer:
             out.extend([t] * n if t == self.image_pad else [t])
         return out
 
-    def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int], list[tuple[list[int], int, int]]]:
+    def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int], list[tuple[list[int], int, int, int]]]:
         """Per visual token: colour class, shape class (0: no object); the tokens of the asked object;
-        and per object its tokens, colour and shape."""
+        and per object its tokens, colour, shape and word (-100 for an object without one)."""
         g = self.grid
         colour = torch.zeros(g * g, dtype=torch.long)
         shape = torch.zeros(g * g, dtype=torch.long)
         best = torch.zeros(g * g)
         target: list[int] = []
-        objects: list[tuple[list[int], int, int]] = []
+        objects: list[tuple[list[int], int, int, int]] = []
         asked = ex.question.get("objects", [ex.question["object"]])
         sx, sy = g / ex.width, g / ex.height
         for k, o in enumerate(ex.objects):
@@ -241,7 +244,8 @@ class Trainer:
                         colour[i] = COLOURS.index(o["colour"]) + 1
                         shape[i] = SHAPES.index(o["shape"]) + 1
             if cells:
-                objects.append((cells, COLOURS.index(o["colour"]), SHAPES.index(o["shape"])))
+                word = WORDS.index(o["word"]) if o.get("word") else -100
+                objects.append((cells, COLOURS.index(o["colour"]), SHAPES.index(o["shape"]), word))
         return colour, shape, target, objects
 
     def batch(self, examples: list[Example]) -> dict:
@@ -265,7 +269,7 @@ class Trainer:
             shapes.append(s)
             targets.append(t)
             base = (len(colours) - 1) * self.grid * self.grid
-            objects.extend(([base + i for i in cells], oc, os_) for cells, oc, os_ in objs)
+            objects.extend(([base + i for i in cells], *labels) for cells, *labels in objs)
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         lab = torch.full((len(rows), width), -100, dtype=torch.long)
@@ -309,14 +313,17 @@ class Trainer:
         if w["dense"] > 0:
             v = self.captured["visual"].float()
             parts["dense"] = F.cross_entropy(self.aux.colour(v), b["colour"]) + F.cross_entropy(self.aux.shape(v), b["shape"])
-        if w.get("object", 0) > 0 and b["objects"]:
+        if (w.get("object", 0) > 0 or w.get("word", 0) > 0) and b["objects"]:
             # What an object's tokens say together, as attention reading them would: their mean names
-            # the colour and the shape (a token inside a large object shows only a patch of colour).
+            # the colour and the shape (a token inside a large object shows only a patch of colour), and
+            # a sign's word (each of its tokens shows only part of it).
             v = self.captured["visual"].float()
-            pooled = torch.stack([v[torch.tensor(cells)].mean(0) for cells, _, _ in b["objects"]])
-            oc = torch.tensor([c for _, c, _ in b["objects"]])
-            os_ = torch.tensor([s for _, _, s in b["objects"]])
-            parts["object"] = F.cross_entropy(self.aux.object_colour(pooled), oc) + F.cross_entropy(self.aux.object_shape(pooled), os_)
+            pooled = torch.stack([v[torch.tensor(cells)].mean(0) for cells, *_ in b["objects"]])
+            oc, os_, ow = (torch.tensor(col) for col in zip(*(labels for _, *labels in b["objects"])))
+            if w.get("object", 0) > 0:
+                parts["object"] = F.cross_entropy(self.aux.object_colour(pooled), oc) + F.cross_entropy(self.aux.object_shape(pooled), os_)
+            if w.get("word", 0) > 0 and bool((ow >= 0).any()):
+                parts["word"] = F.cross_entropy(self.aux.object_word(pooled), ow, ignore_index=-100)
         img = b["ids"] == self.image_pad
         if w["position"] > 0:
             layer = out.hidden_states[min(len(out.hidden_states) - 1, int(self.cfg["positionLayer"]))]

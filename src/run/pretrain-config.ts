@@ -83,8 +83,10 @@ export const pretrainConfigSchema = z
         object: nonNegative.default(1),
         position: nonNegative.default(0.5),
         attention: nonNegative.default(0.5),
+        /** The word of a sign, read from the mean of its visual tokens (an object-level label like `object`'s). */
+        word: nonNegative.default(0),
       })
-      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5 }),
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

@@ -24,6 +24,7 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 10
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
+aux: { word: 1 }
 stages:
   - name: single
     steps: 30
@@ -32,7 +33,7 @@ stages:
   - name: pair
     steps: 10
     pool: 32
-    scene: { targetScale: 0.25, distractors: { min: 1, max: 1 }, tasks: [colour, place, box] }
+    scene: { targetScale: 0.25, distractors: { min: 1, max: 1 }, tasks: [colour, place, box, word] }
 `,
 );
 
