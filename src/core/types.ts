@@ -11,6 +11,9 @@ export interface ImageSize {
   height: number;
 }
 
+/** The coordinate conventions, the default first: the CLI, the schemas and the wizards list these. */
+export const COORD_CONVENTIONS = ['qwen2-1000', 'qwen25-abs', 'relative', 'pixels'] as const;
+
 /** How a model writes coordinates inside its output. */
 export type CoordConvention =
   /** Qwen2.5-VL: absolute pixels of the smart-resized model input. */

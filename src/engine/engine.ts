@@ -4,6 +4,7 @@
  * log-probs until `update` or `release` drops them.
  */
 import { ENGINE_ERROR_CODES } from '../core/protocol/engine';
+import type { CoordConvention } from '../core/types';
 
 export interface LoadOptions {
   /** A local model folder, or "builtin:tiny" for the embedded default. */
@@ -29,7 +30,7 @@ export interface ModelInfo {
   parameters: number;
   /** Side of the square image the model sees, in pixels, when it resizes to a fixed grid. */
   imageSize: number;
-  coordConvention: 'qwen25-abs' | 'qwen2-1000' | 'relative' | 'pixels';
+  coordConvention: CoordConvention;
   device: string;
 }
 

@@ -3,7 +3,7 @@
  * rollout_data_dir, whether to follow it while the trainer writes, an optional dataset whose
  * images are joined, and how the model wrote its box coordinates. No vscode: the file dialogs come in as `choose`, so it is tested with fakes.
  */
-import type { CoordConvention } from '../core/types';
+import { COORD_CONVENTIONS, type CoordConvention } from '../core/types';
 import type { Prompter } from './wizards';
 
 export type ImportPathKind = 'file' | 'folder' | 'dataset';
@@ -15,13 +15,19 @@ export interface ImportRequest {
   convention: CoordConvention;
 }
 
+const CONVENTION_LABELS: Record<CoordConvention, string> = {
+  'qwen2-1000': 'Qwen2-VL: 0–1000 grid',
+  'qwen25-abs': 'Qwen2.5-VL: absolute pixels of the resized input',
+  relative: 'Relative: 0–1 of the image',
+  pixels: 'Pixels of the original image',
+};
+
 /** The conventions `ivgr import --convention` takes, the CLI's default first. */
-const CONVENTION_ITEMS: { label: string; description: string; value: CoordConvention }[] = [
-  { label: 'Qwen2-VL: 0–1000 grid', description: 'qwen2-1000, the default', value: 'qwen2-1000' },
-  { label: 'Qwen2.5-VL: absolute pixels of the resized input', description: 'qwen25-abs', value: 'qwen25-abs' },
-  { label: 'Relative: 0–1 of the image', description: 'relative', value: 'relative' },
-  { label: 'Pixels of the original image', description: 'pixels', value: 'pixels' },
-];
+const CONVENTION_ITEMS = COORD_CONVENTIONS.map((value, i) => ({
+  label: CONVENTION_LABELS[value],
+  description: i === 0 ? `${value}, the default` : value,
+  value,
+}));
 
 /** Opens a file or folder dialog for `kind`; undefined when the user closes it. */
 export type ChoosePath = (kind: ImportPathKind) => Promise<string | undefined>;

@@ -1,7 +1,7 @@
 /** Paths a run's config points at, read from run.json: the config file and the datasets' roots. */
 import { isBuiltinModel } from '../engine/torch/builtin-models';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { Box, CoordConvention } from '../core/types';
+import { COORD_CONVENTIONS, type Box, type CoordConvention } from '../core/types';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveInside } from '../data/loaders/resolve';
 import { hrbenchImageRoot } from '../data/loaders/hrbench-root';
@@ -141,7 +141,6 @@ function hrbenchRoot(tsv: string): string {
   }
 }
 
-const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
 /** The engine's rule (python/ivgr_engine/model.py): ivgr.json first, else by model type. */
 const BY_MODEL_TYPE: Record<string, CoordConvention> = { qwen2_5_vl: 'qwen25-abs', qwen2_vl: 'qwen2-1000', qwen3_vl: 'qwen2-1000' };
 
@@ -158,7 +157,7 @@ export function modelConvention(model: string, base: string): CoordConvention | 
   if (isBuiltinModel(model)) return 'qwen2-1000';
   const dir = isAbsolute(model) ? model : resolve(base, model);
   const declared = readJson(join(dir, 'ivgr.json'))?.coordConvention;
-  if (typeof declared === 'string' && (CONVENTIONS as readonly string[]).includes(declared)) return declared as CoordConvention;
+  if (typeof declared === 'string' && (COORD_CONVENTIONS as readonly string[]).includes(declared)) return declared as CoordConvention;
   const type = readJson(join(dir, 'config.json'))?.model_type;
   return typeof type === 'string' ? (BY_MODEL_TYPE[type] ?? null) : null;
 }

@@ -5,6 +5,7 @@
  * (configs/pretrain-tiny.yaml).
  */
 import { z } from 'zod';
+import { COORD_CONVENTIONS } from '../core/types';
 import { SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
 import { PERCEPTION_TASKS } from '../data/synthetic/perception';
 
@@ -61,7 +62,7 @@ export const pretrainConfigSchema = z
       .default('pretrain'),
     seed: z.number().int().min(0).default(1),
     /** Coordinate convention of the boxes the model writes. */
-    convention: z.enum(['qwen2-1000', 'qwen25-abs', 'relative', 'pixels']).default('qwen2-1000'),
+    convention: z.enum(COORD_CONVENTIONS).default('qwen2-1000'),
     model: modelSchema.default(modelSchema.parse({})),
     /** Start from this model folder (relative to the recipe) instead of random weights; its size and tokenizer are kept. */
     init: z.string().min(1).optional(),

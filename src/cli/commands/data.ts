@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { conventionFlag, parseCommandArgs } from '../args';
 import { CliError, type Command } from '../cli-error';
-import type { CoordConvention, QuestionFamily } from '../../core/types';
+import { COORD_CONVENTIONS, type QuestionFamily } from '../../core/types';
 import {
   DATASET_FORMATS,
   ensureSyntheticDataset,
@@ -33,8 +33,6 @@ records loaded, records skipped with reasons, question types and image sizes.
 Exits 1 when no record loads.
 
   --json                 print one JSON object instead of text`;
-
-const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined) throw new CliError(`--${flag} is required\n${USAGE}`);
@@ -79,7 +77,7 @@ async function synth(args: string[]): Promise<number> {
   const n = integer('n', values.n as string | undefined, 1, 10_000_000);
   const seed = integer('seed', values.seed as string | undefined, 0, 0xffffffff);
   const size = integer('size', values.size as string, 64, 4096);
-  const convention = conventionFlag(values.convention as string, CONVENTIONS);
+  const convention = conventionFlag(values.convention as string, COORD_CONVENTIONS);
   let families: QuestionFamily[] | undefined;
   if (values.families !== undefined) {
     families = (values.families as string).split(',').map((f) => f.trim()) as QuestionFamily[];

@@ -2,7 +2,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { conventionFlag, parsePositionalArgs, printedHelp } from '../args';
-import type { CoordConvention } from '../../core/types';
+import { COORD_CONVENTIONS } from '../../core/types';
 import { CliError, type Command } from '../cli-error';
 import { DumpSource } from '../../run/dump-source';
 import { ImportImages } from '../../run/import-images';
@@ -29,8 +29,6 @@ logs (prompt, completion, reward columns or rewards, step, advantage).
                       default), qwen25-abs (Qwen2.5-VL, pixels of its resized
                       input), relative, pixels`;
 
-const CONVENTIONS: readonly CoordConvention[] = ['qwen2-1000', 'qwen25-abs', 'relative', 'pixels'];
-
 export const importCommand: Command = {
   summary: 'convert a verl / TRL rollout dump (a file or a verl rollout_data_dir) into a run folder',
   async run(args) {
@@ -52,7 +50,7 @@ export const importCommand: Command = {
     if (source.isDirectory && !values.follow && !source.hasStepFiles())
       throw new CliError(`${path}: no {step}.jsonl files (expected a verl rollout_data_dir)`);
     const out = resolve(values.out);
-    const convention = conventionFlag(values.convention, CONVENTIONS);
+    const convention = conventionFlag(values.convention, COORD_CONVENTIONS);
     const images = values.images ? await attemptAsync(() => ImportImages.open(values.images!, out, warn)) : null;
 
     if (values.follow) {

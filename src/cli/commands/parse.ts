@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { parseTrace } from '../../core/trace';
-import type { CoordConvention, ImageSize, ParseOptions } from '../../core/types';
+import { COORD_CONVENTIONS, type ImageSize, type ParseOptions } from '../../core/types';
 
 const USAGE = `usage: ivgr parse [options] < trace.txt
 
@@ -17,8 +17,6 @@ Exits 0 for any trace, however malformed: problems are part of the output.
   --resized-width <px>    model input width for qwen25-abs (default: smart resize of the original)
   --resized-height <px>   model input height for qwen25-abs
   --pretty                indent the JSON`;
-
-const CONVENTIONS: readonly CoordConvention[] = ['qwen2-1000', 'qwen25-abs', 'relative', 'pixels'];
 
 function size(flag: string, value: string): number {
   const n = Number(value);
@@ -55,7 +53,7 @@ export const parseCommand: Command = {
       USAGE,
     );
     if (printedHelp(values.help, USAGE)) return 0;
-    const convention = conventionFlag(values.convention, CONVENTIONS);
+    const convention = conventionFlag(values.convention, COORD_CONVENTIONS);
     const opts: ParseOptions = { convention, original: { width: size('width', values.width), height: size('height', values.height) } };
     const resized = resizedSize(values['resized-width'], values['resized-height']);
     if (resized) opts.resized = resized;

@@ -11,10 +11,8 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { CoordConvention, Stream } from '../../core/types';
+import { COORD_CONVENTIONS, type CoordConvention, type Stream } from '../../core/types';
 import { recordFrom, rewardConfigFrom, scoreGroups, scoreTrace } from './score-trace';
-
-const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
 
 function strings(value: unknown, where: string): string[] {
   if (!Array.isArray(value)) throw new Error(`${where}: expected an array of trace texts`);
@@ -36,8 +34,8 @@ export function answerRequest(line: string, where: string): unknown {
   const r = req as Record<string, unknown>;
   const record = recordFrom(r.record, `${where}: record`);
   const convention = (r.convention ?? 'qwen25-abs') as CoordConvention;
-  if (!CONVENTIONS.includes(convention))
-    throw new Error(`${where}: field "convention": expected one of ${CONVENTIONS.join(', ')}, got ${JSON.stringify(r.convention)}`);
+  if (!COORD_CONVENTIONS.includes(convention))
+    throw new Error(`${where}: field "convention": expected one of ${COORD_CONVENTIONS.join(', ')}, got ${JSON.stringify(r.convention)}`);
   const config = rewardConfigFrom(r.rewards, `${where}: field "rewards"`);
   if ('grounded' in r || 'textual' in r) {
     return scoreGroups({

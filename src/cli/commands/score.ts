@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { conventionFlag, parseCommandArgs, printedHelp } from '../args';
 import { CliError, type Command } from '../cli-error';
 import { DEFAULT_REWARD_CONFIG, parseWeightSpec, validateRewardConfig, type RewardConfig } from '../../core/rewards';
-import type { CoordConvention, DatasetRecord, Stream } from '../../core/types';
+import { COORD_CONVENTIONS, type DatasetRecord, type Stream } from '../../core/types';
 import { scoreJsonLines } from './score-jsonl';
 import { recordFrom, scoreTrace } from './score-trace';
 
@@ -21,8 +21,6 @@ value, weight and explanation and the weighted total as JSON.
   --weights <spec>        e.g. accuracy=1,format=0.5,grounding=0.5,consistency=0,tool=0
   --jsonl                 batch mode: one JSON request per stdin line, one JSON answer per stdout line
                           (a trace as above, or a question's two stream groups; see docs/TRL.md)`;
-
-const CONVENTIONS: readonly CoordConvention[] = ['qwen25-abs', 'qwen2-1000', 'relative', 'pixels'];
 
 function readText(path: string, what: string): string {
   try {
@@ -99,7 +97,7 @@ export const scoreCommand: Command = {
     if (values.record === undefined) throw new CliError(`--record is required\n${USAGE}`);
     const stream = values.stream as Stream;
     if (stream !== 'grounded' && stream !== 'textual') throw new CliError(`--stream must be grounded or textual, got '${values.stream}'`);
-    const convention = conventionFlag(values.convention, CONVENTIONS);
+    const convention = conventionFlag(values.convention, COORD_CONVENTIONS);
     if (values.references !== undefined && stream !== 'textual') throw new CliError('--references applies to --stream textual only');
     const config = rewardConfig(values.weights);
 

@@ -4,6 +4,7 @@
  * arrival, so a mismatch between the TypeScript and Python sides is an error naming the field.
  */
 import { z } from 'zod';
+import { COORD_CONVENTIONS } from '../types';
 import { ENGINE_PROTOCOL_VERSION } from './version';
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
@@ -28,7 +29,7 @@ export const modelInfo = z.object({
   architecture: z.string(),
   parameters: nonNegInt,
   imageSize: nonNegInt,
-  coordConvention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']),
+  coordConvention: z.enum(COORD_CONVENTIONS),
   device: z.string(),
 });
 

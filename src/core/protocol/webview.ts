@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { AnnotationRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../types';
+import { COORD_CONVENTIONS } from '../types';
 import { MAX_TILE_LEVEL } from '../tiles';
 import { PROTOCOL_VERSION } from './version';
 
@@ -201,7 +202,7 @@ export const tryPromptResultSchema = z.object({
   answer: z.string().nullable(),
   boxes: z.array(boxSchema),
   /** How the model writes coordinates, so the trace view reads them as the host did. */
-  convention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']),
+  convention: z.enum(COORD_CONVENTIONS),
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
   finish: z.enum(['stop', 'length']),
@@ -317,7 +318,7 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     /** The configurable failure-tag set offered by the annotation form. */
     tags: z.array(z.string().min(1)),
     /** How the model writes box coordinates, so the trace viewer reads them as the scorer did. */
-    convention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']).optional(),
+    convention: z.enum(COORD_CONVENTIONS).optional(),
     /** Most rollout rows the panel keeps in memory (the `ivgr.panel.maxRollouts` setting). */
     maxRows: z.number().int().min(100).optional(),
   }),

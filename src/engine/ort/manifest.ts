@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssue } from '../../core/protocol/engine';
+import { COORD_CONVENTIONS } from '../../core/types';
 
 const posInt = z.number().int().positive();
 const tokenId = z.number().int().nonnegative();
@@ -17,7 +18,7 @@ export const manifestSchema = z.object({
   parameters: z.number().int().nonnegative(),
   dtype: z.literal('float32'),
   opset: posInt,
-  coordConvention: z.enum(['qwen25-abs', 'qwen2-1000', 'relative', 'pixels']),
+  coordConvention: z.enum(COORD_CONVENTIONS),
   /** What the export was made from (a digest of the checkpoint's weights), or null. */
   source: z.string().nullable(),
   files: z.array(z.string()).min(1),
