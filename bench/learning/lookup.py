@@ -6,17 +6,18 @@ folder on one held-out pool:
       [--pool demo] [--n 96] [--probe-train 600]
 
   accuracy         per task, with and without options A-D
-  attention        mass the position that writes the first answer token puts on the asked
-                   object's visual tokens, per layer (heads averaged), against the mass those
-                   tokens would get from attention spread evenly over the image
-  top-1            share of questions whose most-attended visual token lies on the asked object
+  attention        per question kind (colour, shape, word): mass the position that writes the
+                   first answer token puts on the asked object's visual tokens, per layer
+                   (heads averaged), against the mass those tokens would get from attention
+                   spread evenly over the image, and the share of questions whose
+                   most-attended visual token lies on the asked object (top-1)
   probes           linear probes (fitted on the training pool, scored on the held-out pool) for
                    the asked object's colour and shape, and a sign's word: from the object's own
                    visual tokens (what the vision side offers) and from the language model's last
                    hidden state at the answer position (what arrives where the answer is written)
 
-Only colour and shape questions enter the attention rows, and colour, shape and word questions
-the probe rows: they name one object and ask one of its attributes.
+Only colour, shape and word questions enter the attention and probe rows: they name one
+object and ask one of its attributes.
 """
 
 from __future__ import annotations
@@ -130,14 +131,19 @@ def main() -> None:
         rs = [r for r in held if r["task"] == task]
         cell = lambda xs: f"{sum(r['correct'] for r in xs) / len(xs):6.1%} ({len(xs):3d})" if xs else "     -      "
         print(f"  {task:10s} {cell(rs)} {cell([r for r in rs if not r['options']])} {cell([r for r in rs if r['options']])}")
-    named = [r for r in held if r["task"] in ("colour", "shape") and r["own"] is not None]
+    named = [r for r in held if r["task"] in ("colour", "shape", "word") and r["own"] is not None]
     layers = len(named[0]["mass"])
-    even = sum(r["even"] for r in named) / len(named)
-    print(f"attention on the asked object (colour and shape questions, n={len(named)}; evenly spread: {even:.2f})")
-    for layer in range(layers):
-        mass = sum(r["mass"][layer] for r in named) / len(named)
-        top = sum(r["top"][layer] for r in named) / len(named)
-        print(f"  layer {layer}: mass {mass:.2f}  top-1 on object {top:.0%}")
+    print("attention on the asked object, per question (mass, and top-1 on the object, per layer)")
+    for task in ("colour", "shape", "word"):
+        rs = [r for r in named if r["task"] == task]
+        if not rs:
+            continue
+        even = sum(r["even"] for r in rs) / len(rs)
+        cells = "  ".join(
+            f"L{layer} {sum(r['mass'][layer] for r in rs) / len(rs):.2f} {sum(r['top'][layer] for r in rs) / len(rs):4.0%}"
+            for layer in range(layers)
+        )
+        print(f"  {task:6s} n={len(rs):3d} evenly {even:.2f}  {cells}")
     asked = [r for r in held if r["task"] in ("colour", "shape", "word") and r["own"] is not None]
     fit = [r for r in features(t, examples(Pool(data, a.pool), a.probe_train, {"colour", "shape", "word"})) if r["own"] is not None]
     print(f"linear probes (fitted on {len(fit)} training questions, scored on {len(asked)} held-out)")
