@@ -144,12 +144,11 @@ def main() -> None:
             for layer in range(layers)
         )
         print(f"  {task:6s} n={len(rs):3d} evenly {even:.2f}  {cells}")
-    asked = [r for r in held if r["task"] in ("colour", "shape", "word") and r["own"] is not None]
     fit = [r for r in features(t, examples(Pool(data, a.pool), a.probe_train, {"colour", "shape", "word"})) if r["own"] is not None]
-    print(f"linear probes (fitted on {len(fit)} training questions, scored on {len(asked)} held-out)")
+    print(f"linear probes (fitted on {len(fit)} training questions, scored on {len(named)} held-out)")
     for attr, classes in (("colour", len(COLOURS)), ("shape", len(SHAPES)), ("word", len(WORDS))):
         tr = [r for r in fit if r[attr] >= 0]
-        te = [r for r in asked if r[attr] >= 0]
+        te = [r for r in named if r[attr] >= 0]
         if not tr or not te:
             continue
         y_tr = torch.tensor([r[attr] for r in tr])
@@ -157,6 +156,7 @@ def main() -> None:
         own = probe(torch.stack([r["own"] for r in tr]), y_tr, torch.stack([r["own"] for r in te]), y_te, classes)
         state = probe(torch.stack([r["answer_state"] for r in tr]), y_tr, torch.stack([r["answer_state"] for r in te]), y_te, classes)
         print(f"  {attr:6s}: from the object's visual tokens {own:.0%}, from the answer position {state:.0%} (chance {1 / classes:.0%}, n={len(te)})")
+
 
 if __name__ == "__main__":
     main()

@@ -26,4 +26,3 @@ def test_a_sign_is_labelled_with_its_word_and_other_objects_with_none():
     assert target == sign_cells
     assert int(colour[0]) == COLOURS.index("blue") + 1 and int(shape[36]) == SHAPES.index("star") + 1
     assert int(colour[63]) == 0
-

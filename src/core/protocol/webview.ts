@@ -4,8 +4,14 @@
  * separate page, so a message is untrusted data until it matches these schemas.
  */
 import { z } from 'zod';
-import type { AnnotationRecord, EvalRecord, EvalSummaryRow, MetricsRecord, RolloutRecord } from '../types';
-import { COORD_CONVENTIONS } from '../types';
+import {
+  COORD_CONVENTIONS,
+  type AnnotationRecord,
+  type EvalRecord,
+  type EvalSummaryRow,
+  type MetricsRecord,
+  type RolloutRecord,
+} from '../types';
 import { MAX_TILE_LEVEL } from '../tiles';
 import { PROTOCOL_VERSION } from './version';
 
