@@ -41,11 +41,12 @@ SHAPES = ["star", "circle", "square", "triangle", "diamond", "cross", "sign"]
 WORDS = ["CAT", "SUN", "MAP", "KEY", "BOX", "PEN", "CUP", "HAT"]
 STATE_FILE = "pretrain-state.pt"
 PAUSED_EXIT = 3
+TEXT_ONLY = ("match", "copy")
 
 
 @dataclass
 class Example:
-    image: Path | None  # None: a text-only question (a `match` stage)
+    image: Path | None  # None: a text-only question (a `match` or `copy` stage)
     width: int
     height: int
     objects: list[dict]
@@ -145,6 +146,9 @@ class Trainer:
         self.image_pad = self.tok.convert_tokens_to_ids("<|image_pad|>")
         self.pad_id = self.tok.convert_tokens_to_ids("<|endoftext|>")
         self.end_id = self.tok.convert_tokens_to_ids("<|im_end|>")
+        self.user_start = self.tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
+        self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
+        self.stem_ends = {i for t, i in self.tok.get_vocab().items() if "?" in t}
         torch.manual_seed(self.seed)
         self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid)
         params = list(self.model.parameters()) + list(self.aux.parameters())
@@ -207,7 +211,7 @@ class Trainer:
             system = self.cfg["traceSystem"]
             question = f"{question}\n{self.cfg['instructions'][q.get('stream', 'textual')]}"
         head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-        vision = "" if q["task"] == "match" else "<|vision_start|><|image_pad|><|vision_end|>"
+        vision = "" if q["task"] in TEXT_ONLY else "<|vision_start|><|image_pad|><|vision_end|>"
         text = f"{head}<|im_start|>user\n{vision}{question}<|im_end|>\n<|im_start|>assistant\n{q.get('prefix', '')}"
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         n = self.grid * self.grid
@@ -248,17 +252,34 @@ class Trainer:
                 objects.append((cells, COLOURS.index(o["colour"]), SHAPES.index(o["shape"]), word))
         return colour, shape, target, objects
 
+    def copy_pairs(self, p: list[int], a: list[int]) -> list[tuple[int, list[int]]]:
+        """For each answer token that stands in the question's stem (its words up to the first "?",
+        before any options), the position predicting it and where it stands in the question."""
+        n = len(self.user_start)
+        begin = max((k + n for k in range(len(p) - n + 1) if p[k:k + n] == self.user_start), default=len(p))
+        if self.vision_end in p[begin:]:
+            begin = p.index(self.vision_end, begin) + 1
+        end = next((k + 1 for k in range(begin, len(p)) if p[k] in self.stem_ends or p[k] == self.end_id), len(p))
+        pairs = []
+        for j, t in enumerate(a[:-1]):
+            src = [k for k in range(begin, end) if p[k] == t]
+            if src:
+                pairs.append((len(p) + j - 1, src))
+        return pairs
+
     def batch(self, examples: list[Example]) -> dict:
         from PIL import Image
 
-        images, rows, labels, starts = [], [], [], []
+        images, rows, labels, starts, copies = [], [], [], [], []
         colours, shapes, targets, objects = [], [], [], []
+        copying = self.cfg["aux"].get("copy", 0) > 0
         for ex in examples:
             p = self.prompt_ids(ex.question)
             a = self.tok(ex.question["answer"], add_special_tokens=False)["input_ids"] + [self.end_id]
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
+            copies.append(self.copy_pairs(p, a) if copying else [])
             if ex.image is None:
                 targets.append([])
                 continue
@@ -284,7 +305,7 @@ class Trainer:
             "ids": ids, "labels": lab, "mask": mask, "starts": starts, "images": len(images),
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
             "colour": torch.cat(colours) if colours else empty, "shape": torch.cat(shapes) if shapes else empty,
-            "targets": targets, "objects": objects,
+            "targets": targets, "objects": objects, "copies": copies,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -302,13 +323,27 @@ class Trainer:
 
     def losses(self, b: dict) -> dict[str, torch.Tensor]:
         w = self.cfg["aux"]
-        out = self.forward(b, attentions=w["attention"] > 0)
+        copying = w.get("copy", 0) > 0
+        out = self.forward(b, attentions=w["attention"] > 0 or copying)
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
+        if copying and any(b["copies"]):
+            terms = []
+            for i, pairs in enumerate(b["copies"]):
+                if not pairs:
+                    continue
+                queries = torch.tensor([q for q, _ in pairs])
+                sources = torch.zeros(len(pairs), b["ids"].shape[1])
+                for r, (_, src) in enumerate(pairs):
+                    sources[r, src] = 1
+                # One head copying is enough (an induction head): the best head of layers 1 on.
+                mass = torch.stack([(att[i][:, queries].float() * sources).sum(-1) for att in out.attentions[1:]])
+                terms.append(-torch.log(mass.amax(dim=(0, 1)) + 1e-6))
+            parts["copy"] = torch.cat(terms).mean()
         if b["images"] == 0:
-            # Text only: nothing for the training aids to read.
-            parts["total"] = lm
+            # Text only: nothing for the visual training aids to read.
+            parts["total"] = lm + w.get("copy", 0) * parts.get("copy", 0)
             return parts
         if w["dense"] > 0:
             v = self.captured["visual"].float()
@@ -339,6 +374,10 @@ class Trainer:
                 # Every position that predicts an answer token looks at the object, as a trace does
                 # while it describes it; averaged over heads, so some heads stay free for the text.
                 queries = torch.arange(start - 1, int(b["mask"][i].sum()) - 1)
+                if copying and b["copies"][i]:
+                    # A position that copies from the question looks there instead.
+                    copied = torch.tensor([q for q, _ in b["copies"][i]])
+                    queries = queries[~torch.isin(queries, copied)]
                 for att in out.attentions[1:]:
                     mass = att[i][:, queries][:, :, positions].float().sum(-1).mean(0)
                     terms.append(-torch.log(mass + 1e-6).mean())

@@ -26,3 +26,29 @@ def test_a_sign_is_labelled_with_its_word_and_other_objects_with_none():
     assert target == sign_cells
     assert int(colour[0]) == COLOURS.index("blue") + 1 and int(shape[36]) == SHAPES.index("star") + 1
     assert int(colour[63]) == 0
+
+
+def test_the_copy_aid_points_each_copied_answer_token_at_its_place_in_the_question_stem():
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(Path(__file__).resolve().parents[2] / "models" / "ivgr-tiny")
+    ns = SimpleNamespace(
+        user_start=tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"],
+        vision_end=tok.convert_tokens_to_ids("<|vision_end|>"),
+        stem_ends={i for t, i in tok.get_vocab().items() if "?" in t},
+        end_id=tok.convert_tokens_to_ids("<|im_end|>"),
+    )
+    prompt = (
+        "<|im_start|>system\nLook for the small star.<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
+        "What colour is the small diamond? A. red B. blue C. yellow D. orange<|im_end|>\n<|im_start|>assistant\n"
+    )
+    p = tok(prompt, add_special_tokens=False)["input_ids"]
+    a = tok("<think>I look for the small diamond. It is yellow.</think>", add_special_tokens=False)["input_ids"] + [ns.end_id]
+    pairs = Trainer.copy_pairs(ns, p, a)
+    copied = {tok.convert_ids_to_tokens(a[q - len(p) + 1]): [tok.convert_ids_to_tokens(p[k]) for k in src] for q, src in pairs}
+    # The asked object is copied from the question; the system prompt's "star" and the options' "yellow" are not sources.
+    assert copied["Ġdiamond"] == ["Ġdiamond"]
+    assert copied["Ġsmall"] == ["Ġsmall"]
+    assert "Ġyellow" not in copied and "Ġlook" not in copied
+    for q, src in pairs:
+        assert all(p[k] == a[q - len(p) + 1] for k in src)

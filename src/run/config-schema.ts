@@ -4,6 +4,7 @@
  * embedded demo setting; `resolveConfig` fills them and the result goes to run.json.
  */
 import { z } from 'zod';
+import { OPTION_ANSWERS } from '../data/synthetic/generate';
 import { trlSchema } from './trl-schema';
 
 export const CONFIG_SCHEMA_VERSION = 1;
@@ -75,6 +76,8 @@ const syntheticSchema = z.strictObject({
     .strictObject({ min: z.number().int().min(0), max: z.number().int().max(12) })
     .refine((d) => d.min <= d.max, 'min must not exceed max')
     .optional(),
+  /** How the reference traces answer multiple choice: by the letter (default) or by the option's text. */
+  optionAnswer: z.enum(OPTION_ANSWERS).optional(),
 });
 
 const configObject = z.strictObject({

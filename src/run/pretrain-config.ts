@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { COORD_CONVENTIONS } from '../core/types';
-import { SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
+import { OPTION_ANSWERS, SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
 import { PERCEPTION_TASKS } from '../data/synthetic/perception';
 
 const positiveInt = z.number().int().positive();
@@ -38,9 +38,11 @@ const sceneSchema = z.strictObject({
     .default({ min: 1, max: 2 }),
   tasks: z.array(z.enum(PERCEPTION_TASKS)).min(1).default(['colour', 'shape', 'place', 'box']),
   clutter: z.boolean().default(true),
-  /** Share of colour, shape, word and relation questions asked with options A–D, answered by the letter. */
+  /** Share of colour, shape, word and relation questions asked with options A–D in the benchmark's format. */
   optionsRatio: z.number().min(0).max(1).default(0),
-  /** For a `trace` stage: the benchmark's question families (default: all four). */
+  /** How a question with options is answered: by its letter, or by the option's text (the grader accepts both). */
+  optionAnswer: z.enum(OPTION_ANSWERS).default('letter'),
+  /** For a `trace` or `copy` stage: the benchmark's question families (default: all four). */
   families: z.array(z.enum(SYNTHETIC_FAMILIES)).min(1).optional(),
 });
 
@@ -86,8 +88,13 @@ export const pretrainConfigSchema = z
         attention: nonNegative.default(0.5),
         /** The word of a sign, read from the mean of its visual tokens (an object-level label like `object`'s). */
         word: nonNegative.default(0),
+        /**
+         * Copying from the question: a position whose next answer token stands in the question
+         * attends there (the best head of layers 1 on), and the object attention skips it.
+         */
+        copy: nonNegative.default(0),
       })
-      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0 }),
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

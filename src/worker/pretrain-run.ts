@@ -45,6 +45,7 @@ export function pretrainCorpus(config: PretrainConfig): string[] {
         sizing: DEFAULT_SIZING,
         freeFormRatio: 0.25,
         distractors: { min: 2, max: 4 },
+        optionAnswer: 'letter',
       });
       lines.push(...corpusLines([record]));
     }

@@ -49,6 +49,7 @@ export async function openRunData(run: Pick<RunJson, 'configFile'>, config: RunC
       ...(s.targetScale !== undefined ? { targetScale: s.targetScale } : {}),
       ...(s.freeFormRatio !== undefined ? { freeFormRatio: s.freeFormRatio } : {}),
       ...(s.distractors ? { distractors: s.distractors } : {}),
+      ...(s.optionAnswer ? { optionAnswer: s.optionAnswer } : {}),
     });
     log(`synthetic dataset at ${path}: ${r.rendered} images drawn, ${r.cached} reused`);
   }

@@ -41,7 +41,7 @@ interface Line {
   step: number;
   loss: number;
   perception?: Record<string, number>;
-  pretrain?: { stage: string };
+  pretrain?: { stage: string; losses?: Record<string, number> };
 }
 const metrics = (dir: string): Line[] =>
   readFileSync(join(dir, 'events', 'metrics.jsonl'), 'utf8')
@@ -137,7 +137,7 @@ test('a recipe with an unknown field is refused with its file and line, and no r
 });
 
 test(
-  'a text-only match stage trains without images, and a later stage replays it in batches with pictures',
+  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures',
   { timeout: 600_000 },
   async () => {
     const file = join(root, 'match.yaml');
@@ -149,11 +149,16 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
+aux: { copy: 1 }
 stages:
   - name: match
     steps: 20
     pool: 64
     scene: { tasks: [match] }
+  - name: copy
+    steps: 4
+    pool: 16
+    scene: { tasks: [copy], optionsRatio: 0.5 }
   - name: colour
     steps: 4
     pool: 16
@@ -173,13 +178,25 @@ stages:
     };
     assert.equal(first.image, undefined, 'a text-only pool line names no image');
     assert.match(first.questions[0]!.prefix, /It matches option$/);
+    assert.equal(existsSync(join(runDir, 'data', 'copy')), false);
+    for (const line of readFileSync(join(runDir, 'data', 'copy.jsonl'), 'utf8')
+      .trim()
+      .split('\n')) {
+      const q = (JSON.parse(line) as { questions: { question: string; answer: string }[] }).questions[0]!;
+      assert.ok(q.question.startsWith(`Repeat the question: ${q.answer}`), `${q.question} -> ${q.answer}`);
+    }
+    const copying = metrics(runDir).filter((m) => m.pretrain?.stage === 'copy');
+    assert.ok(
+      copying.length > 0 && copying.every((m) => Number.isFinite(m.pretrain!.losses!.copy)),
+      'the copy aid is trained on the copy stage',
+    );
     const held = metrics(runDir).filter((m) => m.perception);
     assert.deepEqual(
       held.map((m) => m.step),
-      [0, 20, 24],
+      [0, 20, 28],
     );
     assert.ok(
-      'match-val.match' in held[2]!.perception! && 'colour-val.colour' in held[2]!.perception!,
+      ['match-val.match', 'copy-val.copy', 'colour-val.colour'].every((k) => k in held[2]!.perception!),
       JSON.stringify(held[2]!.perception),
     );
     const [start, mid] = held.map((m) => m.perception!.loss!);

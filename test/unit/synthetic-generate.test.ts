@@ -4,6 +4,7 @@ import { fromOriginal } from '../../src/core/boxes';
 import { cellName, centerCell, describeRegion, findRegionPhrases } from '../../src/core/regions';
 import { parseTrace } from '../../src/core/trace';
 import type { Box, CoordConvention, DatasetRecord } from '../../src/core/types';
+import { answersMatch } from '../../src/core/answers';
 import { corpusLines } from '../../src/data/corpus';
 import {
   DEFAULT_GENERATE_OPTIONS,
@@ -137,6 +138,24 @@ describe('synthetic generator', () => {
       }
     });
   }
+
+  it('reference traces answered by the option text keep the questions and letters, and grade right', () => {
+    const byLetter = many(60);
+    const byText = many(60, 'train', opts({ optionAnswer: 'text' }));
+    let mc = 0;
+    byText.forEach(({ record: r }, i) => {
+      const l = byLetter[i]!.record;
+      assert.deepEqual([r.question, r.options, r.answer, r.evidence], [l.question, l.options, l.answer, l.evidence]);
+      for (const trace of [r.reference!.textual, r.reference!.grounded]) {
+        const said = parseTrace(trace, { convention: 'qwen25-abs', original: { width: r.width, height: r.height } }).answerText;
+        assert.equal(said, answerText(r), `${r.id}: ${trace}`);
+        assert.ok(answersMatch(said, r.answer, r.options), `${r.id}: "${said}" is graded wrong`);
+        assert.doesNotMatch(trace, /matches option/);
+      }
+      if (r.options) mc++;
+    });
+    assert.ok(mc > 20, `${mc} multiple-choice records of 60`);
+  });
 
   it('textual traces name where each evidence box is, in words read back as the cell holding it, for every family', () => {
     const families = new Set<string>();

@@ -12,6 +12,7 @@ const spec: PerceptionSceneSpec = {
   tasks: ['colour', 'shape', 'place', 'box', 'word'],
   clutter: true,
   optionsRatio: 0,
+  optionAnswer: 'letter',
 };
 
 test('every question names exactly one object and its answer describes that object', () => {
@@ -117,6 +118,36 @@ test("with options, the answer is the letter of the right option in the benchmar
     assert.equal(rel.answer, expected);
   }
   assert.ok(asked > 30, `${asked} relation questions of 100 scenes`);
+});
+
+test('answered by the option text, a question keeps its options and its answer names the right one', () => {
+  for (let i = 0; i < 50; i++) {
+    const mc = { ...spec, tasks: ['colour'] as const, optionsRatio: 1 };
+    const { item: byLetter } = perceptionItem(5, 'mc', i, mc, 'qwen2-1000');
+    const { item } = perceptionItem(5, 'mc', i, { ...mc, optionAnswer: 'text' }, 'qwen2-1000');
+    const q = item.questions[0]!;
+    assert.equal(q.question, byLetter.questions[0]!.question);
+    assert.equal(q.answer, item.objects[q.object]!.colour);
+    assert.ok(q.question.includes(`${byLetter.questions[0]!.answer}. ${q.answer}`), q.question);
+  }
+});
+
+test('a copy stage asks a benchmark question without its picture, answered by the question word for word', () => {
+  const copy = { ...spec, tasks: ['copy'] as const, optionsRatio: 0.5, families: ['attribute', 'position'] as const };
+  let withOptions = 0;
+  for (let i = 0; i < 40; i++) {
+    const { item, scene } = perceptionItem(2, 'copy', i, copy, 'qwen2-1000');
+    assert.equal(scene, null, 'nothing is drawn for a copy question');
+    const [q] = item.questions;
+    assert.match(q!.answer, /^(What colour|What shape|Where) .*\?$/);
+    assert.ok(q!.question.startsWith(`Repeat the question: ${q!.answer}`), q!.question);
+    if (/ A\. .* D\. /.test(q!.question)) withOptions++;
+  }
+  assert.ok(withOptions > 8 && withOptions < 32, `${withOptions} of 40 with options`);
+  assert.throws(
+    () => perceptionItem(2, 'x', 0, { ...copy, tasks: ['copy', 'colour'] }, 'qwen2-1000'),
+    /a copy stage asks copy questions only/,
+  );
 });
 
 test("a trace stage asks benchmark questions answered by both streams' reference traces, the evidence marked", () => {

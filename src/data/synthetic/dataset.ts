@@ -15,6 +15,7 @@ import {
   generateItem,
   type DistractorRange,
   type GenerateOptions,
+  type OptionAnswer,
   type SplitName,
   type SyntheticFamily,
 } from './generate';
@@ -35,6 +36,8 @@ export interface SynthOptions {
   freeFormRatio?: number;
   /** Distractor objects per scene (default 2–4). */
   distractors?: DistractorRange;
+  /** How the reference traces answer multiple choice: by letter (default) or by the option's text. */
+  optionAnswer?: OptionAnswer;
 }
 
 export const MANIFEST_FORMAT = 'ivgr-synthetic';
@@ -52,6 +55,8 @@ export interface SyntheticManifest {
   freeFormRatio: number;
   /** Absent in manifests written before the option existed: those used the default. */
   distractors?: DistractorRange;
+  /** Absent in manifests written before the option existed: those answered by letter. */
+  optionAnswer?: OptionAnswer;
   families: SyntheticFamily[];
   counts: Record<SplitName, number>;
   /** Coordinate convention of the boxes in the grounded reference traces. */
@@ -88,6 +93,7 @@ export function generateOptionsOf(opts: SynthOptions): GenerateOptions {
     sizing: { ...DEFAULT_SIZING, targetScale: opts.targetScale ?? DEFAULT_SIZING.targetScale },
     freeFormRatio: opts.freeFormRatio ?? DEFAULT_GENERATE_OPTIONS.freeFormRatio,
     distractors: opts.distractors ?? DEFAULT_GENERATE_OPTIONS.distractors,
+    optionAnswer: opts.optionAnswer ?? DEFAULT_GENERATE_OPTIONS.optionAnswer,
   };
 }
 
@@ -102,6 +108,7 @@ function manifestOf(opts: SynthOptions, gen: GenerateOptions, textRendering: Tex
     minTargetPx: gen.sizing.minTargetPx,
     freeFormRatio: gen.freeFormRatio,
     distractors: { ...gen.distractors },
+    optionAnswer: gen.optionAnswer,
     families: [...gen.families],
     counts: { ...opts.counts },
     convention: opts.convention,

@@ -51,7 +51,16 @@ export interface GenerateOptions {
   freeFormRatio: number;
   /** Distractor objects per scene, drawn uniformly from this range (plus more on very large canvases). */
   distractors: DistractorRange;
+  /**
+   * How a reference trace answers a multiple-choice question: by the option's letter ("B"), or by
+   * the option's text ("red"), which the grader maps to its letter. The record's answer is the
+   * letter either way.
+   */
+  optionAnswer: OptionAnswer;
 }
+
+export const OPTION_ANSWERS = ['letter', 'text'] as const;
+export type OptionAnswer = (typeof OPTION_ANSWERS)[number];
 
 export interface DistractorRange {
   min: number;
@@ -65,6 +74,7 @@ export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = {
   sizing: DEFAULT_SIZING,
   freeFormRatio: 0.25,
   distractors: { min: 2, max: 4 },
+  optionAnswer: 'letter',
 };
 
 export interface GeneratedItem {
@@ -302,7 +312,8 @@ export function generateItem(seed: number, split: SplitName, index: number, opts
     const mc = rng.next() >= opts.freeFormRatio;
     try {
       const q = BUILDERS[family](rng, scene, size, slot, mc, opts.distractors);
-      return { record: toRecord(q, scene, { seed, split, index, family, convention: opts.convention }), scene };
+      const at = { seed, split, index, family, convention: opts.convention, optionAnswer: opts.optionAnswer };
+      return { record: toRecord(q, scene, at), scene };
     } catch (err) {
       if (!(err instanceof PlacementError) || attempt >= 20) throw err;
     }
@@ -312,13 +323,21 @@ export function generateItem(seed: number, split: SplitName, index: number, opts
 function toRecord(
   q: Question,
   scene: Scene,
-  at: { seed: number; split: SplitName; index: number; family: SyntheticFamily; convention: CoordConvention },
+  at: {
+    seed: number;
+    split: SplitName;
+    index: number;
+    family: SyntheticFamily;
+    convention: CoordConvention;
+    optionAnswer: OptionAnswer;
+  },
 ): DatasetRecord {
   const id = recordId(at.split, at.index);
   const size = { width: scene.width, height: scene.height };
   const answer = q.options ? (LETTERS[q.options.indexOf(q.answer)] as string) : q.answer;
-  const sentences = q.options ? [...q.reasoning, { text: `It matches option ${answer}.` }] : q.reasoning;
-  const plan: TracePlan = { sentences, answer };
+  const byLetter = q.options !== undefined && at.optionAnswer === 'letter';
+  const sentences = byLetter ? [...q.reasoning, { text: `It matches option ${answer}.` }] : q.reasoning;
+  const plan: TracePlan = { sentences, answer: byLetter ? answer : q.answer };
   const record: DatasetRecord = {
     id,
     image: `images/${at.split}/${id}.png`,

@@ -5,14 +5,21 @@
  * pretrained model sees the pictures the benchmark asks about. Pure: no rendering, no I/O.
  */
 import type { Box, CoordConvention, Stream } from '../../core/types';
-import { SYNTHETIC_FAMILIES, generateItem, type GenerateOptions, type GeneratedItem, type SyntheticFamily } from './generate';
+import {
+  SYNTHETIC_FAMILIES,
+  generateItem,
+  type GenerateOptions,
+  type GeneratedItem,
+  type OptionAnswer,
+  type SyntheticFamily,
+} from './generate';
 import { describeRegion } from '../../core/regions';
 import { Prng, hashString } from './prng';
 import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type Scene, type SceneObject } from './scene';
 import { formatBox } from './traces';
 import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type Relation, type ShapeName } from './vocabulary';
 
-export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match'] as const;
+export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match', 'copy'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 
 /** One curriculum stage's scenes: canvas, target size, how many other objects, which questions. */
@@ -28,10 +35,12 @@ export interface PerceptionSceneSpec {
   clutter: boolean;
   /**
    * Share of colour, shape, word and relation questions asked with options A–D in the benchmark's
-   * format, answered by the letter (the benchmark asks three in four questions so).
+   * format (the benchmark asks three in four questions so).
    */
   optionsRatio: number;
-  /** For `trace`: the benchmark's question families the scenes are drawn for. */
+  /** Whether a question with options is answered by the option's letter or by its text. */
+  optionAnswer: OptionAnswer;
+  /** For `trace` and `copy`: the benchmark's question families the questions are drawn from. */
   families?: readonly SyntheticFamily[];
 }
 
@@ -71,7 +80,7 @@ export interface PerceptionItem {
 
 /** The question and answer for `task` about object `o` (which is unique by the name used). */
 export function askAbout(
-  task: Exclude<PerceptionTask, 'relation' | 'trace' | 'match'>,
+  task: Exclude<PerceptionTask, 'relation' | 'trace' | 'match' | 'copy'>,
   o: PerceptionObject,
   size: { width: number; height: number },
   convention: CoordConvention,
@@ -103,8 +112,13 @@ export function clearRelation(a: Box, b: Box, gap: number): Relation | null {
   return null;
 }
 
-/** The question with options A–D (the benchmark's format), answered by the letter of `answer`. */
-function withOptions(rng: Prng, q: Omit<PerceptionQuestion, 'object'>, pool: readonly string[]): Omit<PerceptionQuestion, 'object'> {
+/** The question with options A–D in the benchmark's format, answered by the option's letter or its text. */
+function withOptions(
+  rng: Prng,
+  q: Omit<PerceptionQuestion, 'object'>,
+  pool: readonly string[],
+  answerBy: OptionAnswer,
+): Omit<PerceptionQuestion, 'object'> {
   const options =
     pool === RELATIONS
       ? [...RELATIONS]
@@ -115,8 +129,8 @@ function withOptions(rng: Prng, q: Omit<PerceptionQuestion, 'object'>, pool: rea
             3,
           ),
         ]);
-  const letter = LETTERS[options.indexOf(q.answer)] as string;
-  return { ...q, question: `${q.question} ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}`, answer: letter };
+  const answer = answerBy === 'letter' ? (LETTERS[options.indexOf(q.answer)] as string) : q.answer;
+  return { ...q, question: `${q.question} ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}`, answer };
 }
 
 const OPTION_POOLS: Partial<Record<PerceptionTask, readonly string[]>> = {
@@ -142,13 +156,14 @@ export function perceptionItem(
   convention: CoordConvention,
 ): { item: PerceptionItem; scene: Scene | null } {
   if (spec.tasks.length === 0) throw new RangeError('a perception stage needs at least one task');
-  for (const only of ['trace', 'match'] as const)
+  for (const only of ['trace', 'match', 'copy'] as const)
     if (spec.tasks.includes(only) && spec.tasks.length > 1)
       throw new RangeError(`a ${only} stage asks ${only} questions only (mix perception questions in with replay)`);
   if (spec.tasks.includes('trace')) return traceItem({ seed, pool, index }, spec, convention);
   // A text-only item has no scene: nothing is rendered for it.
   if (spec.tasks.includes('match'))
     return { item: matchItem(new Prng(seed, hashString(pool), index, 0x3a7c), itemId(pool, index)), scene: null };
+  if (spec.tasks.includes('copy')) return { item: copyItem({ seed, pool, index }, spec, convention), scene: null };
   const rng = new Prng(seed, hashString(pool), index, 0x9e7c);
   for (let attempt = 0; ; attempt++) {
     const canvas = pickCanvas(rng, spec.size);
@@ -183,13 +198,13 @@ export function perceptionItem(
         const asked = pair
           ? askRelation(objects[pair[0]] as PerceptionObject, objects[pair[1]] as PerceptionObject, pair[2])
           : askAbout(
-              task === 'relation' || task === 'trace' || task === 'match' ? 'place' : task,
+              task === 'relation' || task === 'trace' || task === 'match' || task === 'copy' ? 'place' : task,
               objects[object] as PerceptionObject,
               size,
               convention,
             );
         const pool = OPTION_POOLS[asked.task];
-        const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool) : asked;
+        const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool, spec.optionAnswer) : asked;
         return { ...q, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
       });
       return {
@@ -229,6 +244,7 @@ function traceItem(
     sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
     freeFormRatio: 1 - spec.optionsRatio,
     distractors: spec.distractors,
+    optionAnswer: spec.optionAnswer,
   });
   const objects = scene.objects.map(toObject);
   const evidence = record.evidence.map((b) => objects.findIndex((o) => o.box.every((v, i) => v === b[i])));
@@ -244,6 +260,39 @@ function traceItem(
   return {
     item: { id: itemId(pool, index), width: scene.width, height: scene.height, objects, questions },
     scene,
+  };
+}
+
+/** The instruction before a `copy` question. */
+export const COPY_INSTRUCTION = 'Repeat the question:';
+
+/**
+ * A benchmark question without its picture, answered by repeating it word for word. A trace starts
+ * by copying the asked object out of the question ("What colour is the small diamond?" -> "I look
+ * for the small diamond."); with the picture in view the tiny model names an object it sees
+ * instead. Here only the question's own words can answer, so the copy (induction) is learnt first.
+ */
+function copyItem(
+  at: { seed: number; pool: string; index: number },
+  spec: PerceptionSceneSpec,
+  convention: CoordConvention,
+): PerceptionItem {
+  const { record } = generateWithRoom((at.seed ^ hashString(at.pool)) >>> 0, at.index, {
+    size: spec.size,
+    convention,
+    families: spec.families ?? SYNTHETIC_FAMILIES,
+    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
+    freeFormRatio: 1 - spec.optionsRatio,
+    distractors: spec.distractors,
+    optionAnswer: spec.optionAnswer,
+  });
+  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+  return {
+    id: itemId(at.pool, at.index),
+    width: 0,
+    height: 0,
+    objects: [],
+    questions: [{ task: 'copy', question: `${COPY_INSTRUCTION} ${record.question}${options}`, answer: record.question, object: -1 }],
   };
 }
 
@@ -281,7 +330,7 @@ function matchItem(rng: Prng, id: string): PerceptionItem {
       : kind === 'shape'
         ? `What shape is the small ${rng.pick(COLOUR_NAMES)} object?`
         : `What word is written on the small ${rng.pick(COLOUR_NAMES)} sign?`;
-  const q = withOptions(rng, { task: 'match', question: asked, answer: value }, pool);
+  const q = withOptions(rng, { task: 'match', question: asked, answer: value }, pool, 'letter');
   return {
     id,
     width: 0,
