@@ -33,6 +33,8 @@ const TASK_WORDS: Record<string, string> = {
   word: 'the word on a sign',
   relation: 'where one object lies relative to another',
   trace: "the benchmark's questions answered in both streams' reference trace formats",
+  match: 'the option letter after a stated value, text only',
+  copy: 'a benchmark question repeated word for word, text only',
 };
 
 /** Seconds of training: the spans between metrics lines, leaving out gaps over `pauseGap` (a pause). */
