@@ -130,7 +130,7 @@ function withOptions(
           ),
         ]);
   const answer = answerBy === 'letter' ? (LETTERS[options.indexOf(q.answer)] as string) : q.answer;
-  return { ...q, question: `${q.question} ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}`, answer };
+  return { ...q, question: q.question + optionsText(options), answer };
 }
 
 const OPTION_POOLS: Partial<Record<PerceptionTask, readonly string[]>> = {
@@ -227,6 +227,28 @@ function itemId(pool: string, index: number): string {
   return `${pool}-${String(index).padStart(6, '0')}`;
 }
 
+/** A benchmark record and its scene (src/data/synthetic/generate.ts), drawn from the pool's own seed. */
+function benchmarkItem(
+  at: { seed: number; pool: string; index: number },
+  spec: PerceptionSceneSpec,
+  convention: CoordConvention,
+): GeneratedItem {
+  return generateWithRoom((at.seed ^ hashString(at.pool)) >>> 0, at.index, {
+    size: spec.size,
+    convention,
+    families: spec.families ?? SYNTHETIC_FAMILIES,
+    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
+    freeFormRatio: 1 - spec.optionsRatio,
+    distractors: spec.distractors,
+    optionAnswer: spec.optionAnswer,
+  });
+}
+
+/** The options as the benchmark's prompt lists them after the question: " A. red B. blue …". */
+function optionsText(options: readonly string[] | undefined): string {
+  return options ? ` ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+}
+
 /**
  * A benchmark question (src/data/synthetic/generate.ts) answered by both streams' reference
  * traces, so the lookup the perception tasks teach is learnt where a trace needs it.
@@ -237,18 +259,10 @@ function traceItem(
   convention: CoordConvention,
 ): { item: PerceptionItem; scene: Scene } {
   const { pool, index } = at;
-  const { record, scene } = generateWithRoom((at.seed ^ hashString(pool)) >>> 0, index, {
-    size: spec.size,
-    convention,
-    families: spec.families ?? SYNTHETIC_FAMILIES,
-    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
-    freeFormRatio: 1 - spec.optionsRatio,
-    distractors: spec.distractors,
-    optionAnswer: spec.optionAnswer,
-  });
+  const { record, scene } = benchmarkItem(at, spec, convention);
   const objects = scene.objects.map(toObject);
   const evidence = record.evidence.map((b) => objects.findIndex((o) => o.box.every((v, i) => v === b[i])));
-  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+  const options = optionsText(record.options);
   const questions = (['textual', 'grounded'] as const).map((stream) => ({
     task: 'trace' as const,
     question: record.question + options,
@@ -277,16 +291,8 @@ function copyItem(
   spec: PerceptionSceneSpec,
   convention: CoordConvention,
 ): PerceptionItem {
-  const { record } = generateWithRoom((at.seed ^ hashString(at.pool)) >>> 0, at.index, {
-    size: spec.size,
-    convention,
-    families: spec.families ?? SYNTHETIC_FAMILIES,
-    sizing: { targetScale: spec.targetScale, minTargetPx: 16 },
-    freeFormRatio: 1 - spec.optionsRatio,
-    distractors: spec.distractors,
-    optionAnswer: spec.optionAnswer,
-  });
-  const options = record.options ? ` ${record.options.map((o, i) => `${LETTERS[i]}. ${o}`).join(' ')}` : '';
+  const { record } = benchmarkItem(at, spec, convention);
+  const options = optionsText(record.options);
   return {
     id: itemId(at.pool, at.index),
     width: 0,
