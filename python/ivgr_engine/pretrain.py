@@ -36,12 +36,8 @@ import torch.nn.functional as F
 
 from .checkpoint import MODEL_FILES, published_key
 
-COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
-SHAPES = ["star", "circle", "square", "triangle", "diamond", "cross", "sign"]
-WORDS = ["CAT", "SUN", "MAP", "KEY", "BOX", "PEN", "CUP", "HAT"]
 STATE_FILE = "pretrain-state.pt"
 PAUSED_EXIT = 3
-TEXT_ONLY = ("match", "copy")
 
 
 @dataclass
@@ -108,16 +104,25 @@ class Recipe:
         return self.min_lr + (self.lr - self.min_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
 
+@dataclass
+class Vocabulary:
+    """The benchmark's class names as pretrain.json lists them; the aids number classes by them."""
+
+    colours: list[str]
+    shapes: list[str]
+    words: list[str]
+
+
 class AuxHeads(torch.nn.Module):
-    def __init__(self, vis_dim: int, hidden: int, grid: int):
+    def __init__(self, vis_dim: int, hidden: int, grid: int, v: Vocabulary):
         super().__init__()
-        self.colour = torch.nn.Linear(vis_dim, len(COLOURS) + 1)
-        self.shape = torch.nn.Linear(vis_dim, len(SHAPES) + 1)
+        self.colour = torch.nn.Linear(vis_dim, len(v.colours) + 1)
+        self.shape = torch.nn.Linear(vis_dim, len(v.shapes) + 1)
         self.row = torch.nn.Linear(hidden, grid)
         self.col = torch.nn.Linear(hidden, grid)
-        self.object_colour = torch.nn.Linear(vis_dim, len(COLOURS))
-        self.object_shape = torch.nn.Linear(vis_dim, len(SHAPES))
-        self.object_word = torch.nn.Linear(vis_dim, len(WORDS))
+        self.object_colour = torch.nn.Linear(vis_dim, len(v.colours))
+        self.object_shape = torch.nn.Linear(vis_dim, len(v.shapes))
+        self.object_word = torch.nn.Linear(vis_dim, len(v.words))
 
 
 class Trainer:
@@ -128,6 +133,8 @@ class Trainer:
         self.run = run
         self.cfg = json.loads((run / "pretrain.json").read_text(encoding="utf-8"))
         self.recipe = Recipe(self.cfg)
+        self.vocab = Vocabulary(**self.cfg["vocabulary"])
+        self.text_only = set(self.cfg["textOnlyTasks"])
         self.seed = int(self.cfg["seed"])
         self.init_dir = run / "init"
         if not (self.init_dir / "model.safetensors").is_file():
@@ -150,7 +157,7 @@ class Trainer:
         self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.stem_ends = {i for t, i in self.tok.get_vocab().items() if "?" in t}
         torch.manual_seed(self.seed)
-        self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid)
+        self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid, self.vocab)
         params = list(self.model.parameters()) + list(self.aux.parameters())
         o = self.cfg["optimizer"]
         self.opt = torch.optim.AdamW(params, lr=o["learningRate"], betas=tuple(o["betas"]), weight_decay=o["weightDecay"])
@@ -211,7 +218,7 @@ class Trainer:
             system = self.cfg["traceSystem"]
             question = f"{question}\n{self.cfg['instructions'][q.get('stream', 'textual')]}"
         head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
-        vision = "" if q["task"] in TEXT_ONLY else "<|vision_start|><|image_pad|><|vision_end|>"
+        vision = "" if q["task"] in self.text_only else "<|vision_start|><|image_pad|><|vision_end|>"
         text = f"{head}<|im_start|>user\n{vision}{question}<|im_end|>\n<|im_start|>assistant\n{q.get('prefix', '')}"
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         n = self.grid * self.grid
@@ -223,7 +230,7 @@ class Trainer:
     def cell_labels(self, ex: Example) -> tuple[torch.Tensor, torch.Tensor, list[int], list[tuple[list[int], int, int, int]]]:
         """Per visual token: colour class, shape class (0: no object); the tokens of the asked object;
         and per object its tokens, colour, shape and word (-100 for an object without one)."""
-        g = self.grid
+        g, v = self.grid, self.vocab
         colour = torch.zeros(g * g, dtype=torch.long)
         shape = torch.zeros(g * g, dtype=torch.long)
         best = torch.zeros(g * g)
@@ -245,11 +252,11 @@ class Trainer:
                         target.append(i)
                     if cover > max(0.2, float(best[i])):
                         best[i] = cover
-                        colour[i] = COLOURS.index(o["colour"]) + 1
-                        shape[i] = SHAPES.index(o["shape"]) + 1
+                        colour[i] = v.colours.index(o["colour"]) + 1
+                        shape[i] = v.shapes.index(o["shape"]) + 1
             if cells:
-                word = WORDS.index(o["word"]) if o.get("word") else -100
-                objects.append((cells, COLOURS.index(o["colour"]), SHAPES.index(o["shape"]), word))
+                word = v.words.index(o["word"]) if o.get("word") else -100
+                objects.append((cells, v.colours.index(o["colour"]), v.shapes.index(o["shape"]), word))
         return colour, shape, target, objects
 
     def copy_pairs(self, p: list[int], a: list[int]) -> list[tuple[int, list[int]]]:

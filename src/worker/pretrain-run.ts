@@ -13,8 +13,9 @@ import type { MetricsRecord, RunStatus } from '../core/types';
 import { corpusLines } from '../data';
 import { generateItem, SYNTHETIC_FAMILIES, type SplitName } from '../data/synthetic/generate';
 import { ensurePerceptionPool } from '../data/synthetic/perception-pool';
-import { perceptionCorpus } from '../data/synthetic/perception';
+import { perceptionCorpus, TEXT_ONLY_TASKS } from '../data/synthetic/perception';
 import { DEFAULT_SIZING } from '../data/synthetic/scene';
+import { COLOUR_NAMES, OBJECT_SHAPES, WORDS } from '../data/synthetic/vocabulary';
 import { enginePackageDir, pythonPath } from '../engine/torch/python-env';
 import type { PretrainConfig } from '../run/pretrain-config';
 import { readAll } from '../run/jsonl-reader';
@@ -63,6 +64,9 @@ export async function preparePretrainRun(runDir: string, config: PretrainConfig,
     // Trace questions are asked as the training runs ask them: their system prompt and each stream's instruction.
     traceSystem: SYSTEM_PROMPT,
     instructions: { textual: instructionOf('textual'), grounded: instructionOf('grounded') },
+    // The aids' class numbering and which tasks have no image, so the trainer holds no copy of them.
+    vocabulary: { colours: COLOUR_NAMES, shapes: OBJECT_SHAPES, words: WORDS },
+    textOnlyTasks: TEXT_ONLY_TASKS,
   };
   if (resolved.init && !existsSync(join(resolved.init, 'config.json'))) {
     throw new Error(`init: ${resolved.init} is not a model folder (no config.json); pretrain it first`);

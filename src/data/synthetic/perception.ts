@@ -22,6 +22,9 @@ import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type 
 export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match', 'copy'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 
+/** Tasks asked without an image. */
+export const TEXT_ONLY_TASKS = ['match', 'copy'] as const satisfies readonly PerceptionTask[];
+
 /** One curriculum stage's scenes: canvas, target size, how many other objects, which questions. */
 export interface PerceptionSceneSpec {
   /** Long side of the canvas in pixels. */

@@ -16,6 +16,9 @@ export const COLOUR_NAMES = Object.keys(COLOURS) as ColourName[];
 export const SHAPES = ['star', 'circle', 'square', 'triangle', 'diamond', 'cross'] as const;
 export type ShapeName = (typeof SHAPES)[number];
 
+/** Every object's shape class in the order the pretraining aids number them: the shapes, then signs. */
+export const OBJECT_SHAPES = [...SHAPES, 'sign'] as const;
+
 /** Words printed on signs; their letters all exist in the built-in stroke font. */
 export const WORDS = ['CAT', 'SUN', 'MAP', 'KEY', 'BOX', 'PEN', 'CUP', 'HAT'] as const;
 export type SignWord = (typeof WORDS)[number];
