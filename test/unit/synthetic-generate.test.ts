@@ -242,3 +242,23 @@ test('the distractor range sets how many other objects a scene holds', () => {
     assert.ok(many.scene.objects.length >= 3 && many.scene.objects.length <= 5, `${many.scene.objects.length} objects`);
   }
 });
+
+test("a relation question on a short canvas at the demo's sizes is generated, not refused for want of room", () => {
+  // The demo's settings; these items ran out of layouts before and stopped the whole dataset.
+  const demo = opts({
+    size: 224,
+    convention: 'qwen2-1000',
+    families: ['attribute', 'text', 'position'],
+    sizing: { ...DEFAULT_GENERATE_OPTIONS.sizing, targetScale: 0.2 },
+    distractors: { min: 1, max: 3 },
+  });
+  for (const [split, index] of [
+    ['train', 779],
+    ['val', 374],
+    ['test', 1730],
+  ] as const) {
+    const { record } = generateItem(7, split, index, demo);
+    assert.equal(record.family, 'position', record.id);
+    assert.match(record.question, /relative to/, record.id);
+  }
+});

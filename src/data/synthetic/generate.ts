@@ -298,12 +298,16 @@ const BUILDERS: Record<
   count,
 };
 
+/** Layouts tried before an item gives up; a relation question on a short canvas may need dozens. */
+const MAX_LAYOUTS = 400;
+
 /** Generates record `index` of `split`. Same arguments, same record and scene. */
 export function generateItem(seed: number, split: SplitName, index: number, opts: GenerateOptions): GeneratedItem {
   if (opts.families.length === 0) throw new RangeError('at least one question family is needed');
   const family = opts.families[index % opts.families.length] as SyntheticFamily;
   const slot = answerSlot(seed, split, index);
-  // A layout can rarely run out of room; the next attempt draws a fresh layout from the same stream.
+  // A layout can run out of room (a wide relation on a short canvas); the next attempt draws a fresh
+  // layout, canvas included, from the same stream, so items that fit early never change.
   const rng = new Prng(seed, hashString(split), index, 0xda7a);
   for (let attempt = 0; ; attempt++) {
     const canvas = pickCanvas(rng, opts.size);
@@ -315,7 +319,7 @@ export function generateItem(seed: number, split: SplitName, index: number, opts
       const at = { seed, split, index, family, convention: opts.convention, optionAnswer: opts.optionAnswer };
       return { record: toRecord(q, scene, at), scene };
     } catch (err) {
-      if (!(err instanceof PlacementError) || attempt >= 20) throw err;
+      if (!(err instanceof PlacementError) || attempt >= MAX_LAYOUTS) throw err;
     }
   }
 }
