@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { COORD_CONVENTIONS } from '../core/types';
 import { OPTION_ANSWERS, SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
-import { PERCEPTION_TASKS } from '../data/synthetic/perception';
+import { ANSWER_FORMS, PERCEPTION_TASKS } from '../data/synthetic/perception';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -42,6 +42,8 @@ const sceneSchema = z.strictObject({
   optionsRatio: z.number().min(0).max(1).default(0),
   /** How a question with options is answered: by its letter, or by the option's text (the grader accepts both). */
   optionAnswer: z.enum(OPTION_ANSWERS).default('letter'),
+  /** `sentence`: answers in the reference trace's words ("It reads CUP.") instead of the value alone. */
+  answerForm: z.enum(ANSWER_FORMS).default('value'),
   /** For a `trace` or `copy` stage: the benchmark's question families (default: all four). */
   families: z.array(z.enum(SYNTHETIC_FAMILIES)).min(1).optional(),
 });

@@ -173,3 +173,45 @@ test("a trace stage asks benchmark questions answered by both streams' reference
     /a trace stage asks trace questions only/,
   );
 });
+
+test("answered in sentences, each answer is the reference trace's sentence for what is asked; option letters stay letters", () => {
+  const all = { ...spec, tasks: ['colour', 'shape', 'place', 'box', 'word', 'relation'] as const };
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const { item: valued } = perceptionItem(9, 'sentences', i, all, 'qwen2-1000');
+    const { item } = perceptionItem(9, 'sentences', i, { ...all, answerForm: 'sentence' }, 'qwen2-1000');
+    const size = { width: item.width, height: item.height };
+    item.questions.forEach((q, k) => {
+      const v = valued.questions[k]!;
+      const o = item.objects[q.object]!;
+      assert.equal(q.question, v.question, 'the same questions in either form');
+      seen.add(q.task);
+      if (q.task === 'colour') assert.equal(q.answer, `It is ${o.colour}.`);
+      if (q.task === 'shape') assert.equal(q.answer, `It is a ${o.shape}.`);
+      if (q.task === 'word') assert.equal(q.answer, `It reads ${o.word}.`);
+      if (q.task === 'place') assert.equal(q.answer, `It is ${describeRegion(o.box, size)}.`);
+      if (q.task === 'relation') {
+        const b = item.objects[q.objects![1]!]!;
+        assert.match(
+          q.answer,
+          new RegExp(`^So the ${o.colour} ${o.shape} is (left of|right of|above|below) the ${b.colour} ${b.shape}\\.$`),
+        );
+        assert.ok(q.answer.includes(` ${v.answer}`), `${q.answer} states ${v.answer}`);
+      }
+      if (q.task === 'box') {
+        // Read back as a grounded trace's citation: the region's words, then the object's box.
+        assert.ok(q.answer.startsWith(`It is ${describeRegion(o.box, size)} <box>`), q.answer);
+        const cited = parseTrace(`<think>${q.answer}</think><answer>x</answer>`, { convention: 'qwen2-1000', original: size }).boxes;
+        assert.equal(cited.length, 1);
+        assert.ok(iou(cited[0]!, o.box) > 0.95, q.answer);
+      }
+    });
+  }
+  assert.deepEqual([...seen].sort(), ['box', 'colour', 'place', 'relation', 'shape', 'word']);
+  const mc = { ...spec, tasks: ['colour'] as const, optionsRatio: 1, answerForm: 'sentence' as const };
+  for (let i = 0; i < 10; i++) {
+    assert.match(perceptionItem(9, 'mc', i, mc, 'qwen2-1000').item.questions[0]!.answer, /^[ABCD]$/);
+    const byText = perceptionItem(9, 'mc', i, { ...mc, optionAnswer: 'text' }, 'qwen2-1000').item;
+    assert.equal(byText.questions[0]!.answer, `It is ${byText.objects[byText.questions[0]!.object]!.colour}.`);
+  }
+});

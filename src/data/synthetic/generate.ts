@@ -139,6 +139,19 @@ function distractorCount(rng: Prng, scene: Scene, d: DistractorRange): number {
 
 const jitter = (rng: Prng, size: number): number => size * rng.range(0.9, 1.1);
 
+const RELATION_WORDS: Record<Relation, string> = { left: 'left of', right: 'right of', above: 'above', below: 'below' };
+
+/**
+ * The sentences of a reference trace that state what was seen. Perception pretraining can answer
+ * in them too (`answerForm: sentence`), so the words it learns to write are the trace's own tokens.
+ */
+export const SEEN = {
+  colour: (colour: string): string => `It is ${colour}.`,
+  shape: (shape: string): string => `It is a ${shape}.`,
+  word: (word: string): string => `It reads ${word}.`,
+  relation: (nameA: string, relation: Relation, nameB: string): string => `So the ${nameA} is ${RELATION_WORDS[relation]} the ${nameB}.`,
+};
+
 function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   if (rng.next() < 0.5) {
     // "What colour is the small star?": the only star in the scene.
@@ -153,7 +166,7 @@ function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: bool
       reasoning: [
         { text: `I look for the small ${target.shape}.` },
         { text: `It is`, cite: target.box },
-        { text: `It is ${target.colour}.` },
+        { text: SEEN.colour(target.colour) },
       ],
     };
   }
@@ -169,7 +182,7 @@ function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: bool
     reasoning: [
       { text: `I look for the small ${target.colour} object.` },
       { text: `It is`, cite: target.box },
-      { text: `It is a ${target.shape}.` },
+      { text: SEEN.shape(target.shape) },
     ],
   };
 }
@@ -189,15 +202,9 @@ function text(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, 
     answer: word,
     evidence: [target],
     labels: [`${target.colour} sign`],
-    reasoning: [
-      { text: `I look for the small ${target.colour} sign.` },
-      { text: `It is`, cite: target.box },
-      { text: `It reads ${word}.` },
-    ],
+    reasoning: [{ text: `I look for the small ${target.colour} sign.` }, { text: `It is`, cite: target.box }, { text: SEEN.word(word) }],
   };
 }
-
-const RELATION_WORDS: Record<Relation, string> = { left: 'left of', right: 'right of', above: 'above', below: 'below' };
 
 function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
   const relation = RELATIONS[slot] as Relation;
@@ -240,7 +247,7 @@ function position(rng: Prng, scene: Scene, size: number, slot: number, mc: boole
     reasoning: [
       { text: `The small ${nameA} is`, cite: a.box },
       { text: `The small ${nameB} is`, cite: b.box },
-      { text: `So the ${nameA} is ${RELATION_WORDS[relation]} the ${nameB}.` },
+      { text: SEEN.relation(nameA, relation, nameB) },
     ],
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Box, CoordConvention, Stream } from '../../core/types';
 import {
+  SEEN,
   SYNTHETIC_FAMILIES,
   generateItem,
   type GenerateOptions,
@@ -21,6 +22,10 @@ import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type 
 
 export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match', 'copy'] as const;
 export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
+
+/** How a perception question's answer is written (see `PerceptionSceneSpec.answerForm`). */
+export const ANSWER_FORMS = ['value', 'sentence'] as const;
+export type AnswerForm = (typeof ANSWER_FORMS)[number];
 
 /** Tasks asked without an image. */
 export const TEXT_ONLY_TASKS = ['match', 'copy'] as const satisfies readonly PerceptionTask[];
@@ -43,6 +48,12 @@ export interface PerceptionSceneSpec {
   optionsRatio: number;
   /** Whether a question with options is answered by the option's letter or by its text. */
   optionAnswer: OptionAnswer;
+  /**
+   * `value` answers a colour, shape, word, place, box or relation question with the value alone
+   * ("yellow"); `sentence` with the reference trace's sentence that states it ("It is yellow."), so
+   * the readout is learnt on the tokens a trace writes. An answer by option letter stays a letter.
+   */
+  answerForm?: AnswerForm;
   /** For `trace` and `copy`: the benchmark's question families the questions are drawn from. */
   families?: readonly SyntheticFamily[];
 }
@@ -207,8 +218,15 @@ export function perceptionItem(
               convention,
             );
         const pool = OPTION_POOLS[asked.task];
-        const q = pool && rng.next() < spec.optionsRatio ? withOptions(rng, asked, pool, spec.optionAnswer) : asked;
-        return { ...q, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
+        const options = pool !== undefined && rng.next() < spec.optionsRatio;
+        const q = options ? withOptions(rng, asked, pool, spec.optionAnswer) : asked;
+        const byLetter = options && spec.optionAnswer === 'letter';
+        const a = objects[object] as PerceptionObject;
+        const answer =
+          spec.answerForm === 'sentence' && !byLetter
+            ? seenSentence(q, a, pair ? (objects[pair[1]] as PerceptionObject) : null, size)
+            : q.answer;
+        return { ...q, answer, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
       });
       return {
         item: {
@@ -362,6 +380,33 @@ function askRelation(a: PerceptionObject, b: PerceptionObject, relation: Relatio
     question: `Where is the small ${a.colour} ${a.shape} relative to the small ${b.colour} ${b.shape}?`,
     answer: relation,
   };
+}
+
+/** The reference trace's sentence stating `q`'s answer about `a` (and `b`, a relation's second object). */
+function seenSentence(
+  q: Omit<PerceptionQuestion, 'object'>,
+  a: PerceptionObject,
+  b: PerceptionObject | null,
+  size: { width: number; height: number },
+): string {
+  switch (q.task) {
+    case 'colour':
+      return SEEN.colour(q.answer);
+    case 'shape':
+      return SEEN.shape(q.answer);
+    case 'word':
+      return SEEN.word(q.answer);
+    case 'relation':
+      if (!b) throw new RangeError('a relation question needs its second object');
+      return SEEN.relation(`${a.colour} ${a.shape}`, q.answer as Relation, `${b.colour} ${b.shape}`);
+    case 'place':
+      return `It is ${q.answer}.`;
+    case 'box':
+      // As a grounded trace cites a region: its words, then its box.
+      return `It is ${describeRegion(a.box, size)} <box>${q.answer}</box>.`;
+    default:
+      return q.answer;
+  }
 }
 
 /** Two objects in a clear relation, or null (the question then asks a place instead). */
