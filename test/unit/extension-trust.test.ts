@@ -146,11 +146,15 @@ describe('trusted workspace', () => {
       fake.progress.map((p) => p.cancellable),
       [true],
     );
-    // Every start this file ever caused, the untrusted attempts above included: only these two.
-    assert.deepEqual(await waitForStarts(2), [
-      ['resume', runDir],
-      ['eval', join(runDir, 'checkpoints', '10'), '--split', 'val', '--mode', 'textual,grounded,tool', '--engine', 'torch'],
-    ]);
+    // Every start this file ever caused, the untrusted attempts above included: only these two
+    // (in either order: two processes record their own start).
+    assert.deepEqual(
+      (await waitForStarts(2)).sort((a, b) => a[0]!.localeCompare(b[0]!)),
+      [
+        ['eval', join(runDir, 'checkpoints', '10'), '--split', 'val', '--mode', 'textual,grounded,tool', '--engine', 'torch'],
+        ['resume', runDir],
+      ],
+    );
     assert.equal(fake.shown.filter((m) => m.kind === 'warning').length, 0);
   });
 });
