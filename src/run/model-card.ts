@@ -100,8 +100,8 @@ not necessarily the digest.
 
 ## Held-out perception (step ${last?.step ?? '–'})
 
-Exact-match accuracy of the answer on held-out scenes of each curriculum stage (never trained on);
-box hit@0.5 is the share of boxes with IoU ≥ 0.5 against the object. Held-out loss ${last?.perception?.loss?.toFixed(3) ?? '–'} nats/token.
+Exact-match accuracy of the answer on held-out scenes of each curriculum stage (never trained on); for a
+trace, the share of its tokens read right given the reference tokens before them. Box hit@0.5 is the share of boxes with IoU ≥ 0.5 against the object. Held-out loss ${last?.perception?.loss?.toFixed(3) ?? '–'} nats/token.
 
 ${last?.perception ? perceptionTable(last.perception) : '(no evaluation recorded)'}
 
