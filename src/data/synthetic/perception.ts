@@ -17,7 +17,7 @@ import {
 import { describeRegion } from '../../core/regions';
 import { Prng, hashString } from './prng';
 import { PlacementError, emptyScene, pickCanvas, placeObject, targetSize, type Scene, type SceneObject } from './scene';
-import { formatBox } from './traces';
+import { formatBox, renderSentence } from './traces';
 import { COLOUR_NAMES, LETTERS, RELATIONS, SHAPES, WORDS, type ColourName, type Relation, type ShapeName } from './vocabulary';
 
 export const PERCEPTION_TASKS = ['colour', 'shape', 'place', 'box', 'word', 'relation', 'trace', 'match', 'copy'] as const;
@@ -224,7 +224,7 @@ export function perceptionItem(
         const a = objects[object] as PerceptionObject;
         const answer =
           spec.answerForm === 'sentence' && !byLetter
-            ? seenSentence(q, a, pair ? (objects[pair[1]] as PerceptionObject) : null, size)
+            ? seenSentence(q, a, pair ? (objects[pair[1]] as PerceptionObject) : null, size, convention)
             : q.answer;
         return { ...q, answer, object, ...(pair ? { objects: [pair[0], pair[1]] } : {}) };
       });
@@ -388,6 +388,7 @@ function seenSentence(
   a: PerceptionObject,
   b: PerceptionObject | null,
   size: { width: number; height: number },
+  convention: CoordConvention,
 ): string {
   switch (q.task) {
     case 'colour':
@@ -400,10 +401,10 @@ function seenSentence(
       if (!b) throw new RangeError('a relation question needs its second object');
       return SEEN.relation(`${a.colour} ${a.shape}`, q.answer as Relation, `${b.colour} ${b.shape}`);
     case 'place':
-      return `It is ${q.answer}.`;
+      return renderSentence({ text: 'It is', cite: a.box }, size, null);
     case 'box':
       // As a grounded trace cites a region: its words, then its box.
-      return `It is ${describeRegion(a.box, size)} <box>${q.answer}</box>.`;
+      return renderSentence({ text: 'It is', cite: a.box }, size, convention);
     default:
       return q.answer;
   }

@@ -28,13 +28,19 @@ export function formatBox(box: Box, convention: CoordConvention, original: Image
   return `[${parts.join(',')}]`;
 }
 
-function render(plan: TracePlan, size: ImageSize, cite: ((box: Box) => string) | null): string {
-  const sentences = plan.sentences.map((s) => {
-    if (!s.cite) return s.text;
-    const where = describeRegion(s.cite, size);
-    const box = cite ? ` <box>${cite(s.cite)}</box>` : '';
-    return `${s.text} ${where}${box}${s.after ?? '.'}`;
-  });
+/**
+ * One sentence as a trace writes it: a cited box's location phrase after its words, then the box
+ * itself in `convention` (a grounded trace) or not (a textual one, `convention` null).
+ */
+export function renderSentence(s: TraceSentence, size: ImageSize, convention: CoordConvention | null): string {
+  if (!s.cite) return s.text;
+  const where = describeRegion(s.cite, size);
+  const box = convention ? ` <box>${formatBox(s.cite, convention, size)}</box>` : '';
+  return `${s.text} ${where}${box}${s.after ?? '.'}`;
+}
+
+function render(plan: TracePlan, size: ImageSize, convention: CoordConvention | null): string {
+  const sentences = plan.sentences.map((s) => renderSentence(s, size, convention));
   return `<think>${sentences.join(' ')}</think><answer>${plan.answer}</answer>`;
 }
 
@@ -43,5 +49,5 @@ export function textualTrace(plan: TracePlan, size: ImageSize): string {
 }
 
 export function groundedTrace(plan: TracePlan, size: ImageSize, convention: CoordConvention): string {
-  return render(plan, size, (box) => formatBox(box, convention, size));
+  return render(plan, size, convention);
 }
