@@ -38,5 +38,7 @@ export const DEMO_CONFIG: RunConfigInput = {
   evalEvery: 0,
   checkpointEvery: 10,
   seed: 1,
-  sft: { steps: 150, batchSize: 16, learningRate: 3e-4 },
+  // The shipped model already writes both streams' traces: a warm start at 3e-4 cost it 6 points
+  // of textual accuracy on validation, at 3e-5 none.
+  sft: { steps: 150, batchSize: 16, learningRate: 3e-5 },
 };
