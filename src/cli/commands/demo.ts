@@ -107,7 +107,7 @@ export const demoCommand: Command = {
     }
 
     // 3. Evaluation on the held-out test split; every row goes into the iVGR run's eval-summary.json.
-    say('demo: evaluating on the test split: the warm start, iVGR and the ablation');
+    say('demo: evaluating on the test split');
     const run = readRunJson(fullDir);
     const data = await openRunData(run, run.config, say);
     const { engine, info } = await engineStarter(run.config, data, { ...python, log: (level, text) => level !== 'info' && say(text) })();
