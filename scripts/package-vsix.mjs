@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -69,21 +69,12 @@ function runtimeClosure(names) {
 
 /**
  * onnxruntime-node ships every platform's binaries (bin/napi-vN/<platform>/<arch>); the vsix is
- * built for this platform, so the others are dropped (about 240 MB).
+ * built for this platform, so the others (about 240 MB) are not copied at all.
  */
-function pruneOtherPlatforms(binDir) {
-  if (!existsSync(binDir)) return;
-  for (const napi of readdirSync(binDir)) {
-    for (const platform of readdirSync(join(binDir, napi))) {
-      const platformDir = join(binDir, napi, platform);
-      if (platform !== process.platform) {
-        rmSync(platformDir, { recursive: true, force: true });
-        continue;
-      }
-      for (const arch of readdirSync(platformDir))
-        if (arch !== process.arch) rmSync(join(platformDir, arch), { recursive: true, force: true });
-    }
-  }
+function otherPlatformBinary(src) {
+  const parts = relative(join(root, 'node_modules', 'onnxruntime-node', 'bin'), src).split(sep);
+  if (parts[0] === '..' || parts.length < 2) return false;
+  return parts[1] !== process.platform || (parts.length > 2 && parts[2] !== process.arch);
 }
 
 /** Folders of test code, which vendored packages sometimes publish. */
@@ -92,7 +83,7 @@ const TEST_DIRS = new Set(['test', 'tests', '__tests__']);
 /** cpSync filter: leaves out what no runtime loads, TypeScript sources and declarations, source maps and test folders. */
 function shipped(src) {
   const name = basename(src);
-  if (/\.(ts|mts|cts|map)$/.test(name)) return false;
+  if (/\.(ts|mts|cts|map)$/.test(name) || otherPlatformBinary(src)) return false;
   return !(TEST_DIRS.has(name) && statSync(src).isDirectory());
 }
 
@@ -112,7 +103,6 @@ try {
   for (const [dir, name] of runtimeClosure(externals)) {
     cpSync(dir, join(vendorDir, name), { recursive: true, dereference: true, filter: shipped });
   }
-  pruneOtherPlatforms(join(vendorDir, 'onnxruntime-node', 'bin'));
   if (externals.length > 0) {
     console.log(
       `package: runtime packages in dist/node_modules: ${readdirSync(vendorDir).join(', ')} (${(sizeOf(vendorDir) / 1e6).toFixed(1)} MB)`,

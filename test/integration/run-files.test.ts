@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlWriter } from '../../src/run/jsonl-writer';
 import { readAll, readRange, LineIndex } from '../../src/run/jsonl-reader';
@@ -9,8 +8,11 @@ import { createRunDir, updateRunJson } from '../../src/run/run-dir';
 import { listRuns } from '../../src/run/run-list';
 import { listCheckpoints, writeWorkerState } from '../../src/run/checkpoints';
 import { parseConfigText } from '../../src/run/config-load';
+import { scratch } from './fixtures/scratch';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ivgr-run-'));
+const { root: work } = scratch('ivgr-run-');
+
+const tmp = () => mkdtempSync(join(work, 'run-'));
 
 test('the writer appends, reports offsets, and only flush makes lines visible', async () => {
   const file = join(tmp(), 'x.jsonl');

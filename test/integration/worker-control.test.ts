@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { ControlServer } from '../../src/worker/control-server';
 import { parseWorkerMessage, type WorkerStatus } from '../../src/core/protocol/control';
+import { scratch } from './fixtures/scratch';
+
+const { root: work } = scratch('ivgr-ctl-');
 
 test('the control server greets, answers ping, forwards commands, broadcasts and removes its socket', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-ctl-'));
+  const dir = mkdtempSync(join(work, 'ctl-'));
   const sock = join(dir, 'control.sock');
   writeFileSync(sock, 'stale');
   const status: WorkerStatus = { status: 'running', step: 3, totalSteps: 10, phase: 'generate', reward: {}, pid: process.pid };

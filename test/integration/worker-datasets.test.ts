@@ -3,11 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { runConfigSchema } from '../../src/run/config-schema';
 import { openRunData } from '../../src/worker/run-inputs';
+import { scratch } from './fixtures/scratch';
+
+const { root: work } = scratch('ivgr-datasets-');
 
 async function jsonlDataset(dir: string, ids: string[]): Promise<void> {
   mkdirSync(join(dir, 'images'), { recursive: true });
@@ -28,7 +30,7 @@ async function jsonlDataset(dir: string, ids: string[]): Promise<void> {
 }
 
 test('several datasets: mixed training records with unique prefixed ids, images under one root, eval over all or one', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'ivgr-datasets-'));
+  const root = mkdtempSync(join(work, 'datasets-'));
   await jsonlDataset(join(root, 'one'), ['q1', 'q2']);
   await jsonlDataset(join(root, 'sets', 'two'), ['q1']);
   const config = runConfigSchema.parse({

@@ -2,13 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ContinueRequest, Engine, GenerateRequest, ModelInfo } from '../../src/engine/engine';
 import { bestMatchIou, evaluateMode } from '../../src/worker/evaluate';
 import { zoomCrop } from '../../src/worker/zoom';
 import { datasetRecord } from '../unit/helpers/records';
+import { scratch } from './fixtures/scratch';
+
+const { root: work } = scratch('ivgr-eval-');
 
 const INFO: ModelInfo = { architecture: 'scripted', parameters: 1, imageSize: 64, coordConvention: 'pixels', device: 'cpu' };
 
@@ -26,7 +28,7 @@ async function redSquareImage(dir: string): Promise<string> {
 }
 
 test('zoomCrop cuts the original image at full resolution and resizes to the model input side', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-zoom-'));
+  const dir = mkdtempSync(join(work, 'zoom-'));
   const img = await redSquareImage(dir);
   const out = join(dir, 'crop.png');
   assert.deepEqual(await zoomCrop(img, [300, 20, 340, 60], 64, out), { width: 64, height: 64 });
@@ -86,7 +88,7 @@ class ToolEngine implements Engine {
 }
 
 test('tool mode follows a zoom call: crop, continue, answer from the last turn, zoomed box scored', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-tool-'));
+  const dir = mkdtempSync(join(work, 'tool-'));
   await redSquareImage(dir);
   const record = datasetRecord({
     image: 'img.png',

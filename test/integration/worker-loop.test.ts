@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetRecord } from '../../src/core/types';
 import type { Engine, GenerateRequest, ModelInfo, SftRequest } from '../../src/engine/engine';
@@ -17,6 +16,9 @@ import { createRunDir } from '../../src/run/run-dir';
 import { listCheckpoints } from '../../src/run/checkpoints';
 import { readAll } from '../../src/run/jsonl-reader';
 import type { RolloutRecord, MetricsRecord } from '../../src/core/types';
+import { scratch } from './fixtures/scratch';
+
+const { root: work } = scratch('ivgr-loop-');
 
 const INFO: ModelInfo = { architecture: 'scripted', parameters: 1, imageSize: 0, coordConvention: 'pixels', device: 'cpu' };
 
@@ -93,7 +95,7 @@ const records: DatasetRecord[] = Array.from({ length: 6 }, (_, i) => ({
 }));
 
 function setup(overrides: RunConfigInput = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-loop-'));
+  const dir = mkdtempSync(join(work, 'loop-'));
   const config = runConfigSchema.parse({
     steps: 4,
     batchSize: 2,

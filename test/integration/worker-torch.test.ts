@@ -6,8 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricsRecord, RolloutRecord } from '../../src/core/types';
 import { runConfigSchema } from '../../src/run/config-schema';
@@ -17,8 +16,9 @@ import { EventSink } from '../../src/worker/event-sink';
 import { Trainer, type TrainerHooks } from '../../src/worker/trainer';
 import { engineStarter, openRunData } from '../../src/worker/run-inputs';
 import type { TorchEngine } from '../../src/engine/torch';
+import { scratch } from './fixtures/scratch';
 
-const root = mkdtempSync(join(tmpdir(), 'ivgr-torch-'));
+const { root } = scratch('ivgr-torch-');
 const config = runConfigSchema.parse({
   dataset: { path: join(root, 'data') },
   synthetic: { seed: 3, counts: { train: 12, val: 4, test: 4 }, size: 448 },
