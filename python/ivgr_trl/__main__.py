@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             ivgr=rewards,
             recorder=recorder if main_process else None,
             questions=[r["question"] for r in rows],
+            strata=[r["stratum"] for r in rows],
         )
         resume = any(folder.checkpoints.glob("checkpoint-*"))
         trainer.train(resume_from_checkpoint=True if resume else None)

@@ -25,7 +25,8 @@ def read_rows(path: Path) -> list[dict]:
             if not Path(row["image"]).is_file():
                 raise ValueError(f"{path}:{n}: field 'image': image file not found: {row['image']}")
             # A JSON string: records differ in their optional fields, and the scorer reads JSON.
-            rows.append({**{k: row[k] for k in FIELDS}, "record": json.dumps(row["record"])})
+            # `stratum` is written only for answer-balanced runs.
+            rows.append({**{k: row[k] for k in FIELDS}, "record": json.dumps(row["record"]), "stratum": row.get("stratum")})
     if not rows:
         raise ValueError(f"{path}: no rows")
     return rows
@@ -34,4 +35,4 @@ def read_rows(path: Path) -> list[dict]:
 def prompt_dataset(rows: list[dict]):
     import datasets
 
-    return datasets.Dataset.from_list(rows).cast_column("image", datasets.Image())
+    return datasets.Dataset.from_list([{k: r[k] for k in FIELDS} for r in rows]).cast_column("image", datasets.Image())

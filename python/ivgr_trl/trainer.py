@@ -13,10 +13,11 @@ from .sampler import QuestionSampler
 
 
 class IvgrGRPOTrainer(GRPOTrainer):
-    def __init__(self, *args, ivgr: IvgrRewards, recorder: Recorder | None, questions: list[str], **kwargs):
+    def __init__(self, *args, ivgr: IvgrRewards, recorder: Recorder | None, questions: list[str], strata: list[str | None], **kwargs):
         self.ivgr = ivgr
         self.recorder = recorder
         self.questions = questions
+        self.strata = strata
         super().__init__(*args, **kwargs)
 
     def _get_train_sampler(self, dataset=None):
@@ -27,6 +28,7 @@ class IvgrGRPOTrainer(GRPOTrainer):
             repeat_count=self.num_iterations * self.args.steps_per_generation,
             shuffle=self.shuffle_dataset,
             seed=self.args.seed,
+            strata=self.strata,
         )
 
     def _generate_and_score_completions(self, inputs):

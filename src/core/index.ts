@@ -3,6 +3,7 @@ export * from './types';
 export * from './regions';
 export * from './boxes';
 export * from './answers';
+export * from './answer-strata';
 export * from './trace';
 export * from './rewards';
 export * from './advantages';

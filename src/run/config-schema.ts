@@ -120,6 +120,11 @@ const configObject = z.strictObject({
   streams: z.strictObject({ grounded: streamSchema.prefault({}), textual: streamSchema.prefault({}) }).prefault({}),
   /** Questions per RL step. */
   batchSize: positiveInt.default(4),
+  /**
+   * Which questions follow each other in an RL epoch: `shuffled`, or `answer-balanced`, each
+   * correct answer spread evenly so a few steps do not teach the answers they happened to draw.
+   */
+  batchOrder: z.enum(['shuffled', 'answer-balanced']).default('shuffled'),
   learningRate: z.number().positive().default(1e-5),
   klBeta: nonNegative.default(0.0),
   clipEpsilon: z.number().positive().max(1).default(0.2),

@@ -57,7 +57,7 @@ export async function writeTrlLaunch(
   const files = trlFiles(dir);
   mkdirSync(dir, { recursive: true });
   const model = config.initFrom ?? (await modelPathOf(config, data, opts.python, (_level, text) => opts.log(text)));
-  const rows = trlRows(data.train, data.root, plan.streams);
+  const rows = trlRows(data.train, data.root, plan.streams, config.batchOrder === 'answer-balanced');
   if (rows.length === 0) throw new Error(`no training questions in split '${config.splits.train}'`);
   writeFileSync(files.rows, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(files.accelerate, accelerateConfig(plan.trl, { device: config.device, dtype: config.dtype }));

@@ -5,6 +5,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { DatasetRecord, Stream } from '../core/types';
+import { answerStratum } from '../core/answer-strata';
 import { promptInput, promptMessages } from '../worker/prompts';
 
 export interface TrlRow {
@@ -19,9 +20,11 @@ export interface TrlRow {
   input: string;
   /** The record as the scorer reads it (image path as in the dataset, relative to its root). */
   record: Omit<DatasetRecord, 'reference'>;
+  /** The question's answer key, written when the run's RL order is answer-balanced. */
+  stratum?: string;
 }
 
-export function trlRows(records: readonly DatasetRecord[], root: string, streams: readonly Stream[]): TrlRow[] {
+export function trlRows(records: readonly DatasetRecord[], root: string, streams: readonly Stream[], answerBalanced = false): TrlRow[] {
   const rows: TrlRow[] = [];
   for (const r of records) {
     const record: Omit<DatasetRecord, 'reference'> & { reference?: unknown } = { ...r };
@@ -35,6 +38,7 @@ export function trlRows(records: readonly DatasetRecord[], root: string, streams
         image: isAbsolute(r.image) ? r.image : join(root, r.image),
         input: promptInput(messages),
         record,
+        ...(answerBalanced ? { stratum: answerStratum(r) } : {}),
       });
     }
   }

@@ -5,25 +5,45 @@
  * is all a checkpoint needs to continue the same sequence. The warm start's
  * SFT batches have their own order (`SftOrder`).
  */
+import { interleaveStrata } from '../core/answer-strata';
 import type { DataCursor } from '../run/checkpoints';
 import { Prng } from './prng';
 
-export function epochOrder(count: number, seed: number, epoch: number): number[] {
+/** With `strata` (one key per record), each stratum is shuffled and spread evenly through the order. */
+export function epochOrder(count: number, seed: number, epoch: number, strata?: readonly string[]): number[] {
   const rng = Prng.fromSeed((seed * 1000003 + epoch * 7919) >>> 0);
-  return rng.shuffle(Array.from({ length: count }, (_, i) => i));
+  const all = Array.from({ length: count }, (_, i) => i);
+  if (!strata) return rng.shuffle(all);
+  const groups = new Map<string, number[]>();
+  for (const i of all) {
+    const group = groups.get(strata[i]!);
+    if (group) group.push(i);
+    else groups.set(strata[i]!, [i]);
+  }
+  const keys = [...groups.keys()].sort();
+  return interleaveStrata(
+    keys.map((k) => rng.shuffle(groups.get(k)!)),
+    () => rng.next(),
+  );
 }
 
 /** The next `batchSize` record indices from `cursor`, and the cursor after them. */
-export function nextBatch(count: number, batchSize: number, seed: number, cursor: DataCursor): { indices: number[]; cursor: DataCursor } {
+export function nextBatch(
+  count: number,
+  batchSize: number,
+  seed: number,
+  cursor: DataCursor,
+  strata?: readonly string[],
+): { indices: number[]; cursor: DataCursor } {
   if (count <= 0) throw new Error('the training split is empty');
   const indices: number[] = [];
   let { epoch, index } = cursor;
-  let order = epochOrder(count, seed, epoch);
+  let order = epochOrder(count, seed, epoch, strata);
   while (indices.length < batchSize) {
     if (index >= count) {
       epoch += 1;
       index = 0;
-      order = epochOrder(count, seed, epoch);
+      order = epochOrder(count, seed, epoch, strata);
     }
     indices.push(order[index]!);
     index += 1;

@@ -18,6 +18,7 @@ import { scoreQuestion, type ScoredSample, type StreamSample } from '../core/sco
 import { DEFAULT_ADVANTAGE_OPTIONS } from '../core/advantages';
 import type { RewardConfig } from '../core/rewards';
 import { parseOptionsFor } from '../core/trace';
+import { answerStratum } from '../core/answer-strata';
 import { rewardConfigOf } from '../run/run-rewards';
 import type { RunConfig } from '../run/config-schema';
 import { configHash } from '../run/config-load';
@@ -57,6 +58,8 @@ export class Trainer {
   private state!: LoopState;
   private readonly hash: string;
   private readonly rewards: RewardConfig;
+  /** One answer key per training question when RL batches are answer-balanced. */
+  private readonly strata: string[] | undefined;
   private restarts = 0;
 
   constructor(
@@ -70,6 +73,7 @@ export class Trainer {
   ) {
     this.hash = configHash(config);
     this.rewards = rewardConfigOf(config);
+    this.strata = config.batchOrder === 'answer-balanced' ? train.map(answerStratum) : undefined;
     if (train.length === 0) throw new Error('the training split has no questions');
   }
 
@@ -274,7 +278,7 @@ export class Trainer {
     const step = this.state.step + 1;
     const t0 = performance.now();
     const phases: Record<string, number> = {};
-    const { indices, cursor } = nextBatch(this.train.length, this.config.batchSize, this.config.seed, this.state.cursor);
+    const { indices, cursor } = nextBatch(this.train.length, this.config.batchSize, this.config.seed, this.state.cursor, this.strata);
     const records = indices.map((i) => this.train[i]!);
     const rng = Prng.fromState(this.state.rng.state());
 

@@ -4,13 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCheckpoints } from '../../src/run/checkpoints';
 import { readAll } from '../../src/run/jsonl-reader';
 import { RolloutQueryService } from '../../src/run/rollout-query';
 import { summarizeRun } from '../../src/run/run-list';
 import type { MetricsRecord, RolloutRecord } from '../../src/core/types';
+import { scratch } from './fixtures/scratch';
+
+const { root: work } = scratch('ivgr-trl-');
 
 const CLI = join('dist', 'cli.js');
 const skip = existsSync(join('.venv', 'bin', 'python')) || process.env.IVGR_PYTHON ? false : 'no Python environment';
@@ -50,10 +52,15 @@ test(
   'a TRL run stops with a checkpoint, resumes from it, streams rollouts and metrics the panel reads, and its checkpoints evaluate in three modes',
   { skip },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ivgr-trl-'));
+    const dir = mkdtempSync(join(work, 'one-'));
     const runDir = join(dir, 'runs', 'one');
-    ivgr('train', config(dir, 'one', ''), '--runs-dir', join(dir, 'runs'), '--run-id', 'one', '--until', '1');
+    ivgr('train', config(dir, 'one', 'batchOrder: answer-balanced'), '--runs-dir', join(dir, 'runs'), '--run-id', 'one', '--until', '1');
     assert.equal(summarizeRun(runDir).status, 'stopped');
+    const rows = (await readAll<{ question: string; stratum?: string }>(join(runDir, 'trl', 'train.jsonl'))).records;
+    assert.ok(
+      rows.length === 8 && rows.every((r) => typeof r.stratum === 'string' && r.stratum.length > 0),
+      'answer-balanced rows carry the answer each question is balanced by',
+    );
     assert.deepEqual(
       listCheckpoints(runDir).map((c) => [c.step, c.state.trainer]),
       [[1, 'trl']],
@@ -110,7 +117,7 @@ test(
 );
 
 test('a two-process accelerate launch (gloo) trains two steps with both processes generating', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivgr-trl2-'));
+  const dir = mkdtempSync(join(work, 'two-'));
   const runDir = join(dir, 'runs', 'two');
   ivgr('train', config(dir, 'two', 'trl: { processes: 2, distributed: ddp }'), '--runs-dir', join(dir, 'runs'), '--run-id', 'two');
   assert.deepEqual([summarizeRun(runDir).status, summarizeRun(runDir).step], ['finished', 2]);
