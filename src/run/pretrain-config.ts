@@ -46,6 +46,11 @@ const sceneSchema = z.strictObject({
   answerForm: z.enum(ANSWER_FORMS).default('value'),
   /** For a `trace` or `copy` stage: the benchmark's question families (default: all four). */
   families: z.array(z.enum(SYNTHETIC_FAMILIES)).min(1).optional(),
+  /**
+   * For a `trace` or `copy` stage: share of attribute questions that ask the shape instead of the
+   * colour (the benchmark's is one half). A family listed twice in `families` is drawn twice as often.
+   */
+  shapeShare: z.number().min(0).max(1).optional(),
 });
 
 const stageSchema = z.strictObject({

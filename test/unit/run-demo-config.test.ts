@@ -43,4 +43,8 @@ test('a pretraining recipe error names the file, line and field', () => {
     /r\.yaml:3: stages\.0\.steps: .*(greater than 0|>0|positive)/i,
   );
   assert.throws(() => parseConfigWith(pretrainConfigSchema, 'stages: []\nbogus: 1\n', 'r.yaml'), /r\.yaml:2: bogus: unknown field/);
+  assert.throws(
+    () => parseConfigWith(pretrainConfigSchema, 'stages:\n  - name: a\n    steps: 5\n    scene:\n      shapeShare: 1.5\n', 'r.yaml'),
+    /r\.yaml:5: stages\.0\.scene\.shapeShare: .*(less than or equal to 1|<=1)/i,
+  );
 });

@@ -174,6 +174,22 @@ test("a trace stage asks benchmark questions answered by both streams' reference
   );
 });
 
+test('a trace stage with a shape share asks the shape that much more often; without one the questions are unchanged', () => {
+  const trace = { ...spec, tasks: ['trace'] as const, optionsRatio: 0.75, families: ['attribute'] as const };
+  const asks = (share: number | undefined, i: number): string =>
+    perceptionItem(4, 'shapes', i, share === undefined ? trace : { ...trace, shapeShare: share }, 'qwen2-1000').item.questions[0]!.question;
+  const shapeCount = (share: number | undefined): number =>
+    Array.from({ length: 200 }, (_, i) => asks(share, i)).filter((q) => q.startsWith('What shape')).length;
+  assert.equal(shapeCount(1), 200);
+  assert.equal(shapeCount(0), 0);
+  const half = shapeCount(undefined);
+  assert.ok(half > 70 && half < 130, `${half} of 200 ask the shape by default`);
+  const most = shapeCount(0.75);
+  assert.ok(most > 125 && most < 175, `${most} of 200 ask the shape at 0.75`);
+  // The benchmark's own share is one half: saying so draws the very same questions.
+  for (let i = 0; i < 20; i++) assert.equal(asks(0.5, i), asks(undefined, i));
+});
+
 test("answered in sentences, each answer is the reference trace's sentence for what is asked; option letters stay letters", () => {
   const all = { ...spec, tasks: ['colour', 'shape', 'place', 'box', 'word', 'relation'] as const };
   const seen = new Set<string>();

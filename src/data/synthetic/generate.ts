@@ -57,6 +57,8 @@ export interface GenerateOptions {
    * letter either way.
    */
   optionAnswer: OptionAnswer;
+  /** Share of attribute questions that ask the shape rather than the colour (default one half). */
+  shapeShare?: number;
 }
 
 export const OPTION_ANSWERS = ['letter', 'text'] as const;
@@ -152,8 +154,8 @@ export const SEEN = {
   relation: (nameA: string, relation: Relation, nameB: string): string => `So the ${nameA} is ${RELATION_WORDS[relation]} the ${nameB}.`,
 };
 
-function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange): Question {
-  if (rng.next() < 0.5) {
+function attribute(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange, shapeShare = 0.5): Question {
+  if (rng.next() < 1 - shapeShare) {
     // "What colour is the small star?": the only star in the scene.
     const target = placeObject(rng, scene, { shape: rng.pick(SHAPES), colour: rng.pick(COLOUR_NAMES), size: jitter(rng, size) });
     addDistractors(rng, scene, size, distractorCount(rng, scene, d), (k) => k.shape === target.shape);
@@ -297,7 +299,7 @@ function count(rng: Prng, scene: Scene, size: number, slot: number, mc: boolean,
 
 const BUILDERS: Record<
   SyntheticFamily,
-  (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange) => Question
+  (rng: Prng, scene: Scene, size: number, slot: number, mc: boolean, d: DistractorRange, shapeShare?: number) => Question
 > = {
   attribute,
   text,
@@ -322,7 +324,7 @@ export function generateItem(seed: number, split: SplitName, index: number, opts
     const scene = emptyScene(rng, canvas.width, canvas.height, size);
     const mc = rng.next() >= opts.freeFormRatio;
     try {
-      const q = BUILDERS[family](rng, scene, size, slot, mc, opts.distractors);
+      const q = BUILDERS[family](rng, scene, size, slot, mc, opts.distractors, opts.shapeShare);
       const at = { seed, split, index, family, convention: opts.convention, optionAnswer: opts.optionAnswer };
       return { record: toRecord(q, scene, at), scene };
     } catch (err) {

@@ -56,6 +56,8 @@ export interface PerceptionSceneSpec {
   answerForm?: AnswerForm;
   /** For `trace` and `copy`: the benchmark's question families the questions are drawn from. */
   families?: readonly SyntheticFamily[];
+  /** For `trace` and `copy`: share of attribute questions that ask the shape (default one half). */
+  shapeShare?: number;
 }
 
 export interface PerceptionObject {
@@ -262,6 +264,7 @@ function benchmarkItem(
     freeFormRatio: 1 - spec.optionsRatio,
     distractors: spec.distractors,
     optionAnswer: spec.optionAnswer,
+    ...(spec.shapeShare === undefined ? {} : { shapeShare: spec.shapeShare }),
   });
 }
 
