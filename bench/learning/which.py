@@ -1,0 +1,110 @@
+"""Which object a model's textual trace says it looks at, when a question names one of several.
+
+  python bench/learning/which.py --model DIR --pool DIR/traces.jsonl [--scenes 600]
+
+POOL is a pretraining pool of trace questions (`<run>/data/<stage>.jsonl` of a trace stage; its
+scenes list every object). For each colour question ("What colour is the small star?", the object
+found by its shape) and shape question ("What shape is the small red object?", found by its
+colour), the model writes its textual trace greedily, and the region it names ("It is near the
+top-left corner.") is compared with the 3 x 3 cell of each object's centre, as the reference
+traces name it (src/core/regions.ts): the asked object's, another object's, an empty cell next to
+the asked object, or another empty cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import torch
+from PIL import Image
+from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+
+# The worker's prompt texts (src/worker/prompts.ts), textual stream.
+SYSTEM = "Reason inside <think></think>, then give the answer inside <answer></answer>."
+TEXTUAL = "Say in words where you look; write no boxes."
+# src/core/regions.ts, cells row-major.
+CELL_PHRASES = [
+    "near the top-left corner", "along the top edge", "near the top-right corner",
+    "in the left middle", "at the center", "in the right middle",
+    "near the bottom-left corner", "along the bottom edge", "near the bottom-right corner",
+]
+REGION = re.compile(r"It is ((?:at|in|near|along) the [\w\- ]+?)\.")
+
+
+def centre_cell(box: list[float], width: int, height: int) -> int:
+    def third(v: float, extent: int) -> int:
+        return min(2, max(0, int(v / extent * 3)))
+
+    return third((box[1] + box[3]) / 2, height) * 3 + third((box[0] + box[2]) / 2, width)
+
+
+def outcome(named: int, asked: int, others: list[int]) -> str:
+    if named == asked:
+        return "the asked object's cell"
+    if named in others:
+        return "another object's cell"
+    (r1, c1), (r2, c2) = divmod(named, 3), divmod(asked, 3)
+    return "an empty cell next to it" if abs(r1 - r2) <= 1 and abs(c1 - c2) <= 1 else "another empty cell"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True)
+    p.add_argument("--pool", required=True, type=Path)
+    p.add_argument("--scenes", type=int, default=600)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    tok = AutoTokenizer.from_pretrained(a.model)
+    ip = AutoImageProcessor.from_pretrained(a.model)
+    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(a.model).eval()
+    side = json.loads((Path(a.model) / "ivgr.json").read_text())["imageSize"]
+    grid = side // (ip.patch_size * ip.merge_size)
+    pad = tok.convert_tokens_to_ids("<|image_pad|>")
+    items = [json.loads(line) for line in a.pool.read_text().splitlines() if line.strip()]
+    random.Random(0).shuffle(items)
+    counts: Counter[tuple[str, str]] = Counter()
+    objects_per_scene: Counter[str] = Counter()
+    for it in items[: a.scenes]:
+        q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in ("colour", "shape")), None)
+        if q is None:
+            continue
+        kind = q["question"].split()[1]
+        text = (
+            f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
+            f"{q['question']}\n{TEXTUAL}<|im_end|>\n<|im_start|>assistant\n"
+        )
+        ids = [t for t0 in tok(text, add_special_tokens=False)["input_ids"] for t in ([t0] * grid * grid if t0 == pad else [t0])]
+        x = torch.tensor([ids])
+        with Image.open(a.pool.parent / it["image"]) as im:
+            vis = ip(images=[im.convert("RGB").resize((side, side), Image.BICUBIC)], return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=x, attention_mask=torch.ones_like(x), pixel_values=vis["pixel_values"],
+                image_grid_thw=vis["image_grid_thw"], mm_token_type_ids=(x == pad).int(), max_new_tokens=50, do_sample=False,
+            )
+        m = REGION.search(tok.decode(out[0, len(ids):]))
+        objects_per_scene[kind] += len(it["objects"])
+        if not m or m.group(1) not in CELL_PHRASES:
+            counts[(kind, "no region")] += 1
+            continue
+        cells = [centre_cell(o["box"], it["width"], it["height"]) for o in it["objects"]]
+        others = [c for k, c in enumerate(cells) if k != q["object"]]
+        counts[(kind, outcome(CELL_PHRASES.index(m.group(1)), cells[q["object"]], others))] += 1
+    print(f"model {a.model}")
+    for kind, found_by in (("colour", "its shape"), ("shape", "its colour")):
+        n = sum(v for (k, _), v in counts.items() if k == kind)
+        if not n:
+            continue
+        print(f"{kind} questions (the object found by {found_by}): {n}, {objects_per_scene[kind] / n:.1f} objects per scene")
+        for (k, where), v in sorted(counts.items(), key=lambda kv: -kv[1]):
+            if k == kind:
+                print(f"  names {where:26s} {v:4d} ({v / n:.0%})")
+
+
+if __name__ == "__main__":
+    main()
