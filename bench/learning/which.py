@@ -8,7 +8,9 @@ found by its shape) and shape question ("What shape is the small red object?", f
 colour), the model writes its textual trace greedily, and the region it names ("It is near the
 top-left corner.") is compared with the 3 x 3 cell of each object's centre, as the reference
 traces name it (src/core/regions.ts): the asked object's, another object's, an empty cell next to
-the asked object, or another empty cell.
+the asked object, or another empty cell. It also feeds the reference trace up to "It is" (where
+the region comes next) and prints, per layer, the attention that position puts on the asked
+object's visual tokens and on the other objects' tokens (mean over heads).
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ def outcome(named: int, asked: int, others: list[int]) -> str:
     return "an empty cell next to it" if abs(r1 - r2) <= 1 and abs(c1 - c2) <= 1 else "another empty cell"
 
 
+def object_tokens(box: list[float], width: int, height: int, grid: int) -> set[int]:
+    """The visual tokens (row-major) an object covers by more than 5 % of a token."""
+    x1, y1, x2, y2 = box[0] * grid / width, box[1] * grid / height, box[2] * grid / width, box[3] * grid / height
+    return {
+        r * grid + c
+        for r in range(grid)
+        for c in range(grid)
+        if max(0.0, min(x2, c + 1) - max(x1, c)) * max(0.0, min(y2, r + 1) - max(y1, r)) > 0.05
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
@@ -61,7 +74,7 @@ def main() -> None:
     torch.set_num_threads(1)
     tok = AutoTokenizer.from_pretrained(a.model)
     ip = AutoImageProcessor.from_pretrained(a.model)
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(a.model).eval()
+    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(a.model, attn_implementation="eager").eval()
     side = json.loads((Path(a.model) / "ivgr.json").read_text())["imageSize"]
     grid = side // (ip.patch_size * ip.merge_size)
     pad = tok.convert_tokens_to_ids("<|image_pad|>")
@@ -69,6 +82,7 @@ def main() -> None:
     random.Random(0).shuffle(items)
     counts: Counter[tuple[str, str]] = Counter()
     objects_per_scene: Counter[str] = Counter()
+    mass: dict[int, list[float]] = {}
     for it in items[: a.scenes]:
         q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in ("colour", "shape")), None)
         if q is None:
@@ -78,10 +92,29 @@ def main() -> None:
             f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
             f"{q['question']}\n{TEXTUAL}<|im_end|>\n<|im_start|>assistant\n"
         )
-        ids = [t for t0 in tok(text, add_special_tokens=False)["input_ids"] for t in ([t0] * grid * grid if t0 == pad else [t0])]
+        def token_ids(prompt: str) -> list[int]:
+            return [t for t0 in tok(prompt, add_special_tokens=False)["input_ids"] for t in ([t0] * grid * grid if t0 == pad else [t0])]
+
+        ids = token_ids(text)
         x = torch.tensor([ids])
         with Image.open(a.pool.parent / it["image"]) as im:
             vis = ip(images=[im.convert("RGB").resize((side, side), Image.BICUBIC)], return_tensors="pt")
+        ref = q["answer"]
+        forced = torch.tensor([token_ids(text + ref[: ref.find(". It is ") + len(". It is")])])
+        visual = (forced[0] == pad).nonzero().squeeze(-1)
+        asked = object_tokens(it["objects"][q["object"]]["box"], it["width"], it["height"], grid)
+        rest = set().union(*(object_tokens(o["box"], it["width"], it["height"], grid) for k, o in enumerate(it["objects"]) if k != q["object"])) - asked
+        with torch.no_grad():
+            att = model(
+                input_ids=forced, attention_mask=torch.ones_like(forced), pixel_values=vis["pixel_values"],
+                image_grid_thw=vis["image_grid_thw"], mm_token_type_ids=(forced == pad).int(), output_attentions=True,
+            ).attentions
+        for layer, w in enumerate(att):
+            w = w[0, :, -1].mean(0)
+            m_asked = float(w[visual[sorted(asked)]].sum())
+            m_rest = float(w[visual[sorted(rest)]].sum()) if rest else 0.0
+            acc = mass.setdefault(layer, [0.0, 0.0, 0.0])
+            acc[0], acc[1], acc[2] = acc[0] + m_asked, acc[1] + m_rest, acc[2] + 1
         with torch.no_grad():
             out = model.generate(
                 input_ids=x, attention_mask=torch.ones_like(x), pixel_values=vis["pixel_values"],
@@ -104,6 +137,9 @@ def main() -> None:
         for (k, where), v in sorted(counts.items(), key=lambda kv: -kv[1]):
             if k == kind:
                 print(f"  names {where:26s} {v:4d} ({v / n:.0%})")
+    print('attention of the position before the region ("It is"), mean over heads:')
+    for layer, (m_asked, m_rest, k) in mass.items():
+        print(f"  layer {layer}: on the asked object {m_asked / k:.2f}, on the other objects {m_rest / k:.2f}")
 
 
 if __name__ == "__main__":
