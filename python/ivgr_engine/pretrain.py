@@ -14,7 +14,9 @@ Training aids exist only here and are not saved with the model:
   of an object's tokens (its colour and shape, and a sign's word);
 - a position target (row and column of each visual token) read from a language-model layer;
 - an attention target: the attention mass from the answer position onto the visual tokens
-  of the object the question names.
+  of the object the question names;
+- optionally, a separation target: of the mass those positions put on the scene's objects,
+  the share on the named one, so that looking at every object does not meet the target.
 """
 
 from __future__ import annotations
@@ -111,6 +113,19 @@ class Vocabulary:
     colours: list[str]
     shapes: list[str]
     words: list[str]
+
+
+def separation_loss(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """-log of the share of the attention on objects that goes to the asked object's tokens.
+
+    `heads` is one layer's attention of the answer positions ([heads, queries, keys]), averaged
+    over heads as the attention aid is; `asked` and `other` index the keys of the asked object's
+    visual tokens and of the other objects' tokens. 0 when all of it is on the asked object.
+    """
+    mean = heads.mean(0)
+    on_asked = mean[:, asked].sum(-1)
+    on_other = mean[:, other].sum(-1)
+    return -torch.log(on_asked / (on_asked + on_other + 1e-6) + 1e-6).mean()
 
 
 class AuxHeads(torch.nn.Module):
@@ -278,7 +293,7 @@ class Trainer:
         from PIL import Image
 
         images, rows, labels, starts, copies = [], [], [], [], []
-        colours, shapes, targets, objects = [], [], [], []
+        colours, shapes, targets, others, objects = [], [], [], [], []
         copying = self.cfg["aux"].get("copy", 0) > 0
         for ex in examples:
             p = self.prompt_ids(ex.question)
@@ -289,6 +304,7 @@ class Trainer:
             copies.append(self.copy_pairs(p, a) if copying else [])
             if ex.image is None:
                 targets.append([])
+                others.append([])
                 continue
             with Image.open(ex.image) as im:
                 images.append(im.convert("RGB").resize((self.side, self.side), Image.BICUBIC))
@@ -296,6 +312,7 @@ class Trainer:
             colours.append(c)
             shapes.append(s)
             targets.append(t)
+            others.append(sorted({c for cells, *_ in objs for c in cells} - set(t)))
             base = (len(colours) - 1) * self.grid * self.grid
             objects.extend(([base + i for i in cells], *labels) for cells, *labels in objs)
         width = max(len(r) for r in rows)
@@ -312,7 +329,7 @@ class Trainer:
             "ids": ids, "labels": lab, "mask": mask, "starts": starts, "images": len(images),
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
             "colour": torch.cat(colours) if colours else empty, "shape": torch.cat(shapes) if shapes else empty,
-            "targets": targets, "objects": objects, "copies": copies,
+            "targets": targets, "others": others, "objects": objects, "copies": copies,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -331,7 +348,7 @@ class Trainer:
     def losses(self, b: dict) -> dict[str, torch.Tensor]:
         w = self.cfg["aux"]
         copying = w.get("copy", 0) > 0
-        out = self.forward(b, attentions=w["attention"] > 0 or copying)
+        out = self.forward(b, attentions=w["attention"] > 0 or w.get("separate", 0) > 0 or copying)
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
@@ -372,12 +389,14 @@ class Trainer:
             h = layer[img].float()
             cells = torch.arange(self.grid * self.grid).repeat(b["images"])
             parts["position"] = F.cross_entropy(self.aux.row(h), cells // self.grid) + F.cross_entropy(self.aux.col(h), cells % self.grid)
-        if w["attention"] > 0:
-            terms = []
-            for i, (start, target) in enumerate(zip(b["starts"], b["targets"])):
+        separating = w.get("separate", 0) > 0
+        if w["attention"] > 0 or separating:
+            terms, contrasts = [], []
+            for i, (start, target, rest) in enumerate(zip(b["starts"], b["targets"], b["others"])):
                 if not target:
                     continue
-                positions = img[i].nonzero().squeeze(-1)[torch.tensor(target)]
+                visual = img[i].nonzero().squeeze(-1)
+                positions = visual[torch.tensor(target)]
                 # Every position that predicts an answer token looks at the object, as a trace does
                 # while it describes it; averaged over heads, so some heads stay free for the text.
                 queries = torch.arange(start - 1, int(b["mask"][i].sum()) - 1)
@@ -386,10 +405,14 @@ class Trainer:
                     copied = torch.tensor([q for q, _ in b["copies"][i]])
                     queries = queries[~torch.isin(queries, copied)]
                 for att in out.attentions[1:]:
-                    mass = att[i][:, queries][:, :, positions].float().sum(-1).mean(0)
-                    terms.append(-torch.log(mass + 1e-6).mean())
-            if terms:
+                    heads = att[i][:, queries].float()
+                    terms.append(-torch.log(heads[:, :, positions].sum(-1).mean(0) + 1e-6).mean())
+                    if separating and rest:
+                        contrasts.append(separation_loss(heads, positions, visual[torch.tensor(rest)]))
+            if terms and w["attention"] > 0:
                 parts["attention"] = torch.stack(terms).mean()
+            if contrasts:
+                parts["separate"] = torch.stack(contrasts).mean()
         parts["total"] = lm + sum(w[k] * v for k, v in parts.items() if k != "lm")
         return parts
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from ivgr_engine.pretrain import Example, Trainer, Vocabulary
+import math
+
+import torch
+
+from ivgr_engine.pretrain import Example, Trainer, Vocabulary, separation_loss
 
 # Classes are numbered by the vocabulary pretrain.json lists, here a small one of this test's own.
 VOCAB = Vocabulary(colours=["red", "blue"], shapes=["star", "sign"], words=["CAT", "MAP"])
@@ -55,3 +59,20 @@ def test_the_copy_aid_points_each_copied_answer_token_at_its_place_in_the_questi
     assert "Ġyellow" not in copied and "Ġlook" not in copied
     for q, src in pairs:
         assert all(p[k] == a[q - len(p) + 1] for k in src)
+
+
+def test_the_separation_aid_pays_for_the_asked_object_against_the_others_not_for_looking_at_objects():
+    asked, other = torch.tensor([0, 1]), torch.tensor([2, 3])
+
+    def loss(row: list[float]) -> float:
+        # Two heads, one answer position, six keys: two asked-object tokens, two of another object, two of text.
+        heads = torch.tensor([[row], [row]])
+        return float(separation_loss(heads, asked, other))
+
+    assert loss([0.5, 0.5, 0, 0, 0, 0]) < 1e-4
+    # Looking at both objects alike costs log 2, however much of the attention goes to objects.
+    assert math.isclose(loss([0.25, 0.25, 0.25, 0.25, 0, 0]), math.log(2), rel_tol=1e-3)
+    assert math.isclose(loss([0.05, 0.05, 0.05, 0.05, 0.4, 0.4]), math.log(2), rel_tol=1e-3)
+    # More on the other object costs more.
+    assert loss([0.1, 0.1, 0.4, 0.4, 0, 0]) > loss([0.25, 0.25, 0.25, 0.25, 0, 0])
+

@@ -100,8 +100,13 @@ export const pretrainConfigSchema = z
          * attends there (the best head of layers 1 on), and the object attention skips it.
          */
         copy: nonNegative.default(0),
+        /**
+         * Of the attention the answer positions put on the scene's objects (layers 1 on), the
+         * share on the asked one: the attention aid alone is met partly by looking at every object.
+         */
+        separate: nonNegative.default(0),
       })
-      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0 }),
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

@@ -137,7 +137,7 @@ test('a recipe with an unknown field is refused with its file and line, and no r
 });
 
 test(
-  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures',
+  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures (the separation aid on)',
   { timeout: 600_000 },
   async () => {
     const file = join(root, 'match.yaml');
@@ -149,7 +149,7 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
-aux: { copy: 1 }
+aux: { copy: 1, separate: 1 }
 stages:
   - name: match
     steps: 20
@@ -163,7 +163,7 @@ stages:
     steps: 4
     pool: 16
     replay: 0.5
-    scene: { targetScale: 0.3, distractors: { min: 0, max: 0 }, clutter: false, tasks: [colour] }
+    scene: { targetScale: 0.3, distractors: { min: 1, max: 1 }, clutter: false, tasks: [colour] }
 `,
     );
     const runDir = join(root, 'runs', 'm');
@@ -189,6 +189,15 @@ stages:
     assert.ok(
       copying.length > 0 && copying.every((m) => Number.isFinite(m.pretrain!.losses!.copy)),
       'the copy aid is trained on the copy stage',
+    );
+    const pictured = metrics(runDir).filter((m) => m.pretrain?.stage === 'colour');
+    assert.ok(
+      pictured.length > 0 && pictured.every((m) => Number.isFinite(m.pretrain!.losses!.separate)),
+      'the separation aid is trained where a picture holds another object',
+    );
+    assert.ok(
+      copying.every((m) => m.pretrain!.losses!.separate === undefined),
+      'a text-only batch has no objects to separate',
     );
     const held = metrics(runDir).filter((m) => m.perception);
     assert.deepEqual(
