@@ -17,19 +17,14 @@ trace is fed up to "It is a" and the script prints:
 from __future__ import annotations
 
 import argparse
-import json
-import random
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from PIL import Image
-from transformers import AttentionInterface, AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+from probe_model import ProbeModel, pool_scenes
+from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-# The worker's prompt texts (src/worker/prompts.ts), textual stream.
-SYSTEM = "Reason inside <think></think>, then give the answer inside <answer></answer>."
-TEXTUAL = "Say in words where you look; write no boxes."
 SHAPES = ["star", "circle", "square", "triangle", "diamond", "cross"]
 CONFINED_LAYERS = (1, 2, 3)
 
@@ -45,17 +40,6 @@ class Confine:
             causal = torch.triu(torch.full((query.shape[2], key.shape[2]), float("-inf")), 1)
             attention_mask = (causal + cls.bias)[None, None]
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kw)
-
-
-def object_cells(box: list[float], width: int, height: int, grid: int) -> list[int]:
-    """The visual tokens (row-major) an object covers by more than 5 % of a token."""
-    x1, y1, x2, y2 = box[0] * grid / width, box[1] * grid / height, box[2] * grid / width, box[3] * grid / height
-    return [
-        r * grid + c
-        for r in range(grid)
-        for c in range(grid)
-        if max(0.0, min(x2, c + 1) - max(x1, c)) * max(0.0, min(y2, r + 1) - max(y1, r)) > 0.05
-    ]
 
 
 def linear_probe(xs: list[torch.Tensor], ys: list[int], seed: int = 0) -> float:
@@ -80,54 +64,36 @@ def main() -> None:
     p.add_argument("--pool", required=True, type=Path)
     p.add_argument("--scenes", type=int, default=1200)
     a = p.parse_args()
-    torch.set_num_threads(1)
     AttentionInterface.register("confine", Confine.forward)
-    tok = AutoTokenizer.from_pretrained(a.model)
-    ip = AutoImageProcessor.from_pretrained(a.model)
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(a.model).eval()
-    model.model.language_model.config._attn_implementation = "confine"
-    side = json.loads((Path(a.model) / "ivgr.json").read_text())["imageSize"]
-    grid = side // (ip.patch_size * ip.merge_size)
+    pm = ProbeModel.load(a.model)
+    pm.model.model.language_model.config._attn_implementation = "confine"
     captured: dict[str, torch.Tensor] = {}
-    model.model.visual.register_forward_hook(lambda _m, _i, out: captured.__setitem__("visual", out.pooler_output))
-    pad = tok.convert_tokens_to_ids("<|image_pad|>")
-    first = [tok(" " + s, add_special_tokens=False)["input_ids"][0] for s in SHAPES]
+    pm.model.model.visual.register_forward_hook(lambda _m, _i, out: captured.__setitem__("visual", out.pooler_output))
+    first = [pm.tok(" " + s, add_special_tokens=False)["input_ids"][0] for s in SHAPES]
 
-    items = [json.loads(line) for line in a.pool.read_text().splitlines() if line.strip()]
-    random.Random(0).shuffle(items)
     pooled, centre, obj_y = [], [], []
     hidden: dict[int, list[torch.Tensor]] = {}
     asked_y, right, right_confined = [], 0, 0
-    for it in items[: a.scenes]:
+    for it in pool_scenes(a.pool)[: a.scenes]:
         q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].startswith("What shape")), None)
         if q is None:
             continue
-        prefix = q["answer"][: q["answer"].rfind(" It is a ") + len(" It is a")]
-        text = (
-            f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
-            f"{q['question']}\n{TEXTUAL}<|im_end|>\n<|im_start|>assistant\n{prefix}"
-        )
-        ids = [t for t0 in tok(text, add_special_tokens=False)["input_ids"] for t in ([t0] * grid * grid if t0 == pad else [t0])]
-        x = torch.tensor([ids])
-        with Image.open(a.pool.parent / it["image"]) as im:
-            vis = ip(images=[im.convert("RGB").resize((side, side), Image.BICUBIC)], return_tensors="pt")
-        inputs = dict(
-            input_ids=x, attention_mask=torch.ones_like(x), pixel_values=vis["pixel_values"],
-            image_grid_thw=vis["image_grid_thw"], mm_token_type_ids=(x == pad).int(),
-        )
+        ids = pm.textual_prompt(q["question"], q["answer"][: q["answer"].rfind(" It is a ") + len(" It is a")])
+        inputs = pm.inputs(ids, pm.picture(a.pool.parent / it["image"]))
+        g = pm.grid
         with torch.no_grad():
             Confine.bias = None
-            out = model(**inputs, output_hidden_states=True)
+            out = pm.model(**inputs, output_hidden_states=True)
             tokens = captured["visual"]
             for o in it["objects"]:
-                cells = object_cells(o["box"], it["width"], it["height"], grid)
+                cells = pm.object_tokens(o["box"], it["width"], it["height"])
                 if o["shape"] == "sign" or not cells:
                     continue
                 x1, y1, x2, y2 = o["box"]
-                cx = min(grid - 1, int((x1 + x2) / 2 * grid / it["width"]))
-                cy = min(grid - 1, int((y1 + y2) / 2 * grid / it["height"]))
+                cx = min(g - 1, int((x1 + x2) / 2 * g / it["width"]))
+                cy = min(g - 1, int((y1 + y2) / 2 * g / it["height"]))
                 pooled.append(tokens[cells].mean(0))
-                centre.append(tokens[cy * grid + cx])
+                centre.append(tokens[cy * g + cx])
                 obj_y.append(SHAPES.index(o["shape"]))
             o = it["objects"][q["object"]]
             y = SHAPES.index(o["shape"])
@@ -135,13 +101,13 @@ def main() -> None:
             for layer, h in enumerate(out.hidden_states):
                 hidden.setdefault(layer, []).append(h[0, -1])
             right += int(out.logits[0, -1, first].argmax()) == y
-            visual = (x[0] == pad).nonzero().squeeze(-1)
-            keep = visual[torch.tensor(object_cells(o["box"], it["width"], it["height"], grid))]
-            bias = torch.zeros(len(ids), len(ids))
+            visual = (ids[0] == pm.pad).nonzero().squeeze(-1)
+            keep = visual[torch.tensor(pm.object_tokens(o["box"], it["width"], it["height"]))]
+            bias = torch.zeros(ids.shape[1], ids.shape[1])
             bias[-1, visual] = float("-inf")
             bias[-1, keep] = 0.0
             Confine.bias = bias
-            right_confined += int(model(**inputs).logits[0, -1, first].argmax()) == y
+            right_confined += int(pm.model(**inputs).logits[0, -1, first].argmax()) == y
     n = len(asked_y)
     print(f"model {a.model}; {len(obj_y)} objects, {n} shape questions (chance {1 / len(SHAPES):.0%})")
     print(f"probe, mean of the object's visual tokens   {linear_probe(pooled, obj_y):.1%}")

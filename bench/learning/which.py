@@ -16,19 +16,13 @@ object's visual tokens and on the other objects' tokens (mean over heads).
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import re
 from collections import Counter
 from pathlib import Path
 
 import torch
-from PIL import Image
-from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+from probe_model import ProbeModel, pool_scenes
 
-# The worker's prompt texts (src/worker/prompts.ts), textual stream.
-SYSTEM = "Reason inside <think></think>, then give the answer inside <answer></answer>."
-TEXTUAL = "Say in words where you look; write no boxes."
 # src/core/regions.ts, cells row-major.
 CELL_PHRASES = [
     "near the top-left corner", "along the top edge", "near the top-right corner",
@@ -54,73 +48,39 @@ def outcome(named: int, asked: int, others: list[int]) -> str:
     return "an empty cell next to it" if abs(r1 - r2) <= 1 and abs(c1 - c2) <= 1 else "another empty cell"
 
 
-def object_tokens(box: list[float], width: int, height: int, grid: int) -> set[int]:
-    """The visual tokens (row-major) an object covers by more than 5 % of a token."""
-    x1, y1, x2, y2 = box[0] * grid / width, box[1] * grid / height, box[2] * grid / width, box[3] * grid / height
-    return {
-        r * grid + c
-        for r in range(grid)
-        for c in range(grid)
-        if max(0.0, min(x2, c + 1) - max(x1, c)) * max(0.0, min(y2, r + 1) - max(y1, r)) > 0.05
-    }
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
     p.add_argument("--pool", required=True, type=Path)
     p.add_argument("--scenes", type=int, default=600)
     a = p.parse_args()
-    torch.set_num_threads(1)
-    tok = AutoTokenizer.from_pretrained(a.model)
-    ip = AutoImageProcessor.from_pretrained(a.model)
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(a.model, attn_implementation="eager").eval()
-    side = json.loads((Path(a.model) / "ivgr.json").read_text())["imageSize"]
-    grid = side // (ip.patch_size * ip.merge_size)
-    pad = tok.convert_tokens_to_ids("<|image_pad|>")
-    items = [json.loads(line) for line in a.pool.read_text().splitlines() if line.strip()]
-    random.Random(0).shuffle(items)
+    pm = ProbeModel.load(a.model, attn_implementation="eager")
     counts: Counter[tuple[str, str]] = Counter()
     objects_per_scene: Counter[str] = Counter()
     mass: dict[int, list[float]] = {}
-    for it in items[: a.scenes]:
+    for it in pool_scenes(a.pool)[: a.scenes]:
         q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in ("colour", "shape")), None)
         if q is None:
             continue
         kind = q["question"].split()[1]
-        text = (
-            f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
-            f"{q['question']}\n{TEXTUAL}<|im_end|>\n<|im_start|>assistant\n"
-        )
-        def token_ids(prompt: str) -> list[int]:
-            return [t for t0 in tok(prompt, add_special_tokens=False)["input_ids"] for t in ([t0] * grid * grid if t0 == pad else [t0])]
-
-        ids = token_ids(text)
-        x = torch.tensor([ids])
-        with Image.open(a.pool.parent / it["image"]) as im:
-            vis = ip(images=[im.convert("RGB").resize((side, side), Image.BICUBIC)], return_tensors="pt")
+        picture = pm.picture(a.pool.parent / it["image"])
+        ids = pm.textual_prompt(q["question"])
         ref = q["answer"]
-        forced = torch.tensor([token_ids(text + ref[: ref.find(". It is ") + len(". It is")])])
-        visual = (forced[0] == pad).nonzero().squeeze(-1)
-        asked = object_tokens(it["objects"][q["object"]]["box"], it["width"], it["height"], grid)
-        rest = set().union(*(object_tokens(o["box"], it["width"], it["height"], grid) for k, o in enumerate(it["objects"]) if k != q["object"])) - asked
+        forced = pm.textual_prompt(q["question"], ref[: ref.find(". It is ") + len(". It is")])
+        visual = (forced[0] == pm.pad).nonzero().squeeze(-1)
+        tokens = [set(pm.object_tokens(o["box"], it["width"], it["height"])) for o in it["objects"]]
+        asked = tokens[q["object"]]
+        rest = set().union(*(t for k, t in enumerate(tokens) if k != q["object"])) - asked
         with torch.no_grad():
-            att = model(
-                input_ids=forced, attention_mask=torch.ones_like(forced), pixel_values=vis["pixel_values"],
-                image_grid_thw=vis["image_grid_thw"], mm_token_type_ids=(forced == pad).int(), output_attentions=True,
-            ).attentions
+            out = pm.model.generate(**pm.inputs(ids, picture), max_new_tokens=50, do_sample=False)
+            att = pm.model(**pm.inputs(forced, picture), output_attentions=True).attentions
         for layer, w in enumerate(att):
             w = w[0, :, -1].mean(0)
             m_asked = float(w[visual[sorted(asked)]].sum())
             m_rest = float(w[visual[sorted(rest)]].sum()) if rest else 0.0
             acc = mass.setdefault(layer, [0.0, 0.0, 0.0])
             acc[0], acc[1], acc[2] = acc[0] + m_asked, acc[1] + m_rest, acc[2] + 1
-        with torch.no_grad():
-            out = model.generate(
-                input_ids=x, attention_mask=torch.ones_like(x), pixel_values=vis["pixel_values"],
-                image_grid_thw=vis["image_grid_thw"], mm_token_type_ids=(x == pad).int(), max_new_tokens=50, do_sample=False,
-            )
-        m = REGION.search(tok.decode(out[0, len(ids):]))
+        m = REGION.search(pm.tok.decode(out[0, ids.shape[1]:]))
         objects_per_scene[kind] += len(it["objects"])
         if not m or m.group(1) not in CELL_PHRASES:
             counts[(kind, "no region")] += 1
