@@ -3,6 +3,7 @@ its textual prompt as the worker writes it, a pool's scenes, and an object's vis
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from dataclasses import dataclass
@@ -72,3 +73,12 @@ def pool_scenes(pool: Path) -> list[dict]:
     items = [json.loads(line) for line in pool.read_text().splitlines() if line.strip()]
     random.Random(0).shuffle(items)
     return items
+
+
+def probe_args(doc: str, scenes: int) -> argparse.Namespace:
+    """--model DIR --pool POOL.jsonl [--scenes N], with the script's docstring as its help."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True)
+    p.add_argument("--pool", required=True, type=Path)
+    p.add_argument("--scenes", type=int, default=scenes)
+    return p.parse_args()

@@ -16,12 +16,10 @@ trace is fed up to "It is a" and the script prints:
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from probe_model import ProbeModel, pool_scenes
+from probe_model import ProbeModel, pool_scenes, probe_args
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
@@ -59,11 +57,7 @@ def linear_probe(xs: list[torch.Tensor], ys: list[int], seed: int = 0) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
-    p.add_argument("--pool", required=True, type=Path)
-    p.add_argument("--scenes", type=int, default=1200)
-    a = p.parse_args()
+    a = probe_args(__doc__, 1200)
     AttentionInterface.register("confine", Confine.forward)
     pm = ProbeModel.load(a.model)
     pm.model.model.language_model.config._attn_implementation = "confine"

@@ -15,13 +15,11 @@ object's visual tokens and on the other objects' tokens (mean over heads).
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections import Counter
-from pathlib import Path
 
 import torch
-from probe_model import ProbeModel, pool_scenes
+from probe_model import ProbeModel, pool_scenes, probe_args
 
 # src/core/regions.ts, cells row-major.
 CELL_PHRASES = [
@@ -49,11 +47,7 @@ def outcome(named: int, asked: int, others: list[int]) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
-    p.add_argument("--pool", required=True, type=Path)
-    p.add_argument("--scenes", type=int, default=600)
-    a = p.parse_args()
+    a = probe_args(__doc__, 600)
     pm = ProbeModel.load(a.model, attn_implementation="eager")
     counts: Counter[tuple[str, str]] = Counter()
     objects_per_scene: Counter[str] = Counter()
