@@ -27,7 +27,7 @@ def regions(trace: str) -> list[str]:
 
 def kind_of(question: str) -> str:
     words = question.split()
-    return {"colour": "colour", "shape": "shape", "word": "word"}.get(words[1], "relation" if words[0] == "Where" else words[1])
+    return "relation" if words[0] == "Where" else words[1]
 
 
 def centre_inside(box: list[float], evidence: list[float]) -> bool:

@@ -15,11 +15,11 @@ object's visual tokens and on the other objects' tokens (mean over heads).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import torch
 from probe_model import ProbeModel, pool_scenes, probe_args
+from where import regions
 
 # src/core/regions.ts, cells row-major.
 CELL_PHRASES = [
@@ -27,7 +27,6 @@ CELL_PHRASES = [
     "in the left middle", "at the center", "in the right middle",
     "near the bottom-left corner", "along the bottom edge", "near the bottom-right corner",
 ]
-REGION = re.compile(r"It is ((?:at|in|near|along) the [\w\- ]+?)\.")
 
 
 def centre_cell(box: list[float], width: int, height: int) -> int:
@@ -74,14 +73,14 @@ def main() -> None:
             m_rest = float(w[visual[sorted(rest)]].sum()) if rest else 0.0
             acc = mass.setdefault(layer, [0.0, 0.0, 0.0])
             acc[0], acc[1], acc[2] = acc[0] + m_asked, acc[1] + m_rest, acc[2] + 1
-        m = REGION.search(pm.tok.decode(out[0, ids.shape[1]:]))
+        named = regions(pm.tok.decode(out[0, ids.shape[1]:]))
         objects_per_scene[kind] += len(it["objects"])
-        if not m or m.group(1) not in CELL_PHRASES:
+        if not named or named[0] not in CELL_PHRASES:
             counts[(kind, "no region")] += 1
             continue
         cells = [centre_cell(o["box"], it["width"], it["height"]) for o in it["objects"]]
         others = [c for k, c in enumerate(cells) if k != q["object"]]
-        counts[(kind, outcome(CELL_PHRASES.index(m.group(1)), cells[q["object"]], others))] += 1
+        counts[(kind, outcome(CELL_PHRASES.index(named[0]), cells[q["object"]], others))] += 1
     print(f"model {a.model}")
     for kind, found_by in (("colour", "its shape"), ("shape", "its colour")):
         n = sum(v for (k, _), v in counts.items() if k == kind)

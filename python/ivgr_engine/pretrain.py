@@ -348,7 +348,8 @@ class Trainer:
     def losses(self, b: dict) -> dict[str, torch.Tensor]:
         w = self.cfg["aux"]
         copying = w.get("copy", 0) > 0
-        out = self.forward(b, attentions=w["attention"] > 0 or w.get("separate", 0) > 0 or copying)
+        separating = w.get("separate", 0) > 0
+        out = self.forward(b, attentions=w["attention"] > 0 or separating or copying)
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
@@ -389,7 +390,6 @@ class Trainer:
             h = layer[img].float()
             cells = torch.arange(self.grid * self.grid).repeat(b["images"])
             parts["position"] = F.cross_entropy(self.aux.row(h), cells // self.grid) + F.cross_entropy(self.aux.col(h), cells % self.grid)
-        separating = w.get("separate", 0) > 0
         if w["attention"] > 0 or separating:
             terms, contrasts = [], []
             for i, (start, target, rest) in enumerate(zip(b["starts"], b["targets"], b["others"])):
@@ -406,10 +406,11 @@ class Trainer:
                     queries = queries[~torch.isin(queries, copied)]
                 for att in out.attentions[1:]:
                     heads = att[i][:, queries].float()
-                    terms.append(-torch.log(heads[:, :, positions].sum(-1).mean(0) + 1e-6).mean())
+                    if w["attention"] > 0:
+                        terms.append(-torch.log(heads[:, :, positions].sum(-1).mean(0) + 1e-6).mean())
                     if separating and rest:
                         contrasts.append(separation_loss(heads, positions, visual[torch.tensor(rest)]))
-            if terms and w["attention"] > 0:
+            if terms:
                 parts["attention"] = torch.stack(terms).mean()
             if contrasts:
                 parts["separate"] = torch.stack(contrasts).mean()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import SimpleNamespace
-
-import math
 
 import torch
 
@@ -75,4 +74,3 @@ def test_the_separation_aid_pays_for_the_asked_object_against_the_others_not_for
     assert math.isclose(loss([0.05, 0.05, 0.05, 0.05, 0.4, 0.4]), math.log(2), rel_tol=1e-3)
     # More on the other object costs more.
     assert loss([0.1, 0.1, 0.4, 0.4, 0, 0]) > loss([0.25, 0.25, 0.25, 0.25, 0, 0])
-

@@ -264,7 +264,7 @@ function benchmarkItem(
     freeFormRatio: 1 - spec.optionsRatio,
     distractors: spec.distractors,
     optionAnswer: spec.optionAnswer,
-    ...(spec.shapeShare === undefined ? {} : { shapeShare: spec.shapeShare }),
+    shapeShare: spec.shapeShare,
   });
 }
 
