@@ -16,7 +16,10 @@ Training aids exist only here and are not saved with the model:
 - an attention target: the attention mass from the answer position onto the visual tokens
   of the object the question names;
 - optionally, a separation target: of the mass those positions put on the scene's objects,
-  the share on the named one, so that looking at every object does not meet the target.
+  the share on the named one, so that looking at every object does not meet the target;
+- optionally, a finder target: the same share for the one attention head that meets it best
+  across the batch, at the positions before a trace says where the object is, so that one head
+  looks the named object up.
 """
 
 from __future__ import annotations
@@ -128,6 +131,19 @@ def separation_loss(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tenso
     return -torch.log(on_asked / (on_asked + on_other + 1e-6) + 1e-6).mean()
 
 
+def finder_terms(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """Per head, -log of the share of its object attention on the asked object, mean over queries.
+
+    `heads` is one layer's attention of the answer positions ([heads, queries, keys]). The finder
+    aid keeps the best head of the batch (one head that looks up the named object is enough, as
+    one induction head is for copying); per head, not per query, since among a dozen heads one
+    looks at the right object of three by chance.
+    """
+    on_asked = heads[:, :, asked].sum(-1)
+    on_other = heads[:, :, other].sum(-1)
+    return -torch.log(on_asked / (on_asked + on_other + 1e-6) + 1e-6).mean(-1)
+
+
 class AuxHeads(torch.nn.Module):
     def __init__(self, vis_dim: int, hidden: int, grid: int, v: Vocabulary):
         super().__init__()
@@ -171,6 +187,8 @@ class Trainer:
         self.user_start = self.tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
         self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.stem_ends = {i for t, i in self.tok.get_vocab().items() if "?" in t}
+        # "It is" opening an answer, or a sentence within one: a trace names the region after the first.
+        self.it_is = [self.tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")]
         torch.manual_seed(self.seed)
         self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid, self.vocab)
         params = list(self.model.parameters()) + list(self.aux.parameters())
@@ -289,10 +307,21 @@ class Trainer:
                 pairs.append((len(p) + j - 1, src))
         return pairs
 
+    def before_where(self, a: list[int]) -> int:
+        """How many positions predict an answer token until the trace has said where the object is:
+        through the one predicting the word after the first "It is". After that the region's words
+        tell where to look, and a lookup by name is no longer needed. A whole answer without one."""
+        for pair in self.it_is:
+            n = len(pair)
+            for j in range(len(a) - n):
+                if a[j:j + n] == pair:
+                    return j + n + 1
+        return len(a)
+
     def batch(self, examples: list[Example]) -> dict:
         from PIL import Image
 
-        images, rows, labels, starts, copies = [], [], [], [], []
+        images, rows, labels, starts, copies, befores = [], [], [], [], [], []
         colours, shapes, targets, others, objects = [], [], [], [], []
         copying = self.cfg["aux"].get("copy", 0) > 0
         for ex in examples:
@@ -301,6 +330,7 @@ class Trainer:
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
+            befores.append(self.before_where(a))
             copies.append(self.copy_pairs(p, a) if copying else [])
             if ex.image is None:
                 targets.append([])
@@ -329,7 +359,7 @@ class Trainer:
             "ids": ids, "labels": lab, "mask": mask, "starts": starts, "images": len(images),
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
             "colour": torch.cat(colours) if colours else empty, "shape": torch.cat(shapes) if shapes else empty,
-            "targets": targets, "others": others, "objects": objects, "copies": copies,
+            "targets": targets, "others": others, "objects": objects, "copies": copies, "before_where": befores,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -349,7 +379,8 @@ class Trainer:
         w = self.cfg["aux"]
         copying = w.get("copy", 0) > 0
         separating = w.get("separate", 0) > 0
-        out = self.forward(b, attentions=w["attention"] > 0 or separating or copying)
+        finding = w.get("find", 0) > 0
+        out = self.forward(b, attentions=w["attention"] > 0 or separating or finding or copying)
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
@@ -390,8 +421,8 @@ class Trainer:
             h = layer[img].float()
             cells = torch.arange(self.grid * self.grid).repeat(b["images"])
             parts["position"] = F.cross_entropy(self.aux.row(h), cells // self.grid) + F.cross_entropy(self.aux.col(h), cells % self.grid)
-        if w["attention"] > 0 or separating:
-            terms, contrasts = [], []
+        if w["attention"] > 0 or separating or finding:
+            terms, contrasts, finders = [], [], []
             for i, (start, target, rest) in enumerate(zip(b["starts"], b["targets"], b["others"])):
                 if not target:
                     continue
@@ -404,16 +435,24 @@ class Trainer:
                     # A position that copies from the question looks there instead.
                     copied = torch.tensor([q for q, _ in b["copies"][i]])
                     queries = queries[~torch.isin(queries, copied)]
+                per_layer = []
                 for att in out.attentions[1:]:
                     heads = att[i][:, queries].float()
                     if w["attention"] > 0:
                         terms.append(-torch.log(heads[:, :, positions].sum(-1).mean(0) + 1e-6).mean())
                     if separating and rest:
                         contrasts.append(separation_loss(heads, positions, visual[torch.tensor(rest)]))
+                    if finding and rest:
+                        before = att[i][:, start - 1:start - 1 + b["before_where"][i]].float()
+                        per_layer.append(finder_terms(before, positions, visual[torch.tensor(rest)]))
+                if per_layer:
+                    finders.append(torch.stack(per_layer))
             if terms:
                 parts["attention"] = torch.stack(terms).mean()
             if contrasts:
                 parts["separate"] = torch.stack(contrasts).mean()
+            if finders:
+                parts["find"] = torch.stack(finders).mean(0).min()
         parts["total"] = lm + sum(w[k] * v for k, v in parts.items() if k != "lm")
         return parts
 

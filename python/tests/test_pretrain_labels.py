@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import torch
 
-from ivgr_engine.pretrain import Example, Trainer, Vocabulary, separation_loss
+from ivgr_engine.pretrain import Example, Trainer, Vocabulary, finder_terms, separation_loss
 
 # Classes are numbered by the vocabulary pretrain.json lists, here a small one of this test's own.
 VOCAB = Vocabulary(colours=["red", "blue"], shapes=["star", "sign"], words=["CAT", "MAP"])
@@ -74,3 +74,36 @@ def test_the_separation_aid_pays_for_the_asked_object_against_the_others_not_for
     assert math.isclose(loss([0.05, 0.05, 0.05, 0.05, 0.4, 0.4]), math.log(2), rel_tol=1e-3)
     # More on the other object costs more.
     assert loss([0.1, 0.1, 0.4, 0.4, 0, 0]) > loss([0.25, 0.25, 0.25, 0.25, 0, 0])
+
+
+def test_the_finder_aid_scores_each_head_so_one_head_that_looks_up_the_object_meets_it():
+    asked, other = torch.tensor([0, 1]), torch.tensor([2, 3])
+    finder = [0.5, 0.5, 0, 0, 0, 0]
+    spread = [0.25, 0.25, 0.25, 0.25, 0, 0]
+    wrong = [0, 0, 0.5, 0.5, 0, 0]
+    # Two heads, two answer positions: one head finds the object at both, the other spreads its look.
+    terms = finder_terms(torch.tensor([[finder, finder], [spread, spread]]), asked, other)
+    assert terms.shape == (2,)
+    assert float(terms[0]) < 1e-4 and math.isclose(float(terms[1]), math.log(2), rel_tol=1e-3)
+    # A head that is right at one position and wrong at the other is no finder: chance gives that.
+    lucky = finder_terms(torch.tensor([[finder, wrong]]), asked, other)
+    assert float(lucky[0]) > 5
+    # Averaging over heads, as the separation aid does, leaves the finder unrewarded.
+    assert float(separation_loss(torch.tensor([[finder], [wrong]]), asked, other)) > 0.6
+
+
+def test_the_finder_aid_stops_where_a_trace_says_where_the_object_is():
+    from transformers import AutoTokenizer
+
+    root = Path(__file__).resolve().parents[2]
+    tok = AutoTokenizer.from_pretrained(root / "models" / "ivgr-tiny")
+    trainer = SimpleNamespace(it_is=[tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")])
+    trace = tok("<think>I look for the small red object. It is in the right middle. It is a circle.</think>", add_special_tokens=False)["input_ids"]
+    n = Trainer.before_where(trainer, trace)
+    # Positions start-1 .. start+n-2 predict trace[0 .. n-1]: the last one predicts "in", the region's first word.
+    assert tok.decode(trace[n - 1]).strip() == "in"
+    # An answer stated as a sentence is looked up until its value; a bare value throughout.
+    sentence = tok("It is yellow.", add_special_tokens=False)["input_ids"]
+    assert tok.decode(sentence[Trainer.before_where(trainer, sentence) - 1]).strip() == "yellow"
+    bare = tok("yellow", add_special_tokens=False)["input_ids"]
+    assert Trainer.before_where(trainer, bare) == len(bare)

@@ -105,8 +105,14 @@ export const pretrainConfigSchema = z
          * share on the asked one: the attention aid alone is met partly by looking at every object.
          */
         separate: nonNegative.default(0),
+        /**
+         * The same share for one attention head only, the one of layers 1 on that meets it best
+         * across the batch: a head that looks up the named object, where averaging over heads asks
+         * every head to.
+         */
+        find: nonNegative.default(0),
       })
-      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0 }),
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0, find: 0 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

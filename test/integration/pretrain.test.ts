@@ -137,7 +137,7 @@ test('a recipe with an unknown field is refused with its file and line, and no r
 });
 
 test(
-  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures (the separation aid on)',
+  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures (the separation and finder aids on)',
   { timeout: 600_000 },
   async () => {
     const file = join(root, 'match.yaml');
@@ -149,7 +149,7 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
-aux: { copy: 1, separate: 1 }
+aux: { copy: 1, separate: 1, find: 1 }
 stages:
   - name: match
     steps: 20
@@ -196,8 +196,12 @@ stages:
       'the separation aid is trained where a picture holds another object',
     );
     assert.ok(
-      copying.every((m) => m.pretrain!.losses!.separate === undefined),
-      'a text-only batch has no objects to separate',
+      pictured.every((m) => Number.isFinite(m.pretrain!.losses!.find)),
+      'the finder aid is trained where a picture holds another object',
+    );
+    assert.ok(
+      copying.every((m) => m.pretrain!.losses!.separate === undefined && m.pretrain!.losses!.find === undefined),
+      'a text-only batch has no objects to separate or find',
     );
     const held = metrics(runDir).filter((m) => m.perception);
     assert.deepEqual(
