@@ -36,7 +36,19 @@ const sceneSchema = z.strictObject({
     .strictObject({ min: z.number().int().min(0).max(4), max: z.number().int().min(0).max(4) })
     .refine((d) => d.max >= d.min, 'max must be at least min')
     .default({ min: 1, max: 2 }),
-  tasks: z.array(z.enum(PERCEPTION_TASKS)).min(1).default(['colour', 'shape', 'place', 'box']),
+  tasks: z
+    .array(z.enum(PERCEPTION_TASKS))
+    .min(1)
+    .superRefine((tasks, ctx) => {
+      // A trace, match or copy item is a question of its own kind; other questions join such a stage by replay.
+      for (const only of ['trace', 'match', 'copy'] as const)
+        if (tasks.includes(only) && tasks.length > 1)
+          ctx.addIssue({
+            code: 'custom',
+            message: `a ${only} stage asks ${only} questions only; draw others into it with 'replay' from an earlier stage`,
+          });
+    })
+    .default(['colour', 'shape', 'place', 'box']),
   clutter: z.boolean().default(true),
   /** Share of colour, shape, word and relation questions asked with options A–D in the benchmark's format. */
   optionsRatio: z.number().min(0).max(1).default(0),

@@ -47,4 +47,8 @@ test('a pretraining recipe error names the file, line and field', () => {
     () => parseConfigWith(pretrainConfigSchema, 'stages:\n  - name: a\n    steps: 5\n    scene:\n      shapeShare: 1.5\n', 'r.yaml'),
     /r\.yaml:5: stages\.0\.scene\.shapeShare: .*(less than or equal to 1|<=1)/i,
   );
+  assert.throws(
+    () => parseConfigWith(pretrainConfigSchema, 'stages:\n  - name: a\n    steps: 5\n    scene:\n      tasks: [trace, place]\n', 'r.yaml'),
+    /r\.yaml:5: stages\.0\.scene\.tasks: a trace stage asks trace questions only; draw others into it with 'replay'/,
+  );
 });
