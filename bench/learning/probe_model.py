@@ -1,15 +1,18 @@
-"""What the model probes (readout.py, which.py) share: a tiny model folder loaded for probing,
-its textual prompt as the worker writes it, a pool's scenes, and an object's visual tokens."""
+"""What the model probes (readout.py, which.py, query.py) share: a tiny model folder loaded for
+probing, its textual prompt as the worker writes it, a pool's scenes and attribute questions, an
+object's visual tokens, and a linear probe."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
 
@@ -52,6 +55,20 @@ class ProbeModel:
             image_grid_thw=picture["image_grid_thw"], mm_token_type_ids=(ids == self.pad).int(),
         )
 
+    def before_region(self, q: dict) -> torch.Tensor:
+        """The textual prompt of trace question `q` with its reference trace up to "It is", where the
+        region comes next."""
+        ref = q["answer"]
+        return self.textual_prompt(q["question"], ref[: ref.find(". It is ") + len(". It is")])
+
+    def asked_and_others(self, it: dict, q: dict) -> tuple[list[int], list[int]]:
+        """The visual tokens of the object `q` asks about, and those of the scene's other objects
+        that it does not share."""
+        tokens = [set(self.object_tokens(o["box"], it["width"], it["height"])) for o in it["objects"]]
+        asked = tokens[q["object"]]
+        others = set().union(*(t for k, t in enumerate(tokens) if k != q["object"])) - asked
+        return sorted(asked), sorted(others)
+
     def picture(self, path: Path) -> dict:
         with Image.open(path) as im:
             return self.ip(images=[im.convert("RGB").resize((self.side, self.side), Image.BICUBIC)], return_tensors="pt")
@@ -73,6 +90,32 @@ def pool_scenes(pool: Path) -> list[dict]:
     items = [json.loads(line) for line in pool.read_text().splitlines() if line.strip()]
     random.Random(0).shuffle(items)
     return items
+
+
+def attribute_questions(pool: Path, scenes: int) -> Iterator[tuple[dict, dict, str]]:
+    """Of the pool's first `scenes` scenes, those with a textual colour or shape question: the scene,
+    the question, and which of the two it asks ("colour": the object named by its shape)."""
+    for it in pool_scenes(pool)[:scenes]:
+        kinds = ("colour", "shape")
+        q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in kinds), None)
+        if q is not None:
+            yield it, q, q["question"].split()[1]
+
+
+def linear_probe(xs: list[torch.Tensor], ys: list[int], classes: int, seed: int = 0) -> float:
+    """Held-out accuracy of a softmax-regression probe trained on the first 70 %."""
+    torch.manual_seed(seed)
+    x, y = torch.stack(xs).float(), torch.tensor(ys)
+    cut = int(len(y) * 0.7)
+    mu, sd = x[:cut].mean(0), x[:cut].std(0) + 1e-5
+    x = (x - mu) / sd
+    head = torch.nn.Linear(x.shape[1], classes)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-2, weight_decay=1e-3)
+    for _ in range(500):
+        opt.zero_grad()
+        F.cross_entropy(head(x[:cut]), y[:cut]).backward()
+        opt.step()
+    return float((head(x[cut:]).argmax(1) == y[cut:]).float().mean())
 
 
 def probe_args(doc: str, scenes: int) -> argparse.Namespace:

@@ -8,7 +8,7 @@ object named by its shape) and shape question (named by its colour), the referen
 fed up to "It is", where the region comes next. At that position:
 
 - a linear probe, per layer, of the word that names the asked object (its shape or its colour), fit
-  on the first two thirds of the questions and scored on the rest: whether the query of that
+  on the first 70 % of the questions and scored on the rest: whether the query of that
   layer's attention can know what to look for;
 - per head of each layer, the share of its attention on the scene's objects that goes to the asked
   one (scenes with another object), against the asked object's share of the objects' tokens:
@@ -24,25 +24,10 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
-from probe_model import ProbeModel, pool_scenes, probe_args
+from probe_model import ProbeModel, attribute_questions, linear_probe, probe_args
 from transformers.models.qwen2_5_vl import modeling_qwen2_5_vl as qwen
 
 HEAD = 64
-
-
-def linear_probe(features: torch.Tensor, labels: torch.Tensor, classes: int) -> float:
-    """Held-out accuracy of a logistic-regression probe (first two thirds train, last third test)."""
-    cut = 2 * len(labels) // 3
-    x = (features - features[:cut].mean(0)) / (features[:cut].std(0) + 1e-6)
-    w = torch.zeros(x.shape[1], classes, requires_grad=True)
-    b = torch.zeros(classes, requires_grad=True)
-    opt = torch.optim.Adam([w, b], lr=0.05)
-    for _ in range(300):
-        opt.zero_grad()
-        (F.cross_entropy(x[:cut] @ w + b, labels[:cut]) + 1e-3 * w.pow(2).sum()).backward()
-        opt.step()
-    return float(((x[cut:] @ w + b).argmax(-1) == labels[cut:]).float().mean())
 
 
 def rms(x: torch.Tensor) -> torch.Tensor:
@@ -94,18 +79,11 @@ def main() -> None:
     head_share: dict[tuple[str, int], list] = {}
     rows: list[dict] = []
     by_size: list[float] = []
-    for it in pool_scenes(a.pool)[: a.scenes]:
-        q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in ("colour", "shape")), None)
-        if q is None:
-            continue
-        kind = q["question"].split()[1]
+    for it, q, kind in attribute_questions(a.pool, a.scenes):
         o = it["objects"][q["object"]]
-        ref = q["answer"]
-        forced = pm.textual_prompt(q["question"], ref[: ref.find(". It is ") + len(". It is")])
+        forced = pm.before_region(q)
         visual = (forced[0] == pm.pad).nonzero().squeeze(-1)
-        tokens = [set(pm.object_tokens(ob["box"], it["width"], it["height"])) for ob in it["objects"]]
-        asked = sorted(tokens[q["object"]])
-        rest = sorted(set().union(*(t for k, t in enumerate(tokens) if k != q["object"])) - set(asked))
+        asked, rest = pm.asked_and_others(it, q)
         with torch.no_grad():
             out = pm.model(**pm.inputs(forced, pm.picture(a.pool.parent / it["image"])), output_hidden_states=True, output_attentions=True)
         states[kind].append([h[0, -1] for h in out.hidden_states])
@@ -131,10 +109,10 @@ def main() -> None:
         if not n:
             continue
         vocab = sorted(set(names[kind]))
-        labels = torch.tensor([vocab.index(v) for v in names[kind]])
+        labels = [vocab.index(v) for v in names[kind]]
         print(f'{kind} questions ({n}), the object named by its {by}; at "It is":')
         for layer in range(len(states[kind][0])):
-            acc = linear_probe(torch.stack([s[layer] for s in states[kind]]), labels, len(vocab))
+            acc = linear_probe([s[layer] for s in states[kind]], labels, len(vocab))
             print(f"  {by} read from the input of layer {layer}: {acc:.1%} (chance {1 / len(vocab):.0%})")
         for (k, layer), (total, count) in sorted(head_share.items()):
             if k == kind:

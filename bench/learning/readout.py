@@ -16,10 +16,8 @@ trace is fed up to "It is a" and the script prints:
 
 from __future__ import annotations
 
-
 import torch
-import torch.nn.functional as F
-from probe_model import ProbeModel, pool_scenes, probe_args
+from probe_model import ProbeModel, linear_probe, pool_scenes, probe_args
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
@@ -38,22 +36,6 @@ class Confine:
             causal = torch.triu(torch.full((query.shape[2], key.shape[2]), float("-inf")), 1)
             attention_mask = (causal + cls.bias)[None, None]
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kw)
-
-
-def linear_probe(xs: list[torch.Tensor], ys: list[int], seed: int = 0) -> float:
-    """Held-out accuracy of a softmax-regression probe trained on the first 70 %."""
-    torch.manual_seed(seed)
-    x, y = torch.stack(xs).float(), torch.tensor(ys)
-    cut = int(len(y) * 0.7)
-    mu, sd = x[:cut].mean(0), x[:cut].std(0) + 1e-5
-    x = (x - mu) / sd
-    head = torch.nn.Linear(x.shape[1], len(SHAPES))
-    opt = torch.optim.Adam(head.parameters(), lr=1e-2, weight_decay=1e-3)
-    for _ in range(500):
-        opt.zero_grad()
-        F.cross_entropy(head(x[:cut]), y[:cut]).backward()
-        opt.step()
-    return float((head(x[cut:]).argmax(1) == y[cut:]).float().mean())
 
 
 def main() -> None:
@@ -104,10 +86,10 @@ def main() -> None:
             right_confined += int(pm.model(**inputs).logits[0, -1, first].argmax()) == y
     n = len(asked_y)
     print(f"model {a.model}; {len(obj_y)} objects, {n} shape questions (chance {1 / len(SHAPES):.0%})")
-    print(f"probe, mean of the object's visual tokens   {linear_probe(pooled, obj_y):.1%}")
-    print(f"probe, the visual token at its centre       {linear_probe(centre, obj_y):.1%}")
+    print(f"probe, mean of the object's visual tokens   {linear_probe(pooled, obj_y, len(SHAPES)):.1%}")
+    print(f"probe, the visual token at its centre       {linear_probe(centre, obj_y, len(SHAPES)):.1%}")
     for layer, hs in hidden.items():
-        print(f"probe, answer position, layer {layer} input      {linear_probe(hs, asked_y):.1%}")
+        print(f"probe, answer position, layer {layer} input      {linear_probe(hs, asked_y, len(SHAPES)):.1%}")
     print(f"shape word right, as the model runs          {right / n:.1%}")
     print(f"  attention of layers 1-3 on the object only {right_confined / n:.1%}")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 
 import torch
-from probe_model import ProbeModel, pool_scenes, probe_args
+from probe_model import ProbeModel, attribute_questions, probe_args
 from where import regions
 
 # src/core/regions.ts, cells row-major.
@@ -51,26 +51,19 @@ def main() -> None:
     counts: Counter[tuple[str, str]] = Counter()
     objects_per_scene: Counter[str] = Counter()
     mass: dict[int, list[float]] = {}
-    for it in pool_scenes(a.pool)[: a.scenes]:
-        q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in ("colour", "shape")), None)
-        if q is None:
-            continue
-        kind = q["question"].split()[1]
+    for it, q, kind in attribute_questions(a.pool, a.scenes):
         picture = pm.picture(a.pool.parent / it["image"])
         ids = pm.textual_prompt(q["question"])
-        ref = q["answer"]
-        forced = pm.textual_prompt(q["question"], ref[: ref.find(". It is ") + len(". It is")])
+        forced = pm.before_region(q)
         visual = (forced[0] == pm.pad).nonzero().squeeze(-1)
-        tokens = [set(pm.object_tokens(o["box"], it["width"], it["height"])) for o in it["objects"]]
-        asked = tokens[q["object"]]
-        rest = set().union(*(t for k, t in enumerate(tokens) if k != q["object"])) - asked
+        asked, rest = pm.asked_and_others(it, q)
         with torch.no_grad():
             out = pm.model.generate(**pm.inputs(ids, picture), max_new_tokens=50, do_sample=False)
             att = pm.model(**pm.inputs(forced, picture), output_attentions=True).attentions
         for layer, w in enumerate(att):
             w = w[0, :, -1].mean(0)
-            m_asked = float(w[visual[sorted(asked)]].sum())
-            m_rest = float(w[visual[sorted(rest)]].sum()) if rest else 0.0
+            m_asked = float(w[visual[asked]].sum())
+            m_rest = float(w[visual[rest]].sum()) if rest else 0.0
             acc = mass.setdefault(layer, [0.0, 0.0, 0.0])
             acc[0], acc[1], acc[2] = acc[0] + m_asked, acc[1] + m_rest, acc[2] + 1
         named = regions(pm.tok.decode(out[0, ids.shape[1]:]))

@@ -118,30 +118,28 @@ class Vocabulary:
     words: list[str]
 
 
-def separation_loss(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-    """-log of the share of the attention on objects that goes to the asked object's tokens.
-
-    `heads` is one layer's attention of the answer positions ([heads, queries, keys]), averaged
-    over heads as the attention aid is; `asked` and `other` index the keys of the asked object's
-    visual tokens and of the other objects' tokens. 0 when all of it is on the asked object.
-    """
-    mean = heads.mean(0)
-    on_asked = mean[:, asked].sum(-1)
-    on_other = mean[:, other].sum(-1)
-    return -torch.log(on_asked / (on_asked + on_other + 1e-6) + 1e-6).mean()
-
-
 def finder_terms(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     """Per head, -log of the share of its object attention on the asked object, mean over queries.
 
-    `heads` is one layer's attention of the answer positions ([heads, queries, keys]). The finder
-    aid keeps the best head of the batch (one head that looks up the named object is enough, as
-    one induction head is for copying); per head, not per query, since among a dozen heads one
-    looks at the right object of three by chance.
+    `heads` is one layer's attention of the answer positions ([heads, queries, keys]); `asked` and
+    `other` index the keys of the asked object's visual tokens and of the other objects' tokens.
+    0 when all of it is on the asked object. The finder aid keeps the best head of the batch (one
+    head that looks up the named object is enough, as one induction head is for copying); per
+    head, not per query, since among a dozen heads one looks at the right object of three by chance.
     """
     on_asked = heads[:, :, asked].sum(-1)
     on_other = heads[:, :, other].sum(-1)
     return -torch.log(on_asked / (on_asked + on_other + 1e-6) + 1e-6).mean(-1)
+
+
+def separation_loss(heads: torch.Tensor, asked: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """The finder's term of the head-averaged attention, as the attention aid averages it."""
+    return finder_terms(heads.mean(0, keepdim=True), asked, other)[0]
+
+
+def it_is_ids(tok) -> list[list[int]]:
+    """The tokens of "It is" opening an answer, or a sentence within one: a trace names the region after the first."""
+    return [tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")]
 
 
 class AuxHeads(torch.nn.Module):
@@ -187,8 +185,7 @@ class Trainer:
         self.user_start = self.tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
         self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.stem_ends = {i for t, i in self.tok.get_vocab().items() if "?" in t}
-        # "It is" opening an answer, or a sentence within one: a trace names the region after the first.
-        self.it_is = [self.tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")]
+        self.it_is = it_is_ids(self.tok)
         torch.manual_seed(self.seed)
         self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid, self.vocab)
         params = list(self.model.parameters()) + list(self.aux.parameters())
@@ -428,6 +425,7 @@ class Trainer:
                     continue
                 visual = img[i].nonzero().squeeze(-1)
                 positions = visual[torch.tensor(target)]
+                elsewhere = visual[torch.tensor(rest)] if rest else None
                 # Every position that predicts an answer token looks at the object, as a trace does
                 # while it describes it; averaged over heads, so some heads stay free for the text.
                 queries = torch.arange(start - 1, int(b["mask"][i].sum()) - 1)
@@ -441,10 +439,10 @@ class Trainer:
                     if w["attention"] > 0:
                         terms.append(-torch.log(heads[:, :, positions].sum(-1).mean(0) + 1e-6).mean())
                     if separating and rest:
-                        contrasts.append(separation_loss(heads, positions, visual[torch.tensor(rest)]))
+                        contrasts.append(separation_loss(heads, positions, elsewhere))
                     if finding and rest:
                         before = att[i][:, start - 1:start - 1 + b["before_where"][i]].float()
-                        per_layer.append(finder_terms(before, positions, visual[torch.tensor(rest)]))
+                        per_layer.append(finder_terms(before, positions, elsewhere))
                 if per_layer:
                     finders.append(torch.stack(per_layer))
             if terms:

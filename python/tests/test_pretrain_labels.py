@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import torch
 
-from ivgr_engine.pretrain import Example, Trainer, Vocabulary, finder_terms, separation_loss
+from ivgr_engine.pretrain import Example, Trainer, Vocabulary, finder_terms, it_is_ids, separation_loss
 
 # Classes are numbered by the vocabulary pretrain.json lists, here a small one of this test's own.
 VOCAB = Vocabulary(colours=["red", "blue"], shapes=["star", "sign"], words=["CAT", "MAP"])
@@ -97,7 +97,7 @@ def test_the_finder_aid_stops_where_a_trace_says_where_the_object_is():
 
     root = Path(__file__).resolve().parents[2]
     tok = AutoTokenizer.from_pretrained(root / "models" / "ivgr-tiny")
-    trainer = SimpleNamespace(it_is=[tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")])
+    trainer = SimpleNamespace(it_is=it_is_ids(tok))
     trace = tok("<think>I look for the small red object. It is in the right middle. It is a circle.</think>", add_special_tokens=False)["input_ids"]
     n = Trainer.before_where(trainer, trace)
     # Positions start-1 .. start+n-2 predict trace[0 .. n-1]: the last one predicts "in", the region's first word.
