@@ -108,10 +108,9 @@ test(
     assert.equal(ck?.state.phase, 'sft');
     const done = ck!.state.warmStart!.done;
     assert.ok(done >= 2 && done < 6, `paused after SFT step ${done}`);
-    assert.match(
-      readFileSync(join(dir, 'worker.log'), 'utf8'),
-      new RegExp(`paused in the warm start after SFT step ${done}/6 with a checkpoint`),
-    );
+    // run.json says paused before the worker logs it, so the line may follow a moment later.
+    const pausedLine = `paused in the warm start after SFT step ${done}/6 with a checkpoint`;
+    await until('the pause line in worker.log', () => readFileSync(join(dir, 'worker.log'), 'utf8').includes(pausedLine), p, 10_000);
 
     const r = await ok(['resume', dir]);
     assert.match(r.stderr, /resumed the paused worker/);
