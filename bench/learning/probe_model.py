@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +41,16 @@ class ProbeModel:
 
     def textual_prompt(self, question: str, answer_start: str = "") -> torch.Tensor:
         """Token ids of a textual-stream prompt, the image's tokens expanded, then `answer_start`."""
+        return self.prompt(f"{question}\n{TEXTUAL}", answer_start)
+
+    def prompt(self, user: str, answer_start: str = "", system: bool = True) -> torch.Tensor:
+        """Token ids of the system prompt (unless a recipe asked without one, `system: none`), the
+        picture and `user` (a pretraining question is asked so, without the stream's
+        instruction), then `answer_start`."""
+        head = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n" if system else ""
         text = (
-            f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
-            f"{question}\n{TEXTUAL}<|im_end|>\n<|im_start|>assistant\n{answer_start}"
+            f"{head}<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>"
+            f"{user}<|im_end|>\n<|im_start|>assistant\n{answer_start}"
         )
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         return torch.tensor([[t for t0 in ids for t in ([t0] * self.grid * self.grid if t0 == self.pad else [t0])]])
@@ -118,10 +125,12 @@ def linear_probe(xs: list[torch.Tensor], ys: list[int], classes: int, seed: int 
     return float((head(x[cut:]).argmax(1) == y[cut:]).float().mean())
 
 
-def probe_args(doc: str, scenes: int) -> argparse.Namespace:
-    """--model DIR --pool POOL.jsonl [--scenes N], with the script's docstring as its help."""
+def probe_args(doc: str, scenes: int, extra: Callable[[argparse.ArgumentParser], object] | None = None) -> argparse.Namespace:
+    """--model DIR --pool POOL.jsonl [--scenes N] and the script's `extra` options, with its docstring as its help."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
     p.add_argument("--pool", required=True, type=Path)
     p.add_argument("--scenes", type=int, default=scenes)
+    if extra:
+        extra(p)
     return p.parse_args()

@@ -8,13 +8,16 @@ found by its shape) and shape question ("What shape is the small red object?", f
 colour), the model writes its textual trace greedily, and the region it names ("It is near the
 top-left corner.") is compared with the 3 x 3 cell of each object's centre, as the reference
 traces name it (src/core/regions.ts): the asked object's, another object's, an empty cell next to
-the asked object, or another empty cell. It also feeds the reference trace up to "It is" (where
+the asked object, or another empty cell; the asked cell's share is split by whether the question
+lists options (their words name other objects' colours or shapes), and by whether the trace's first
+sentence restates the object as the question names it ("I look for the small red object."). It also feeds the reference trace up to "It is" (where
 the region comes next) and prints, per layer, the attention that position puts on the asked
 object's visual tokens and on the other objects' tokens (mean over heads).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import torch
@@ -49,6 +52,8 @@ def main() -> None:
     a = probe_args(__doc__, 600)
     pm = ProbeModel.load(a.model, attn_implementation="eager")
     counts: Counter[tuple[str, str]] = Counter()
+    by_options: Counter[tuple[str, bool, bool]] = Counter()
+    by_restatement: Counter[tuple[str, bool, bool]] = Counter()
     objects_per_scene: Counter[str] = Counter()
     mass: dict[int, list[float]] = {}
     for it, q, kind in attribute_questions(a.pool, a.scenes):
@@ -66,14 +71,21 @@ def main() -> None:
             m_rest = float(w[visual[rest]].sum()) if rest else 0.0
             acc = mass.setdefault(layer, [0.0, 0.0, 0.0])
             acc[0], acc[1], acc[2] = acc[0] + m_asked, acc[1] + m_rest, acc[2] + 1
-        named = regions(pm.tok.decode(out[0, ids.shape[1]:]))
+        trace = pm.tok.decode(out[0, ids.shape[1]:])
+        named = regions(trace)
         objects_per_scene[kind] += len(it["objects"])
         if not named or named[0] not in CELL_PHRASES:
             counts[(kind, "no region")] += 1
             continue
         cells = [centre_cell(o["box"], it["width"], it["height"]) for o in it["objects"]]
         others = [c for k, c in enumerate(cells) if k != q["object"]]
-        counts[(kind, outcome(CELL_PHRASES.index(named[0]), cells[q["object"]], others))] += 1
+        where = outcome(CELL_PHRASES.index(named[0]), cells[q["object"]], others)
+        counts[(kind, where)] += 1
+        found = where == "the asked object's cell"
+        by_options[(kind, " A. " in q["question"], found)] += 1
+        asked_as = re.search(r" is (the [^?]*)\?", q["question"])
+        restated = re.search(r"I look for (the [^.]*)\.", trace)
+        by_restatement[(kind, bool(asked_as and restated and asked_as[1] == restated[1]), found)] += 1
     print(f"model {a.model}")
     for kind, found_by in (("colour", "its shape"), ("shape", "its colour")):
         n = sum(v for (k, _), v in counts.items() if k == kind)
@@ -83,6 +95,14 @@ def main() -> None:
         for (k, where), v in sorted(counts.items(), key=lambda kv: -kv[1]):
             if k == kind:
                 print(f"  names {where:26s} {v:4d} ({v / n:.0%})")
+        for listed in (True, False):
+            hit, miss = by_options[(kind, listed, True)], by_options[(kind, listed, False)]
+            if hit + miss:
+                print(f"  {'with' if listed else 'without'} options: the asked cell {hit} of {hit + miss} ({hit / (hit + miss):.0%})")
+        for right in (True, False):
+            hit, miss = by_restatement[(kind, right, True)], by_restatement[(kind, right, False)]
+            if hit + miss:
+                print(f"  restating the object {'as asked' if right else 'otherwise'}: the asked cell {hit} of {hit + miss} ({hit / (hit + miss):.0%})")
     print('attention of the position before the region ("It is"), mean over heads:')
     for layer, (m_asked, m_rest, k) in mass.items():
         print(f"  layer {layer}: on the asked object {m_asked / k:.2f}, on the other objects {m_rest / k:.2f}")

@@ -142,6 +142,34 @@ def it_is_ids(tok) -> list[list[int]]:
     return [tok(t, add_special_tokens=False)["input_ids"] for t in ("It is", " It is")]
 
 
+def region_stop_ids(tok) -> set[int]:
+    """Tokens that end a region's words: the sentence's full stop, or the space and tag before a grounded box."""
+    return {i for t in (".", " ", "<box>") for i in tok(t, add_special_tokens=False)["input_ids"]}
+
+
+def region_span(a: list[int], it_is: list[list[int]], stops: set[int]) -> tuple[int, int] | None:
+    """Where answer `a` says where the object is: from the word after its first "It is" up to the
+    full stop or the box ("near the top-left corner"); None without an "It is"."""
+    for pair in it_is:
+        n = len(pair)
+        for j in range(len(a) - n):
+            if a[j:j + n] == pair:
+                end = j + n
+                while end < len(a) and a[end] not in stops:
+                    end += 1
+                return j + n, end
+    return None
+
+
+def before_where(a: list[int], it_is: list[list[int]], stops: set[int]) -> int:
+    """How many positions predict an answer token until the trace has said where the object is:
+    through the one predicting the region's last word (" corner" of "near the top-left corner").
+    After that the region's words tell where to look, and a lookup by name is no longer needed.
+    A whole answer without one."""
+    span = region_span(a, it_is, stops)
+    return len(a) if span is None else span[1]
+
+
 class AuxHeads(torch.nn.Module):
     def __init__(self, vis_dim: int, hidden: int, grid: int, v: Vocabulary):
         super().__init__()
@@ -186,6 +214,7 @@ class Trainer:
         self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.stem_ends = {i for t, i in self.tok.get_vocab().items() if "?" in t}
         self.it_is = it_is_ids(self.tok)
+        self.region_stops = region_stop_ids(self.tok)
         torch.manual_seed(self.seed)
         self.aux = AuxHeads(text.hidden_size, text.hidden_size, self.grid, self.vocab)
         params = list(self.model.parameters()) + list(self.aux.parameters())
@@ -304,21 +333,10 @@ class Trainer:
                 pairs.append((len(p) + j - 1, src))
         return pairs
 
-    def before_where(self, a: list[int]) -> int:
-        """How many positions predict an answer token until the trace has said where the object is:
-        through the one predicting the word after the first "It is". After that the region's words
-        tell where to look, and a lookup by name is no longer needed. A whole answer without one."""
-        for pair in self.it_is:
-            n = len(pair)
-            for j in range(len(a) - n):
-                if a[j:j + n] == pair:
-                    return j + n + 1
-        return len(a)
-
     def batch(self, examples: list[Example]) -> dict:
         from PIL import Image
 
-        images, rows, labels, starts, copies, befores = [], [], [], [], [], []
+        images, rows, labels, starts, copies, befores, regions = [], [], [], [], [], [], []
         colours, shapes, targets, others, objects = [], [], [], [], []
         copying = self.cfg["aux"].get("copy", 0) > 0
         for ex in examples:
@@ -327,7 +345,9 @@ class Trainer:
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
-            befores.append(self.before_where(a))
+            befores.append(before_where(a, self.it_is, self.region_stops))
+            # A trace's region words, a few tokens among dozens the reference makes easy to predict.
+            regions.append(region_span(a, self.it_is, self.region_stops) if ex.question["task"] == "trace" else None)
             copies.append(self.copy_pairs(p, a) if copying else [])
             if ex.image is None:
                 targets.append([])
@@ -357,6 +377,7 @@ class Trainer:
             "pixel_values": vis["pixel_values"], "grid_thw": vis["image_grid_thw"],
             "colour": torch.cat(colours) if colours else empty, "shape": torch.cat(shapes) if shapes else empty,
             "targets": targets, "others": others, "objects": objects, "copies": copies, "before_where": befores,
+            "regions": regions,
         }
 
     def forward(self, b: dict, attentions: bool):
@@ -381,6 +402,13 @@ class Trainer:
         logits = out.logits[:, :-1].float()
         lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b["labels"][:, 1:].reshape(-1), ignore_index=-100)
         parts = {"lm": lm}
+        if w.get("region", 0) > 0:
+            # Answer token k stands at start + k, predicted by logits position start + k - 1.
+            at = [(i, p) for i, (start, span) in enumerate(zip(b["starts"], b["regions"])) if span
+                  for p in range(start - 1 + span[0], start - 1 + span[1])]
+            if at:
+                rows, cols = (torch.tensor(c) for c in zip(*at))
+                parts["region"] = F.cross_entropy(logits[rows, cols], b["labels"][:, 1:][rows, cols])
         if copying and any(b["copies"]):
             terms = []
             for i, pairs in enumerate(b["copies"]):
@@ -396,7 +424,7 @@ class Trainer:
             parts["copy"] = torch.cat(terms).mean()
         if b["images"] == 0:
             # Text only: nothing for the visual training aids to read.
-            parts["total"] = lm + w.get("copy", 0) * parts.get("copy", 0)
+            parts["total"] = lm + sum(w.get(k, 0) * v for k, v in parts.items() if k != "lm")
             return parts
         if w["dense"] > 0:
             v = self.captured["visual"].float()

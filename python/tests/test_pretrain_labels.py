@@ -8,7 +8,17 @@ from types import SimpleNamespace
 
 import torch
 
-from ivgr_engine.pretrain import Example, Trainer, Vocabulary, finder_terms, it_is_ids, separation_loss
+from ivgr_engine.pretrain import (
+    Example,
+    Trainer,
+    Vocabulary,
+    before_where,
+    finder_terms,
+    it_is_ids,
+    region_span,
+    region_stop_ids,
+    separation_loss,
+)
 
 # Classes are numbered by the vocabulary pretrain.json lists, here a small one of this test's own.
 VOCAB = Vocabulary(colours=["red", "blue"], shapes=["star", "sign"], words=["CAT", "MAP"])
@@ -92,18 +102,24 @@ def test_the_finder_aid_scores_each_head_so_one_head_that_looks_up_the_object_me
     assert float(separation_loss(torch.tensor([[finder], [wrong]]), asked, other)) > 0.6
 
 
-def test_the_finder_aid_stops_where_a_trace_says_where_the_object_is():
+def test_the_region_words_and_the_finder_aid_end_where_a_trace_has_said_where_the_object_is():
     from transformers import AutoTokenizer
 
     root = Path(__file__).resolve().parents[2]
     tok = AutoTokenizer.from_pretrained(root / "models" / "ivgr-tiny")
-    trainer = SimpleNamespace(it_is=it_is_ids(tok))
+    it_is, stops = it_is_ids(tok), region_stop_ids(tok)
+    words = lambda ids, span: tok.decode(ids[span[0]:span[1]]).strip()
     trace = tok("<think>I look for the small red object. It is in the right middle. It is a circle.</think>", add_special_tokens=False)["input_ids"]
-    n = Trainer.before_where(trainer, trace)
-    # Positions start-1 .. start+n-2 predict trace[0 .. n-1]: the last one predicts "in", the region's first word.
-    assert tok.decode(trace[n - 1]).strip() == "in"
+    assert words(trace, region_span(trace, it_is, stops)) == "in the right middle"
+    # Positions start-1 .. start+n-2 predict trace[0 .. n-1]: the last one predicts the region's last word.
+    n = before_where(trace, it_is, stops)
+    assert tok.decode(trace[n - 1]).strip() == "middle"
+    grounded = tok("<think>I look for the small red object. It is near the top-left corner <box>[1,2,3,4]</box>. It is red.</think>",
+                   add_special_tokens=False)["input_ids"]
+    assert words(grounded, region_span(grounded, it_is, stops)) == "near the top-left corner"
     # An answer stated as a sentence is looked up until its value; a bare value throughout.
     sentence = tok("It is yellow.", add_special_tokens=False)["input_ids"]
-    assert tok.decode(sentence[Trainer.before_where(trainer, sentence) - 1]).strip() == "yellow"
+    assert tok.decode(sentence[before_where(sentence, it_is, stops) - 1]).strip() == "yellow"
     bare = tok("yellow", add_special_tokens=False)["input_ids"]
-    assert Trainer.before_where(trainer, bare) == len(bare)
+    assert region_span(bare, it_is, stops) is None
+    assert before_where(bare, it_is, stops) == len(bare)

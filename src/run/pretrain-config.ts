@@ -123,8 +123,13 @@ export const pretrainConfigSchema = z
          * every head to.
          */
         find: nonNegative.default(0),
+        /**
+         * An extra loss on a trace's words that say where the object is ("near the top-left
+         * corner"): a few tokens among dozens that the reference makes easy to predict.
+         */
+        region: nonNegative.default(0),
       })
-      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0, find: 0 }),
+      .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0, find: 0, region: 0 }),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

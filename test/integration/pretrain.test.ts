@@ -137,7 +137,7 @@ test('a recipe with an unknown field is refused with its file and line, and no r
 });
 
 test(
-  'text-only match and copy stages train without images (the copy aid on), and a later stage replays them in batches with pictures (the separation and finder aids on)',
+  'text-only match and copy stages train without images (the copy aid on), a later stage replays them in batches with pictures (the separation and finder aids on), and a trace stage trains its region words',
   { timeout: 600_000 },
   async () => {
     const file = join(root, 'match.yaml');
@@ -149,7 +149,7 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
-aux: { copy: 1, separate: 1, find: 1 }
+aux: { copy: 1, separate: 1, find: 1, region: 1 }
 stages:
   - name: match
     steps: 20
@@ -164,6 +164,10 @@ stages:
     pool: 16
     replay: 0.5
     scene: { targetScale: 0.3, distractors: { min: 1, max: 1 }, clutter: false, tasks: [colour] }
+  - name: traces
+    steps: 4
+    pool: 16
+    scene: { targetScale: 0.3, distractors: { min: 1, max: 1 }, clutter: false, tasks: [trace], families: [attribute] }
 `,
     );
     const runDir = join(root, 'runs', 'm');
@@ -203,13 +207,22 @@ stages:
       copying.every((m) => m.pretrain!.losses!.separate === undefined && m.pretrain!.losses!.find === undefined),
       'a text-only batch has no objects to separate or find',
     );
+    const traced = metrics(runDir).filter((m) => m.pretrain?.stage === 'traces');
+    assert.ok(
+      traced.length > 0 && traced.every((m) => Number.isFinite(m.pretrain!.losses!.region)),
+      'the region words are trained in a trace stage',
+    );
+    assert.ok(
+      pictured.every((m) => m.pretrain!.losses!.region === undefined),
+      'a colour question has no trace whose region words to weight',
+    );
     const held = metrics(runDir).filter((m) => m.perception);
     assert.deepEqual(
       held.map((m) => m.step),
-      [0, 20, 28],
+      [0, 20, 32],
     );
     assert.ok(
-      ['match-val.match', 'copy-val.copy', 'colour-val.colour'].every((k) => k in held[2]!.perception!),
+      ['match-val.match', 'copy-val.copy', 'colour-val.colour', 'traces-val.trace.textual'].every((k) => k in held[2]!.perception!),
       JSON.stringify(held[2]!.perception),
     );
     const [start, mid] = held.map((m) => m.perception!.loss!);
