@@ -170,6 +170,29 @@ def before_where(a: list[int], it_is: list[list[int]], stops: set[int]) -> int:
     return len(a) if span is None else span[1]
 
 
+def shift_text_positions(position_ids: torch.Tensor, ids: torch.Tensor, vision_end: int, shifts: list[int]) -> torch.Tensor:
+    """M-RoPE position ids ([3, batch, length]) with each row's tokens after its picture moved
+    `shifts[row]` positions further from it; a row without a picture is left as it is."""
+    moved = position_ids.clone()
+    for row, k in enumerate(shifts):
+        ends = (ids[row] == vision_end).nonzero()
+        if len(ends) and k:
+            moved[:, row, int(ends[0]) + 1:] += k
+    return moved
+
+
+def rope_positions(model, ids: torch.Tensor, mask: torch.Tensor, grid_thw: torch.Tensor | None, types: torch.Tensor | None) -> torch.Tensor:
+    """The M-RoPE position ids the model would compute itself, across transformers versions (newer
+    ones take the token types, older ones do not)."""
+    import inspect
+
+    rope = getattr(model.model, "get_rope_index", None) or model.get_rope_index
+    args = {"input_ids": ids, "image_grid_thw": grid_thw, "attention_mask": mask}
+    if "mm_token_type_ids" in inspect.signature(rope).parameters:
+        args["mm_token_type_ids"] = types
+    return rope(**args)[0]
+
+
 class AuxHeads(torch.nn.Module):
     def __init__(self, vis_dim: int, hidden: int, grid: int, v: Vocabulary):
         super().__init__()
@@ -208,6 +231,7 @@ class Trainer:
         self.merge = int(self.ip.merge_size)
         self.grid = self.side // (int(self.ip.patch_size) * self.merge)
         self.image_pad = self.tok.convert_tokens_to_ids("<|image_pad|>")
+        self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.pad_id = self.tok.convert_tokens_to_ids("<|endoftext|>")
         self.end_id = self.tok.convert_tokens_to_ids("<|im_end|>")
         self.user_start = self.tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
@@ -382,10 +406,13 @@ class Trainer:
 
     def forward(self, b: dict, attentions: bool):
         kwargs = {}
+        types = torch.zeros_like(b["ids"], dtype=torch.int32)
+        types[b["ids"] == self.image_pad] = 1
         if self.forward_kwargs["mm"]:
-            types = torch.zeros_like(b["ids"], dtype=torch.int32)
-            types[b["ids"] == self.image_pad] = 1
             kwargs["mm_token_type_ids"] = types
+        if b.get("shifts") and b["images"]:
+            position = rope_positions(self.model, b["ids"], b["mask"], b["grid_thw"], types)
+            kwargs["position_ids"] = shift_text_positions(position, b["ids"], self.vision_end, b["shifts"])
         return self.model(
             input_ids=b["ids"], attention_mask=b["mask"], pixel_values=b["pixel_values"], image_grid_thw=b["grid_thw"],
             use_cache=False, output_hidden_states=True, output_attentions=attentions, **kwargs,
@@ -612,6 +639,7 @@ class Trainer:
         every_ckpt = int(self.cfg["checkpointEvery"])
         started = time.perf_counter()
         first = self.step
+        jitter = int(self.cfg.get("positionJitter", 0))
         log = lambda text: print(text, file=sys.stderr, flush=True)
         log(f"pretrain: {self.run} from step {self.step} of {total} ({sum(p.numel() for p in self.model.parameters()) / 1e6:.2f}M parameters)")
         if self.step == 0 and every_eval:
@@ -625,7 +653,12 @@ class Trainer:
             lr = self.recipe.lr_at(self.step)
             for g in self.opt.param_groups:
                 g["lr"] = lr
-            parts = self.losses(self.batch(self.examples_for(self.step)))
+            b = self.batch(self.examples_for(self.step))
+            if jitter:
+                # Per question and step, so a lookup of the picture by name must hold at every distance from it.
+                rng = random.Random(self.seed * 7_000_003 + self.step)
+                b["shifts"] = [rng.randint(0, jitter) for _ in b["starts"]]
+            parts = self.losses(b)
             parts["total"].backward()
             norm = float(torch.nn.utils.clip_grad_norm_(list(self.model.parameters()) + list(self.aux.parameters()), float(self.cfg["optimizer"]["gradClip"])))
             self.opt.step()

@@ -130,6 +130,12 @@ export const pretrainConfigSchema = z
         region: nonNegative.default(0),
       })
       .default({ dense: 1, object: 1, position: 0.5, attention: 0.5, word: 0, copy: 0, separate: 0, find: 0, region: 0 }),
+    /**
+     * Training only: each question's text after the picture is moved 0 to this many positions
+     * further from it (M-RoPE position ids), drawn per question and step, so that a lookup of
+     * the picture by name cannot rest on one distance between the two.
+     */
+    positionJitter: z.number().int().min(0).default(0),
     /** Language-model layer whose hidden states the position target reads. */
     positionLayer: z.number().int().min(0).default(2),
     /** System prompt of every question: none, or the training runs' own (so the model meets it before its warm start). */

@@ -150,6 +150,7 @@ evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
 aux: { copy: 1, separate: 1, find: 1, region: 1 }
+positionJitter: 8
 stages:
   - name: match
     steps: 20
