@@ -231,7 +231,6 @@ class Trainer:
         self.merge = int(self.ip.merge_size)
         self.grid = self.side // (int(self.ip.patch_size) * self.merge)
         self.image_pad = self.tok.convert_tokens_to_ids("<|image_pad|>")
-        self.vision_end = self.tok.convert_tokens_to_ids("<|vision_end|>")
         self.pad_id = self.tok.convert_tokens_to_ids("<|endoftext|>")
         self.end_id = self.tok.convert_tokens_to_ids("<|im_end|>")
         self.user_start = self.tok("<|im_start|>user\n", add_special_tokens=False)["input_ids"]
