@@ -26,11 +26,15 @@ object at every k; one that rests on the rotary terms of one distance finds it o
 
 from __future__ import annotations
 
-import re
+import sys
+from pathlib import Path
 
 import torch
-from probe_model import ProbeModel, attribute_questions, probe_args
+from probe_model import ProbeModel, asked_as, attribute_questions, probe_args
 from which import CELL_PHRASES, centre_cell
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
+from ivgr_engine.pretrain import rope_positions, shift_text_positions  # noqa: E402
 
 
 def region_scores(pm: ProbeModel, prompt: torch.Tensor, picture: dict, shifts: list[int], lead: str = " ") -> dict[int, int]:
@@ -43,12 +47,11 @@ def region_scores(pm: ProbeModel, prompt: torch.Tensor, picture: dict, shifts: l
     for i, p in enumerate(phrases):
         mask[i, : n + len(p)] = 1
     inputs = pm.inputs(ids, {k: v.repeat(len(phrases), 1) for k, v in picture.items()}) | {"attention_mask": mask}
-    position, _ = pm.model.model.get_rope_index(ids, inputs["mm_token_type_ids"], inputs["image_grid_thw"], attention_mask=mask)
-    after_picture = int((prompt[0] == pm.tok.convert_tokens_to_ids("<|vision_end|>")).nonzero()[0, 0]) + 1
+    position = rope_positions(pm.model, ids, mask, inputs["image_grid_thw"], inputs["mm_token_type_ids"])
+    vision_end = pm.tok.convert_tokens_to_ids("<|vision_end|>")
     best = {}
     for k in shifts:
-        moved = position.clone()
-        moved[:, :, after_picture:] += k
+        moved = shift_text_positions(position, ids, vision_end, [k] * len(phrases))
         with torch.no_grad():
             logp = pm.model(**inputs, position_ids=moved).logits.float().log_softmax(-1)
         score = [float(sum(logp[i, n - 1 + j, t] for j, t in enumerate(p))) for i, p in enumerate(phrases)]
@@ -70,11 +73,10 @@ def main() -> None:
     for it, q, kind in attribute_questions(a.pool, a.scenes):
         obj = it["objects"][q["object"]]
         cell = centre_cell(obj["box"], it["width"], it["height"])
-        as_asked = re.search(r" is (the [^?]*)\?", q["question"])[1]
         picture = pm.picture(a.pool.parent / it["image"])
         asks = {
             "place question, colour and shape": pm.prompt(f"Where is the small {obj['colour']} {obj['shape']}?", start, not a.no_system),
-            "place question, named as asked": pm.prompt(f"Where is {as_asked}?", start, not a.no_system),
+            "place question, named as asked": pm.prompt(f"Where is {asked_as(q)}?", start, not a.no_system),
             "the trace, before its region": pm.before_region(q),
         }
         for how, prompt in asks.items():

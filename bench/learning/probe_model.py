@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,11 @@ def attribute_questions(pool: Path, scenes: int) -> Iterator[tuple[dict, dict, s
         q = next((q for q in it["questions"] if q["stream"] == "textual" and q["question"].split()[1] in kinds), None)
         if q is not None:
             yield it, q, q["question"].split()[1]
+
+
+def asked_as(q: dict) -> str:
+    """How attribute question `q` names its object ("the small star" of "What colour is the small star?")."""
+    return re.search(r" is (the [^?]*)\?", q["question"])[1]
 
 
 def linear_probe(xs: list[torch.Tensor], ys: list[int], classes: int, seed: int = 0) -> float:

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 
 import torch
-from probe_model import ProbeModel, attribute_questions, probe_args
+from probe_model import ProbeModel, asked_as, attribute_questions, probe_args
 from where import regions
 
 # src/core/regions.ts, cells row-major.
@@ -83,9 +83,8 @@ def main() -> None:
         counts[(kind, where)] += 1
         found = where == "the asked object's cell"
         by_options[(kind, " A. " in q["question"], found)] += 1
-        asked_as = re.search(r" is (the [^?]*)\?", q["question"])
         restated = re.search(r"I look for (the [^.]*)\.", trace)
-        by_restatement[(kind, bool(asked_as and restated and asked_as[1] == restated[1]), found)] += 1
+        by_restatement[(kind, bool(restated and restated[1] == asked_as(q)), found)] += 1
     print(f"model {a.model}")
     for kind, found_by in (("colour", "its shape"), ("shape", "its colour")):
         n = sum(v for (k, _), v in counts.items() if k == kind)

@@ -161,12 +161,11 @@ def region_span(a: list[int], it_is: list[list[int]], stops: set[int]) -> tuple[
     return None
 
 
-def before_where(a: list[int], it_is: list[list[int]], stops: set[int]) -> int:
-    """How many positions predict an answer token until the trace has said where the object is:
-    through the one predicting the region's last word (" corner" of "near the top-left corner").
-    After that the region's words tell where to look, and a lookup by name is no longer needed.
-    A whole answer without one."""
-    span = region_span(a, it_is, stops)
+def before_where(a: list[int], span: tuple[int, int] | None) -> int:
+    """How many positions predict an answer token until the trace has said where the object is
+    (`span`, its region_span): through the one predicting the region's last word (" corner" of
+    "near the top-left corner"). After that the region's words tell where to look, and a lookup by
+    name is no longer needed. A whole answer without one."""
     return len(a) if span is None else span[1]
 
 
@@ -368,9 +367,10 @@ class Trainer:
             rows.append(p + a)
             labels.append([-100] * len(p) + a)
             starts.append(len(p))
-            befores.append(before_where(a, self.it_is, self.region_stops))
+            span = region_span(a, self.it_is, self.region_stops)
+            befores.append(before_where(a, span))
             # A trace's region words, a few tokens among dozens the reference makes easy to predict.
-            regions.append(region_span(a, self.it_is, self.region_stops) if ex.question["task"] == "trace" else None)
+            regions.append(span if ex.question["task"] == "trace" else None)
             copies.append(self.copy_pairs(p, a) if copying else [])
             if ex.image is None:
                 targets.append([])

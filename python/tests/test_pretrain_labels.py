@@ -112,14 +112,14 @@ def test_the_region_words_and_the_finder_aid_end_where_a_trace_has_said_where_th
     trace = tok("<think>I look for the small red object. It is in the right middle. It is a circle.</think>", add_special_tokens=False)["input_ids"]
     assert words(trace, region_span(trace, it_is, stops)) == "in the right middle"
     # Positions start-1 .. start+n-2 predict trace[0 .. n-1]: the last one predicts the region's last word.
-    n = before_where(trace, it_is, stops)
+    n = before_where(trace, region_span(trace, it_is, stops))
     assert tok.decode(trace[n - 1]).strip() == "middle"
     grounded = tok("<think>I look for the small red object. It is near the top-left corner <box>[1,2,3,4]</box>. It is red.</think>",
                    add_special_tokens=False)["input_ids"]
     assert words(grounded, region_span(grounded, it_is, stops)) == "near the top-left corner"
     # An answer stated as a sentence is looked up until its value; a bare value throughout.
     sentence = tok("It is yellow.", add_special_tokens=False)["input_ids"]
-    assert tok.decode(sentence[before_where(sentence, it_is, stops) - 1]).strip() == "yellow"
+    assert tok.decode(sentence[before_where(sentence, region_span(sentence, it_is, stops)) - 1]).strip() == "yellow"
     bare = tok("yellow", add_special_tokens=False)["input_ids"]
     assert region_span(bare, it_is, stops) is None
-    assert before_where(bare, it_is, stops) == len(bare)
+    assert before_where(bare, region_span(bare, it_is, stops)) == len(bare)
