@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { COORD_CONVENTIONS } from '../core/types';
 import { OPTION_ANSWERS, SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
-import { ANSWER_FORMS, PERCEPTION_TASKS } from '../data/synthetic/perception';
+import { ANSWER_FORMS, NAMINGS, PERCEPTION_TASKS } from '../data/synthetic/perception';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -56,6 +56,11 @@ const sceneSchema = z.strictObject({
   optionAnswer: z.enum(OPTION_ANSWERS).default('letter'),
   /** `sentence`: answers in the reference trace's words ("It reads CUP.") instead of the value alone. */
   answerForm: z.enum(ANSWER_FORMS).default('value'),
+  /**
+   * How place and box questions name their object, one of these drawn per question: `both` ("the
+   * small red star"), `colour` ("the small red object") or `shape` ("the small star").
+   */
+  naming: z.array(z.enum(NAMINGS)).min(1).optional(),
   /** For a `trace` or `copy` stage: the benchmark's question families (default: all four). */
   families: z.array(z.enum(SYNTHETIC_FAMILIES)).min(1).optional(),
   /**

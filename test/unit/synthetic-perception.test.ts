@@ -231,3 +231,29 @@ test("answered in sentences, each answer is the reference trace's sentence for w
     assert.equal(byText.questions[0]!.answer, `It is ${byText.objects[byText.questions[0]!.object]!.colour}.`);
   }
 });
+
+test('place and box questions name their object as the stage asks: by colour, by shape, or both', () => {
+  const named = { ...spec, tasks: ['place', 'box'] as const, naming: ['colour', 'shape'] as const };
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const { item } = perceptionItem(3, 'demo', i, named, 'qwen2-1000');
+    for (const q of item.questions) {
+      const o = item.objects[q.object]!;
+      const byColour = q.question.includes(`small ${o.colour} object`);
+      const byShape = new RegExp(`small ${o.shape}[?.]`).test(q.question);
+      assert.ok(byColour !== byShape, `one name only: ${q.question}`);
+      seen.add(byColour ? 'colour' : 'shape');
+      // The one name still picks out one object.
+      const same = item.objects.filter((p) => (byColour ? p.colour === o.colour : p.shape === o.shape));
+      assert.equal(same.length, 1, q.question);
+    }
+  }
+  assert.deepEqual([...seen].sort(), ['colour', 'shape']);
+  // Without `naming`, a question names colour and shape, as pools drawn before it did.
+  const { item } = perceptionItem(3, 'demo', 5, spec, 'qwen2-1000');
+  for (const q of item.questions)
+    if (q.task === 'place' || q.task === 'box') {
+      const o = item.objects[q.object]!;
+      assert.ok(q.question.includes(`small ${o.colour} ${o.shape}`), q.question);
+    }
+});

@@ -27,6 +27,10 @@ export type PerceptionTask = (typeof PERCEPTION_TASKS)[number];
 export const ANSWER_FORMS = ['value', 'sentence'] as const;
 export type AnswerForm = (typeof ANSWER_FORMS)[number];
 
+/** How a place or box question names its object: by colour and shape, or by one of them (see `PerceptionSceneSpec.naming`). */
+export const NAMINGS = ['both', 'colour', 'shape'] as const;
+export type Naming = (typeof NAMINGS)[number];
+
 /** Tasks asked without an image. */
 export const TEXT_ONLY_TASKS = ['match', 'copy'] as const satisfies readonly PerceptionTask[];
 
@@ -54,6 +58,12 @@ export interface PerceptionSceneSpec {
    * the readout is learnt on the tokens a trace writes. An answer by option letter stays a letter.
    */
   answerForm?: AnswerForm;
+  /**
+   * How place and box questions name their object, one drawn per question (default `both`: "the
+   * small red star"). The benchmark's colour questions name the object by its shape alone and its
+   * shape questions by colour alone, so a trace must find it by either name.
+   */
+  naming?: readonly Naming[];
   /** For `trace` and `copy`: the benchmark's question families the questions are drawn from. */
   families?: readonly SyntheticFamily[];
   /** For `trace` and `copy`: share of attribute questions that ask the shape (default one half). */
@@ -100,8 +110,9 @@ export function askAbout(
   o: PerceptionObject,
   size: { width: number; height: number },
   convention: CoordConvention,
+  naming: Naming = 'both',
 ): Omit<PerceptionQuestion, 'object'> {
-  const name = `${o.colour} ${o.shape}`;
+  const name = naming === 'colour' ? `${o.colour} object` : naming === 'shape' ? o.shape : `${o.colour} ${o.shape}`;
   switch (task) {
     case 'colour':
       return { task, question: `What colour is the small ${o.shape}?`, answer: o.colour };
@@ -218,6 +229,8 @@ export function perceptionItem(
               objects[object] as PerceptionObject,
               size,
               convention,
+              // Drawn only when asked for, so pools without `naming` stay as they were.
+              spec.naming && (task === 'place' || task === 'box') ? (rng.pick(spec.naming) as Naming) : 'both',
             );
         const pool = OPTION_POOLS[asked.task];
         const options = pool !== undefined && rng.next() < spec.optionsRatio;
