@@ -52,8 +52,8 @@ def main() -> None:
     a = probe_args(__doc__, 600)
     pm = ProbeModel.load(a.model, attn_implementation="eager")
     counts: Counter[tuple[str, str]] = Counter()
-    by_options: Counter[tuple[str, bool, bool]] = Counter()
-    by_restatement: Counter[tuple[str, bool, bool]] = Counter()
+    # (kind, split, found): the asked-cell share split by options and by how the trace restates the object.
+    splits: Counter[tuple[str, str, bool]] = Counter()
     objects_per_scene: Counter[str] = Counter()
     mass: dict[int, list[float]] = {}
     for it, q, kind in attribute_questions(a.pool, a.scenes):
@@ -82,9 +82,10 @@ def main() -> None:
         where = outcome(CELL_PHRASES.index(named[0]), cells[q["object"]], others)
         counts[(kind, where)] += 1
         found = where == "the asked object's cell"
-        by_options[(kind, " A. " in q["question"], found)] += 1
+        splits[(kind, "with options" if " A. " in q["question"] else "without options", found)] += 1
         restated = re.search(r"I look for (the [^.]*)\.", trace)
-        by_restatement[(kind, bool(restated and restated[1] == asked_as(q)), found)] += 1
+        as_asked = bool(restated and restated[1] == asked_as(q))
+        splits[(kind, f"restating the object {'as asked' if as_asked else 'otherwise'}", found)] += 1
     print(f"model {a.model}")
     for kind, found_by in (("colour", "its shape"), ("shape", "its colour")):
         n = sum(v for (k, _), v in counts.items() if k == kind)
@@ -94,14 +95,10 @@ def main() -> None:
         for (k, where), v in sorted(counts.items(), key=lambda kv: -kv[1]):
             if k == kind:
                 print(f"  names {where:26s} {v:4d} ({v / n:.0%})")
-        for listed in (True, False):
-            hit, miss = by_options[(kind, listed, True)], by_options[(kind, listed, False)]
+        for split in ("with options", "without options", "restating the object as asked", "restating the object otherwise"):
+            hit, miss = splits[(kind, split, True)], splits[(kind, split, False)]
             if hit + miss:
-                print(f"  {'with' if listed else 'without'} options: the asked cell {hit} of {hit + miss} ({hit / (hit + miss):.0%})")
-        for right in (True, False):
-            hit, miss = by_restatement[(kind, right, True)], by_restatement[(kind, right, False)]
-            if hit + miss:
-                print(f"  restating the object {'as asked' if right else 'otherwise'}: the asked cell {hit} of {hit + miss} ({hit / (hit + miss):.0%})")
+                print(f"  {split}: the asked cell {hit} of {hit + miss} ({hit / (hit + miss):.0%})")
     print('attention of the position before the region ("It is"), mean over heads:')
     for layer, (m_asked, m_rest, k) in mass.items():
         print(f"  layer {layer}: on the asked object {m_asked / k:.2f}, on the other objects {m_rest / k:.2f}")
