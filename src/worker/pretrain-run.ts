@@ -175,7 +175,9 @@ export async function writeModelCard(runDir: string, config: PretrainConfig, thr
   const model = join(runDir, 'model');
   const weights = join(model, 'model.safetensors');
   const run = readRunJson(runDir);
-  const info = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { parameters?: number };
+  const info = JSON.parse(readFileSync(join(model, 'ivgr.json'), 'utf8')) as { parameters?: number; imageSize?: number };
+  // A run from `init` keeps that model's size and base, whatever its own `model:` defaults say.
+  const hf = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta?: number; text_config?: { rope_theta?: number } };
   const metrics = (await readAll<MetricsRecord>(join(runDir, 'events', 'metrics.jsonl'))).records;
   const recipePath = run.configFile ? relative(process.cwd(), run.configFile) || run.configFile : 'pretrain.json';
   const card = modelCard({
@@ -183,9 +185,9 @@ export async function writeModelCard(runDir: string, config: PretrainConfig, thr
     recipeText: run.configFile && existsSync(run.configFile) ? readFileSync(run.configFile, 'utf8') : JSON.stringify(config, null, 2),
     recipePath,
     parameters: info.parameters ?? 0,
-    imageSize: config.model.imageSize,
+    imageSize: info.imageSize ?? config.model.imageSize,
     convention: config.convention,
-    ropeTheta: config.model.ropeTheta,
+    ropeTheta: hf.rope_theta ?? hf.text_config?.rope_theta ?? config.model.ropeTheta,
     sha256: createHash('sha256').update(readFileSync(weights)).digest('hex'),
     bytes: statSync(weights).size,
     metrics,

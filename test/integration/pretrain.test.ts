@@ -149,6 +149,7 @@ heldOut: 8
 evalEvery: 20
 checkpointEvery: 20
 optimizer: { learningRate: 2.0e-3, warmupSteps: 5 }
+model: { ropeTheta: 100 }
 aux: { copy: 1, separate: 1, find: 1, region: 1 }
 positionJitter: 8
 stages:
@@ -230,3 +231,31 @@ stages:
     assert.ok(mid! < start!, `held-out loss ${start} -> ${mid}`);
   },
 );
+
+test("a run from `init` keeps that model's M-RoPE base, and its card says so", { timeout: 600_000 }, async () => {
+  const file = join(root, 'init.yaml');
+  // The model of the match test (base 100); this recipe's own `model:` defaults (base 10) do not apply.
+  writeFileSync(
+    file,
+    `name: tiny-init
+init: ./runs/m/model
+batchSize: 4
+heldOut: 4
+evalEvery: 2
+stages:
+  - name: colour
+    steps: 2
+    pool: 8
+    scene: { targetScale: 0.3, distractors: { min: 0, max: 0 }, clutter: false, tasks: [colour] }
+`,
+  );
+  assert.equal(readRunJson(join(root, 'runs', 'm')).status, 'finished', 'the match test ran first');
+  const p = ivgr(['pretrain', file, '--runs-dir', join(root, 'runs'), '--run-id', 'i']);
+  assert.equal(await p.exit, 0, p.stderr());
+  const model = join(root, 'runs', 'i', 'model');
+  const hf = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { rope_theta?: number; text_config?: { rope_theta?: number } };
+  assert.equal(hf.rope_theta ?? hf.text_config?.rope_theta, 100);
+  const card = readFileSync(join(model, 'README.md'), 'utf8');
+  assert.match(card, /trained further by `ivgr pretrain`/);
+  assert.match(card, /Input 224 × 224 px \(64 visual tokens\), boxes written in qwen2-1000, M-RoPE base 100\./);
+});
