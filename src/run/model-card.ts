@@ -4,6 +4,7 @@
  * and the held-out perception scores of its last evaluation. Pure: the caller reads the files.
  */
 import type { MetricsRecord } from '../core/types';
+import { TOKEN_SIDE_PX } from './pretrain-config';
 
 export interface ModelCardInput {
   name: string;
@@ -80,7 +81,7 @@ export function modelCard(c: ModelCardInput): string {
 A ${(c.parameters / 1e6).toFixed(2)} M-parameter Qwen2.5-VL (transformers' \`Qwen2_5_VLForConditionalGeneration\`,
 the published config layout) ${c.init ? 'trained further' : 'pretrained from random weights'} by \`ivgr pretrain\` on questions about
 synthetic scenes: ${c.tasks.map((t) => TASK_WORDS[t] ?? t).join('; ')}.
-Input ${c.imageSize} × ${c.imageSize} px (${(c.imageSize / 28) ** 2} visual tokens), boxes written in ${c.convention}, M-RoPE base ${c.ropeTheta}.
+Input ${c.imageSize} × ${c.imageSize} px (${(c.imageSize / TOKEN_SIDE_PX) ** 2} visual tokens), boxes written in ${c.convention}, M-RoPE base ${c.ropeTheta}.
 A run config's \`model:\` takes the folder; the shipped one (\`models/ivgr-tiny\`, \`model: builtin:ivgr-tiny\`) is where the
 demo's warm start and iVGR's RL begin. It knows only the synthetic benchmark's vocabulary.
 

@@ -10,11 +10,14 @@ import { OPTION_ANSWERS, SYNTHETIC_FAMILIES } from '../data/synthetic/generate';
 import { ANSWER_FORMS, NAMINGS, PERCEPTION_TASKS } from '../data/synthetic/perception';
 
 const positiveInt = z.number().int().positive();
+
+/** The side in pixels of the square one visual token covers: patch 14 × merge 2. */
+export const TOKEN_SIDE_PX = 28;
 const nonNegative = z.number().nonnegative();
 
 const modelSchema = z.strictObject({
   /** Side of the square image the model sees (a multiple of patch 14 × merge 2). */
-  imageSize: positiveInt.refine((v) => v % 28 === 0, 'a multiple of 28 (patch 14 × merge 2)').default(224),
+  imageSize: positiveInt.refine((v) => v % TOKEN_SIDE_PX === 0, `a multiple of ${TOKEN_SIDE_PX} (patch 14 × merge 2)`).default(224),
   hidden: positiveInt.default(256),
   layers: positiveInt.default(4),
   heads: positiveInt.default(4),
